@@ -1,0 +1,279 @@
+"""The ATM90E32AS chip driver: verified register access, configuration and snapshots.
+
+No Home Assistant imports.  All methods block on SPI I/O; call them from an executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from . import protocol
+from . import registers as reg
+from .exceptions import CommunicationError, ConfigurationError, DeadBusError
+from .models import SPLIT_PHASE_LEGS, ChipConfig, EnergyCounts, MeterSnapshot, PhaseReading
+from .registers import Phase
+from .transport import Transport
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_RETRIES = 3
+"""Attempts for one verified read or write before CommunicationError."""
+
+
+class Atm90e32:
+    """One ATM90E32AS behind a :class:`Transport`.
+
+    Every read is verified against LastSPIData (DS p.58, AN p.11); 32-bit values are
+    guarded against tearing between their two words; read-to-clear energy registers
+    are read the way AN p.11 prescribes (the register once, then LastSPIData until it
+    is stable).  A bounded number of attempts is made, then CommunicationError.
+
+    Args:
+        transport: the bus (a SpidevTransport or the emulator).
+        retries: attempts per verified access, at least 1.
+        sleep: injectable ``time.sleep`` used after a soft reset.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        retries: int = DEFAULT_RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Wrap ``transport``; nothing is sent until a method is called."""
+        if retries < 1:
+            raise ValueError("retries must be at least 1")
+        self.transport = transport
+        self.retries = retries
+        self._sleep = sleep
+        self.transactions = 0
+        """SPI transactions performed so far (for benchmarks and diagnostics)."""
+        self.verify_failures = 0
+        """Reads whose first LastSPIData check failed (each then retried)."""
+
+    # --- raw access ----------------------------------------------------------------
+
+    def _read_raw(self, address: int) -> int:
+        self.transactions += 1
+        return protocol.response_data(self.transport.transfer(protocol.encode_read(address)))
+
+    def _write_raw(self, address: int, value: int) -> None:
+        self.transactions += 1
+        self.transport.transfer(protocol.encode_write(address, value))
+
+    # --- verified access -------------------------------------------------------------
+
+    def read_register(self, address: int) -> int:
+        """Read a 16-bit register and verify it against LastSPIData; returns 0..0xFFFF.
+
+        Not for read-to-clear energy registers (use :meth:`read_energy`).
+        Raises CommunicationError after ``retries`` mismatches; TransportError from the bus.
+        """
+        if address in reg.ENERGY_REGISTERS:
+            raise ValueError(f"register 0x{address:02X} is read-to-clear: use read_energy")
+        for _ in range(self.retries):
+            value = self._read_raw(address)
+            if self._read_raw(reg.LAST_SPI_DATA) == value:
+                return value
+            self.verify_failures += 1
+        raise CommunicationError(f"register 0x{address:02X} did not verify against LastSPIData")
+
+    def read_register32(self, high: int, low: int) -> int:
+        """Read a signed 32-bit value split over registers ``high`` and ``low``.
+
+        Sequence: high, low, LastSPIData (verifies low), high again.  The second high
+        word must equal the first: that both catches a refresh between the two words
+        (a torn value, measurements refresh about 3 times a second) and verifies the
+        high word by two independent receptions.  Returns -2**31..2**31-1.
+        Raises CommunicationError after ``retries`` attempts.
+        """
+        for _ in range(self.retries):
+            first_high = self._read_raw(high)
+            low_word = self._read_raw(low)
+            if self._read_raw(reg.LAST_SPI_DATA) != low_word:
+                self.verify_failures += 1
+                continue
+            if self._read_raw(high) != first_high:
+                self.verify_failures += 1
+                continue
+            return protocol.to_signed32(first_high, low_word)
+        raise CommunicationError(f"registers 0x{high:02X}/0x{low:02X} stayed torn or unverified")
+
+    def read_energy(self, address: int) -> int:
+        """Read a read-to-clear energy register (0x80-0xAF) once; returns counts 0..0xFFFF.
+
+        AN p.11: the register clears on read, so it is never read twice; if the value
+        differs from LastSPIData, LastSPIData is re-read until two reads agree, and that
+        value is the register's.  Raises CommunicationError if LastSPIData never settles
+        (the counts of that register are then lost: the chip already cleared them).
+        """
+        if address not in reg.ENERGY_REGISTERS:
+            raise ValueError(f"register 0x{address:02X} is not an energy register")
+        value = self._read_raw(address)
+        last = self._read_raw(reg.LAST_SPI_DATA)
+        if last == value:
+            return value
+        self.verify_failures += 1
+        for _ in range(self.retries):
+            again = self._read_raw(reg.LAST_SPI_DATA)
+            if again == last:
+                return again
+            last = again
+        raise CommunicationError(f"energy register 0x{address:02X} could not be verified; its counts are lost")
+
+    def write_register(self, address: int, value: int) -> None:
+        """Write a 16-bit register; LastSPIData must echo ``value`` or the write is repeated.
+
+        Configuration registers 0x00-0x6F only take the write while unlocked.
+        Raises CommunicationError after ``retries`` attempts; ValueError for bad arguments.
+        """
+        for _ in range(self.retries):
+            self._write_raw(address, value)
+            if self._read_raw(reg.LAST_SPI_DATA) == value:
+                return
+            self.verify_failures += 1
+        raise CommunicationError(f"write of 0x{value:04X} to 0x{address:02X} was not echoed by LastSPIData")
+
+    # --- chip-level operations ---------------------------------------------------------
+
+    def soft_reset(self) -> None:
+        """Reset the chip to power-on defaults (SoftReset = 0x789A) and wait 40 ms (DS p.54, p.77).
+
+        The reset clears LastSPIData too, so the write is not verified.
+        """
+        self._write_raw(reg.SOFT_RESET, reg.SOFT_RESET_CODE)
+        self._sleep(reg.RESET_DELAY_S)
+
+    def check_alive(self) -> bool:
+        """Return True if the chip is metering (MeterEn = 1), False if it was reset.
+
+        Raises DeadBusError if the bus reads all ones or all zeros (no chip answering):
+        MeterEn can only be 0 or 1, and a reset chip has MMode0 = 0x0087, never 0.
+        Raises CommunicationError / TransportError from the reads.
+        """
+        meter_en = self.read_register(reg.METER_EN)
+        if meter_en == reg.METER_ENABLE:
+            return True
+        if meter_en == 0xFFFF:
+            raise DeadBusError("the SPI bus reads all ones: no ATM90E32AS is answering")
+        if meter_en != 0 or self.read_register(reg.MMODE0) in (0x0000, 0xFFFF):
+            raise DeadBusError("the SPI bus reads nothing plausible: no ATM90E32AS is answering")
+        return False
+
+    def config_registers(self, config: ChipConfig) -> dict[int, int]:
+        """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
+        nominal_gain = config.voltage_gains[Phase.A]
+        values = {
+            reg.METER_EN: reg.METER_ENABLE,
+            reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
+            reg.PL_CONST_L: reg.PL_CONSTANT & 0xFFFF,
+            reg.MMODE0: protocol.mmode0(config.line_frequency),
+            reg.MMODE1: protocol.mmode1(config.pga_gain),
+            reg.P_START_TH: config.p_start_threshold,
+            reg.Q_START_TH: config.p_start_threshold,
+            reg.S_START_TH: config.p_start_threshold,
+            reg.P_PHASE_TH: config.p_phase_threshold,
+            reg.Q_PHASE_TH: config.p_phase_threshold,
+            reg.S_PHASE_TH: config.p_phase_threshold,
+            reg.SAG_TH: protocol.sag_threshold(0.8 * config.nominal_voltage, nominal_gain),
+            reg.FREQ_LO_TH: round((config.line_frequency - 1) / reg.FREQUENCY_LSB_HZ),
+            reg.FREQ_HI_TH: round((config.line_frequency + 1) / reg.FREQUENCY_LSB_HZ),
+        }
+        for phase in Phase:
+            values[reg.UGAIN[phase]] = config.voltage_gains[phase]
+            values[reg.IGAIN[phase]] = config.current_gains[phase]
+        return values
+
+    def configure(self, config: ChipConfig, *, reset: bool = True) -> None:
+        """Put ``config`` into the chip and start metering.
+
+        Optional soft reset, unlock (CfgRegAccEn = 0x55AA), write every register of
+        :meth:`config_registers` (each echo-verified), lock, then read every one back.
+        Raises ConfigurationError if a read-back differs (the chip refused a write),
+        DeadBusError / CommunicationError / TransportError from the bus.
+        """
+        if reset:
+            self.soft_reset()
+        values = self.config_registers(config)
+        self.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
+        try:
+            for address, value in values.items():
+                self.write_register(address, value)
+        finally:
+            self.write_register(reg.CFG_REG_ACC_EN, reg.CFG_LOCK_CODE)
+        self.verify_config(values.items())
+
+    def verify_config(self, expected: Iterable[tuple[int, int]]) -> None:
+        """Read back ``(address, value)`` pairs; ConfigurationError on the first difference."""
+        for address, value in expected:
+            actual = self.read_register(address)
+            if actual != value:
+                if address == reg.METER_EN and actual in (0x0000, 0xFFFF):
+                    self.check_alive()  # raises DeadBusError on a dead bus
+                raise ConfigurationError(f"register 0x{address:02X} reads 0x{actual:04X} after writing 0x{value:04X}")
+
+    def is_configured(self, config: ChipConfig) -> bool:
+        """Return True if the chip meters with exactly ``config`` (no reset needed to adopt it).
+
+        Used at start-up so that a running chip keeps the energy it counted while Home
+        Assistant was down.  Raises DeadBusError / CommunicationError / TransportError.
+        """
+        if not self.check_alive():
+            return False
+        return all(self.read_register(a) == v for a, v in self.config_registers(config).items())
+
+    def read_phase(self, phase: Phase) -> PhaseReading:
+        """Read one phase's rms values, powers, power factor and angle (DS pp.62-70)."""
+        return PhaseReading(
+            voltage=protocol.voltage(self.read_register(reg.URMS[phase])),
+            current=protocol.current(self.read_register(reg.IRMS[phase])),
+            active_power=protocol.power(self.read_register32(reg.PMEAN[phase], reg.PMEAN_LSB[phase])),
+            reactive_power=protocol.power(self.read_register32(reg.QMEAN[phase], reg.QMEAN_LSB[phase])),
+            apparent_power=protocol.power(self.read_register32(reg.SMEAN[phase], reg.SMEAN_LSB[phase])),
+            power_factor=protocol.power_factor(self.read_register(reg.PFMEAN[phase])),
+            phase_angle=protocol.phase_angle(self.read_register(reg.PANGLE[phase])),
+        )
+
+    def read_snapshot(self, phases: Iterable[Phase] = SPLIT_PHASE_LEGS) -> MeterSnapshot:
+        """Read everything one refresh needs from ``phases`` (default A and C).
+
+        Measurements first, then the read-to-clear energy counts, then MeterEn: a
+        snapshot is only returned if the bus still answered plausibly after the energy
+        reads, so all-ones from a bus that died mid-refresh never become energy.
+        Raises DeadBusError, CommunicationError, TransportError.
+        """
+        start = self.transactions
+        phases = tuple(phases)
+        readings = {phase: self.read_phase(phase) for phase in phases}
+        frequency = protocol.frequency(self.read_register(reg.FREQ))
+        temperature = protocol.temperature(self.read_register(reg.TEMP))
+        energy = {
+            phase: EnergyCounts(
+                forward=self.read_energy(reg.AP_ENERGY[phase]),
+                reverse=self.read_energy(reg.AN_ENERGY[phase]),
+            )
+            for phase in phases
+        }
+        enabled = self.check_alive()
+        return MeterSnapshot(
+            phases=readings,
+            energy=energy,
+            frequency=frequency,
+            temperature=temperature,
+            meter_enabled=enabled,
+            transactions=self.transactions - start,
+        )
+
+    def ensure_configured(self, config: ChipConfig) -> bool:
+        """Adopt a chip already metering with ``config``, otherwise reset and configure it.
+
+        Returns True if the chip had to be (re)configured.  Raises as :meth:`configure`.
+        """
+        if self.is_configured(config):
+            return False
+        _LOGGER.debug("configuring ATM90E32AS")
+        self.configure(config)
+        return True

@@ -1,0 +1,491 @@
+"""A register-level ATM90E32AS emulator that speaks the SPI protocol byte for byte.
+
+:class:`EmulatedAtm90e32` implements :class:`~.transport.Transport`, so the driver's
+framing, verification and decoding run exactly as against hardware.  It models:
+
+- power-on defaults, the configuration lock (CfgRegAccEn) and soft reset (DS p.54, p.58);
+- LastSPIData after every read and write (DS p.58);
+- gains and PGA: a reading scales with Ugain (voltage) and Igain x PGA (current), so a
+  wrong gain gives a wrong reading exactly as on the chip (AN p.21);
+- 16-bit read-to-clear forward / reverse active energy counters at 0.003125 Wh per
+  count, netted at the count level, wrapping when not read in time (DS p.12, p.59), with
+  the per-phase accumulation threshold PPhaseTh (DS p.49);
+- faults: flipped MISO bits, a dead bus, a brown-out reset.
+
+Its clock is injectable (:class:`ManualClock`) so tests replay hours in milliseconds.
+The physical world is a :class:`LoadSource` giving each phase's true volts, watts and
+power factor over time; :class:`Board` holds the gains at which this board reads true.
+
+Modelling choices the datasheet leaves open: with MeterEn = 0 the power and energy
+registers read 0 and nothing accumulates; rms values are still measured.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from . import protocol
+from . import registers as reg
+from .models import SPLIT_PHASE_LEGS
+from .registers import Phase
+
+TRACE_PATH = Path(__file__).parent / "traces" / "rae_house1_mains_6h_1hz.csv"
+"""The bundled real household trace (RAE House 1, CC BY 4.0; see traces/SOURCE.md)."""
+
+
+# --- the physical world ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseLoad:
+    """True conditions on one phase: volts V rms, watts W (signed, negative = export), power factor 0..1."""
+
+    volts: float
+    watts: float
+    power_factor: float = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPoint:
+    """True conditions on every phase at one moment, plus the line frequency in Hz."""
+
+    phases: dict[Phase, PhaseLoad]
+    frequency: float = 60.0
+
+
+class LoadSource(Protocol):
+    """The physical world the emulated chip measures.
+
+    ``load_at(t)`` gives the conditions at ``t`` seconds.  Loads are piecewise constant:
+    they may change only at multiples of ``step`` seconds (``None``: never), which lets
+    the emulator integrate energy exactly.
+    """
+
+    step: float | None
+
+    def load_at(self, t: float) -> LoadPoint:
+        """Return the true conditions at time ``t`` (s)."""
+        ...
+
+
+@dataclass
+class ConstantLoad:
+    """The same load forever: ``watts`` per leg (L1 = phase A, L2 = phase C), at ``volts`` and ``power_factor``."""
+
+    watts: tuple[float, float] = (1000.0, 500.0)
+    volts: float = 120.0
+    power_factor: float = 0.95
+    frequency: float = 60.0
+    step: float | None = None
+
+    def load_at(self, t: float) -> LoadPoint:
+        """Return the constant conditions (``t`` is ignored)."""
+        return LoadPoint(
+            phases={
+                leg: PhaseLoad(self.volts, watts, self.power_factor)
+                for leg, watts in zip(SPLIT_PHASE_LEGS, self.watts, strict=True)
+            },
+            frequency=self.frequency,
+        )
+
+
+class TraceLoad:
+    """Replays a 1 Hz whole-home active-power trace over the two legs of a split-phase service.
+
+    The trace (``t_s,whole_home_w`` CSV, integer watts) is the sum of both legs.  It is
+    split by a fixed share: L1 (phase A) carries ``l1_share`` of each second's watts,
+    L2 (phase C) the rest.  The default 0.55 models a home whose 120 V loads sit a little
+    more on L1, with the 240 V loads shared evenly; the legs differ, so a swapped leg shows.
+    Each leg's voltage sags with its own load through a source resistance:
+    ``volts = nominal_volts - watts * volts_drop_per_kw / 1000``.  The trace loops.
+
+    Args:
+        path: the CSV; default the bundled RAE House 1 trace.
+        start: trace second that ``t = 0`` maps to.
+    """
+
+    def __init__(
+        self,
+        path: Path = TRACE_PATH,
+        *,
+        l1_share: float = 0.55,
+        nominal_volts: float = 121.5,
+        volts_drop_per_kw: float = 0.6,
+        power_factor: float = 0.95,
+        frequency: float = 60.0,
+        start: int = 0,
+    ) -> None:
+        """Load the trace into memory; raises OSError / ValueError for a missing or malformed file."""
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = csv.DictReader(handle)
+            self.watts: list[int] = [int(row["whole_home_w"]) for row in rows]
+        if not self.watts:
+            raise ValueError(f"{path} holds no samples")
+        if not 0.0 <= l1_share <= 1.0:
+            raise ValueError("l1_share must be within 0..1")
+        self.l1_share = l1_share
+        self.nominal_volts = nominal_volts
+        self.volts_drop_per_kw = volts_drop_per_kw
+        self.power_factor = power_factor
+        self.frequency = frequency
+        self.start = start
+        self.step: float | None = 1.0
+
+    def whole_home_watts(self, t: float) -> int:
+        """Return the trace's watts for the second containing ``t`` (looping)."""
+        return self.watts[(self.start + math.floor(t)) % len(self.watts)]
+
+    def leg_watts(self, t: float) -> tuple[float, float]:
+        """Return ``(L1 W, L2 W)`` at ``t``: the whole-home watts split by ``l1_share``."""
+        total = self.whole_home_watts(t)
+        l1 = total * self.l1_share
+        return l1, total - l1
+
+    def load_at(self, t: float) -> LoadPoint:
+        """Return both legs' conditions at ``t`` (s)."""
+        phases = {}
+        for leg, watts in zip(SPLIT_PHASE_LEGS, self.leg_watts(t), strict=True):
+            volts = self.nominal_volts - watts * self.volts_drop_per_kw / 1000
+            phases[leg] = PhaseLoad(volts, watts, self.power_factor)
+        return LoadPoint(phases=phases, frequency=self.frequency)
+
+
+class ManualClock:
+    """A clock that only moves when told: ``clock()`` returns seconds, ``advance(s)`` moves it."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        """Start at ``start`` seconds."""
+        self.now = start
+
+    def __call__(self) -> float:
+        """Return the current time in seconds."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (or, for clock-jump tests, backward) by ``seconds``."""
+        self.now += seconds
+
+
+def scaled_clock(speed: float = 1.0, clock: Callable[[], float] = time.monotonic) -> Callable[[], float]:
+    """Return a clock starting at 0 that runs ``speed`` times faster than ``clock`` (accelerated replay)."""
+    origin = clock()
+    return lambda: (clock() - origin) * speed
+
+
+@dataclass(frozen=True)
+class Board:
+    """The analog front end: the gains at which this board reads the truth.
+
+    ``voltage_gains[phase]`` is the Ugain that makes Urms equal the true voltage;
+    ``current_gains[phase]`` the Igain that makes Irms true at PGA ``current_gain_pga``.
+    The defaults are CircuitSetup's published values for the split-phase board >= v1.4
+    rev3 with a 9 V AC transformer (3920) and SCT-013-000 100A/50mA CTs at PGA 2x (25498)
+    (see atm90e32as-facts: "The US split-phase two-CT board").  A calibration test sets
+    them off on purpose.
+    """
+
+    voltage_gains: tuple[float, float, float] = (3920.0, 3920.0, 3920.0)
+    current_gains: tuple[float, float, float] = (25498.0, 25498.0, 25498.0)
+    current_gain_pga: int = 2
+
+
+@dataclass
+class PhaseEnergy:
+    """Ground truth of one phase's active energy, kept by the emulator for tests.
+
+    ``residual`` is the fractional count not yet emitted (in counts, signed: forward and
+    reverse net out within one count, DS p.12).  ``forward_counts`` / ``reverse_counts``
+    are every count ever added to the registers, including any later lost to wrapping.
+    ``forward_wh`` / ``reverse_wh`` integrate the measured power exactly.
+    """
+
+    residual: float = 0.0
+    forward_counts: int = 0
+    reverse_counts: int = 0
+    forward_wh: float = 0.0
+    reverse_wh: float = 0.0
+    forward_register: int = 0
+    reverse_register: int = 0
+    wrapped_counts: int = 0
+
+
+def power_on_defaults() -> dict[int, int]:
+    """Register values after power-on or soft reset that the driver relies on (DS Table-5)."""
+    values = {
+        reg.METER_EN: 0x0000,
+        reg.MMODE0: reg.DEFAULT_MMODE0,
+        reg.MMODE1: 0x0000,
+        reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
+        reg.PL_CONST_L: reg.PL_CONSTANT & 0xFFFF,
+        reg.CFG_REG_ACC_EN: 0x0000,
+    }
+    for phase in Phase:
+        values[reg.UGAIN[phase]] = reg.DEFAULT_GAIN
+        values[reg.IGAIN[phase]] = reg.DEFAULT_GAIN
+    return values
+
+
+_CONFIG_SPACE = range(0x00, 0x70)
+_MEASURED_PHASE_REGS = {
+    **{a: ("urms", p) for p, a in zip(Phase, reg.URMS, strict=True)},
+    **{a: ("urms_lsb", p) for p, a in zip(Phase, reg.URMS_LSB, strict=True)},
+    **{a: ("irms", p) for p, a in zip(Phase, reg.IRMS, strict=True)},
+    **{a: ("irms_lsb", p) for p, a in zip(Phase, reg.IRMS_LSB, strict=True)},
+    **{a: ("p_hi", p) for p, a in zip(Phase, reg.PMEAN, strict=True)},
+    **{a: ("p_lo", p) for p, a in zip(Phase, reg.PMEAN_LSB, strict=True)},
+    **{a: ("q_hi", p) for p, a in zip(Phase, reg.QMEAN, strict=True)},
+    **{a: ("q_lo", p) for p, a in zip(Phase, reg.QMEAN_LSB, strict=True)},
+    **{a: ("s_hi", p) for p, a in zip(Phase, reg.SMEAN, strict=True)},
+    **{a: ("s_lo", p) for p, a in zip(Phase, reg.SMEAN_LSB, strict=True)},
+    **{a: ("pf", p) for p, a in zip(Phase, reg.PFMEAN, strict=True)},
+    **{a: ("pangle", p) for p, a in zip(Phase, reg.PANGLE, strict=True)},
+}
+
+
+@dataclass
+class Faults:
+    """Fault injection switches.
+
+    ``flip_mask`` is XORed into the data bits the next ``flip_count`` responses carry
+    (MISO errors: the chip's own state, LastSPIData included, is unaffected).
+    ``dead_bus`` set to 0xFF or 0x00 makes MISO read all ones / all zeros and the chip
+    see nothing (disconnected or unpowered).
+    """
+
+    flip_mask: int = 0x0001
+    flip_count: int = 0
+    dead_bus: int | None = None
+
+
+@dataclass
+class _Measured:
+    volts: float
+    amps: float
+    watts: float
+    vars: float
+    va: float
+    power_factor: float
+
+
+class EmulatedAtm90e32:
+    """An ATM90E32AS on a split-phase board, as a :class:`~.transport.Transport`.
+
+    Args:
+        load: the physical world (a :class:`TraceLoad`, :class:`ConstantLoad`, ...).
+        clock: seconds, injectable; default ``time.monotonic``.
+        board: the gains at which the board reads true.
+        temperature: chip temperature in degrees C (signed).
+    """
+
+    def __init__(
+        self,
+        load: LoadSource,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        board: Board | None = None,
+        temperature: int = 38,
+    ) -> None:
+        """Power the emulated chip on at ``clock()``."""
+        self.load = load
+        self.clock = clock
+        self.board = board or Board()
+        self.temperature = temperature
+        self.faults = Faults()
+        self.registers = power_on_defaults()
+        self.last_spi_data = 0
+        self.energy = {phase: PhaseEnergy() for phase in Phase}
+        self.resets = 0
+        self.transfers = 0
+        self.closed = False
+        self._time = clock()
+
+    # --- Transport ------------------------------------------------------------------
+
+    def transfer(self, frame: bytes) -> bytes:
+        """Handle one 32-clock transaction; a frame that is not 4 bytes is ignored (DS p.30)."""
+        self.transfers += 1
+        if len(frame) != protocol.FRAME_LENGTH:
+            return bytes(len(frame))
+        if self.faults.dead_bus is not None:
+            return bytes([self.faults.dead_bus]) * protocol.FRAME_LENGTH
+        self._advance()
+        is_read, address, data = protocol.decode_frame(frame)
+        if is_read:
+            data = self._read(address)
+        else:
+            self._write(address, data)
+        self.last_spi_data = data
+        if self.faults.flip_count > 0:
+            self.faults.flip_count -= 1
+            data ^= self.faults.flip_mask
+        return b"\x00\x00" + data.to_bytes(2, "big")
+
+    def close(self) -> None:
+        """Mark the bus released (the emulated chip keeps running)."""
+        self.closed = True
+
+    # --- faults -------------------------------------------------------------------
+
+    def brown_out(self) -> None:
+        """Power-cycle the chip: power-on defaults, counters and LastSPIData cleared (DS p.54)."""
+        self._advance()
+        self._reset()
+
+    # --- chip behaviour ---------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.registers = power_on_defaults()
+        self.last_spi_data = 0
+        for phase_energy in self.energy.values():
+            phase_energy.residual = 0.0
+            phase_energy.forward_register = 0
+            phase_energy.reverse_register = 0
+        self.resets += 1
+
+    def _write(self, address: int, value: int) -> None:
+        if address == reg.SOFT_RESET:
+            if value == reg.SOFT_RESET_CODE:
+                self._reset()
+            return
+        if address == reg.CFG_REG_ACC_EN:
+            self.registers[address] = value
+            return
+        if address in _CONFIG_SPACE and self.registers.get(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
+            self.registers[address] = value
+        # other registers are read-only; the write is ignored as on the chip
+
+    def _read(self, address: int) -> int:
+        if address == reg.LAST_SPI_DATA:
+            return self.last_spi_data
+        if address == reg.SOFT_RESET:
+            return 0
+        if address in reg.ENERGY_REGISTERS:
+            return self._read_energy(address)
+        if address == reg.FREQ:
+            return _clamp16(round(self.load.load_at(self._time).frequency / reg.FREQUENCY_LSB_HZ))
+        if address == reg.TEMP:
+            return self.temperature & 0xFFFF
+        kind = _MEASURED_PHASE_REGS.get(address)
+        if kind is None:
+            return self.registers.get(address, 0)
+        name, phase = kind
+        return self._measured_register(name, self._measure(phase))
+
+    def _measured_register(self, name: str, m: _Measured) -> int:
+        if name in ("urms", "urms_lsb"):
+            counts = m.volts / reg.VOLTAGE_LSB_V
+        elif name in ("irms", "irms_lsb"):
+            counts = m.amps / reg.CURRENT_LSB_A
+        elif name == "pf":
+            return round(m.power_factor / reg.POWER_FACTOR_LSB) & 0xFFFF
+        elif name == "pangle":
+            angle = math.degrees(math.atan2(m.vars, m.watts)) % 360.0
+            return round(angle / reg.ANGLE_LSB_DEG) % 3600
+        else:
+            value = {"p": m.watts, "q": m.vars, "s": m.va}[name[0]]
+            raw = max(-(2**31), min(2**31 - 1, round(value / reg.POWER_LSB))) & 0xFFFF_FFFF
+            return raw >> 16 if name.endswith("hi") else raw & 0xFFFF
+        if name.endswith("lsb"):
+            if counts >= 0xFFFF:
+                return 0
+            return (math.floor((counts - math.floor(counts)) * 256) & 0xFF) << 8
+        return _clamp16(math.floor(counts))
+
+    def _measure(self, phase: Phase, t: float | None = None) -> _Measured:
+        """What the chip measures on ``phase`` at ``t``: the truth scaled by the gains."""
+        point = self.load.load_at(self._time if t is None else t)
+        true = point.phases.get(phase)
+        if true is None or true.volts <= 0:
+            return _Measured(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        pf = max(1e-3, min(1.0, true.power_factor))
+        true_amps = abs(true.watts) / (true.volts * pf)
+        volts = true.volts * self.registers[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
+        pga = protocol.pga_of_channel(self.registers[reg.MMODE1], phase)
+        amps = (
+            true_amps
+            * self.registers[reg.IGAIN[phase]]
+            * pga
+            / (self.board.current_gains[phase] * self.board.current_gain_pga)
+        )
+        amps = min(amps, 0xFFFF * reg.CURRENT_LSB_A)
+        va = volts * amps
+        sign = -1.0 if true.watts < 0 else 1.0
+        if self.registers[reg.METER_EN] != reg.METER_ENABLE:
+            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
+        return _Measured(
+            volts=volts,
+            amps=amps,
+            watts=sign * va * pf,
+            vars=va * math.sqrt(max(0.0, 1.0 - pf * pf)),
+            va=va,
+            power_factor=sign * pf,
+        )
+
+    def _advance(self) -> None:
+        """Accumulate energy from the last transaction's time to now, segment by segment."""
+        now = self.clock()
+        t = self._time
+        if now <= t:
+            self._time = now  # a clock that jumps back accumulates nothing
+            return
+        step = self.load.step
+        while t < now:
+            end = now if step is None else min(now, (math.floor(t / step) + 1) * step)
+            for phase in SPLIT_PHASE_LEGS:
+                self._accumulate(phase, self._measure(phase, t), end - t)
+            t = end
+        self._time = now
+
+    def _accumulate(self, phase: Phase, m: _Measured, seconds: float) -> None:
+        threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
+        if m.watts == 0.0 or abs(m.watts) + abs(m.vars) <= threshold:
+            return
+        e = self.energy[phase]
+        wh = m.watts * seconds / 3600.0
+        if wh > 0:
+            e.forward_wh += wh
+        else:
+            e.reverse_wh -= wh
+        e.residual += wh / reg.ENERGY_LSB_WH
+        whole = math.trunc(e.residual)
+        if whole > 0:
+            e.forward_counts += whole
+            e.forward_register += whole
+        elif whole < 0:
+            e.reverse_counts -= whole
+            e.reverse_register -= whole
+        e.residual -= whole
+        for attr in ("forward_register", "reverse_register"):
+            value = getattr(e, attr)
+            if value > reg.ENERGY_REGISTER_MAX:
+                e.wrapped_counts += value - (value & 0xFFFF)
+                setattr(e, attr, value & 0xFFFF)
+
+    def _read_energy(self, address: int) -> int:
+        for phase in Phase:
+            e = self.energy[phase]
+            if address == reg.AP_ENERGY[phase]:
+                value, e.forward_register = e.forward_register, 0
+                return value
+            if address == reg.AN_ENERGY[phase]:
+                value, e.reverse_register = e.reverse_register, 0
+                return value
+        return 0  # other energy registers (totals, reactive, apparent) are not modelled
+
+    # --- helpers for tests and the simulated meter --------------------------------------
+
+    def pending_counts(self, phase: Phase) -> tuple[int, int]:
+        """Return ``(forward, reverse)`` counts sitting in the registers, not yet read."""
+        self._advance()
+        e = self.energy[phase]
+        return e.forward_register, e.reverse_register
+
+
+def _clamp16(value: int) -> int:
+    return max(0, min(0xFFFF, value))

@@ -1,0 +1,38 @@
+"""Typed errors raised by the ATM90E32AS driver.
+
+The integration maps each to a config-flow error, an ``UpdateFailed`` or a repair issue.
+"""
+
+from __future__ import annotations
+
+
+class Atm90e32Error(Exception):
+    """Base class of every error the driver raises."""
+
+
+class TransportError(Atm90e32Error):
+    """The SPI device could not be opened or a transfer failed at the OS level."""
+
+
+class DeviceNotFoundError(TransportError):
+    """The /dev/spidevB.C node does not exist (SPI not enabled, or wrong bus / chip select)."""
+
+
+class DevicePermissionError(TransportError):
+    """The /dev/spidevB.C node exists but this process may not open it."""
+
+
+class CommunicationError(Atm90e32Error):
+    """A read could not be verified against LastSPIData, or stayed torn, after the retries."""
+
+
+class DeadBusError(CommunicationError):
+    """Every response is all ones or all zeros: the chip does not drive MISO (DS p.30)."""
+
+
+class ChipResetError(Atm90e32Error):
+    """The chip lost its configuration (brown-out or reset): MeterEn reads 0."""
+
+
+class ConfigurationError(Atm90e32Error):
+    """A configuration write was not accepted: the read-back differs from what was written."""

@@ -1,0 +1,106 @@
+"""The energy ledger: lifetime imported and exported active energy, exact to the count.
+
+The chip's energy registers count 0.003125 Wh steps and clear on read (DS p.12, p.59).
+The ledger adds every count read to lifetime integer totals, so nothing is rounded,
+lost or counted twice by arithmetic; Wh and kWh are derived only when displayed.
+
+Keys are ``(leg, direction)`` with leg ``"l1"``, ``"l2"`` or ``"total"`` and direction
+``"import"`` or ``"export"``.  The total nets the two legs the way a utility's split-phase
+meter does: at each read, ``net = sum over legs of (import - export)``; a positive net
+is imported energy, a negative net exported.  So total import - total export always
+equals the sum over legs of (import - export), exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal
+
+from .models import EnergyCounts
+from .registers import ENERGY_LSB_WH, Phase
+
+Leg = Literal["l1", "l2", "total"]
+Direction = Literal["import", "export"]
+LEGS: Final[dict[Leg, Phase]] = {"l1": Phase.A, "l2": Phase.C}
+"""Split-phase legs and the chip phase that measures each: L1 = A (CT1), L2 = C (CT2)."""
+KEYS: Final[tuple[tuple[Leg, Direction], ...]] = tuple(
+    (leg, direction) for leg in ("l1", "l2", "total") for direction in ("import", "export")
+)
+
+
+class EnergyLedger:
+    """Lifetime counts per ``(leg, direction)``; each count is 0.003125 Wh (DS p.12).
+
+    A lifetime value is ``restored base + counts added since start``: Home Assistant
+    restores the base from the last stored state once, whenever that happens relative
+    to the first reads, and neither part is ever decreased.
+    """
+
+    def __init__(self) -> None:
+        """Start every key at zero with no base restored."""
+        self._added: dict[tuple[Leg, Direction], int] = dict.fromkeys(KEYS, 0)
+        self._base: dict[tuple[Leg, Direction], int] = dict.fromkeys(KEYS, 0)
+        self._restored: set[tuple[Leg, Direction]] = set()
+
+    def add(
+        self,
+        energy: Mapping[Phase, EnergyCounts],
+        *,
+        scale: int = 1,
+        inverted: frozenset[Phase] = frozenset(),
+    ) -> None:
+        """Add one read of the energy registers.
+
+        ``scale`` multiplies counts (current scaling 1x/2x/4x: Igain divided in the chip);
+        a phase in ``inverted`` has a reversed CT, so its forward counts are exports.
+        Raises ValueError for a scale other than 1, 2 or 4 or a negative count.
+        """
+        if scale not in (1, 2, 4):
+            raise ValueError("scale must be 1, 2 or 4")
+        net = 0
+        for leg, phase in LEGS.items():
+            counts = energy.get(phase)
+            if counts is None:
+                continue
+            if counts.forward < 0 or counts.reverse < 0:
+                raise ValueError("energy counts cannot be negative")
+            imported, exported = counts.forward * scale, counts.reverse * scale
+            if phase in inverted:
+                imported, exported = exported, imported
+            self._added[(leg, "import")] += imported
+            self._added[(leg, "export")] += exported
+            net += imported - exported
+        if net > 0:
+            self._added[("total", "import")] += net
+        elif net < 0:
+            self._added[("total", "export")] -= net
+
+    def restore(self, key: tuple[Leg, Direction], counts: int) -> None:
+        """Set the lifetime base of ``key`` from stored state; only the first call counts.
+
+        Raises ValueError for a negative count.
+        """
+        if counts < 0:
+            raise ValueError("a lifetime energy total cannot be negative")
+        if key in self._restored:
+            return
+        self._restored.add(key)
+        self._base[key] = counts
+
+    def counts(self, key: tuple[Leg, Direction]) -> int:
+        """Return the lifetime count of ``key``."""
+        return self._base[key] + self._added[key]
+
+    def kwh(self, key: tuple[Leg, Direction]) -> float:
+        """Return the lifetime energy of ``key`` in kWh."""
+        return counts_to_kwh(self.counts(key))
+
+
+def counts_to_kwh(counts: int) -> float:
+    """Convert energy counts to kWh (0.003125 Wh each, DS p.12)."""
+    return counts * ENERGY_LSB_WH / 1000.0
+
+
+def kwh_to_counts(kwh: float) -> int:
+    """Convert kWh back to the nearest whole count; exact for values made by counts_to_kwh."""
+    return round(kwh * 1000.0 / ENERGY_LSB_WH)

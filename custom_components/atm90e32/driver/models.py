@@ -1,0 +1,99 @@
+"""Plain data the driver returns and takes: chip configuration and meter snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import registers as reg
+from .registers import Phase
+
+SPLIT_PHASE_LEGS: tuple[Phase, ...] = (Phase.A, Phase.C)
+"""Phases measured on the split-phase two-CT board: L1 = phase A (CT1), L2 = phase C (CT2)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChipConfig:
+    """What :meth:`Atm90e32.configure` writes to the chip.
+
+    Attributes:
+        line_frequency: 50 or 60 (Hz); selects MMode0 0x0185 / 0x1185 (DS p.47).
+        pga_gain: current-channel PGA, 1, 2 or 4 (MMode1, DS p.48).
+        voltage_gains: Ugain for phases A, B, C, 1..65535 (DS p.52).
+        current_gains: Igain for phases A, B, C, 1..65535 (DS p.52).
+        nominal_voltage: V rms, used for the sag threshold (80 % of it).
+        p_start_threshold, p_phase_threshold: PStartTh / PPhaseTh in 0.00032 W units;
+            the defaults 0x1D4C (2.4 W) and 0x02EE (0.24 W) keep a no-load meter from
+            creeping (DS p.48-49).
+    """
+
+    line_frequency: int = 60
+    pga_gain: int = 2
+    voltage_gains: tuple[int, int, int] = (reg.DEFAULT_GAIN, reg.DEFAULT_GAIN, reg.DEFAULT_GAIN)
+    current_gains: tuple[int, int, int] = (reg.DEFAULT_GAIN, reg.DEFAULT_GAIN, reg.DEFAULT_GAIN)
+    nominal_voltage: float = 120.0
+    p_start_threshold: int = 0x1D4C
+    p_phase_threshold: int = 0x02EE
+
+    def __post_init__(self) -> None:
+        """Validate ranges; raises ValueError naming the bad field."""
+        if self.line_frequency not in (50, 60):
+            raise ValueError("line_frequency must be 50 or 60")
+        if self.pga_gain not in (1, 2, 4):
+            raise ValueError("pga_gain must be 1, 2 or 4")
+        for name in ("voltage_gains", "current_gains"):
+            gains = getattr(self, name)
+            if len(gains) != 3 or not all(1 <= g <= 0xFFFF for g in gains):
+                raise ValueError(f"{name} must be three integers in 1..65535")
+        for name in ("p_start_threshold", "p_phase_threshold"):
+            if not 0 <= getattr(self, name) <= 0xFFFF:
+                raise ValueError(f"{name} must be in 0..65535")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PhaseReading:
+    """One phase's measurements at one refresh, in SI units as the chip scales them.
+
+    voltage V, current A, active_power W (signed: negative is export or a reversed CT),
+    reactive_power var, apparent_power VA, power_factor -1..1, phase_angle degrees -180..180.
+    """
+
+    voltage: float
+    current: float
+    active_power: float
+    reactive_power: float
+    apparent_power: float
+    power_factor: float
+    phase_angle: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EnergyCounts:
+    """Counts read from one phase's read-to-clear energy registers: 0.003125 Wh each (DS p.12).
+
+    forward: APenergy (import); reverse: ANenergy (export).  Each is 0..65535.
+    """
+
+    forward: int
+    reverse: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterSnapshot:
+    """Everything one refresh read from one chip.
+
+    Attributes:
+        phases: readings of the measured phases (A and C on the split-phase board).
+        energy: counts since the previous read, per measured phase.
+        frequency: line frequency, Hz.
+        temperature: chip temperature, degrees C.
+        meter_enabled: MeterEn read 1 at the end of the refresh; False means the chip
+            was reset (brown-out) and lost its configuration: measurements are not
+            trustworthy, though the energy counts read are (a reset chip counts none).
+    """
+
+    phases: dict[Phase, PhaseReading]
+    energy: dict[Phase, EnergyCounts]
+    frequency: float
+    temperature: int
+    meter_enabled: bool = True
+    transactions: int = field(default=0, compare=False)

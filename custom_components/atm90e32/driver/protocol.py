@@ -1,0 +1,197 @@
+"""Pure SPI frame encoding and register value conversions (sans-I/O).
+
+Nothing here performs I/O: functions take and return bytes and numbers, so tests feed
+bytes rather than hardware.  Frame layout (DS p.30-31, AN p.11): one transaction is
+exactly 32 clocks with CS low, a 16-bit address word then 16 data bits, MSB first.
+Address word: bit 15 = 1 for read / 0 for write, bits 14..10 don't care, bits 9..0 =
+register address.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from . import registers as reg
+
+FRAME_LENGTH: Final = 4
+"""Bytes in one 32-clock transaction (DS p.30)."""
+READ_FLAG: Final = 0x8000
+"""Address-word bit 15: 1 = read, 0 = write (DS p.30)."""
+ADDRESS_MASK: Final = 0x03FF
+"""Address-word bits 9..0 carry the register address (DS p.30)."""
+
+
+def encode_read(address: int) -> bytes:
+    r"""Return the 4-byte frame that reads register ``address``.
+
+    Example: ``encode_read(0xD9) == b"\\x80\\xd9\\x00\\x00"`` (AN p.11).
+    Raises ValueError if ``address`` is outside 0..0x3FF.
+    """
+    _check_address(address)
+    return (READ_FLAG | address).to_bytes(2, "big") + b"\x00\x00"
+
+
+def encode_write(address: int, value: int) -> bytes:
+    r"""Return the 4-byte frame that writes the 16-bit ``value`` to register ``address``.
+
+    Example: ``encode_write(0x7F, 0x55AA) == b"\\x00\\x7f\\x55\\xaa"`` (AN p.11).
+    Raises ValueError if ``address`` is outside 0..0x3FF or ``value`` outside 0..0xFFFF.
+    """
+    _check_address(address)
+    if not 0 <= value <= 0xFFFF:
+        raise ValueError(f"register value {value!r} is not a 16-bit unsigned integer")
+    return address.to_bytes(2, "big") + value.to_bytes(2, "big")
+
+
+def decode_frame(frame: bytes) -> tuple[bool, int, int]:
+    """Split a 4-byte frame into ``(is_read, address, data)``.
+
+    Used by the emulator on the chip side.  Raises ValueError if ``frame`` is not 4 bytes.
+    """
+    if len(frame) != FRAME_LENGTH:
+        raise ValueError(f"an SPI frame is {FRAME_LENGTH} bytes, got {len(frame)}")
+    word = int.from_bytes(frame[:2], "big")
+    return bool(word & READ_FLAG), word & ADDRESS_MASK, int.from_bytes(frame[2:], "big")
+
+
+def response_data(response: bytes) -> int:
+    """Return the 16 data bits the chip clocked out in the second half of a transaction.
+
+    Raises ValueError if ``response`` is not 4 bytes.
+    """
+    if len(response) != FRAME_LENGTH:
+        raise ValueError(f"an SPI response is {FRAME_LENGTH} bytes, got {len(response)}")
+    return (response[2] << 8) | response[3]
+
+
+def _check_address(address: int) -> None:
+    if not 0 <= address <= ADDRESS_MASK:
+        raise ValueError(f"register address {address!r} is outside 0..0x3FF")
+
+
+# --- value conversions ---------------------------------------------------------------
+
+
+def to_signed16(value: int) -> int:
+    """Interpret a 16-bit register value as two's complement: 0..0xFFFF -> -32768..32767."""
+    return value - 0x10000 if value & 0x8000 else value
+
+
+def to_signed32(high: int, low: int) -> int:
+    """Join two 16-bit words ``(high << 16) | low`` as a two's-complement 32-bit integer."""
+    value = (high << 16) | low
+    return value - 0x1_0000_0000 if value & 0x8000_0000 else value
+
+
+def voltage(urms: int, urms_lsb: int = 0) -> float:
+    """Voltage in V from Urms (0.01 V) and optional UrmsLSB (top 8 bits, 0.01/256 V) (DS p.66, p.68)."""
+    return urms * reg.VOLTAGE_LSB_V + (urms_lsb >> 8) * reg.VOLTAGE_LSB_V / 256
+
+
+def current(irms: int, irms_lsb: int = 0) -> float:
+    """Current in A from Irms (0.001 A) and optional IrmsLSB (top 8 bits, 0.001/256 A) (DS p.66, p.68)."""
+    return irms * reg.CURRENT_LSB_A + (irms_lsb >> 8) * reg.CURRENT_LSB_A / 256
+
+
+def power(raw32: int) -> float:
+    """Active / reactive / apparent power in W / var / VA from a signed 32-bit value (0.00032 per count, DS p.62)."""
+    return raw32 * reg.POWER_LSB
+
+
+def power_factor(raw: int) -> float:
+    """Power factor (-1.000..1.000) from the signed 16-bit PFmean register (0.001 per count, DS p.63)."""
+    return to_signed16(raw) * reg.POWER_FACTOR_LSB
+
+
+def frequency(raw: int) -> float:
+    """Line frequency in Hz from Freq (0.01 Hz per count, DS p.70)."""
+    return raw * reg.FREQUENCY_LSB_HZ
+
+
+def phase_angle(raw: int) -> float:
+    """Phase angle in degrees, wrapped to -180..180, from PAngle (0.1 degree, 0..360, DS p.70)."""
+    degrees = raw * reg.ANGLE_LSB_DEG
+    return degrees - 360.0 if degrees > 180.0 else degrees
+
+
+def temperature(raw: int) -> int:
+    """Chip temperature in degrees C from the signed 16-bit Temp register (DS p.70)."""
+    return to_signed16(raw)
+
+
+def energy_wh(counts: int) -> float:
+    """Energy in Wh from energy-register counts (0.003125 Wh per count, DS p.12)."""
+    return counts * reg.ENERGY_LSB_WH
+
+
+# --- configuration values -------------------------------------------------------------
+
+
+def mmode0(line_frequency: int) -> int:
+    """MMode0 for the split-phase board: 3P3W, phases A and C summed, phase B excluded.
+
+    ``line_frequency`` is 50 or 60 (Hz); returns 0x0185 or 0x1185 (DS p.47, AN p.16).
+    Raises ValueError for any other frequency.
+    """
+    if line_frequency == 60:
+        return reg.MMODE0_SPLIT_PHASE_60HZ
+    if line_frequency == 50:
+        return reg.MMODE0_SPLIT_PHASE_50HZ
+    raise ValueError(f"line frequency must be 50 or 60 Hz, got {line_frequency!r}")
+
+
+PGA_CODES: Final = {1: 0b00, 2: 0b01, 4: 0b10}
+"""MMode1 2-bit PGA codes per current channel: 00 = 1x, 01 = 2x, 10 = 4x (DS p.48)."""
+
+
+def mmode1(pga_gain: int) -> int:
+    """MMode1 with the same PGA gain (1, 2 or 4) on all three current channels (DS p.48).
+
+    Returns 0x00, 0x15 or 0x2A.  Raises ValueError for any other gain.
+    """
+    try:
+        code = PGA_CODES[pga_gain]
+    except KeyError:
+        raise ValueError(f"PGA gain must be 1, 2 or 4, got {pga_gain!r}") from None
+    return code | (code << 2) | (code << 4)
+
+
+def pga_of_channel(mmode1_value: int, phase: int) -> int:
+    """Return the PGA gain (1, 2 or 4) that MMode1 sets on the current channel of ``phase`` (DS p.48).
+
+    The reserved code 0b11 is read as 4x.
+    """
+    code = (mmode1_value >> (2 * phase)) & 0b11
+    return {0b00: 1, 0b01: 2}.get(code, 4)
+
+
+def sag_threshold(sag_voltage: float, ugain: int) -> int:
+    """SagTh register value for a sag at ``sag_voltage`` V rms with voltage gain ``ugain``.
+
+    AN p.17: SagTh = Vth x 100 x sqrt(2) / (2 x Ugain / 32768), clamped to 0..0xFFFF
+    (peers overflow 16 bits for small gains).  Raises ValueError if ``ugain`` < 1.
+    """
+    if ugain < 1:
+        raise ValueError("voltage gain must be at least 1")
+    value = sag_voltage * 100 * math.sqrt(2) / (2 * ugain / 32768)
+    return max(0, min(0xFFFF, round(value)))
+
+
+def calibrated_gain(reference: float, measured: float, existing_gain: int) -> int:
+    """New Ugain/Igain so a reading of ``measured`` becomes ``reference`` (AN p.21-24).
+
+    new = reference / measured x existing gain, rounded.  The AN's worked example:
+    reference 220.00 V, Ugain 0x8000, measured 123.4526 V -> 58395 (0xE41B).
+    ``reference`` and ``measured`` are in the same unit (V, A or W).
+    Raises ValueError if ``measured`` or ``reference`` is not positive or the result is
+    outside 1..65535 (then change the PGA, use current scaling or check the CT).
+    """
+    if measured <= 0:
+        raise ValueError("the meter measured nothing: check the CT or transformer is connected")
+    if reference <= 0:
+        raise ValueError("the reference value must be positive")
+    gain = round(reference / measured * existing_gain)
+    if not 1 <= gain <= 0xFFFF:
+        raise ValueError(f"calibrated gain {gain} is outside 1..65535")
+    return gain

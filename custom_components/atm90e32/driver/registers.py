@@ -1,0 +1,202 @@
+"""ATM90E32AS register map, power-on defaults and scaling constants.
+
+Every constant cites the Microchip/Atmel M90E32AS datasheet 46003B ("DS", page numbers
+as printed, register table Table-5 on pp.41-71) or application note 46103A ("AN").
+Phases are named as the chip names them: A, B, C.  On the split-phase two-CT board,
+leg L1 is phase A and leg L2 is phase C; phase B is unused.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Final
+
+
+class Phase(IntEnum):
+    """A chip measurement phase; the value is the register offset from phase A (DS Table-5)."""
+
+    A = 0
+    B = 1
+    C = 2
+
+
+# --- Status and special registers (DS pp.41-50) -------------------------------------
+METER_EN: Final = 0x00
+"""MeterEn: 0x0001 enables metering; power-on default 0x0000 (DS p.41)."""
+SAG_PEAK_DET_CFG: Final = 0x05
+"""SagPeakDetCfg: sag and peak detector periods (DS p.42)."""
+OV_TH: Final = 0x06
+"""OVth: over-voltage threshold (DS p.42)."""
+ZX_CONFIG: Final = 0x07
+"""ZXConfig: zero-crossing configuration (DS p.42)."""
+SAG_TH: Final = 0x08
+"""SagTh: voltage sag threshold, see :func:`protocol.sag_threshold` (DS p.42, AN p.17)."""
+PHASE_LOSS_TH: Final = 0x09
+"""PhaseLossTh: phase-loss threshold (DS p.42)."""
+FREQ_LO_TH: Final = 0x0C
+"""FreqLoTh: low line-frequency threshold, 0.01 Hz (DS p.43)."""
+FREQ_HI_TH: Final = 0x0D
+"""FreqHiTh: high line-frequency threshold, 0.01 Hz (DS p.43)."""
+
+PL_CONST_H: Final = 0x31
+"""PLconstH: high word of the PL constant (DS p.46)."""
+PL_CONST_L: Final = 0x32
+"""PLconstL: low word of the PL constant (DS p.46)."""
+MMODE0: Final = 0x33
+"""MMode0: metering mode (line frequency, 3P3W, which phases sum into T) (DS p.47)."""
+MMODE1: Final = 0x34
+"""MMode1: PGA gain per current channel, 2 bits each (DS p.48)."""
+P_START_TH: Final = 0x35
+"""PStartTh: all-phase active start threshold, unit 0.00032 W (DS p.48)."""
+Q_START_TH: Final = 0x36
+"""QStartTh: all-phase reactive start threshold, unit 0.00032 var (DS p.48)."""
+S_START_TH: Final = 0x37
+"""SStartTh: all-phase apparent start threshold, unit 0.00032 VA (DS p.48)."""
+P_PHASE_TH: Final = 0x38
+"""PPhaseTh: per-phase active accumulation threshold, unit 0.00032 W (DS p.49)."""
+Q_PHASE_TH: Final = 0x39
+"""QPhaseTh: per-phase reactive accumulation threshold, unit 0.00032 var (DS p.49)."""
+S_PHASE_TH: Final = 0x3A
+"""SPhaseTh: per-phase apparent accumulation threshold, unit 0.00032 VA (DS p.49)."""
+
+# --- Calibration registers (DS pp.50-53), indexed by phase ------------------------------
+POFFSET: Final = (0x41, 0x43, 0x45)
+"""PoffsetA/B/C: active power offset, two's complement (DS p.50)."""
+QOFFSET: Final = (0x42, 0x44, 0x46)
+"""QoffsetA/B/C: reactive power offset, two's complement (DS p.50)."""
+PHI: Final = (0x48, 0x4A, 0x4C)
+"""PhiA/B/C: phase delay calibration (DS p.51)."""
+UGAIN: Final = (0x61, 0x65, 0x69)
+"""UgainA/B/C: voltage rms gain, default 0x8000 (DS p.52)."""
+IGAIN: Final = (0x62, 0x66, 0x6A)
+"""IgainA/B/C: current rms gain, default 0x8000 (DS p.52)."""
+UOFFSET: Final = (0x63, 0x67, 0x6B)
+"""UoffsetA/B/C: voltage offset, two's complement (DS p.52)."""
+IOFFSET: Final = (0x64, 0x68, 0x6C)
+"""IoffsetA/B/C: current offset, two's complement (DS p.52)."""
+
+# --- Reset, access and status (DS pp.54-58) ------------------------------------------
+SOFT_RESET: Final = 0x70
+"""SoftReset: writing SOFT_RESET_CODE resets the chip; reads return 0 (DS p.54)."""
+EMM_STATE0: Final = 0x71
+"""EMMState0: over-current / over-voltage / energy direction status (DS p.55)."""
+EMM_STATE1: Final = 0x72
+"""EMMState1: FreqHi b15, sag b14-12, FreqLo b11, phase loss b10-8 (DS p.56)."""
+EMM_INT_STATE0: Final = 0x73
+"""EMMIntState0: latched status, write 1 to clear (DS p.57)."""
+EMM_INT_STATE1: Final = 0x74
+"""EMMIntState1: latched status, write 1 to clear (DS p.57)."""
+LAST_SPI_DATA: Final = 0x78
+"""LastSPIData: the data of the previous SPI read or write (DS p.58, AN p.11)."""
+CRC_ERR_STATUS: Final = 0x79
+"""CRCErrStatus: bit0 CFG_CRC_ERR (DS p.58)."""
+CRC_DIGEST: Final = 0x7A
+"""CRCDigest: CRC-16 of registers 0x00-0x6F latched at lock (DS p.58)."""
+CFG_REG_ACC_EN: Final = 0x7F
+"""CfgRegAccEn: CFG_UNLOCK_CODE unlocks writes to 0x00-0x6F; any other value locks (DS p.58)."""
+
+# --- Energy registers, 16-bit unsigned, cleared after read (DS pp.59-61) -----------------
+AP_ENERGY_T: Final = 0x80
+"""APenergyT: all-phase forward active energy (DS p.59)."""
+AP_ENERGY: Final = (0x81, 0x82, 0x83)
+"""APenergyA/B/C: forward (import) active energy, 0.01 CF per count, read-to-clear (DS p.59)."""
+AN_ENERGY_T: Final = 0x84
+"""ANenergyT: all-phase reverse active energy (DS p.59)."""
+AN_ENERGY: Final = (0x85, 0x86, 0x87)
+"""ANenergyA/B/C: reverse (export) active energy, 0.01 CF per count, read-to-clear (DS p.59)."""
+ENERGY_REGISTERS: Final = frozenset(range(0x80, 0xB0))
+"""All energy registers 0x80-0xAF are cleared after read (DS pp.59-62)."""
+
+# --- Power and power factor, signed (DS pp.62-65) -------------------------------------
+PMEAN: Final = (0xB1, 0xB2, 0xB3)
+"""PmeanA/B/C: active power high word; low word in PMEAN_LSB (DS p.62)."""
+QMEAN: Final = (0xB5, 0xB6, 0xB7)
+"""QmeanA/B/C: reactive power high word; low word in QMEAN_LSB (DS p.62)."""
+SMEAN: Final = (0xB9, 0xBA, 0xBB)
+"""SmeanA/B/C: apparent power high word; low word in SMEAN_LSB (DS p.63)."""
+PFMEAN: Final = (0xBD, 0xBE, 0xBF)
+"""PFmeanA/B/C: power factor, signed 16-bit x 0.001 (DS p.63)."""
+PMEAN_LSB: Final = (0xC1, 0xC2, 0xC3)
+"""PmeanALSB/BLSB/CLSB: active power low word (DS p.64)."""
+QMEAN_LSB: Final = (0xC5, 0xC6, 0xC7)
+"""QmeanALSB/BLSB/CLSB: reactive power low word (DS p.64)."""
+SMEAN_LSB: Final = (0xC9, 0xCA, 0xCB)
+"""SmeanALSB/BLSB/CLSB: apparent power low word (DS p.64)."""
+
+# --- RMS, frequency, angles, temperature (DS pp.66-71) --------------------------------
+URMS: Final = (0xD9, 0xDA, 0xDB)
+"""UrmsA/B/C: voltage rms, unsigned x 0.01 V (DS p.66)."""
+IRMS_N: Final = 0xDC
+"""IrmsN: calculated neutral current, unsigned x 0.001 A (DS p.66)."""
+IRMS: Final = (0xDD, 0xDE, 0xDF)
+"""IrmsA/B/C: current rms, unsigned x 0.001 A (DS p.66)."""
+URMS_LSB: Final = (0xE9, 0xEA, 0xEB)
+"""UrmsALSB..: top 8 bits add 0.01/256 V each (DS p.68)."""
+IRMS_LSB: Final = (0xED, 0xEE, 0xEF)
+"""IrmsALSB..: top 8 bits add 0.001/256 A each (DS p.68)."""
+FREQ: Final = 0xF8
+"""Freq: line frequency, unsigned x 0.01 Hz (DS p.70)."""
+PANGLE: Final = (0xF9, 0xFA, 0xFB)
+"""PAngleA/B/C: current-to-voltage phase angle, x 0.1 degree, 0..360 (DS p.70)."""
+TEMP: Final = 0xFC
+"""Temp: chip temperature, signed 16-bit, 1 degree C (DS p.70)."""
+UANGLE: Final = (0xFD, 0xFE, 0xFF)
+"""UangleA/B/C: voltage phase angle, x 0.1 degree (DS p.71)."""
+
+# --- Codes and defaults ---------------------------------------------------------------
+SOFT_RESET_CODE: Final = 0x789A
+"""Value written to SoftReset to reset the chip (DS p.54)."""
+CFG_UNLOCK_CODE: Final = 0x55AA
+"""Value written to CfgRegAccEn to unlock configuration writes (DS p.58)."""
+CFG_LOCK_CODE: Final = 0x0000
+"""Any value other than CFG_UNLOCK_CODE locks; we write 0x0000 (DS p.58)."""
+METER_ENABLE: Final = 0x0001
+"""MeterEn value that enables metering (DS p.41)."""
+RESET_DELAY_S: Final = 0.040
+"""Worst-case power-on / soft-reset delay, 5-40 ms (DS p.77)."""
+
+DEFAULT_GAIN: Final = 0x8000
+"""Power-on default of every Ugain/Igain register (DS p.52)."""
+DEFAULT_MMODE0: Final = 0x0087
+"""Power-on default of MMode0: 3P4W, 50 Hz, all phases summed (DS p.47, AN p.16)."""
+
+PL_CONSTANT: Final = 0x0861C468
+"""PL_constant = 450 000 000 000 / MC with MC = 3200 imp/kWh = 140 625 000 (DS p.46, AN p.19).
+
+The AN prints the low word as 0x4C68 by mistake; 140 625 000 is 0x0861C468.
+"""
+METER_CONSTANT_IMP_PER_KWH: Final = 3200
+"""MC, the meter constant the PL constant above encodes (DS p.46)."""
+
+MMODE0_60HZ: Final = 1 << 12
+"""MMode0 bit 12: line frequency 60 Hz (DS p.47)."""
+MMODE0_3P3W: Final = 1 << 8
+"""MMode0 bit 8: 3-phase 3-wire mode (DS p.47)."""
+MMODE0_ENPA: Final = 1 << 2
+"""MMode0 bit 2: phase A included in the all-phase sums (DS p.47)."""
+MMODE0_ENPB: Final = 1 << 1
+"""MMode0 bit 1: phase B included in the all-phase sums (DS p.47)."""
+MMODE0_ENPC: Final = 1 << 0
+"""MMode0 bit 0: phase C included in the all-phase sums (DS p.47)."""
+MMODE0_SPLIT_PHASE_50HZ: Final = 0x0185
+"""Split-phase board (3P3W, phase B excluded), 50 Hz (AN p.16)."""
+MMODE0_SPLIT_PHASE_60HZ: Final = 0x1185
+"""Split-phase board (3P3W, phase B excluded), 60 Hz: 0x0185 | bit 12 (DS p.47)."""
+
+# --- Scaling (DS Table-5) ----------------------------------------------------------
+VOLTAGE_LSB_V: Final = 0.01
+"""Urms: 0.01 V per count (DS p.66)."""
+CURRENT_LSB_A: Final = 0.001
+"""Irms: 0.001 A per count; 65.535 A full scale (DS p.66)."""
+POWER_LSB: Final = 0.00032
+"""Pmean/Qmean/Smean 32-bit value: 0.00032 W / var / VA per count (DS p.62)."""
+POWER_FACTOR_LSB: Final = 0.001
+"""PFmean: 0.001 per count, signed (DS p.63)."""
+FREQUENCY_LSB_HZ: Final = 0.01
+"""Freq: 0.01 Hz per count (DS p.70)."""
+ANGLE_LSB_DEG: Final = 0.1
+"""PAngle / Uangle: 0.1 degree per count (DS p.70)."""
+ENERGY_LSB_WH: Final = 1000.0 / METER_CONSTANT_IMP_PER_KWH / 100.0
+"""One energy count = 0.01 CF = 1/3200 kWh / 100 = 0.003125 Wh (DS p.12, p.59)."""
+ENERGY_REGISTER_MAX: Final = 0xFFFF
+"""Energy registers are 16-bit: at most 65 535 counts = 204.797 Wh before wrapping (DS p.59)."""

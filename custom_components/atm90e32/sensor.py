@@ -1,0 +1,271 @@
+"""Sensors: per leg (L1, L2) and total voltage, current, power, power factor and energy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from homeassistant.components.sensor import (
+    RestoreSensor,
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    DEGREE,
+    EntityCategory,
+    UnitOfApparentPower,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfReactivePower,
+    UnitOfTemperature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .driver import MeterSnapshot, PhaseReading
+from .driver.ledger import LEGS, Direction, Leg, kwh_to_counts
+from .entity import Atm90e32Entity
+
+PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseSensorDescription(SensorEntityDescription):
+    """A per-leg measurement taken from that leg's PhaseReading."""
+
+    value_fn: Callable[[PhaseReading], float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChipSensorDescription(SensorEntityDescription):
+    """A measurement of the whole chip or of both legs together."""
+
+    value_fn: Callable[[MeterSnapshot], float | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergySensorDescription(SensorEntityDescription):
+    """Lifetime imported or exported active energy from the ledger."""
+
+    leg: Leg
+    direction: Direction
+
+
+LEG_NAMES: dict[Leg, str] = {"l1": "L1", "l2": "L2"}
+
+PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
+    PhaseSensorDescription(
+        key="voltage",
+        translation_key="leg_voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda r: r.voltage,
+    ),
+    PhaseSensorDescription(
+        key="current",
+        translation_key="leg_current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda r: r.current,
+    ),
+    PhaseSensorDescription(
+        key="power",
+        translation_key="leg_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda r: r.active_power,
+    ),
+    PhaseSensorDescription(
+        key="reactive_power",
+        translation_key="leg_reactive_power",
+        device_class=SensorDeviceClass.REACTIVE_POWER,
+        native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.reactive_power,
+    ),
+    PhaseSensorDescription(
+        key="apparent_power",
+        translation_key="leg_apparent_power",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.apparent_power,
+    ),
+    PhaseSensorDescription(
+        key="power_factor",
+        translation_key="leg_power_factor",
+        device_class=SensorDeviceClass.POWER_FACTOR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda r: r.power_factor,
+    ),
+    PhaseSensorDescription(
+        key="phase_angle",
+        translation_key="leg_phase_angle",
+        native_unit_of_measurement=DEGREE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.phase_angle,
+    ),
+)
+
+
+def _total_power(snapshot: MeterSnapshot) -> float:
+    return sum(r.active_power for r in snapshot.phases.values())
+
+
+def _total_power_factor(snapshot: MeterSnapshot) -> float | None:
+    apparent = sum(r.apparent_power for r in snapshot.phases.values())
+    return _total_power(snapshot) / apparent if apparent else None
+
+
+CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
+    ChipSensorDescription(
+        key="total_power",
+        translation_key="total_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_total_power,
+    ),
+    ChipSensorDescription(
+        key="total_power_factor",
+        translation_key="total_power_factor",
+        device_class=SensorDeviceClass.POWER_FACTOR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=_total_power_factor,
+    ),
+    ChipSensorDescription(
+        key="frequency",
+        translation_key="frequency",
+        device_class=SensorDeviceClass.FREQUENCY,
+        native_unit_of_measurement=UnitOfFrequency.HERTZ,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda s: s.frequency,
+    ),
+    ChipSensorDescription(
+        key="chip_temperature",
+        translation_key="chip_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda s: s.temperature,
+    ),
+)
+
+
+def energy_descriptions() -> tuple[EnergySensorDescription, ...]:
+    """Lifetime import and export energy for L1, L2 and the netted total.
+
+    State class TOTAL_INCREASING: the ledger never decreases (it only adds counts and
+    restores its last value at start), so the recorder's long-term sums see no resets,
+    no spikes and no negative steps; a lifetime meter reading is exactly what the Energy
+    dashboard expects of a grid meter.
+    """
+    descriptions = []
+    for leg in ("l1", "l2", "total"):
+        for direction in ("import", "export"):
+            descriptions.append(
+                EnergySensorDescription(
+                    key=f"{leg}_energy_{direction}",
+                    translation_key=f"{'total' if leg == 'total' else 'leg'}_energy_{direction}",
+                    translation_placeholders={"leg": LEG_NAMES[leg]} if leg != "total" else None,
+                    device_class=SensorDeviceClass.ENERGY,
+                    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+                    state_class=SensorStateClass.TOTAL_INCREASING,
+                    suggested_display_precision=3,
+                    leg=leg,
+                    direction=direction,
+                )
+            )
+    return tuple(descriptions)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: Atm90e32ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of one chip."""
+    coordinator = entry.runtime_data
+    entities: list[SensorEntity] = [
+        Atm90e32PhaseSensor(coordinator, description, leg) for leg in LEGS for description in PHASE_SENSORS
+    ]
+    entities += [Atm90e32ChipSensor(coordinator, description) for description in CHIP_SENSORS]
+    entities += [Atm90e32EnergySensor(coordinator, description) for description in energy_descriptions()]
+    async_add_entities(entities)
+
+
+class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
+    """A measurement of one leg (L1 = phase A, L2 = phase C)."""
+
+    entity_description: PhaseSensorDescription
+
+    def __init__(self, coordinator: Atm90e32Coordinator, description: PhaseSensorDescription, leg: Leg) -> None:
+        """Bind ``description`` to ``leg``; the key becomes ``<leg>_<key>``."""
+        super().__init__(
+            coordinator,
+            replace(description, key=f"{leg}_{description.key}", translation_placeholders={"leg": LEG_NAMES[leg]}),
+        )
+        self._phase = LEGS[leg]
+
+    @property
+    def native_value(self) -> float | None:
+        """The leg's value from the last snapshot."""
+        reading = self.coordinator.data.phases.get(self._phase)
+        return None if reading is None else self.entity_description.value_fn(reading)
+
+
+class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
+    """A chip-wide measurement (frequency, temperature) or a both-legs total."""
+
+    entity_description: ChipSensorDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The value from the last snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
+    """Lifetime energy; restores its last value so totals survive restarts."""
+
+    entity_description: EnergySensorDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Seed the ledger with the last stored lifetime value, then follow the coordinator."""
+        last = await self.async_get_last_sensor_data()
+        value = None if last is None else last.native_value
+        if isinstance(value, (int, float, Decimal)) and value >= 0:
+            self.coordinator.ledger.restore(
+                (self.entity_description.leg, self.entity_description.direction), kwh_to_counts(float(value))
+            )
+        await super().async_added_to_hass()
+
+    @property
+    def native_value(self) -> float:
+        """Lifetime energy in kWh."""
+        return self.coordinator.ledger.kwh((self.entity_description.leg, self.entity_description.direction))

@@ -1,0 +1,46 @@
+# Shared helpers for scripts/*: where the Python >= 3.14.2 toolbox lives and how to run in it.
+# Sourced, not executed.  Sets REPO, VENV and the function `in_env`.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO/.venv"
+# The Debian "forky" toolbox root (only used when no native python3.14 >= 3.14.2 exists).
+# Kept outside the repository on purpose: bwrap binds /dev and /proc into it, and a recursive
+# delete of the work tree must never reach those.
+DEV_ROOT="${ATM90E32_DEV_ROOT:-$HOME/.cache/atm90e32-dev/forky}"
+
+native_python() {
+  # Print a native python3.14 >= 3.14.2 if one is on PATH.
+  local py
+  py="$(command -v python3.14 || true)"
+  if [ -n "$py" ] && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 14, 2))' 2>/dev/null; then
+    echo "$py"
+  fi
+}
+
+uses_root() {
+  # True when the environment was built inside the toolbox root (recorded by scripts/setup).
+  [ -f "$VENV/.atm90e32-root" ]
+}
+
+in_env() {
+  # Run a command with the venv first on PATH, inside the toolbox root when one is used.
+  if uses_root; then
+    local root
+    root="$(cat "$VENV/.atm90e32-root")"
+    local args=(--bind "$root" / --dev /dev --proc /proc --tmpfs /tmp
+      --ro-bind /etc/resolv.conf /etc/resolv.conf
+      --bind "$REPO" "$REPO")
+    # Real SPI devices stay reachable from inside, so the integration works on a Pi too.
+    local dev
+    for dev in /dev/spidev*; do
+      [ -e "$dev" ] && args+=(--dev-bind "$dev" "$dev")
+    done
+    # The shared folder beside the repository, when present (never required).
+    [ -d "$REPO/../shared" ] && args+=(--ro-bind "$REPO/../shared" "$REPO/../shared")
+    env -u PIP_FIND_LINKS PATH="$VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+      HOME=/root bwrap "${args[@]}" --chdir "$PWD" -- "$@"
+  else
+    PATH="$VENV/bin:$PATH" "$@"
+  fi
+}
