@@ -197,6 +197,7 @@ class Atm90e32:
         """
         if reset:
             self.soft_reset()
+        self.check_alive()  # DeadBusError here rather than a puzzling write failure
         values = self.config_registers(config)
         self.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
         try:

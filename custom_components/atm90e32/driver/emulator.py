@@ -395,7 +395,7 @@ class EmulatedAtm90e32:
             if counts >= 0xFFFF:
                 return 0
             return (math.floor((counts - math.floor(counts)) * 256) & 0xFF) << 8
-        return _clamp16(math.floor(counts))
+        return _clamp16(math.floor(counts + 1e-6))  # 1e-6 count: absorb float noise such as 65.535 / 0.001
 
     def _measure(self, phase: Phase, t: float | None = None) -> _Measured:
         """What the chip measures on ``phase`` at ``t``: the truth scaled by the gains."""

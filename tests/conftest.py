@@ -1,0 +1,67 @@
+"""Shared fixtures: the chip emulator on a manual clock, and Home Assistant config entries."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.atm90e32.const import (
+    CONF_CURRENT_GAIN_L1,
+    CONF_CURRENT_GAIN_L2,
+    CONF_DEVICE,
+    CONF_LINE_FREQUENCY,
+    CONF_PGA_GAIN,
+    CONF_VOLTAGE_GAIN,
+    CONF_WIRING,
+    DOMAIN,
+    SIMULATED,
+    WIRING_SPLIT_PHASE_2CT,
+)
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+
+ENTRY_DATA: dict[str, Any] = {
+    CONF_DEVICE: SIMULATED,
+    CONF_LINE_FREQUENCY: 60,
+    CONF_WIRING: WIRING_SPLIT_PHASE_2CT,
+    CONF_VOLTAGE_GAIN: 3920,
+    CONF_CURRENT_GAIN_L1: 25498,
+    CONF_CURRENT_GAIN_L2: 25498,
+    CONF_PGA_GAIN: 2,
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/atm90e32 in every test."""
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock that only moves when a test advances it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def emulator(clock: ManualClock) -> EmulatedAtm90e32:
+    """An emulated chip replaying the bundled household trace from its first second."""
+    return EmulatedAtm90e32(TraceLoad(), clock=clock)
+
+
+@pytest.fixture
+def mock_transport(emulator: EmulatedAtm90e32) -> Generator[EmulatedAtm90e32]:
+    """Make the integration's bus the test's emulator (both where it is opened and probed)."""
+    with (
+        patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
+        patch("custom_components.atm90e32.config_flow.open_transport", return_value=emulator),
+    ):
+        yield emulator
+
+
+@pytest.fixture
+def config_entry() -> MockConfigEntry:
+    """A config entry for the simulated meter, as the config flow creates it."""
+    return MockConfigEntry(domain=DOMAIN, data=dict(ENTRY_DATA), unique_id=SIMULATED, title="ATM90E32AS (simulated)")

@@ -1,0 +1,258 @@
+"""The chip driver against the register-level emulator: configuration, verification, snapshots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from custom_components.atm90e32.driver import (
+    Atm90e32,
+    ChipConfig,
+    CommunicationError,
+    ConfigurationError,
+    DeadBusError,
+    Phase,
+)
+from custom_components.atm90e32.driver import protocol
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.emulator import (
+    ConstantLoad,
+    EmulatedAtm90e32,
+    LoadPoint,
+    LoadSource,
+    ManualClock,
+    PhaseLoad,
+)
+
+CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
+
+
+def make_chip(load: LoadSource, clock: ManualClock | None = None) -> tuple[Atm90e32, EmulatedAtm90e32, ManualClock]:
+    clock = clock or ManualClock()
+    emulator = EmulatedAtm90e32(load, clock=clock)
+    chip = Atm90e32(emulator, sleep=lambda _s: None)
+    chip.configure(CONFIG)
+    return chip, emulator, clock
+
+
+class CorruptResponses:
+    """Flip bit 0 of the responses whose 1-based index satisfies ``which``."""
+
+    def __init__(self, emulator: EmulatedAtm90e32, which: Callable[[int], bool]) -> None:
+        self.emulator, self.which, self.n = emulator, which, 0
+
+    def transfer(self, frame: bytes) -> bytes:
+        response = self.emulator.transfer(frame)
+        self.n += 1
+        if self.which(self.n):
+            return response[:3] + bytes([response[3] ^ 0x01])
+        return response
+
+    def close(self) -> None:
+        self.emulator.close()
+
+
+def test_configure_writes_and_reads_back_every_register() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    assert emulator.registers[reg.METER_EN] == 1
+    assert emulator.registers[reg.MMODE0] == 0x1185
+    assert emulator.registers[reg.MMODE1] == 0x15
+    assert (emulator.registers[reg.PL_CONST_H], emulator.registers[reg.PL_CONST_L]) == (0x0861, 0xC468)
+    assert emulator.registers[reg.UGAIN[Phase.A]] == 3920
+    assert emulator.registers[reg.IGAIN[Phase.C]] == 25498
+    # locked again afterwards
+    assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
+    assert chip.is_configured(CONFIG)
+    assert not chip.is_configured(ChipConfig(line_frequency=50))
+
+
+def test_a_write_to_a_locked_chip_is_caught_by_the_read_back() -> None:
+    chip, _, _ = make_chip(ConstantLoad())
+    chip.write_register(reg.UGAIN[Phase.A], 1234)  # LastSPIData echoes it, but the lock ignored it
+    with pytest.raises(ConfigurationError, match="0x61"):
+        chip.verify_config([(reg.UGAIN[Phase.A], 1234)])
+
+
+def test_snapshot_matches_the_load() -> None:
+    chip, _, _ = make_chip(ConstantLoad(watts=(1000.0, 500.0), volts=120.0, power_factor=0.95))
+    snapshot = chip.read_snapshot()
+    a, c = snapshot.phases[Phase.A], snapshot.phases[Phase.C]
+    assert a.voltage == pytest.approx(120.0, abs=0.01)
+    assert a.current == pytest.approx(1000 / (120 * 0.95), abs=0.001)
+    assert a.active_power == pytest.approx(1000.0, abs=0.001)
+    assert c.active_power == pytest.approx(500.0, abs=0.001)
+    assert a.apparent_power == pytest.approx(1000 / 0.95, abs=0.01)
+    assert a.reactive_power == pytest.approx(1000 / 0.95 * math.sqrt(1 - 0.95**2), abs=0.01)
+    assert a.power_factor == pytest.approx(0.95)
+    assert a.phase_angle == pytest.approx(math.degrees(math.acos(0.95)), abs=0.1)
+    assert snapshot.frequency == pytest.approx(60.0)
+    assert snapshot.temperature == 38
+    assert snapshot.meter_enabled
+    assert Phase.B not in snapshot.phases
+
+
+def test_export_gives_negative_power_and_reverse_energy() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(-2000.0, 300.0)))
+    clock.advance(60)
+    snapshot = chip.read_snapshot()
+    a = snapshot.phases[Phase.A]
+    assert a.active_power == pytest.approx(-2000.0, abs=0.001)
+    assert a.power_factor == pytest.approx(-0.95)
+    assert a.phase_angle < -90 or a.phase_angle > 90
+    expected = 2000 * 60 / 3600 / reg.ENERGY_LSB_WH
+    assert snapshot.energy[Phase.A].forward == 0
+    assert abs(snapshot.energy[Phase.A].reverse - expected) <= 1
+    assert snapshot.energy[Phase.C].reverse == 0
+    assert snapshot.energy[Phase.C].forward == emulator.energy[Phase.C].forward_counts
+
+
+def test_negative_chip_temperature() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.temperature = -12
+    assert chip.read_snapshot().temperature == -12
+
+
+def test_a_flipped_bit_is_caught_by_lastspidata_and_retried() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad(volts=120.0))
+    emulator.faults.flip_mask, emulator.faults.flip_count = 0x0400, 1
+    assert chip.read_register(reg.URMS[Phase.A]) == 12000
+    assert chip.verify_failures == 1
+
+
+def test_persistent_corruption_raises_communication_error() -> None:
+    _, emulator, _ = make_chip(ConstantLoad())
+    chip = Atm90e32(CorruptResponses(emulator, lambda n: n % 2 == 1))  # every register response
+    with pytest.raises(CommunicationError):
+        chip.read_register(reg.URMS[Phase.A])
+    assert chip.verify_failures == chip.retries
+    with pytest.raises(ValueError, match="read_energy"):
+        chip.read_register(reg.AP_ENERGY[Phase.A])
+
+
+def test_energy_register_is_read_once_and_verified_through_lastspidata() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(3600.0, 0.0), power_factor=1.0))
+    clock.advance(10)  # 10 Wh = 3200 counts
+    emulator.faults.flip_mask, emulator.faults.flip_count = 0x0100, 1  # corrupt the register's own response
+    before = emulator.transfers
+    assert chip.read_energy(reg.AP_ENERGY[Phase.A]) == 3200
+    # register once, LastSPIData (mismatch), LastSPIData again (agrees): never the register again
+    assert emulator.transfers - before == 3
+    assert emulator.energy[Phase.A].forward_register == 0
+
+
+def test_corrupted_lastspidata_during_an_energy_read_settles() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(3600.0, 0.0), power_factor=1.0))
+    clock.advance(10)
+
+    assert Atm90e32(CorruptResponses(emulator, lambda n: n == 2)).read_energy(reg.AP_ENERGY[Phase.A]) == 3200
+
+
+def test_energy_reads_refuse_other_registers() -> None:
+    chip, _, _ = make_chip(ConstantLoad())
+    with pytest.raises(ValueError, match="not an energy register"):
+        chip.read_energy(reg.URMS[Phase.A])
+
+
+@dataclass
+class StepLoad:
+    """1000 W on phase A before ``change_at`` seconds, 1500 W after: the high word changes."""
+
+    change_at: float
+    step: float | None = 0.5
+
+    def load_at(self, t: float) -> LoadPoint:
+        watts = 1000.0 if t < self.change_at else 1500.0
+        return LoadPoint(phases={Phase.A: PhaseLoad(120.0, watts, 1.0), Phase.C: PhaseLoad(120.0, 0.0, 1.0)})
+
+
+class TickingTransport:
+    """Advances the clock by one second per transaction, so measurements refresh mid-read."""
+
+    def __init__(self, emulator: EmulatedAtm90e32, clock: ManualClock) -> None:
+        self.emulator, self.clock = emulator, clock
+
+    def transfer(self, frame: bytes) -> bytes:
+        response = self.emulator.transfer(frame)
+        self.clock.advance(1.0)
+        return response
+
+    def close(self) -> None:
+        self.emulator.close()
+
+
+def test_a_torn_32_bit_read_is_detected_and_retried() -> None:
+    clock = ManualClock()
+    load = StepLoad(change_at=0.5)  # changes between the high (t=0) and the low (t=1) read
+    emulator = EmulatedAtm90e32(load, clock=clock)
+    Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
+    clock.now = 0.0
+    chip = Atm90e32(TickingTransport(emulator, clock))
+    raw = chip.read_register32(reg.PMEAN[Phase.A], reg.PMEAN_LSB[Phase.A])
+    old, new = round(1000 / reg.POWER_LSB), round(1500 / reg.POWER_LSB)
+    torn = (old & 0xFFFF0000) | (new & 0xFFFF)
+    assert old >> 16 != new >> 16  # the test really tears
+    assert raw == new
+    assert raw != torn
+    assert chip.verify_failures == 1
+
+
+def test_a_value_that_keeps_tearing_raises() -> None:
+    class Alternating:
+        step: float | None = 1.0
+
+        def load_at(self, t: float) -> LoadPoint:
+            watts = 1000.0 if int(t) % 2 == 0 else 1500.0
+            return LoadPoint(phases={Phase.A: PhaseLoad(120.0, watts, 1.0)})
+
+    clock = ManualClock()
+    emulator = EmulatedAtm90e32(Alternating(), clock=clock)
+    Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
+    chip = Atm90e32(TickingTransport(emulator, clock))
+    with pytest.raises(CommunicationError, match="torn"):
+        chip.read_register32(reg.PMEAN[Phase.A], reg.PMEAN_LSB[Phase.A])
+
+
+@pytest.mark.parametrize("level", [0xFF, 0x00])
+def test_a_dead_bus_is_recognised(level: int) -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.faults.dead_bus = level
+    with pytest.raises(DeadBusError):
+        chip.check_alive()
+    with pytest.raises(DeadBusError):
+        chip.read_snapshot()
+    with pytest.raises(DeadBusError):
+        chip.configure(CONFIG)
+
+
+def test_a_reset_chip_is_reported_and_can_be_configured_again() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad())
+    emulator.brown_out()
+    assert emulator.registers[reg.UGAIN[Phase.A]] == reg.DEFAULT_GAIN
+    clock.advance(30)
+    snapshot = chip.read_snapshot()
+    assert not snapshot.meter_enabled
+    assert snapshot.energy[Phase.A].forward == 0  # a reset chip does not meter
+    assert chip.ensure_configured(CONFIG)
+    assert not chip.ensure_configured(CONFIG)
+    assert chip.read_snapshot().meter_enabled
+
+
+def test_snapshot_transaction_count() -> None:
+    chip, _, _ = make_chip(ConstantLoad())
+    snapshot = chip.read_snapshot()
+    # per leg: 4 verified 16-bit reads (2 each) + 3 guarded 32-bit reads (4 each) + 2 energy (2 each)
+    # chip: frequency, temperature, MeterEn (2 each)
+    assert snapshot.transactions == 2 * (4 * 2 + 3 * 4 + 2 * 2) + 3 * 2
+
+
+def test_decoding_uses_the_protocol_functions() -> None:
+    chip, _, _ = make_chip(ConstantLoad(volts=123.45))
+    assert protocol.voltage(chip.read_register(reg.URMS[Phase.A])) == pytest.approx(123.45, abs=0.01)
+
+
+def test_retries_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        Atm90e32(EmulatedAtm90e32(ConstantLoad()), retries=0)

@@ -1,0 +1,48 @@
+"""The energy ledger adds counts exactly, nets the total and restores once."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.atm90e32.driver import EnergyCounts, EnergyLedger, Phase
+from custom_components.atm90e32.driver.ledger import counts_to_kwh, kwh_to_counts
+
+
+def test_counts_add_per_leg_and_total_nets() -> None:
+    ledger = EnergyLedger()
+    ledger.add({Phase.A: EnergyCounts(forward=100, reverse=0), Phase.C: EnergyCounts(forward=0, reverse=30)})
+    ledger.add({Phase.A: EnergyCounts(forward=0, reverse=50), Phase.C: EnergyCounts(forward=0, reverse=70)})
+    assert ledger.counts(("l1", "import")) == 100
+    assert ledger.counts(("l1", "export")) == 50
+    assert ledger.counts(("l2", "export")) == 100
+    assert ledger.counts(("total", "import")) == 70
+    assert ledger.counts(("total", "export")) == 120
+    legs_net = sum(ledger.counts((leg, "import")) - ledger.counts((leg, "export")) for leg in ("l1", "l2"))
+    assert ledger.counts(("total", "import")) - ledger.counts(("total", "export")) == legs_net
+
+
+def test_scale_and_inversion() -> None:
+    ledger = EnergyLedger()
+    ledger.add({Phase.A: EnergyCounts(forward=10, reverse=1)}, scale=4, inverted=frozenset({Phase.A}))
+    assert ledger.counts(("l1", "import")) == 4
+    assert ledger.counts(("l1", "export")) == 40
+    with pytest.raises(ValueError):
+        ledger.add({}, scale=3)
+    with pytest.raises(ValueError):
+        ledger.add({Phase.A: EnergyCounts(forward=-1, reverse=0)})
+
+
+def test_restore_sets_the_base_once_whenever_it_comes() -> None:
+    ledger = EnergyLedger()
+    ledger.add({Phase.A: EnergyCounts(forward=5, reverse=0)})
+    ledger.restore(("l1", "import"), 1000)
+    ledger.restore(("l1", "import"), 999_999)  # ignored: only the first restore counts
+    assert ledger.counts(("l1", "import")) == 1005
+    with pytest.raises(ValueError):
+        ledger.restore(("l2", "import"), -1)
+
+
+@pytest.mark.parametrize("counts", [0, 1, 320, 123_456_789, 10**12])
+def test_kwh_round_trip_is_exact(counts: int) -> None:
+    assert kwh_to_counts(counts_to_kwh(counts)) == counts
+    assert counts_to_kwh(320_000) == pytest.approx(1.0)

@@ -1,0 +1,132 @@
+"""Frame encoding and register conversions, against the datasheet and application note."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.atm90e32.driver import protocol
+from custom_components.atm90e32.driver import registers as reg
+
+
+def test_read_frame_matches_application_note() -> None:
+    assert protocol.encode_read(0x0D9) == bytes([0x80, 0xD9, 0x00, 0x00])
+
+
+def test_write_frame_matches_application_note() -> None:
+    assert protocol.encode_write(0x7F, 0x55AA) == bytes([0x00, 0x7F, 0x55, 0xAA])
+
+
+def test_high_addresses_use_both_address_bytes() -> None:
+    assert protocol.encode_read(0x3FF) == bytes([0x83, 0xFF, 0, 0])
+    assert protocol.decode_frame(protocol.encode_write(0x3FF, 0x1234)) == (False, 0x3FF, 0x1234)
+
+
+def test_decode_ignores_dont_care_bits() -> None:
+    # bits 14..10 of the address word are don't care (DS p.30)
+    assert protocol.decode_frame(bytes([0xFC, 0xD9, 0x12, 0x34])) == (True, 0xD9, 0x1234)
+
+
+@pytest.mark.parametrize(("address", "value"), [(-1, 0), (0x400, 0), (0x10, -1), (0x10, 0x10000)])
+def test_out_of_range_frames_are_refused(address: int, value: int) -> None:
+    with pytest.raises(ValueError, match="outside|16-bit"):
+        protocol.encode_write(address, value)
+
+
+@pytest.mark.parametrize("length", [0, 3, 5])
+def test_frames_must_be_four_bytes(length: int) -> None:
+    with pytest.raises(ValueError, match="4 bytes"):
+        protocol.decode_frame(bytes(length))
+    with pytest.raises(ValueError, match="4 bytes"):
+        protocol.response_data(bytes(length))
+
+
+def test_response_data_is_the_second_word() -> None:
+    assert protocol.response_data(bytes([0xAB, 0xCD, 0x12, 0x34])) == 0x1234
+
+
+@pytest.mark.parametrize(
+    ("raw", "signed"), [(0x0000, 0), (0x7FFF, 32767), (0x8000, -32768), (0xFFFF, -1), (0xFFF6, -10)]
+)
+def test_signed16(raw: int, signed: int) -> None:
+    assert protocol.to_signed16(raw) == signed
+
+
+@pytest.mark.parametrize(
+    ("high", "low", "signed"),
+    [(0x0000, 0x0001, 1), (0x7FFF, 0xFFFF, 2**31 - 1), (0x8000, 0x0000, -(2**31)), (0xFFFF, 0xFFFF, -1)],
+)
+def test_signed32(high: int, low: int, signed: int) -> None:
+    assert protocol.to_signed32(high, low) == signed
+
+
+def test_voltage_with_lsb_matches_application_note() -> None:
+    # AN p.23: UrmsA 0x3039 with LSB high byte 0x43 -> 123.4526 V
+    assert protocol.voltage(0x3039, 0x4300) == pytest.approx(123.4526, abs=5e-5)
+    assert protocol.voltage(12000) == pytest.approx(120.00)
+
+
+def test_current_scaling() -> None:
+    assert protocol.current(65535) == pytest.approx(65.535)
+    assert protocol.current(1000, 0x8000) == pytest.approx(1.0 + 0.5 * 0.001)
+
+
+def test_power_is_signed_and_scaled() -> None:
+    assert protocol.power(3_125_000) == pytest.approx(1000.0)
+    assert protocol.power(protocol.to_signed32(0xFFD0, 0x50F8)) == pytest.approx(-1000.0)
+
+
+def test_power_factor_is_signed() -> None:
+    assert protocol.power_factor(950) == pytest.approx(0.95)
+    assert protocol.power_factor(0x10000 - 950) == pytest.approx(-0.95)
+
+
+def test_frequency_and_temperature() -> None:
+    assert protocol.frequency(5998) == pytest.approx(59.98)
+    assert protocol.temperature(0xFFF6) == -10
+    assert protocol.temperature(38) == 38
+
+
+@pytest.mark.parametrize(("raw", "degrees"), [(0, 0.0), (1800, 180.0), (1801, -179.9), (3500, -10.0), (182, 18.2)])
+def test_phase_angle_wraps_to_plus_minus_180(raw: int, degrees: float) -> None:
+    assert protocol.phase_angle(raw) == pytest.approx(degrees)
+
+
+def test_energy_count_is_0_003125_wh() -> None:
+    assert reg.ENERGY_LSB_WH == pytest.approx(0.003125)
+    assert protocol.energy_wh(0xFFFF) == pytest.approx(204.796875)
+
+
+def test_calibrated_gain_matches_application_note_example() -> None:
+    measured = protocol.voltage(0x3039, 0x4300)
+    assert protocol.calibrated_gain(220.00, measured, 0x8000) == 0xE41B
+
+
+@pytest.mark.parametrize(
+    ("reference", "measured", "gain"), [(220.0, 0.0, 0x8000), (-1.0, 100.0, 0x8000), (220.0, 50.0, 0x8000)]
+)
+def test_calibrated_gain_refuses_impossible_results(reference: float, measured: float, gain: int) -> None:
+    with pytest.raises(ValueError):
+        protocol.calibrated_gain(reference, measured, gain)
+
+
+def test_mmode0_for_the_split_phase_board() -> None:
+    assert protocol.mmode0(60) == 0x1185
+    assert protocol.mmode0(50) == 0x0185
+    with pytest.raises(ValueError):
+        protocol.mmode0(55)
+
+
+def test_mmode1_pga_codes() -> None:
+    assert [protocol.mmode1(g) for g in (1, 2, 4)] == [0x00, 0x15, 0x2A]
+    assert [protocol.pga_of_channel(0x2A, p) for p in range(3)] == [4, 4, 4]
+    assert protocol.pga_of_channel(0b010001, 2) == 2
+    with pytest.raises(ValueError):
+        protocol.mmode1(3)
+
+
+def test_sag_threshold_follows_the_formula_and_clamps() -> None:
+    # AN p.17 formula with Vth = 96 V, Ugain 3920
+    assert protocol.sag_threshold(96.0, 3920) == round(96 * 100 * 2**0.5 / (2 * 3920 / 32768))
+    assert protocol.sag_threshold(96.0, 100) == 0xFFFF
+    with pytest.raises(ValueError):
+        protocol.sag_threshold(96.0, 0)

@@ -1,0 +1,48 @@
+"""SpidevTransport opens real device nodes and reports why it cannot."""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from custom_components.atm90e32.driver import DeviceNotFoundError, DevicePermissionError, TransportError
+from custom_components.atm90e32.driver.transport import (
+    SpidevTransport,
+    Transport,
+    _open_error,
+    parse_spidev_path,
+    spidev_path,
+)
+from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
+
+
+def test_a_missing_device_is_reported_as_such() -> None:
+    # No machine has SPI bus 99: the real spidev extension fails to open the node.
+    with pytest.raises(DeviceNotFoundError, match="/dev/spidev99.0"):
+        SpidevTransport(99, 0)
+
+
+def test_open_errors_are_told_apart() -> None:
+    assert isinstance(_open_error("/dev/spidev0.0", OSError(errno.EACCES, "denied")), DevicePermissionError)
+    assert isinstance(_open_error("/dev/spidev0.0", OSError(errno.ENOENT, "missing")), DeviceNotFoundError)
+    other = _open_error("/dev/spidev0.0", OSError(errno.EIO, "io"))
+    assert type(other) is TransportError
+
+
+@pytest.mark.parametrize("speed", [0, 399, 1_100_001])
+def test_clock_outside_the_datasheet_range_is_refused(speed: int) -> None:
+    with pytest.raises(ValueError, match="SPI clock"):
+        SpidevTransport(0, 0, speed_hz=speed)
+
+
+def test_spidev_paths() -> None:
+    assert spidev_path(0, 1) == "/dev/spidev0.1"
+    assert parse_spidev_path("/dev/spidev10.2") == (10, 2)
+    for bad in ("/dev/ttyAMA0", "/dev/spidev0", "/dev/spidevx.1"):
+        with pytest.raises(ValueError):
+            parse_spidev_path(bad)
+
+
+def test_the_emulator_is_a_transport() -> None:
+    assert isinstance(EmulatedAtm90e32(ConstantLoad()), Transport)
