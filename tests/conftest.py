@@ -9,6 +9,9 @@ from unittest.mock import patch
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+# Imported before any test patches coordinator.open_transport, so that config_flow's own
+# reference to it is the real function (patches are then restored to the real one).
+from custom_components.atm90e32 import config_flow as _config_flow  # noqa: F401
 from custom_components.atm90e32.const import (
     CONF_CURRENT_GAIN_L1,
     CONF_CURRENT_GAIN_L2,

@@ -15,8 +15,8 @@ from custom_components.atm90e32.driver import (
     ConfigurationError,
     DeadBusError,
     Phase,
+    protocol,
 )
-from custom_components.atm90e32.driver import protocol
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import (
     ConstantLoad,
@@ -144,7 +144,7 @@ def test_energy_register_is_read_once_and_verified_through_lastspidata() -> None
 
 
 def test_corrupted_lastspidata_during_an_energy_read_settles() -> None:
-    chip, emulator, clock = make_chip(ConstantLoad(watts=(3600.0, 0.0), power_factor=1.0))
+    _, emulator, clock = make_chip(ConstantLoad(watts=(3600.0, 0.0), power_factor=1.0))
     clock.advance(10)
 
     assert Atm90e32(CorruptResponses(emulator, lambda n: n == 2)).read_energy(reg.AP_ENERGY[Phase.A]) == 3200
@@ -254,5 +254,5 @@ def test_decoding_uses_the_protocol_functions() -> None:
 
 
 def test_retries_must_be_positive() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="retries"):
         Atm90e32(EmulatedAtm90e32(ConstantLoad()), retries=0)

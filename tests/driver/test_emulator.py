@@ -170,7 +170,7 @@ def test_trace_load_splits_the_whole_home_watts() -> None:
     assert load.whole_home_watts(21600) == 1154  # loops
     point = load.load_at(0)
     assert point.phases[Phase.A].volts == pytest.approx(121.5 - 0.6 * 1154 * 0.55 / 1000)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="l1_share"):
         TraceLoad(l1_share=1.5)
 
 

@@ -26,9 +26,9 @@ def test_scale_and_inversion() -> None:
     ledger.add({Phase.A: EnergyCounts(forward=10, reverse=1)}, scale=4, inverted=frozenset({Phase.A}))
     assert ledger.counts(("l1", "import")) == 4
     assert ledger.counts(("l1", "export")) == 40
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="scale"):
         ledger.add({}, scale=3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
         ledger.add({Phase.A: EnergyCounts(forward=-1, reverse=0)})
 
 
@@ -38,7 +38,7 @@ def test_restore_sets_the_base_once_whenever_it_comes() -> None:
     ledger.restore(("l1", "import"), 1000)
     ledger.restore(("l1", "import"), 999_999)  # ignored: only the first restore counts
     assert ledger.counts(("l1", "import")) == 1005
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
         ledger.restore(("l2", "import"), -1)
 
 

@@ -1,0 +1,35 @@
+"""Helpers for tests that run the integration inside Home Assistant."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.atm90e32.coordinator import Atm90e32Coordinator
+from custom_components.atm90e32.driver.emulator import ManualClock
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> Atm90e32Coordinator:
+    """Add ``entry`` and set it up; returns its coordinator."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: Atm90e32Coordinator = entry.runtime_data
+    return coordinator
+
+
+def state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
+    """The state of the sensor whose description key is ``key``."""
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", "atm90e32", f"{entry.unique_id}_{key}")
+    assert entity_id is not None, key
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current
+
+
+async def replay(coordinator: Atm90e32Coordinator, clock: ManualClock, seconds: int, interval: int = 5) -> None:
+    """Advance the emulator's clock and refresh the coordinator every ``interval`` seconds."""
+    for _ in range(seconds // interval):
+        clock.advance(interval)
+        await coordinator.async_refresh()

@@ -1,0 +1,101 @@
+"""Lifetime energy: equal to the trace's integral, never decreasing, surviving restarts."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.core import HomeAssistant, State
+from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
+
+from custom_components.atm90e32.driver import Phase
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+
+from .helpers import replay, setup_entry, state
+
+COUNT_KWH = reg.ENERGY_LSB_WH / 1000
+
+
+def trace_kwh(load: TraceLoad, seconds: int) -> tuple[float, float]:
+    """The trace's own integral of power over time per leg, in kWh (1 s piecewise-constant samples)."""
+    l1 = sum(load.leg_watts(t)[0] for t in range(seconds)) / 3600 / 1000
+    l2 = sum(load.leg_watts(t)[1] for t in range(seconds)) / 3600 / 1000
+    return l1, l2
+
+
+async def test_one_hour_of_the_trace_matches_its_integral(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    seconds, interval = 3600, 5
+    reads = seconds // interval
+    imported: list[float] = []
+    for _ in range(reads):
+        await replay(coordinator, clock, interval, interval)
+        imported.append(float(state(hass, config_entry, "total_energy_import").state))
+    assert imported == sorted(imported)  # never decreases
+
+    load = mock_transport.load
+    assert isinstance(load, TraceLoad)
+    l1_truth, l2_truth = trace_kwh(load, seconds)
+    l1 = float(state(hass, config_entry, "l1_energy_import").state)
+    l2 = float(state(hass, config_entry, "l2_energy_import").state)
+    total = float(state(hass, config_entry, "total_energy_import").state)
+    # within one counter step per read (in fact the emulator carries the sub-count residual,
+    # so the error is under one step in all)
+    assert abs(l1 - l1_truth) <= COUNT_KWH * reads
+    assert abs(l1 - l1_truth) <= COUNT_KWH
+    assert abs(l2 - l2_truth) <= COUNT_KWH
+    assert abs(total - (l1_truth + l2_truth)) <= 2 * COUNT_KWH
+    assert l1_truth == pytest.approx(0.55 * (l1_truth + l2_truth))
+    assert float(state(hass, config_entry, "l1_energy_export").state) == 0.0
+    assert float(state(hass, config_entry, "total_energy_export").state) == 0.0
+    # exactly every count the chip emitted, none twice
+    assert round(l1 / COUNT_KWH) == mock_transport.energy[Phase.A].forward_counts
+    assert round(l2 / COUNT_KWH) == mock_transport.energy[Phase.C].forward_counts
+
+
+async def test_totals_survive_a_restart(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    stored = {"l1_energy_import": 1234.567890625, "total_energy_import": 2000.0, "l2_energy_export": 0.5}
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State(f"sensor.atm90e32as_simulated_{name}", str(value)),
+                {"native_value": value, "native_unit_of_measurement": "kWh"},
+            )
+            for name, value in (
+                ("l1_energy_imported", stored["l1_energy_import"]),
+                ("total_energy_imported", stored["total_energy_import"]),
+                ("l2_energy_exported", stored["l2_energy_export"]),
+            )
+        ],
+    )
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    emitted_kwh = mock_transport.energy[Phase.A].forward_counts * COUNT_KWH
+    l1 = float(state(hass, config_entry, "l1_energy_import").state)
+    assert l1 == pytest.approx(stored["l1_energy_import"] + emitted_kwh, abs=1e-12)
+    assert float(state(hass, config_entry, "l2_energy_export").state) == stored["l2_energy_export"]
+    assert float(state(hass, config_entry, "total_energy_import").state) > stored["total_energy_import"]
+
+
+async def test_totals_survive_a_reload(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 300)
+    before = float(state(hass, config_entry, "l2_energy_import").state)
+    assert before > 0
+    resets = mock_transport.resets
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    # the chip kept metering across the reload and was adopted, not reset
+    assert mock_transport.resets == resets
+    coordinator = config_entry.runtime_data
+    after = float(state(hass, config_entry, "l2_energy_import").state)
+    assert after >= before
+    await replay(coordinator, clock, 60)
+    total_emitted = mock_transport.energy[Phase.C].forward_counts * COUNT_KWH
+    assert float(state(hass, config_entry, "l2_energy_import").state) == pytest.approx(total_emitted, abs=1e-12)

@@ -1,0 +1,149 @@
+"""Sensors in a real Home Assistant, fed by the emulator replaying the household trace."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorDeviceClass, SensorStateClass
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.atm90e32.const import DOMAIN
+from custom_components.atm90e32.driver import Phase
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
+
+from .helpers import replay, setup_entry, state
+
+
+async def test_sensors_show_the_replayed_household(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    whole_home = 1154  # the trace's first second
+    l1_watts, l2_watts = whole_home * 0.55, whole_home * 0.45
+    assert float(state(hass, config_entry, "l1_power").state) == pytest.approx(l1_watts, abs=0.01)
+    assert float(state(hass, config_entry, "l2_power").state) == pytest.approx(l2_watts, abs=0.01)
+    assert float(state(hass, config_entry, "total_power").state) == pytest.approx(whole_home, abs=0.02)
+    l1_volts = 121.5 - 0.6 * l1_watts / 1000
+    assert float(state(hass, config_entry, "l1_voltage").state) == pytest.approx(l1_volts, abs=0.01)
+    assert float(state(hass, config_entry, "l1_current").state) == pytest.approx(
+        l1_watts / (l1_volts * 0.95), abs=0.002
+    )
+    assert float(state(hass, config_entry, "l1_power_factor").state) == pytest.approx(0.95)
+    assert float(state(hass, config_entry, "total_power_factor").state) == pytest.approx(0.95, abs=1e-4)
+    assert float(state(hass, config_entry, "frequency").state) == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize(
+    ("key", "device_class", "unit", "state_class"),
+    [
+        ("l1_voltage", SensorDeviceClass.VOLTAGE, "V", SensorStateClass.MEASUREMENT),
+        ("l2_current", SensorDeviceClass.CURRENT, "A", SensorStateClass.MEASUREMENT),
+        ("l1_power", SensorDeviceClass.POWER, "W", SensorStateClass.MEASUREMENT),
+        ("total_power", SensorDeviceClass.POWER, "W", SensorStateClass.MEASUREMENT),
+        ("l2_power_factor", SensorDeviceClass.POWER_FACTOR, None, SensorStateClass.MEASUREMENT),
+        ("frequency", SensorDeviceClass.FREQUENCY, "Hz", SensorStateClass.MEASUREMENT),
+        ("l1_energy_import", SensorDeviceClass.ENERGY, "kWh", SensorStateClass.TOTAL_INCREASING),
+        ("l2_energy_export", SensorDeviceClass.ENERGY, "kWh", SensorStateClass.TOTAL_INCREASING),
+        ("total_energy_import", SensorDeviceClass.ENERGY, "kWh", SensorStateClass.TOTAL_INCREASING),
+        ("total_energy_export", SensorDeviceClass.ENERGY, "kWh", SensorStateClass.TOTAL_INCREASING),
+    ],
+)
+async def test_device_and_state_classes(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    key: str,
+    device_class: SensorDeviceClass,
+    unit: str | None,
+    state_class: SensorStateClass,
+) -> None:
+    await setup_entry(hass, config_entry)
+    attributes = state(hass, config_entry, key).attributes
+    assert attributes[ATTR_DEVICE_CLASS] == device_class
+    assert attributes.get(ATTR_UNIT_OF_MEASUREMENT) == unit
+    assert attributes[ATTR_STATE_CLASS] == state_class
+
+
+async def test_names_device_and_disabled_diagnostics(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    assert state(hass, config_entry, "l1_energy_import").name == "ATM90E32AS (simulated) L1 energy imported"
+    assert state(hass, config_entry, "total_power").name == "ATM90E32AS (simulated) Total power"
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, "simulated"), config_entry.entry_id)
+    assert device is not None
+    assert (device.manufacturer, device.model) == ("Microchip Technology", "ATM90E32AS")
+    registry = er.async_get(hass)
+    entities = er.async_entries_for_config_entry(registry, config_entry.entry_id)
+    assert all(e.device_id == device.id for e in entities)
+    disabled = {e.unique_id for e in entities if e.disabled_by is not None}
+    assert disabled == {
+        f"simulated_{leg}_{key}" for leg in ("l1", "l2") for key in ("reactive_power", "apparent_power", "phase_angle")
+    }
+
+
+async def test_sensors_follow_the_trace(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 600)
+    whole_home = mock_transport.load.whole_home_watts(600)  # type: ignore[attr-defined]
+    assert float(state(hass, config_entry, "total_power").state) == pytest.approx(whole_home, abs=0.02)
+
+
+async def test_unavailable_while_the_bus_is_dead_then_back(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    before = float(state(hass, config_entry, "l1_energy_import").state)
+    mock_transport.faults.dead_bus = 0xFF
+    await replay(coordinator, clock, 30)
+    assert state(hass, config_entry, "l1_power").state == STATE_UNAVAILABLE
+    assert state(hass, config_entry, "l1_energy_import").state == STATE_UNAVAILABLE
+    mock_transport.faults.dead_bus = None
+    await replay(coordinator, clock, 5)
+    after = float(state(hass, config_entry, "l1_energy_import").state)
+    # while the bus was dead the chip kept counting: nothing of the 35 s is lost
+    truth_wh = mock_transport.energy[Phase.A].forward_counts * reg.ENERGY_LSB_WH
+    assert after * 1000 == pytest.approx(truth_wh, abs=1e-9)
+    assert after > before
+
+
+async def test_a_reset_chip_is_configured_again(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    mock_transport.brown_out()
+    await replay(coordinator, clock, 5)
+    assert coordinator.chip_resets == 1
+    assert mock_transport.registers[reg.UGAIN[Phase.A]] == 3920
+    whole_home = mock_transport.load.whole_home_watts(65)  # type: ignore[attr-defined]
+    assert float(state(hass, config_entry, "total_power").state) == pytest.approx(whole_home, abs=0.02)
+
+
+async def test_setup_fails_cleanly_when_the_chip_does_not_answer(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    mock_transport.faults.dead_bus = 0x00
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_transport.closed
+    assert "not answering" in (config_entry.reason or "")
+
+
+async def test_unload_releases_the_spi_device(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    assert not mock_transport.closed
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.NOT_LOADED
+    assert mock_transport.closed
