@@ -147,3 +147,18 @@ async def test_unload_releases_the_spi_device(
     assert await hass.config_entries.async_unload(config_entry.entry_id)
     assert config_entry.state is ConfigEntryState.NOT_LOADED
     assert mock_transport.closed
+
+
+def test_refresh_interval_cannot_let_a_counter_wrap() -> None:
+    """A register holds 204.797 Wh; at full scale on one phase it fills in about 40 s."""
+    from custom_components.atm90e32.const import (
+        COUNTER_CAPACITY_WH,
+        DEFAULT_UPDATE_INTERVAL,
+        FULL_SCALE_POWER_W,
+        MAX_UPDATE_INTERVAL,
+    )
+
+    fill_seconds = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
+    assert fill_seconds == pytest.approx(40.8, abs=0.1)
+    assert MAX_UPDATE_INTERVAL.total_seconds() <= fill_seconds / 2
+    assert DEFAULT_UPDATE_INTERVAL <= MAX_UPDATE_INTERVAL

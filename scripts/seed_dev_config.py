@@ -1,0 +1,81 @@
+"""Add a simulated-meter config entry to a development configuration that has none.
+
+Usage: python scripts/seed_dev_config.py CONFIG_DIR
+
+Writes CONFIG_DIR/.storage/core.config_entries through Home Assistant's own ConfigEntry
+class, so the format is the installed Home Assistant's.  Leaves an existing file alone:
+whatever the developer changed in the UI is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import MappingProxyType
+
+from homeassistant.config_entries import (
+    SOURCE_USER,
+    STORAGE_KEY,
+    STORAGE_VERSION,
+    STORAGE_VERSION_MINOR,
+    ConfigEntry,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from custom_components.atm90e32.const import (  # noqa: E402
+    CONF_CURRENT_GAIN_L1,
+    CONF_CURRENT_GAIN_L2,
+    CONF_DEVICE,
+    CONF_LINE_FREQUENCY,
+    CONF_PGA_GAIN,
+    CONF_VOLTAGE_GAIN,
+    CONF_WIRING,
+    DEFAULT_CURRENT_GAIN,
+    DEFAULT_LINE_FREQUENCY,
+    DEFAULT_PGA_GAIN,
+    DEFAULT_VOLTAGE_GAIN,
+    DOMAIN,
+    MODEL,
+    SIMULATED,
+    WIRING_SPLIT_PHASE_2CT,
+)
+
+
+def main(config_dir: Path) -> None:
+    path = config_dir / ".storage" / STORAGE_KEY
+    if path.exists():
+        return
+    entry = ConfigEntry(
+        data={
+            CONF_DEVICE: SIMULATED,
+            CONF_LINE_FREQUENCY: DEFAULT_LINE_FREQUENCY,
+            CONF_WIRING: WIRING_SPLIT_PHASE_2CT,
+            CONF_VOLTAGE_GAIN: DEFAULT_VOLTAGE_GAIN,
+            CONF_CURRENT_GAIN_L1: DEFAULT_CURRENT_GAIN,
+            CONF_CURRENT_GAIN_L2: DEFAULT_CURRENT_GAIN,
+            CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
+        },
+        discovery_keys=MappingProxyType({}),
+        domain=DOMAIN,
+        minor_version=1,
+        options={},
+        source=SOURCE_USER,
+        subentries_data=None,
+        title=f"{MODEL} ({SIMULATED})",
+        unique_id=SIMULATED,
+        version=1,
+    )
+    store = {
+        "version": STORAGE_VERSION,
+        "minor_version": STORAGE_VERSION_MINOR,
+        "key": STORAGE_KEY,
+        "data": {"entries": [entry.as_dict()]},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(store, indent=2), encoding="utf-8")
+    print(f"develop: added the simulated meter to {config_dir}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
