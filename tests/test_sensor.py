@@ -160,5 +160,5 @@ def test_refresh_interval_cannot_let_a_counter_wrap() -> None:
 
     fill_seconds = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
     assert fill_seconds == pytest.approx(40.8, abs=0.1)
-    assert MAX_UPDATE_INTERVAL.total_seconds() <= fill_seconds / 2
+    assert MAX_UPDATE_INTERVAL.total_seconds() == pytest.approx(fill_seconds / 2, abs=1e-5)
     assert DEFAULT_UPDATE_INTERVAL <= MAX_UPDATE_INTERVAL
