@@ -23,7 +23,7 @@ from homeassistant.config_entries import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from custom_components.atm90e32.const import (  # noqa: E402
+from custom_components.atm90e32.const import (
     CONF_CURRENT_GAIN_L1,
     CONF_CURRENT_GAIN_L2,
     CONF_DEVICE,
