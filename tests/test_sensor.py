@@ -122,7 +122,7 @@ async def test_a_reset_chip_is_configured_again(
     await replay(coordinator, clock, 60)
     mock_transport.brown_out()
     await replay(coordinator, clock, 5)
-    assert coordinator.chip_resets == 1
+    assert coordinator.health.chip_resets == 1
     assert mock_transport.registers[reg.UGAIN[Phase.A]] == 3920
     whole_home = mock_transport.load.whole_home_watts(65)  # type: ignore[attr-defined]
     assert float(state(hass, config_entry, "total_power").state) == pytest.approx(whole_home, abs=0.02)
@@ -151,12 +151,8 @@ async def test_unload_releases_the_spi_device(
 
 def test_refresh_interval_cannot_let_a_counter_wrap() -> None:
     """A register holds 204.797 Wh; at full scale on one phase it fills in about 40 s."""
-    from custom_components.atm90e32.const import (
-        COUNTER_CAPACITY_WH,
-        DEFAULT_UPDATE_INTERVAL,
-        FULL_SCALE_POWER_W,
-        MAX_UPDATE_INTERVAL,
-    )
+    from custom_components.atm90e32.const import DEFAULT_UPDATE_INTERVAL, MAX_UPDATE_INTERVAL
+    from custom_components.atm90e32.driver.ledger import COUNTER_CAPACITY_WH, FULL_SCALE_POWER_W
 
     fill_seconds = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
     assert fill_seconds == pytest.approx(40.8, abs=0.1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from .driver import registers as reg
+from .driver.ledger import FULL_SCALE_FILL_S
 
 DOMAIN: Final = "atm90e32"
 MANUFACTURER: Final = "Microchip Technology"
@@ -33,11 +33,11 @@ DEFAULT_VOLTAGE_GAIN: Final = 3920
 DEFAULT_CURRENT_GAIN: Final = 25498
 """SCT-013-000 100A/50mA at PGA 2x on the split-phase board (CircuitSetup docs, atm90e32as-facts)."""
 
-FULL_SCALE_POWER_W: Final = 0xFFFF * reg.CURRENT_LSB_A * 276.0
-"""Most power one phase can meter: 65.535 A (Irms full scale, DS p.66) at 276 V (230 V + 20 %)."""
-COUNTER_CAPACITY_WH: Final = reg.ENERGY_REGISTER_MAX * reg.ENERGY_LSB_WH
-"""204.797 Wh: one 16-bit energy register full (DS p.59)."""
-MAX_UPDATE_INTERVAL: Final = timedelta(seconds=COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600 / 2)
+MAX_UPDATE_INTERVAL: Final = timedelta(seconds=FULL_SCALE_FILL_S / 2)
 """Half the time a register takes to fill at full scale (about 20 s): no counter can wrap."""
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(seconds=5)
 """Refresh every 5 s: live enough for the dashboard, a quarter of MAX_UPDATE_INTERVAL."""
+CHIP_NOT_ANSWERING_REPAIR_AFTER: Final = timedelta(seconds=60)
+"""A chip silent for this long gets a repair issue (a brief glitch only makes entities unavailable)."""
+CONFIG_CHECK_EVERY: Final = 60
+"""Every this many refreshes (5 min at 5 s) every configuration register is read back."""

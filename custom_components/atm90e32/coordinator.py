@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from time import monotonic
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
+from . import issues
 from .const import (
+    CHIP_NOT_ANSWERING_REPAIR_AFTER,
     CONF_CURRENT_GAIN_L1,
     CONF_CURRENT_GAIN_L2,
     CONF_DEVICE,
@@ -19,6 +25,7 @@ from .const import (
     CONF_PGA_GAIN,
     CONF_SIMULATION_SPEED,
     CONF_VOLTAGE_GAIN,
+    CONFIG_CHECK_EVERY,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     SIMULATED,
@@ -28,6 +35,7 @@ from .driver import (
     Atm90e32Error,
     ChipConfig,
     CommunicationError,
+    ConfigurationError,
     DeadBusError,
     DeviceNotFoundError,
     DevicePermissionError,
@@ -40,6 +48,7 @@ from .driver import (
 )
 from .driver import registers as reg
 from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock
+from .driver.ledger import may_have_wrapped
 from .driver.transport import parse_spidev_path
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,7 +88,7 @@ def open_transport(data: Mapping[str, Any]) -> Transport:
 
 
 def translation_key_for(err: Atm90e32Error) -> str:
-    """Map a driver error to the translation key of its message in strings/en.json."""
+    """Map a driver error to the translation key of its message in translations/en.json."""
     if isinstance(err, DeviceNotFoundError):
         return "no_spi_device"
     if isinstance(err, DevicePermissionError):
@@ -91,11 +100,33 @@ def translation_key_for(err: Atm90e32Error) -> str:
     return "cannot_connect"
 
 
+@dataclass
+class HealthCounters:
+    """What went wrong since setup, for diagnostics and the closing figures of a soak."""
+
+    refreshes: int = 0
+    failed_refreshes: int = 0
+    chip_resets: int = 0
+    configuration_repairs: int = 0
+    possible_overflows: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One executor job's result: the snapshot and when its energy was read (monotonic s)."""
+
+    snapshot: MeterSnapshot
+    read_at: float
+    reconfigured: str | None = None
+    """Why the chip was configured again in this job: "reset" or "configuration", else None."""
+
+
 class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     """Refreshes one chip and owns its energy ledger.
 
     All SPI I/O runs in the executor, one job at a time (a lock guards the chip).
-    ``ledger`` is only touched on the event loop.
+    ``ledger`` and ``health`` are only touched on the event loop.
     """
 
     config_entry: Atm90e32ConfigEntry
@@ -111,21 +142,42 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         )
         self.config = chip_config(entry.data)
         self.ledger = EnergyLedger()
+        self.health = HealthCounters()
         self.transport: Transport | None = None
         self.chip: Atm90e32 | None = None
-        self.chip_resets = 0
         self._lock = threading.Lock()
+        self._last_read: _Read | None = None
+        self._failing_since: float | None = None
+        self._first_read_utc: datetime | None = None
+        self._restart_gap_checked = False
+
+    @property
+    def device(self) -> str:
+        """The entry's SPI device path, or ``simulated``."""
+        return str(self.config_entry.data[CONF_DEVICE])
+
+    def _update_failed(self, err: Atm90e32Error) -> UpdateFailed:
+        self.health.last_error = f"{type(err).__name__}: {err}"
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=translation_key_for(err),
+            translation_placeholders={"device": self.device, "error": str(err)},
+        )
 
     async def _async_setup(self) -> None:
-        """Open the bus and configure the chip (or adopt it if it already meters our configuration)."""
+        """Open the bus and configure the chip (or adopt it if it already meters our configuration).
+
+        A failure raises UpdateFailed (Home Assistant retries the setup) and files the
+        repair issue that tells the person what to fix.
+        """
         try:
             await self.hass.async_add_executor_job(self._open)
         except Atm90e32Error as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key=translation_key_for(err),
-                translation_placeholders={"device": self.config_entry.data[CONF_DEVICE], "error": str(err)},
-            ) from err
+            key = await self.hass.async_add_executor_job(issues.issue_for, err, self.device)
+            if key is not None:
+                issues.async_raise(self.hass, self.config_entry, key, error=str(err))
+            raise self._update_failed(err) from err
+        issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
 
     def _open(self) -> None:
         with self._lock:
@@ -133,45 +185,122 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
                 self.transport = open_transport(self.config_entry.data)
                 self.chip = Atm90e32(self.transport)
                 if self.chip.ensure_configured(self.config):
-                    _LOGGER.debug("configured the ATM90E32AS on %s", self.config_entry.data[CONF_DEVICE])
+                    _LOGGER.debug("configured the ATM90E32AS on %s", self.device)
+                else:
+                    _LOGGER.debug("adopted the ATM90E32AS on %s, already metering", self.device)
             except Atm90e32Error:
                 self._close_locked()
                 raise
 
     async def _async_update_data(self) -> MeterSnapshot:
         """Read one snapshot in the executor and add its energy counts to the ledger."""
+        self.health.refreshes += 1
+        check_config = self.health.refreshes % CONFIG_CHECK_EVERY == 0
         read: list[Mapping[Phase, EnergyCounts]] = []
         try:
-            return await self.hass.async_add_executor_job(self._refresh, read)
+            result = await self.hass.async_add_executor_job(self._refresh, read, check_config)
         except Atm90e32Error as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key=translation_key_for(err),
-                translation_placeholders={"device": self.config_entry.data[CONF_DEVICE], "error": str(err)},
-            ) from err
+            self.health.failed_refreshes += 1
+            await self._async_track_failure(err)
+            raise self._update_failed(err) from err
         finally:
             # Counts read are real even when a later read failed: never drop them.
             for energy in read:
                 self.ledger.add(energy)
+        self._failing_since = None
+        issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
+        if result.reconfigured == "reset":
+            self.health.chip_resets += 1
+            _LOGGER.warning(
+                "The ATM90E32AS on %s had been reset (brown-out?) and was configured again; "
+                "the energy it had counted since the previous read was cleared with it",
+                self.device,
+            )
+        elif result.reconfigured == "configuration":
+            self.health.configuration_repairs += 1
+        if self._last_read is None:
+            self._first_read_utc = dt_util.utcnow()
+        self._check_gap(result)
+        self._last_read = result
+        return result.snapshot
 
-    def _refresh(self, read: list[Mapping[Phase, EnergyCounts]]) -> MeterSnapshot:
-        """Executor job: read a snapshot; reconfigure a chip found reset, then read again."""
+    @callback
+    def async_check_restart_gap(self, last_reported: datetime) -> None:
+        """Check the gap between the last state stored before a restart and the first read after it.
+
+        Called by the first restored energy sensor.  The chip kept counting while Home
+        Assistant was down; if the gap was long enough for a register to wrap at the
+        power the first read saw, say so (log and repair issue) rather than stay silent.
+        """
+        if self._restart_gap_checked or self._first_read_utc is None or self._last_read is None:
+            return
+        self._restart_gap_checked = True
+        elapsed = (self._first_read_utc - last_reported).total_seconds()
+        worst = max(abs(r.active_power) for r in self._last_read.snapshot.phases.values())
+        self._report_gap(elapsed, worst)
+
+    async def _async_track_failure(self, err: Atm90e32Error) -> None:
+        now = monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._failing_since >= CHIP_NOT_ANSWERING_REPAIR_AFTER.total_seconds():
+            key = await self.hass.async_add_executor_job(issues.issue_for, err, self.device)
+            if key is not None:
+                issues.async_raise(self.hass, self.config_entry, key, error=str(err))
+
+    def _check_gap(self, result: _Read) -> None:
+        """Warn (log and repair issue) when reads were so far apart that a counter may have wrapped."""
+        previous = self._last_read
+        if previous is None or result.reconfigured is not None:
+            return
+        elapsed = result.read_at - previous.read_at
+        worst = max(
+            abs(reading.active_power)
+            for snapshot in (previous.snapshot, result.snapshot)
+            for reading in snapshot.phases.values()
+        )
+        self._report_gap(elapsed, worst)
+
+    def _report_gap(self, elapsed: float, worst: float) -> None:
+        if not may_have_wrapped(elapsed, worst):
+            return
+        self.health.possible_overflows += 1
+        _LOGGER.warning(
+            "The ATM90E32AS on %s was read %.0f s after the previous read at up to %.0f W: "
+            "an energy register may have overflowed and energy may have been lost",
+            self.device,
+            elapsed,
+            worst,
+        )
+        issues.async_raise(
+            self.hass,
+            self.config_entry,
+            issues.COUNTERS_OVERFLOWED,
+            seconds=f"{elapsed:.0f}",
+            watts=f"{worst:.0f}",
+        )
+
+    def _refresh(self, read: list[Mapping[Phase, EnergyCounts]], check_config: bool) -> _Read:
+        """Executor job: read a snapshot; reconfigure a chip found reset or misconfigured, then read again."""
         with self._lock:
             if self.chip is None:
                 raise CommunicationError("the SPI device is closed")
             snapshot = self.chip.read_snapshot()
             read.append(snapshot.energy)
-            if snapshot.meter_enabled:
-                return snapshot
-            self.chip_resets += 1
-            _LOGGER.warning(
-                "The ATM90E32AS on %s was reset (brown-out?); configuring it again",
-                self.config_entry.data[CONF_DEVICE],
-            )
+            read_at = monotonic()
+            reason = None if snapshot.meter_enabled else "reset"
+            if reason is None and check_config:
+                try:
+                    self.chip.verify_config(self.chip.config_registers(self.config).items())
+                except ConfigurationError as err:
+                    _LOGGER.warning("The ATM90E32AS on %s lost part of its configuration (%s)", self.device, err)
+                    reason = "configuration"
+            if reason is None:
+                return _Read(snapshot, read_at)
             self.chip.configure(self.config)
             snapshot = self.chip.read_snapshot()
             read.append(snapshot.energy)
-            return snapshot
+            return _Read(snapshot, monotonic(), reconfigured=reason)
 
     def _close_locked(self) -> None:
         if self.transport is not None:
@@ -183,3 +312,23 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """Release the SPI device (blocking; run in the executor)."""
         with self._lock:
             self._close_locked()
+
+    def register_dump(self) -> dict[str, int]:
+        """Read every configuration and status register (never the read-to-clear energy ones).
+
+        Blocking: run in the executor.  Returns ``{"0x33": value, ...}``; raises the
+        driver's errors.
+        """
+        with self._lock:
+            if self.chip is None:
+                raise CommunicationError("the SPI device is closed")
+            addresses = sorted(
+                {
+                    *self.chip.config_registers(self.config),
+                    reg.EMM_STATE0,
+                    reg.EMM_STATE1,
+                    reg.CRC_ERR_STATUS,
+                    reg.CFG_REG_ACC_EN,
+                }
+            )
+            return {f"0x{a:02X}": self.chip.read_register(a) for a in addresses}

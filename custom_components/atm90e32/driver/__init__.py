@@ -6,7 +6,6 @@ This package never imports Home Assistant; it is usable (and tested) on its own.
 from .chip import Atm90e32
 from .exceptions import (
     Atm90e32Error,
-    ChipResetError,
     CommunicationError,
     ConfigurationError,
     DeadBusError,
@@ -23,7 +22,6 @@ __all__ = [
     "Atm90e32",
     "Atm90e32Error",
     "ChipConfig",
-    "ChipResetError",
     "CommunicationError",
     "ConfigurationError",
     "DeadBusError",

@@ -201,8 +201,10 @@ class PhaseEnergy:
 
     ``residual`` is the fractional count not yet emitted (in counts, signed: forward and
     reverse net out within one count, DS p.12).  ``forward_counts`` / ``reverse_counts``
-    are every count ever added to the registers, including any later lost to wrapping.
-    ``forward_wh`` / ``reverse_wh`` integrate the measured power exactly.
+    are every count ever added to the registers; ``forward_lost`` / ``reverse_lost`` the
+    part of them no read can ever return, because the register wrapped past 0xFFFF
+    (``wrapped_counts`` of them) or a reset cleared it unread.  ``forward_wh`` /
+    ``reverse_wh`` integrate the metered power exactly.
     """
 
     residual: float = 0.0
@@ -212,7 +214,19 @@ class PhaseEnergy:
     reverse_wh: float = 0.0
     forward_register: int = 0
     reverse_register: int = 0
+    forward_lost: int = 0
+    reverse_lost: int = 0
     wrapped_counts: int = 0
+
+    @property
+    def forward_readable(self) -> int:
+        """Forward counts a perfect reader could have obtained: emitted minus lost."""
+        return self.forward_counts - self.forward_lost
+
+    @property
+    def reverse_readable(self) -> int:
+        """Reverse counts a perfect reader could have obtained: emitted minus lost."""
+        return self.reverse_counts - self.reverse_lost
 
 
 def power_on_defaults() -> dict[int, int]:
@@ -252,14 +266,16 @@ _MEASURED_PHASE_REGS = {
 class Faults:
     """Fault injection switches.
 
-    ``flip_mask`` is XORed into the data bits the next ``flip_count`` responses carry
-    (MISO errors: the chip's own state, LastSPIData included, is unaffected).
+    ``flip_mask`` is XORed into the data bits of ``flip_count`` responses, after
+    ``flip_skip`` clean ones (MISO errors: the chip's own state, LastSPIData included,
+    is unaffected).
     ``dead_bus`` set to 0xFF or 0x00 makes MISO read all ones / all zeros and the chip
     see nothing (disconnected or unpowered).
     """
 
     flip_mask: int = 0x0001
     flip_count: int = 0
+    flip_skip: int = 0
     dead_bus: int | None = None
 
 
@@ -322,8 +338,11 @@ class EmulatedAtm90e32:
             self._write(address, data)
         self.last_spi_data = data
         if self.faults.flip_count > 0:
-            self.faults.flip_count -= 1
-            data ^= self.faults.flip_mask
+            if self.faults.flip_skip > 0:
+                self.faults.flip_skip -= 1
+            else:
+                self.faults.flip_count -= 1
+                data ^= self.faults.flip_mask
         return b"\x00\x00" + data.to_bytes(2, "big")
 
     def close(self) -> None:
@@ -344,6 +363,8 @@ class EmulatedAtm90e32:
         self.last_spi_data = 0
         for phase_energy in self.energy.values():
             phase_energy.residual = 0.0
+            phase_energy.forward_lost += phase_energy.forward_register
+            phase_energy.reverse_lost += phase_energy.reverse_register
             phase_energy.forward_register = 0
             phase_energy.reverse_register = 0
         self.resets += 1
@@ -461,11 +482,13 @@ class EmulatedAtm90e32:
             e.reverse_counts -= whole
             e.reverse_register -= whole
         e.residual -= whole
-        for attr in ("forward_register", "reverse_register"):
-            value = getattr(e, attr)
+        for direction in ("forward", "reverse"):
+            value = getattr(e, f"{direction}_register")
             if value > reg.ENERGY_REGISTER_MAX:
-                e.wrapped_counts += value - (value & 0xFFFF)
-                setattr(e, attr, value & 0xFFFF)
+                lost = value - (value & 0xFFFF)
+                e.wrapped_counts += lost
+                setattr(e, f"{direction}_lost", getattr(e, f"{direction}_lost") + lost)
+                setattr(e, f"{direction}_register", value & 0xFFFF)
 
     def _read_energy(self, address: int) -> int:
         for phase in Phase:

@@ -30,9 +30,5 @@ class DeadBusError(CommunicationError):
     """Every response is all ones or all zeros: the chip does not drive MISO (DS p.30)."""
 
 
-class ChipResetError(Atm90e32Error):
-    """The chip lost its configuration (brown-out or reset): MeterEn reads 0."""
-
-
 class ConfigurationError(Atm90e32Error):
     """A configuration write was not accepted: the read-back differs from what was written."""

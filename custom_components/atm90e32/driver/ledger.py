@@ -17,12 +17,18 @@ from collections.abc import Mapping
 from typing import Final, Literal
 
 from .models import EnergyCounts
-from .registers import ENERGY_LSB_WH, Phase
+from .registers import CURRENT_LSB_A, ENERGY_LSB_WH, ENERGY_REGISTER_MAX, Phase
 
 Leg = Literal["l1", "l2", "total"]
 Direction = Literal["import", "export"]
 LEGS: Final[dict[Leg, Phase]] = {"l1": Phase.A, "l2": Phase.C}
 """Split-phase legs and the chip phase that measures each: L1 = A (CT1), L2 = C (CT2)."""
+FULL_SCALE_POWER_W: Final = 0xFFFF * CURRENT_LSB_A * 276.0
+"""Most power one phase can meter: 65.535 A (Irms full scale, DS p.66) at 276 V (230 V + 20 %)."""
+COUNTER_CAPACITY_WH: Final = ENERGY_REGISTER_MAX * ENERGY_LSB_WH
+"""204.797 Wh: one 16-bit energy register full (DS p.59)."""
+FULL_SCALE_FILL_S: Final = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
+"""About 40.8 s: the shortest time in which any energy register can fill."""
 KEYS: Final[tuple[tuple[Leg, Direction], ...]] = tuple(
     (leg, direction) for leg in ("l1", "l2", "total") for direction in ("import", "export")
 )
@@ -104,3 +110,18 @@ def counts_to_kwh(counts: int) -> float:
 def kwh_to_counts(kwh: float) -> int:
     """Convert kWh back to the nearest whole count; exact for values made by counts_to_kwh."""
     return round(kwh * 1000.0 / ENERGY_LSB_WH)
+
+
+def may_have_wrapped(elapsed_s: float, power_w: float) -> bool:
+    """Whether a 16-bit energy register may have wrapped in ``elapsed_s`` seconds between two reads.
+
+    No register can fill in less than FULL_SCALE_FILL_S (about 40.8 s), so shorter gaps
+    are always safe.  For longer gaps ``power_w`` is the largest |active power| (W, in the
+    chip's own scale) seen at either end of the gap; as power may have peaked between
+    the reads, the gap is suspect once ``2 x power_w x elapsed`` reaches one register's
+    capacity (204.797 Wh): a margin of two over the energy the endpoints suggest.
+    A negative ``elapsed_s`` (a clock that jumped back) is never suspect.
+    """
+    if elapsed_s < FULL_SCALE_FILL_S:
+        return False
+    return 2.0 * abs(power_w) * elapsed_s / 3600.0 >= COUNTER_CAPACITY_WH

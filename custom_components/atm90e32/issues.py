@@ -1,0 +1,66 @@
+"""Repair issues for what a person can fix: SPI off, permissions, a silent chip, lost counts."""
+
+from __future__ import annotations
+
+import glob
+from typing import Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_DEVICE, DOMAIN, SIMULATED
+from .driver import (
+    Atm90e32Error,
+    DeadBusError,
+    DeviceNotFoundError,
+    DevicePermissionError,
+)
+
+SPI_NOT_ENABLED: Final = "spi_not_enabled"
+NO_SPI_DEVICE: Final = "no_spi_device"
+PERMISSION_DENIED: Final = "permission_denied"
+CHIP_NOT_ANSWERING: Final = "chip_not_answering"
+COUNTERS_OVERFLOWED: Final = "counters_overflowed"
+CONNECTION_ISSUES: Final = (SPI_NOT_ENABLED, NO_SPI_DEVICE, PERMISSION_DENIED, CHIP_NOT_ANSWERING)
+"""Issues that clear themselves once the chip answers again."""
+
+
+def issue_for(err: Atm90e32Error, device: str) -> str | None:
+    """Return the repair issue a driver error calls for, or None (a transient error).
+
+    Blocking (looks at /dev): run in the executor.
+    """
+    if isinstance(err, DeviceNotFoundError):
+        if device != SIMULATED and not glob.glob("/dev/spidev*"):
+            return SPI_NOT_ENABLED
+        return NO_SPI_DEVICE
+    if isinstance(err, DevicePermissionError):
+        return PERMISSION_DENIED
+    if isinstance(err, DeadBusError):
+        return CHIP_NOT_ANSWERING
+    return None
+
+
+def _issue_id(entry: ConfigEntry, key: str) -> str:
+    return f"{key}_{entry.entry_id}"
+
+
+def async_raise(hass: HomeAssistant, entry: ConfigEntry, key: str, **placeholders: str) -> None:
+    """Create (or refresh) repair issue ``key`` for ``entry``; its text is issues.<key> in en.json."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _issue_id(entry, key),
+        is_fixable=False,
+        is_persistent=key == COUNTERS_OVERFLOWED,
+        severity=ir.IssueSeverity.WARNING if key == COUNTERS_OVERFLOWED else ir.IssueSeverity.ERROR,
+        translation_key=key,
+        translation_placeholders={"device": entry.data[CONF_DEVICE], "title": entry.title, **placeholders},
+    )
+
+
+def async_clear(hass: HomeAssistant, entry: ConfigEntry, *keys: str) -> None:
+    """Delete the repair issues ``keys`` of ``entry`` (no-op when absent)."""
+    for key in keys:
+        ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, key))
