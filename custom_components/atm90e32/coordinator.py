@@ -322,6 +322,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         with self._lock:
             if self.chip is None:
                 raise CommunicationError("the SPI device is closed")
+            self.chip.check_alive()  # a dead bus would "verify" all ones everywhere
             addresses = sorted(
                 {
                     *self.chip.config_registers(self.config),

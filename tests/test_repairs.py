@@ -1,0 +1,157 @@
+"""Repair issues, reset recovery and configuration read-back, in a real Home Assistant."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import timedelta
+from unittest.mock import patch
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.atm90e32.const import CONF_DEVICE, DOMAIN
+from custom_components.atm90e32.driver import DevicePermissionError, Phase
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.ledger import may_have_wrapped
+
+from .helpers import replay, setup_entry
+
+
+@pytest.fixture
+def patched_monotonic(clock: ManualClock) -> Generator[None]:
+    with patch("custom_components.atm90e32.coordinator.monotonic", clock):
+        yield
+
+
+def issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"{key}_{entry.entry_id}")
+
+
+@pytest.mark.parametrize(("devices", "key"), [([], "spi_not_enabled"), (["/dev/spidev0.1"], "no_spi_device")])
+async def test_missing_device_files_the_right_repair_issue(
+    hass: HomeAssistant, config_entry: MockConfigEntry, devices: list[str], key: str
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, data={**config_entry.data, CONF_DEVICE: "/dev/spidev9.9"}, unique_id="spidev9.9"
+    )
+    entry.add_to_hass(hass)
+    with patch("custom_components.atm90e32.issues.glob.glob", return_value=devices):
+        await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    found = issue(hass, entry, key)
+    assert found is not None
+    assert found.translation_placeholders is not None
+    assert found.translation_placeholders["device"] == "/dev/spidev9.9"
+
+
+async def test_permission_denied_files_a_repair_issue_that_clears(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    config_entry.add_to_hass(hass)
+    with patch(
+        "custom_components.atm90e32.coordinator.open_transport",
+        side_effect=DevicePermissionError("permission denied opening /dev/spidev0.0"),
+    ):
+        await hass.config_entries.async_setup(config_entry.entry_id)
+    assert issue(hass, config_entry, "permission_denied") is not None
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert issue(hass, config_entry, "permission_denied") is None
+
+
+async def test_a_silent_chip_gets_a_repair_issue_after_a_minute(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    patched_monotonic: None,
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    mock_transport.faults.dead_bus = 0x00
+    await replay(coordinator, clock, 55)
+    assert issue(hass, config_entry, "chip_not_answering") is None  # a glitch is not a repair
+    await replay(coordinator, clock, 10)
+    assert issue(hass, config_entry, "chip_not_answering") is not None
+    mock_transport.faults.dead_bus = None
+    await replay(coordinator, clock, 5)
+    assert issue(hass, config_entry, "chip_not_answering") is None
+    assert coordinator.health.failed_refreshes == 13
+
+
+async def test_a_stall_that_wraps_a_counter_is_reported(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    patched_monotonic: None,
+) -> None:
+    mock_transport.load = ConstantLoad(watts=(7000.0, 1000.0))
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    assert issue(hass, config_entry, "counters_overflowed") is None
+    await replay(coordinator, clock, 120, interval=120)  # 233 Wh on L1: more than a register holds
+    assert mock_transport.energy[Phase.A].wrapped_counts > 0
+    found = issue(hass, config_entry, "counters_overflowed")
+    assert found is not None
+    assert found.is_persistent
+    assert coordinator.health.possible_overflows == 1
+
+
+async def test_a_long_restart_gap_is_reported(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    mock_transport.load = ConstantLoad(watts=(7000.0, 1000.0))
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 30)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    freezer.tick(timedelta(seconds=600))  # Home Assistant down ten minutes; the chip keeps counting
+    clock.advance(600)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue(hass, config_entry, "counters_overflowed") is not None
+    assert config_entry.runtime_data.health.possible_overflows == 1
+
+
+async def test_a_short_restart_gap_is_not_reported(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 30)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    freezer.tick(timedelta(seconds=30))
+    clock.advance(30)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue(hass, config_entry, "counters_overflowed") is None
+
+
+async def test_a_lost_configuration_register_is_restored(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    mock_transport.registers[reg.IGAIN[Phase.C]] = 0x1234  # a glitch changed one register
+    await replay(coordinator, clock, 5 * 60)
+    assert mock_transport.registers[reg.IGAIN[Phase.C]] == 25498
+    assert coordinator.health.configuration_repairs == 1
+    assert coordinator.health.chip_resets == 0
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "watts", "expected"),
+    [(40.0, 20000.0, False), (60.0, 3000.0, False), (60.0, 6200.0, True), (600.0, 700.0, True), (-5.0, 9e9, False)],
+)
+def test_may_have_wrapped(elapsed: float, watts: float, expected: bool) -> None:
+    assert may_have_wrapped(elapsed, watts) is expected
