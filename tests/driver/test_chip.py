@@ -69,6 +69,16 @@ def test_configure_writes_and_reads_back_every_register() -> None:
     assert not chip.is_configured(ChipConfig(line_frequency=50))
 
 
+def test_a_changed_register_we_never_write_is_caught_by_the_crc() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    chip.verify_config([])
+    emulator.registers[reg.UOFFSET[Phase.A]] = 0x0042  # a glitch in a register outside our set
+    with pytest.raises(ConfigurationError, match="CRCErrStatus"):
+        chip.verify_config([])
+    chip.configure(CONFIG)
+    chip.verify_config([])
+
+
 def test_a_write_to_a_locked_chip_is_caught_by_the_read_back() -> None:
     chip, _, _ = make_chip(ConstantLoad())
     chip.write_register(reg.UGAIN[Phase.A], 1234)  # LastSPIData echoes it, but the lock ignored it

@@ -208,7 +208,13 @@ class Atm90e32:
         self.verify_config(values.items())
 
     def verify_config(self, expected: Iterable[tuple[int, int]]) -> None:
-        """Read back ``(address, value)`` pairs; ConfigurationError on the first difference."""
+        """Check CRCErrStatus, then read back ``(address, value)`` pairs.
+
+        Raises ConfigurationError if CFG_CRC_ERR is set (some register in 0x00-0x6F
+        changed since the lock, DS p.58) or on the first read-back difference.
+        """
+        if self.read_register(reg.CRC_ERR_STATUS) & 0x0001:
+            raise ConfigurationError("CRCErrStatus reports the configuration changed since it was locked")
         for address, value in expected:
             actual = self.read_register(address)
             if actual != value:

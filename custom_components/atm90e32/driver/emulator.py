@@ -5,6 +5,9 @@ framing, verification and decoding run exactly as against hardware.  It models:
 
 - power-on defaults, the configuration lock (CfgRegAccEn) and soft reset (DS p.54, p.58);
 - LastSPIData after every read and write (DS p.58);
+- CRCErrStatus: locking latches the configuration registers 0x00-0x6F as golden; while
+  locked, any later change of them sets CFG_CRC_ERR (DS p.58; the CRC-16 itself is not
+  computed, only its verdict);
 - gains and PGA: a reading scales with Ugain (voltage) and Igain x PGA (current), so a
   wrong gain gives a wrong reading exactly as on the chip (AN p.21);
 - 16-bit read-to-clear forward / reverse active energy counters at 0.003125 Wh per
@@ -314,6 +317,7 @@ class EmulatedAtm90e32:
         self.temperature = temperature
         self.faults = Faults()
         self.registers = power_on_defaults()
+        self._golden = self._config_space()
         self.last_spi_data = 0
         self.energy = {phase: PhaseEnergy() for phase in Phase}
         self.resets = 0
@@ -358,8 +362,12 @@ class EmulatedAtm90e32:
 
     # --- chip behaviour ---------------------------------------------------------------
 
+    def _config_space(self) -> dict[int, int]:
+        return {a: v for a, v in self.registers.items() if a in _CONFIG_SPACE}
+
     def _reset(self) -> None:
         self.registers = power_on_defaults()
+        self._golden = self._config_space()
         self.last_spi_data = 0
         for phase_energy in self.energy.values():
             phase_energy.residual = 0.0
@@ -376,6 +384,8 @@ class EmulatedAtm90e32:
             return
         if address == reg.CFG_REG_ACC_EN:
             self.registers[address] = value
+            if value != reg.CFG_UNLOCK_CODE:
+                self._golden = self._config_space()  # locking latches the golden CRC (DS p.58)
             return
         if address in _CONFIG_SPACE and self.registers.get(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
             self.registers[address] = value
@@ -386,6 +396,9 @@ class EmulatedAtm90e32:
             return self.last_spi_data
         if address == reg.SOFT_RESET:
             return 0
+        if address == reg.CRC_ERR_STATUS:
+            locked = self.registers.get(reg.CFG_REG_ACC_EN) != reg.CFG_UNLOCK_CODE
+            return int(locked and self._config_space() != self._golden)
         if address in reg.ENERGY_REGISTERS:
             return self._read_energy(address)
         if address == reg.FREQ:
