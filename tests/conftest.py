@@ -13,13 +13,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # reference to it is the real function (patches are then restored to the real one).
 from custom_components.atm90e32 import config_flow as _config_flow  # noqa: F401
 from custom_components.atm90e32.const import (
-    CONF_CURRENT_GAIN_L1,
-    CONF_CURRENT_GAIN_L2,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
-    CONF_PGA_GAIN,
-    CONF_VOLTAGE_GAIN,
     CONF_WIRING,
+    DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
     WIRING_SPLIT_PHASE_2CT,
@@ -30,11 +27,8 @@ ENTRY_DATA: dict[str, Any] = {
     CONF_DEVICE: SIMULATED,
     CONF_LINE_FREQUENCY: 60,
     CONF_WIRING: WIRING_SPLIT_PHASE_2CT,
-    CONF_VOLTAGE_GAIN: 3920,
-    CONF_CURRENT_GAIN_L1: 25498,
-    CONF_CURRENT_GAIN_L2: 25498,
-    CONF_PGA_GAIN: 2,
 }
+ENTRY_OPTIONS: dict[str, Any] = dict(DEFAULT_OPTIONS)
 
 
 @pytest.fixture(autouse=True)
@@ -67,4 +61,10 @@ def mock_transport(emulator: EmulatedAtm90e32) -> Generator[EmulatedAtm90e32]:
 @pytest.fixture
 def config_entry() -> MockConfigEntry:
     """A config entry for the simulated meter, as the config flow creates it."""
-    return MockConfigEntry(domain=DOMAIN, data=dict(ENTRY_DATA), unique_id=SIMULATED, title="ATM90E32AS (simulated)")
+    return MockConfigEntry(
+        domain=DOMAIN,
+        data=dict(ENTRY_DATA),
+        options=dict(ENTRY_OPTIONS),
+        unique_id=SIMULATED,
+        title="ATM90E32AS (simulated)",
+    )

@@ -1,4 +1,4 @@
-"""The user step: every path, each error and the recovery from it."""
+"""Config, gains, reconfigure and options flows: every path, each error and its recovery."""
 
 from __future__ import annotations
 
@@ -13,12 +13,19 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.const import (
+    CONF_CT_PRESET_L1,
+    CONF_CT_PRESET_L2,
     CONF_CURRENT_GAIN_L1,
     CONF_CURRENT_GAIN_L2,
+    CONF_CURRENT_SCALE,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
     CONF_VOLTAGE_GAIN,
+    CONF_VOLTAGE_GAIN_L2,
+    CONF_VOLTAGE_TRANSFORMERS,
+    CONF_VT_PRESET,
+    DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
 )
@@ -27,7 +34,11 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
 from .conftest import ENTRY_DATA
 
-USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60", CONF_PGA_GAIN: "2"}
+USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60"}
+GAINS_INPUT: dict[str, Any] = {
+    key: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    for key, value in DEFAULT_OPTIONS.items()
+}
 
 
 async def start(hass: HomeAssistant) -> ConfigFlowResult:
@@ -37,26 +48,37 @@ async def start(hass: HomeAssistant) -> ConfigFlowResult:
     return result
 
 
-async def test_simulated_meter_creates_an_entry(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
+async def to_gains(hass: HomeAssistant, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
     result = await start(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input or USER_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "gains"
+    return result
+
+
+async def test_simulated_meter_creates_an_entry(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
+    result = await to_gains(hass)
+    assert mock_transport.closed  # the probe released the bus
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "ATM90E32AS (simulated)"
-    assert result["data"] == {**ENTRY_DATA, CONF_LINE_FREQUENCY: 60, CONF_PGA_GAIN: 2}
+    assert result["data"] == {**ENTRY_DATA, CONF_LINE_FREQUENCY: 60}
+    assert result["options"] == DEFAULT_OPTIONS
     assert result["result"].unique_id == SIMULATED
-    assert mock_transport.closed  # the probe released the bus
 
 
 async def test_the_real_simulated_meter_probes_without_patches(hass: HomeAssistant) -> None:
     """No patch: the flow opens the bundled trace replay exactly as a user's flow would."""
-    result = await start(hass)
+    result = await to_gains(hass, {**USER_INPUT, CONF_LINE_FREQUENCY: "50"})
     with patch("custom_components.atm90e32.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**USER_INPUT, CONF_LINE_FREQUENCY: "50", CONF_PGA_GAIN: "4"}
+            result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "4", CONF_CT_PRESET_L2: "sct_006"}
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_LINE_FREQUENCY] == 50
-    assert result["data"][CONF_PGA_GAIN] == 4
+    assert result["options"][CONF_PGA_GAIN] == 4
+    assert result["options"][CONF_CURRENT_GAIN_L1] == round(25498 * 2 / 4)  # preset converted to PGA 4x
+    assert result["options"][CONF_CURRENT_GAIN_L2] == round(10170 * 2 / 4)
 
 
 async def test_detected_spi_devices_are_offered(hass: HomeAssistant) -> None:
@@ -79,9 +101,8 @@ async def test_missing_spi_device_then_recovery(hass: HomeAssistant) -> None:
         )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_spi_device"}
-    with patch("custom_components.atm90e32.async_setup_entry", return_value=True):
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    assert result["step_id"] == "gains"
 
 
 async def test_permission_denied_then_recovery(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
@@ -93,7 +114,7 @@ async def test_permission_denied_then_recovery(hass: HomeAssistant, mock_transpo
         result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
     assert result["errors"] == {"base": "permission_denied"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "gains"
 
 
 @pytest.mark.parametrize("level", [0xFF, 0x00])
@@ -106,23 +127,44 @@ async def test_chip_not_answering_then_recovery(
     assert result["errors"] == {"base": "cannot_connect"}
     mock_transport.faults.dead_bus = None
     result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["step_id"] == "gains"
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [(CONF_VOLTAGE_GAIN, 0), (CONF_CURRENT_GAIN_L1, 65536), (CONF_CURRENT_GAIN_L2, 1.5), (CONF_VOLTAGE_GAIN, -3)],
+    ("changes", "field"),
+    [
+        ({CONF_VT_PRESET: "custom", CONF_VOLTAGE_GAIN: 0}, CONF_VOLTAGE_GAIN),
+        ({CONF_VT_PRESET: "custom", CONF_VOLTAGE_GAIN_L2: 70000}, CONF_VOLTAGE_GAIN_L2),
+        ({CONF_CT_PRESET_L1: "custom", CONF_CURRENT_GAIN_L1: 65536}, CONF_CURRENT_GAIN_L1),
+        ({CONF_CT_PRESET_L2: "custom", CONF_CURRENT_GAIN_L2: 1.5}, CONF_CURRENT_GAIN_L2),
+        ({CONF_CT_PRESET_L2: "custom", CONF_CURRENT_GAIN_L2: -3}, CONF_CURRENT_GAIN_L2),
+    ],
 )
 async def test_invalid_gain_then_recovery(
-    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, field: str, value: float
+    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, changes: dict[str, Any], field: str
 ) -> None:
-    result = await start(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**USER_INPUT, field: value})
+    result = await to_gains(hass)
+    transfers = mock_transport.transfers
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**GAINS_INPUT, **changes})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {field: "invalid_gain"}
-    assert mock_transport.transfers == 0  # nothing reached the chip
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    assert mock_transport.transfers == transfers  # nothing reached the chip
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_a_preset_too_large_for_the_pga_is_refused(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
+    result = await to_gains(hass)
+    # SCT-016 is 39473 at PGA 2x: 78946 at 1x does not fit in 16 bits
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "1", CONF_CT_PRESET_L1: "sct_016"}
+    )
+    assert result["errors"] == {CONF_CT_PRESET_L1: "preset_out_of_range"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "4", CONF_CT_PRESET_L1: "sct_016"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"][CONF_CURRENT_GAIN_L1] == round(39473 / 2)
 
 
 async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
@@ -131,3 +173,83 @@ async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_t
     result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    config_entry.add_to_hass(hass)
+    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.1"]):
+        result = await config_entry.start_reconfigure_flow(hass)
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**USER_INPUT, CONF_DEVICE: "/dev/spidev0.1"}
+        )
+        assert result["errors"] == {"base": "no_spi_device"}  # no such node here: the real driver says so
+        with patch("custom_components.atm90e32.async_setup_entry", return_value=True):
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {**USER_INPUT, CONF_LINE_FREQUENCY: "50"}
+            )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.data[CONF_LINE_FREQUENCY] == 50
+    assert config_entry.options == DEFAULT_OPTIONS  # gains and calibration stay
+
+
+async def test_reconfigure_to_a_chip_set_up_elsewhere_aborts(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    config_entry.add_to_hass(hass)
+    MockConfigEntry(
+        domain=DOMAIN, data={**ENTRY_DATA, CONF_DEVICE: "/dev/spidev0.1"}, unique_id="spidev0.1"
+    ).add_to_hass(hass)
+    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.1"]):
+        result = await config_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**USER_INPUT, CONF_DEVICE: "/dev/spidev0.1"}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_options_settings_rescale_a_custom_gain_and_reload(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
+    assert result["step_id"] == "settings"
+    custom = {**GAINS_INPUT, CONF_CT_PRESET_L1: "custom", CONF_CURRENT_GAIN_L1: 25498}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**custom, CONF_VT_PRESET: "custom", CONF_VOLTAGE_GAIN: 0}
+    )
+    assert result["errors"] == {CONF_VOLTAGE_GAIN: "invalid_gain"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {**custom, CONF_CURRENT_SCALE: "2"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert config_entry.options[CONF_CURRENT_GAIN_L1] == 12749  # halved in the chip for 2x scaling
+    assert config_entry.options[CONF_CURRENT_GAIN_L2] == 12749  # preset divided by the scale
+    assert config_entry.runtime_data.settings.current_scale == 2
+    assert mock_transport.registers[0x62] == 12749  # reloaded and written to the chip
+
+
+async def test_options_dual_transformer_custom_gains(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **GAINS_INPUT,
+            CONF_VOLTAGE_TRANSFORMERS: "dual",
+            CONF_VT_PRESET: "custom",
+            CONF_VOLTAGE_GAIN: 3900,
+            CONF_VOLTAGE_GAIN_L2: 3950,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.config.voltage_gains == (3900, 3900, 3950)

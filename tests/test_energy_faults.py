@@ -32,7 +32,7 @@ from custom_components.atm90e32.driver import Phase as ChipPhase
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
-from .conftest import ENTRY_DATA
+from .conftest import ENTRY_DATA, ENTRY_OPTIONS
 from .helpers import state
 
 INTERVAL = 5
@@ -78,7 +78,11 @@ async def run_day(
     # Hypothesis runs every example in the same Home Assistant: a distinct chip per example,
     # so no example restores another's totals.
     entry = MockConfigEntry(
-        domain=DOMAIN, data=dict(ENTRY_DATA), unique_id=f"simulated-{run}", title=f"ATM90E32AS (run {run})"
+        domain=DOMAIN,
+        data=dict(ENTRY_DATA),
+        options=dict(ENTRY_OPTIONS),
+        unique_id=f"simulated-{run}",
+        title=f"ATM90E32AS (run {run})",
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

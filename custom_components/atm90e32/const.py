@@ -19,10 +19,25 @@ CONF_VOLTAGE_GAIN: Final = "voltage_gain"
 CONF_CURRENT_GAIN_L1: Final = "current_gain_l1"
 CONF_CURRENT_GAIN_L2: Final = "current_gain_l2"
 CONF_PGA_GAIN: Final = "pga_gain"
+CONF_VOLTAGE_GAIN_L2: Final = "voltage_gain_l2"
+"""Ugain of phase C when a second voltage transformer feeds it (else CONF_VOLTAGE_GAIN serves both)."""
+CONF_VOLTAGE_TRANSFORMERS: Final = "voltage_transformers"
+CONF_VT_PRESET: Final = "vt_preset"
+CONF_CT_PRESET_L1: Final = "ct_preset_l1"
+CONF_CT_PRESET_L2: Final = "ct_preset_l2"
+CONF_INVERT_L1: Final = "invert_l1"
+CONF_INVERT_L2: Final = "invert_l2"
+CONF_CURRENT_SCALE: Final = "current_scale"
+"""1, 2 or 4: Igain is divided by it in the chip and current, power and energy multiplied."""
 CONF_SIMULATION_SPEED: Final = "simulation_speed"
 """Simulated meter only: how many trace seconds play per real second (not in the UI)."""
 
 SIMULATED: Final = "simulated"
+PRESET_CUSTOM: Final = "custom"
+VT_SINGLE: Final = "single"
+"""One voltage transformer feeds VA and, through jumper JP3, VC: CT2 faces the other way."""
+VT_DUAL: Final = "dual"
+"""A second voltage transformer feeds VC: both CTs face the same way."""
 WIRING_SPLIT_PHASE_2CT: Final = "split_phase_2ct"
 """Split-phase two-CT board: L1 = chip phase A (CT1), L2 = phase C (CT2), B unused."""
 
@@ -32,6 +47,21 @@ DEFAULT_VOLTAGE_GAIN: Final = 3920
 """CircuitSetup split-phase board >= v1.4 rev3 with a 9 V AC transformer (atm90e32as-facts)."""
 DEFAULT_CURRENT_GAIN: Final = 25498
 """SCT-013-000 100A/50mA at PGA 2x on the split-phase board (CircuitSetup docs, atm90e32as-facts)."""
+DEFAULT_OPTIONS: Final = {
+    CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
+    CONF_VT_PRESET: "9v_v14_rev3",
+    CONF_VOLTAGE_GAIN: DEFAULT_VOLTAGE_GAIN,
+    CONF_VOLTAGE_GAIN_L2: DEFAULT_VOLTAGE_GAIN,
+    CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
+    CONF_CT_PRESET_L1: "sct_013_000",
+    CONF_CURRENT_GAIN_L1: DEFAULT_CURRENT_GAIN,
+    CONF_CT_PRESET_L2: "sct_013_000",
+    CONF_CURRENT_GAIN_L2: DEFAULT_CURRENT_GAIN,
+    CONF_INVERT_L1: False,
+    CONF_INVERT_L2: False,
+    CONF_CURRENT_SCALE: 1,
+}
+"""The meter settings (config entry options) of a new entry before the person changes them."""
 
 MAX_UPDATE_INTERVAL: Final = timedelta(seconds=FULL_SCALE_FILL_S / 2)
 """Half the time a register takes to fill at full scale (about 20 s): no counter can wrap."""

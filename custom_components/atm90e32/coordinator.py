@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from time import monotonic
@@ -20,15 +21,22 @@ from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
     CONF_CURRENT_GAIN_L1,
     CONF_CURRENT_GAIN_L2,
+    CONF_CURRENT_SCALE,
     CONF_DEVICE,
+    CONF_INVERT_L1,
+    CONF_INVERT_L2,
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
     CONF_SIMULATION_SPEED,
     CONF_VOLTAGE_GAIN,
+    CONF_VOLTAGE_GAIN_L2,
+    CONF_VOLTAGE_TRANSFORMERS,
     CONFIG_CHECK_EVERY,
+    DEFAULT_OPTIONS,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     SIMULATED,
+    VT_DUAL,
 )
 from .driver import (
     Atm90e32,
@@ -47,8 +55,10 @@ from .driver import (
     Transport,
 )
 from .driver import registers as reg
+from .driver.calibration import CalibrationSample, read_average
 from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock
 from .driver.ledger import may_have_wrapped
+from .driver.models import SPLIT_PHASE_LEGS
 from .driver.transport import parse_spidev_path
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,20 +66,42 @@ _LOGGER = logging.getLogger(__name__)
 type Atm90e32ConfigEntry = ConfigEntry[Atm90e32Coordinator]
 
 
-def chip_config(data: Mapping[str, Any]) -> ChipConfig:
-    """Build the chip configuration from a config entry's data (split-phase two-CT board).
+@dataclass(frozen=True)
+class MeterSettings:
+    """What the entry says about the meter: the chip configuration and the software settings.
 
-    Phase B is unused on this board and keeps the default gain.
+    current_scale: 1, 2 or 4 (current, power and energy multiplied; Igain divided in the chip).
+    inverted: phases whose CT faces the wrong way.
+    """
+
+    chip: ChipConfig
+    current_scale: int
+    inverted: frozenset[Phase]
+
+
+def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> MeterSettings:
+    """Combine a config entry's data (device, wiring) and options (gains, CTs) into settings.
+
+    On the split-phase board phase B is unused and keeps the default current gain; with
+    one voltage transformer, phase C uses the same voltage gain as phase A.
     Raises ValueError for out-of-range values.
     """
-    voltage_gain = int(data[CONF_VOLTAGE_GAIN])
-    return ChipConfig(
-        line_frequency=int(data[CONF_LINE_FREQUENCY]),
-        pga_gain=int(data[CONF_PGA_GAIN]),
-        voltage_gains=(voltage_gain, voltage_gain, voltage_gain),
-        current_gains=(int(data[CONF_CURRENT_GAIN_L1]), reg.DEFAULT_GAIN, int(data[CONF_CURRENT_GAIN_L2])),
-        nominal_voltage=120.0 if int(data[CONF_LINE_FREQUENCY]) == 60 else 230.0,
+    merged = {**DEFAULT_OPTIONS, **data, **options}
+    voltage_gain = int(merged[CONF_VOLTAGE_GAIN])
+    voltage_gain_c = int(merged[CONF_VOLTAGE_GAIN_L2]) if merged[CONF_VOLTAGE_TRANSFORMERS] == VT_DUAL else voltage_gain
+    frequency = int(merged[CONF_LINE_FREQUENCY])
+    chip = ChipConfig(
+        line_frequency=frequency,
+        pga_gain=int(merged[CONF_PGA_GAIN]),
+        voltage_gains=(voltage_gain, voltage_gain, voltage_gain_c),
+        current_gains=(int(merged[CONF_CURRENT_GAIN_L1]), reg.DEFAULT_GAIN, int(merged[CONF_CURRENT_GAIN_L2])),
+        nominal_voltage=120.0 if frequency == 60 else 230.0,
     )
+    inverted = frozenset(phase for phase, key in ((Phase.A, CONF_INVERT_L1), (Phase.C, CONF_INVERT_L2)) if merged[key])
+    scale = int(merged[CONF_CURRENT_SCALE])
+    if scale not in (1, 2, 4):
+        raise ValueError("current scale must be 1, 2 or 4")
+    return MeterSettings(chip=chip, current_scale=scale, inverted=inverted)
 
 
 def open_transport(data: Mapping[str, Any]) -> Transport:
@@ -140,12 +172,15 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             name=f"{DOMAIN} {entry.data[CONF_DEVICE]}",
             update_interval=DEFAULT_UPDATE_INTERVAL,
         )
-        self.config = chip_config(entry.data)
+        self.settings = meter_settings(entry.data, entry.options)
+        self.config = self.settings.chip
+        """The configuration the chip is kept at (re-applied after a reset)."""
         self.ledger = EnergyLedger()
         self.health = HealthCounters()
         self.transport: Transport | None = None
         self.chip: Atm90e32 | None = None
         self._lock = threading.Lock()
+        self.calibration_sleep: Callable[[float], None] = time.sleep
         self._last_read: _Read | None = None
         self._failing_since: float | None = None
         self._first_read_utc: datetime | None = None
@@ -206,7 +241,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         finally:
             # Counts read are real even when a later read failed: never drop them.
             for energy in read:
-                self.ledger.add(energy)
+                self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
         self._failing_since = None
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
         if result.reconfigured == "reset":
@@ -222,7 +257,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             self._first_read_utc = dt_util.utcnow()
         self._check_gap(result)
         self._last_read = result
-        return result.snapshot
+        return result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
 
     @callback
     def async_check_restart_gap(self, last_reported: datetime) -> None:
@@ -312,6 +347,25 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """Release the SPI device (blocking; run in the executor)."""
         with self._lock:
             self._close_locked()
+
+    def read_calibration(self) -> dict[Phase, CalibrationSample]:
+        """Average fresh readings of both legs, in the chip's scale (blocking: run in the executor)."""
+        with self._lock:
+            if self.chip is None:
+                raise CommunicationError("the SPI device is closed")
+            return read_average(self.chip, SPLIT_PHASE_LEGS, sleep=self.calibration_sleep)
+
+    def apply_config(self, config: ChipConfig) -> None:
+        """Write ``config`` into the running chip without a reset (counters keep their counts).
+
+        Blocking: run in the executor.  From now on it is the configuration re-applied
+        after a reset.  Raises the driver's errors (ConfigurationError on a refused write).
+        """
+        with self._lock:
+            if self.chip is None:
+                raise CommunicationError("the SPI device is closed")
+            self.config = config
+            self.chip.configure(config, reset=False)
 
     def register_dump(self) -> dict[str, int]:
         """Read every configuration and status register (never the read-to-clear energy ones).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import registers as reg
 from .registers import Phase
@@ -97,3 +97,31 @@ class MeterSnapshot:
     temperature: int
     meter_enabled: bool = True
     transactions: int = field(default=0, compare=False)
+
+    def scaled(self, scale: int, inverted: frozenset[Phase]) -> MeterSnapshot:
+        """Return the snapshot as the person sees it: current scaling and CT direction applied.
+
+        ``scale`` (1, 2, 4) multiplies current and powers: the chip was given Igain / scale
+        so that services above 65.535 A stay in range (DS; CircuitSetup docs).  A phase in
+        ``inverted`` has a CT clipped on backwards: its active and reactive power and power
+        factor change sign and its phase angle turns by 180 degrees.  Energy counts are
+        left as read: the ledger applies the same settings to them.
+        """
+        if scale == 1 and not inverted:
+            return self
+        phases = {}
+        for phase, r in self.phases.items():
+            sign = -1.0 if phase in inverted else 1.0
+            angle = r.phase_angle
+            if phase in inverted:
+                angle = angle - 180.0 if angle > 0 else angle + 180.0
+            phases[phase] = PhaseReading(
+                voltage=r.voltage,
+                current=r.current * scale,
+                active_power=r.active_power * scale * sign,
+                reactive_power=r.reactive_power * scale * sign,
+                apparent_power=r.apparent_power * scale,
+                power_factor=r.power_factor * sign,
+                phase_angle=angle,
+            )
+        return replace(self, phases=phases)
