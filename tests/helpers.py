@@ -11,8 +11,9 @@ from custom_components.atm90e32.driver.emulator import ManualClock
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> Atm90e32Coordinator:
-    """Add ``entry`` and set it up; returns its coordinator."""
-    entry.add_to_hass(hass)
+    """Add ``entry`` (unless added already) and set it up; returns its coordinator."""
+    if hass.config_entries.async_get_entry(entry.entry_id) is None:
+        entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     coordinator: Atm90e32Coordinator = entry.runtime_data

@@ -325,7 +325,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             return self.async_abort(reason="not_loaded")
         coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
         errors: dict[str, str] = {}
-        placeholders = {"gain": "", "hint": ""}
+        placeholders = {"gain": ""}
         if user_input is not None:
             settings = coordinator.settings
             references = _references(user_input)
@@ -342,7 +342,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 )
             except CalibrationError as err:
                 errors[err.field] = "gain_out_of_range"
-                placeholders = {"gain": str(err.gain), "hint": err.field}
+                placeholders = {"gain": str(err.gain)}
             except Atm90e32Error:
                 errors["base"] = "cannot_connect"
             else:

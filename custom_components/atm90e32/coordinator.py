@@ -353,7 +353,10 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         with self._lock:
             if self.chip is None:
                 raise CommunicationError("the SPI device is closed")
-            return read_average(self.chip, SPLIT_PHASE_LEGS, sleep=self.calibration_sleep)
+            self.chip.check_alive()  # a dead bus would "verify" all ones as readings
+            samples = read_average(self.chip, SPLIT_PHASE_LEGS, sleep=self.calibration_sleep)
+            self.chip.check_alive()
+            return samples
 
     def apply_config(self, config: ChipConfig) -> None:
         """Write ``config`` into the running chip without a reset (counters keep their counts).

@@ -1,0 +1,284 @@
+"""Calibration against a reference from the options flow, CT direction and current scaling.
+
+The emulated board reads wrong on purpose (a transformer 3 % high, CTs 7 % low): one
+calibration must bring voltage, current and power within 0.5 % of the reference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.atm90e32.const import (
+    CONF_CURRENT_GAIN_L1,
+    CONF_CURRENT_GAIN_L2,
+    CONF_CURRENT_SCALE,
+    CONF_INVERT_L2,
+    CONF_VOLTAGE_GAIN,
+    CONF_VOLTAGE_GAIN_L2,
+    CONF_VOLTAGE_TRANSFORMERS,
+)
+from custom_components.atm90e32.driver import Phase
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.calibration import (
+    CT_PRESETS,
+    CalibrationError,
+    CalibrationSample,
+    References,
+    new_gains,
+    preset_current_gain,
+)
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, ManualClock
+
+from .helpers import replay, setup_entry, state
+
+VOLTS, L1_WATTS, L2_WATTS, PF = 120.0, 1200.0, 800.0, 0.95
+L1_AMPS, L2_AMPS = L1_WATTS / (VOLTS * PF), L2_WATTS / (VOLTS * PF)
+
+
+def relative_error(shown: str, truth: float) -> float:
+    return abs(float(shown) - truth) / truth
+
+
+@pytest.fixture
+def miscalibrated(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
+    """The board's transformer reads 3 % high and both CTs 7 % low at the preset gains."""
+    mock_transport.board = Board(voltage_gains=(3920 / 1.03,) * 3, current_gains=(25498 / 0.93,) * 3)
+    mock_transport.load = ConstantLoad(watts=(L1_WATTS, L2_WATTS), volts=VOLTS, power_factor=PF)
+    return mock_transport
+
+
+async def calibrate(hass: HomeAssistant, entry: MockConfigEntry, references: dict[str, Any]) -> ConfigFlowResult:
+    entry.runtime_data.calibration_sleep = lambda _s: None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    assert result["step_id"] == "calibrate"
+    return await hass.config_entries.options.async_configure(result["flow_id"], references)
+
+
+def errors_of(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, float]:
+    return {
+        "voltage": relative_error(state(hass, entry, "l1_voltage").state, VOLTS),
+        "l1_current": relative_error(state(hass, entry, "l1_current").state, L1_AMPS),
+        "l2_current": relative_error(state(hass, entry, "l2_current").state, L2_AMPS),
+        "l1_power": relative_error(state(hass, entry, "l1_power").state, L1_WATTS),
+        "l2_power": relative_error(state(hass, entry, "l2_power").state, L2_WATTS),
+    }
+
+
+@pytest.mark.parametrize(
+    "references",
+    [
+        {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS, "reference_current_l2": L2_AMPS},
+        {"reference_voltage_l1": VOLTS, "reference_power_l1": L1_WATTS, "reference_power_l2": L2_WATTS},
+    ],
+    ids=["current", "power"],
+)
+async def test_one_calibration_brings_readings_within_half_a_percent(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    miscalibrated: EmulatedAtm90e32,
+    clock: ManualClock,
+    references: dict[str, Any],
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    before = errors_of(hass, config_entry)
+    assert before["voltage"] == pytest.approx(0.03, abs=0.001)
+    assert before["l1_current"] == pytest.approx(0.07, abs=0.001)
+    result = await calibrate(hass, config_entry, references)
+    assert result["step_id"] == "calibrate_result"
+    assert result["description_placeholders"] is not None
+    report = result["description_placeholders"]["report"]
+    assert report.startswith("L1: 123.60 V → 120.0")
+    # written and read back before the person confirms
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] == round(3920 / 1.03)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    coordinator = config_entry.runtime_data
+    await replay(coordinator, clock, 5)
+    after = errors_of(hass, config_entry)
+    assert all(error < 0.005 for error in after.values()), after
+    assert config_entry.options[CONF_VOLTAGE_GAIN] == round(3920 / 1.03)
+    assert config_entry.options[CONF_CURRENT_GAIN_L1] == pytest.approx(25498 / 0.93, abs=2)
+    print(f"\nbefore {before}\nafter  {after}")  # the figures for the closing note (pytest -s)
+
+
+async def test_calibration_survives_a_reset_of_the_chip(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    await setup_entry(hass, config_entry)
+    result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS})
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    miscalibrated.brown_out()
+    await replay(config_entry.runtime_data, clock, 5)
+    assert miscalibrated.registers[reg.IGAIN[Phase.A]] == config_entry.options[CONF_CURRENT_GAIN_L1]
+    assert relative_error(state(hass, config_entry, "l1_current").state, L1_AMPS) < 0.005
+
+
+async def test_walking_away_from_the_result_restores_the_old_gains(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_current_l2": L2_AMPS})
+    assert miscalibrated.registers[reg.IGAIN[Phase.C]] != 25498
+    hass.config_entries.options.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
+    assert miscalibrated.registers[reg.IGAIN[Phase.C]] == 25498
+    assert config_entry.runtime_data.config.current_gains[Phase.C] == 25498
+    assert config_entry.options[CONF_CURRENT_GAIN_L2] == 25498
+
+
+@pytest.mark.parametrize(
+    ("references", "field"),
+    [
+        ({"reference_voltage_l1": VOLTS, "reference_current_l1": 1000.0}, "reference_current_l1"),
+        ({"reference_voltage_l1": 9000.0}, "reference_voltage_l1"),
+        (
+            {"reference_voltage_l1": VOLTS, "reference_current_l2": 5.0, "reference_power_l2": 600.0},
+            "reference_power_l2",
+        ),
+    ],
+)
+async def test_bad_references_write_nothing_and_recover(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    miscalibrated: EmulatedAtm90e32,
+    references: dict[str, Any],
+    field: str,
+) -> None:
+    await setup_entry(hass, config_entry)
+    registers = dict(miscalibrated.registers)
+    result = await calibrate(hass, config_entry, references)
+    assert result["errors"] == {field: "gain_out_of_range"}
+    assert miscalibrated.registers == registers  # nothing written
+    assert config_entry.runtime_data.config.voltage_gains[Phase.A] == 3920
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS}
+    )
+    assert result["step_id"] == "calibrate_result"
+
+
+async def test_a_silent_chip_during_calibration_writes_nothing(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    miscalibrated.faults.dead_bus = 0xFF
+    result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS})
+    assert result["errors"] == {"base": "cannot_connect"}
+    miscalibrated.faults.dead_bus = None
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
+
+
+async def test_a_write_that_fails_is_taken_back(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    read = coordinator.read_calibration
+
+    def read_then_lose_the_bus() -> Any:
+        samples = read()
+        miscalibrated.faults.dead_bus = 0x00  # the bus dies between reading and writing
+        return samples
+
+    with patch.object(coordinator, "read_calibration", side_effect=read_then_lose_the_bus):
+        result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS})
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert coordinator.config.voltage_gains[Phase.A] == 3920  # the old calibration stays the one kept
+    miscalibrated.faults.dead_bus = None
+    await replay(coordinator, clock, 5)
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
+    assert config_entry.options[CONF_VOLTAGE_GAIN] == 3920
+
+
+async def test_calibration_needs_a_running_meter(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
+
+
+async def test_a_reversed_ct_is_inverted_in_power_and_energy(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    # CT2 clipped on backwards: the chip sees L2's 800 W as export
+    mock_transport.load = ConstantLoad(watts=(L1_WATTS, -L2_WATTS), volts=VOLTS, power_factor=PF)
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options={**config_entry.options, CONF_INVERT_L2: True})
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 600)
+    assert float(state(hass, config_entry, "l2_power").state) == pytest.approx(L2_WATTS, abs=0.01)
+    assert float(state(hass, config_entry, "l2_power_factor").state) == pytest.approx(PF)
+    assert float(state(hass, config_entry, "total_power").state) == pytest.approx(L1_WATTS + L2_WATTS, abs=0.02)
+    chip_reverse = mock_transport.energy[Phase.C].reverse_counts
+    assert chip_reverse > 0
+    imported = float(state(hass, config_entry, "l2_energy_import").state)
+    assert imported == pytest.approx(chip_reverse * reg.ENERGY_LSB_WH / 1000, abs=1e-12)
+    assert float(state(hass, config_entry, "l2_energy_export").state) == 0.0
+    assert float(state(hass, config_entry, "total_energy_export").state) == 0.0
+
+
+async def test_current_scaling_measures_above_65_amperes(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    amps = 100.0  # beyond the chip's 65.535 A full scale
+    mock_transport.load = ConstantLoad(watts=(amps * VOLTS, 0.0), volts=VOLTS, power_factor=1.0)
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, CONF_CURRENT_SCALE: 2, CONF_CURRENT_GAIN_L1: 25498 // 2}
+    )
+    coordinator = await setup_entry(hass, config_entry)
+    assert mock_transport.registers[reg.IGAIN[Phase.A]] == 12749
+    assert float(state(hass, config_entry, "l1_current").state) == pytest.approx(amps, rel=1e-4)
+    assert float(state(hass, config_entry, "l1_power").state) == pytest.approx(amps * VOLTS, rel=1e-4)
+    await replay(coordinator, clock, 60)
+    chip_counts = mock_transport.energy[Phase.A].forward_counts
+    shown_kwh = float(state(hass, config_entry, "l1_energy_import").state)
+    assert shown_kwh == pytest.approx(2 * chip_counts * reg.ENERGY_LSB_WH / 1000, abs=1e-12)
+    true_kwh = amps * VOLTS * 60 / 3600 / 1000
+    assert shown_kwh == pytest.approx(true_kwh, rel=1e-4)
+
+
+async def test_a_second_transformer_is_calibrated_on_its_own(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    miscalibrated.board = Board(voltage_gains=(3920 / 1.03, 3920, 3920 / 0.98), current_gains=(25498,) * 3)
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, CONF_VOLTAGE_TRANSFORMERS: "dual"}
+    )
+    await setup_entry(hass, config_entry)
+    assert relative_error(state(hass, config_entry, "l2_voltage").state, VOLTS) == pytest.approx(0.02, abs=1e-3)
+    result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_voltage_l2": VOLTS})
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    await replay(config_entry.runtime_data, clock, 5)
+    assert relative_error(state(hass, config_entry, "l1_voltage").state, VOLTS) < 0.001
+    assert relative_error(state(hass, config_entry, "l2_voltage").state, VOLTS) < 0.001
+    assert config_entry.options[CONF_VOLTAGE_GAIN_L2] == round(3920 / 0.98)
+
+
+def test_presets_convert_between_pga_settings() -> None:
+    assert preset_current_gain("sct_013_000", 2) == CT_PRESETS["sct_013_000"]
+    assert preset_current_gain("sct_013_000", 1) == 50996
+    assert preset_current_gain("sct_024", 4) == round(26315 / 2)
+    with pytest.raises(CalibrationError, match="higher PGA"):
+        preset_current_gain("magnalab_100a", 1)
+
+
+def test_power_calibration_accounts_for_the_new_voltage_gain() -> None:
+    measured = {Phase.A: CalibrationSample(voltage=123.6, current=9.79, active_power=1116.0)}
+    references = References(voltage={Phase.A: 120.0}, current={}, power={Phase.A: 1200.0})
+    volts, amps = new_gains({Phase.A: 3920}, {Phase.A: 25498}, measured, references)
+    assert volts[Phase.A] == round(120.0 / 123.6 * 3920)
+    # power scales with both gains: after the voltage correction, power reads 1116 * (120/123.6)
+    assert amps[Phase.A] == round(1200.0 / (1116.0 * volts[Phase.A] / 3920) * 25498)
