@@ -22,7 +22,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -107,12 +107,15 @@ async def run_day(
                 clock.advance(2.5)  # mid-interval: the counts since the last read are cleared unread
                 emulator.brown_out()
             elif fault.kind == "restart":
-                coordinator: Atm90e32Coordinator = entry.runtime_data
-                resets += coordinator.health.chip_resets
-                overflows += coordinator.health.possible_overflows
+                if entry.state is ConfigEntryState.LOADED:
+                    coordinator: Atm90e32Coordinator = entry.runtime_data
+                    resets += coordinator.health.chip_resets
+                    overflows += coordinator.health.possible_overflows
                 assert await hass.config_entries.async_unload(entry.entry_id)
                 clock.advance(fault.size)
-                assert await hass.config_entries.async_setup(entry.entry_id)
+                emulator.faults.dead_bus = 0xFF if step < dead_until else None
+                # with the bus dead the setup fails and Home Assistant retries it (below)
+                await hass.config_entries.async_setup(entry.entry_id)
                 await hass.async_block_till_done()
             elif fault.kind in ("stall", "clock_jump"):
                 clock.advance(fault.size)
@@ -178,6 +181,16 @@ async def check_invariant(hass: HomeAssistant, emulator: EmulatedAtm90e32, resul
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(schedule=SCHEDULE)
+@example(  # found by a soak: Home Assistant restarted while the bus was dead
+    schedule=[
+        Fault(152, "dead_bus", 55),
+        Fault(413, "dead_bus", 21),
+        Fault(430, "restart", 100),
+        Fault(133, "brown_out", 0),
+        Fault(222, "stall", 367),
+        Fault(11291, "clock_jump", 3600),
+    ]
+)
 async def test_a_day_of_faults_loses_and_doubles_nothing(
     hass: HomeAssistant, patched_monotonic: None, schedule: list[Fault]
 ) -> None:
