@@ -1,0 +1,377 @@
+"""Benchmark: what one refresh costs, against the bus limit and ESPHome's read plan.
+
+Usage: scripts/benchmark [--refreshes N] [--json PATH]
+
+Measures with the chip emulator, in one run:
+- SPI transactions and bytes per refresh of the default split-phase sensor set, and the
+  bus time that implies at the configured clock (32 clocks per transaction);
+- the same counts for ESPHome's atm90e32 read plan and for the fewest reads the
+  datasheet allows with every read verified, for the same quantities;
+- CPU time per refresh of the driver and decoding (responses replayed from a recording,
+  so the emulator's own cost is not counted), and of the whole path through a real Home
+  Assistant core (coordinator, executor hop, energy ledger, entity state writes), with
+  the emulator's cost measured separately and subtracted;
+- scaling from 1 to 8 chips;
+- event-loop health: the longest event-loop callback while refreshing (asyncio debug
+  mode's slow-callback reports), and the number of SPI transactions made on the loop
+  thread (must be 0).
+Prints a table and writes JSON (default benchmark-results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from homeassistant import loader
+from homeassistant.const import __version__ as HA_VERSION
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+
+from custom_components.atm90e32.const import DEFAULT_OPTIONS, DOMAIN
+from custom_components.atm90e32.driver import Atm90e32, ChipConfig
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
+
+CLOCKS_PER_TRANSACTION = 32
+LEGS = 2
+CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
+
+# Reads per quantity, for one leg: (16-bit registers, 32-bit values, read-to-clear registers)
+# of the default sensor set: voltage, current, power factor, phase angle | active,
+# reactive, apparent power | forward and reverse energy; plus frequency and temperature
+# once per chip.
+PER_LEG_16, PER_LEG_32, PER_LEG_ENERGY, PER_CHIP_16 = 4, 3, 2, 2
+
+
+def esphome_plan() -> int:
+    """ESPHome's atm90e32 read plan for the same quantities (its atm90e32.cpp, 2025).
+
+    Voltage, current and power factor: one read plus a LastSPIData read each; active,
+    reactive and apparent power: two reads each (high, low), unchecked; phase angle one
+    read; forward and reverse energy one read each, unchecked; frequency and temperature
+    one read each per chip.
+    """
+    per_leg = 3 * 2 + 3 * 2 + 1 + 2
+    return LEGS * per_leg + PER_CHIP_16
+
+
+def verified_minimum() -> int:
+    """Fewest transactions with every read verified against LastSPIData (DS p.58, AN p.11).
+
+    A 16-bit register: the read and a LastSPIData read (2).  A 32-bit value: both words,
+    each verified (4).  A read-to-clear energy register: the read and LastSPIData (2).
+    """
+    per_leg = PER_LEG_16 * 2 + PER_LEG_32 * 4 + PER_LEG_ENERGY * 2
+    return LEGS * per_leg + PER_CHIP_16 * 2
+
+
+class Recording:
+    """A transport that records the emulator's frames and responses, then replays the responses."""
+
+    def __init__(self, emulator: EmulatedAtm90e32) -> None:
+        self.emulator = emulator
+        self.frames: list[bytes] = []
+        self.responses: list[bytes] = []
+        self.replaying: list[bytes] | None = None
+        self.position = 0
+
+    def transfer(self, frame: bytes) -> bytes:
+        if self.replaying is not None:
+            response = self.replaying[self.position]
+            self.position += 1
+            return response
+        response = self.emulator.transfer(frame)
+        self.frames.append(frame)
+        self.responses.append(response)
+        return response
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Median and spread (5th-95th percentile) in milliseconds."""
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {
+        "mean_ms": statistics.fmean(ordered) * 1000,
+        "median_ms": statistics.median(ordered) * 1000,
+        "p05_ms": pick(0.05) * 1000,
+        "p95_ms": pick(0.95) * 1000,
+    }
+
+
+def bench_driver(refreshes: int) -> dict[str, Any]:
+    """CPU time of one snapshot: driver framing, verification and decoding, no emulator."""
+    clock = ManualClock()
+    emulator = EmulatedAtm90e32(TraceLoad(), clock=clock)
+    Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
+    clock.advance(5)
+    recording = Recording(emulator)
+    chip = Atm90e32(recording)
+    snapshot = chip.read_snapshot()
+    recording.replaying = recording.responses
+    samples = []
+    for _ in range(refreshes):
+        recording.position = 0
+        start = time.process_time_ns()
+        chip.read_snapshot()
+        samples.append((time.process_time_ns() - start) / 1e9)
+    emulator_samples = []
+    for _ in range(refreshes):
+        clock.advance(5)
+        start = time.process_time_ns()
+        for frame in recording.frames:  # the same frames a refresh sends, to the emulator alone
+            emulator.transfer(frame)
+        emulator_samples.append((time.process_time_ns() - start) / 1e9)
+    return {
+        "transactions": snapshot.transactions,
+        "driver": summary(samples),
+        "emulator_per_refresh": summary(emulator_samples),
+    }
+
+
+class LoopTimer:
+    """Times every event-loop callback while ``active``: wall time and loop-thread CPU time.
+
+    Wall time also counts waiting for the GIL while an executor thread runs the emulator
+    (on hardware the SPI ioctl releases it), so the CPU time is what the integration's
+    own loop work costs.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.callbacks: list[tuple[float, float]] = []
+        self._original = asyncio.events.Handle._run
+        timer = self
+
+        def timed_run(handle: asyncio.events.Handle) -> None:
+            if not timer.active:
+                timer._original(handle)
+                return
+            wall, cpu = time.perf_counter(), time.thread_time()
+            timer._original(handle)
+            timer.callbacks.append((time.perf_counter() - wall, time.thread_time() - cpu))
+
+        self.patch = patch.object(asyncio.events.Handle, "_run", timed_run)
+
+
+async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
+    """Whole path through a real Home Assistant core for ``chips`` meters."""
+    clock = ManualClock()
+    emulators: list[EmulatedAtm90e32] = []
+    loop_thread = threading.get_ident()
+    on_loop = [0]
+
+    class Watched(EmulatedAtm90e32):
+        """Counts transactions made on the event-loop thread."""
+
+        def transfer(self, frame: bytes) -> bytes:
+            if threading.get_ident() == loop_thread:
+                on_loop[0] += 1
+            return super().transfer(frame)
+
+    def new_transport(_data: Any) -> EmulatedAtm90e32:
+        emulator = Watched(TraceLoad(start=len(emulators) * 600), clock=clock)
+        emulators.append(emulator)
+        return emulator
+
+    timer = LoopTimer()
+    samples = []
+    with (
+        timer.patch,
+        patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport),
+    ):
+        async with async_test_home_assistant() as hass:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+            entries = []
+            for index in range(chips):
+                entry = MockConfigEntry(
+                    domain=DOMAIN,
+                    data={"device": "simulated", "line_frequency": 60, "wiring": "split_phase_2ct"},
+                    options=dict(DEFAULT_OPTIONS),
+                    unique_id=f"bench-{index}",
+                    title=f"bench {index}",
+                )
+                entry.add_to_hass(hass)
+                assert await hass.config_entries.async_setup(entry.entry_id)
+                entries.append(entry)
+            await hass.async_block_till_done()
+            coordinators = [entry.runtime_data for entry in entries]
+            for coordinator in coordinators:
+                coordinator.update_interval = None  # the benchmark drives the refreshes
+            for step in range(5 + refreshes):  # 5 warm-up refreshes: first state writes, caches
+                timer.active = step >= 5
+                clock.advance(5)
+                start = time.process_time_ns()
+                for coordinator in coordinators:
+                    await coordinator.async_refresh()
+                if timer.active:
+                    samples.append((time.process_time_ns() - start) / 1e9)
+            timer.active = False
+            for entry in entries:
+                await hass.config_entries.async_unload(entry.entry_id)
+    callbacks = timer.callbacks
+    return {
+        "chips": chips,
+        "whole_path": summary(samples),
+        "spi_transactions_on_event_loop": on_loop[0],
+        "loop_callbacks": len(callbacks),
+        "longest_loop_callback_cpu_ms": max((c for _, c in callbacks), default=0.0) * 1000,
+        "longest_loop_callback_wall_ms": max((w for w, _ in callbacks), default=0.0) * 1000,
+        "loop_callbacks_over_5ms_cpu": sum(1 for _, c in callbacks if c > 0.005),
+        "loop_callbacks_over_5ms_wall": sum(1 for w, _ in callbacks if w > 0.005),
+    }
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "home_assistant": HA_VERSION,
+        "platform": platform.platform(),
+    }
+
+
+def row(name: str, value: str, target: str = "", ok: bool | None = None) -> str:
+    verdict = "" if ok is None else ("met" if ok else "MISSED")
+    return f"{name:<52} {value:>22}  {target:<18} {verdict}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--refreshes", type=int, default=300)
+    parser.add_argument("--json", default="benchmark-results.json")
+    args = parser.parse_args(argv)
+
+    driver = bench_driver(args.refreshes)
+    runs: dict[int, dict[str, Any]] = {}
+    for chips in (1, 2, 4, 8):
+        runs[chips] = asyncio.run(bench_home_assistant(chips, args.refreshes))
+    ours = driver["transactions"]
+    minimum = verified_minimum()
+    esphome = esphome_plan()
+
+    def bus_us(transactions: int) -> float:
+        return transactions * CLOCKS_PER_TRANSACTION / DEFAULT_SPEED_HZ * 1e6
+
+    emulator_ms = driver["emulator_per_refresh"]["median_ms"]
+    whole_ms = {n: r["whole_path"]["median_ms"] / n - emulator_ms for n, r in runs.items()}
+    # Linear fit of the mean whole refresh (all chips, emulator included) against the chip count.
+    xs = sorted(runs)
+    ys = [runs[n]["whole_path"]["mean_ms"] for n in xs]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    fitted = [intercept + slope * x for x in xs]
+    mean_y = statistics.fmean(ys)
+    r_squared = 1 - sum((y - f) ** 2 for y, f in zip(ys, fitted, strict=True)) / sum((y - mean_y) ** 2 for y in ys)
+    longest = max(r["longest_loop_callback_cpu_ms"] for r in runs.values())
+    longest_wall = max(r["longest_loop_callback_wall_ms"] for r in runs.values())
+    on_loop = sum(r["spi_transactions_on_event_loop"] for r in runs.values())
+
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "spi_clock_hz": DEFAULT_SPEED_HZ,
+        "transactions_per_refresh": {"ours": ours, "verified_minimum": minimum, "esphome": esphome},
+        "bytes_per_refresh": {"ours": ours * 4, "verified_minimum": minimum * 4, "esphome": esphome * 4},
+        "bus_time_us_per_refresh": {
+            "ours": bus_us(ours),
+            "verified_minimum": bus_us(minimum),
+            "esphome": bus_us(esphome),
+        },
+        "driver_cpu": driver["driver"],
+        "emulator_cpu_per_refresh": driver["emulator_per_refresh"],
+        "home_assistant": {str(n): r for n, r in runs.items()},
+        "whole_path_ms_per_chip_without_emulator": {str(n): v for n, v in whole_ms.items()},
+        "linear_fit_ms": {"per_chip": slope, "fixed": intercept, "r_squared": r_squared},
+    }
+    Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+
+    m = results["machine"]
+    print(f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, Home Assistant {m['home_assistant']}")
+    print(f"SPI clock {DEFAULT_SPEED_HZ / 1e6:.1f} MHz, {CLOCKS_PER_TRANSACTION} clocks per transaction\n")
+    print(row("", "value", "target"))
+    print(
+        row(
+            "transactions per refresh (ours)",
+            f"{ours} ({ours * 4} B)",
+            f"<= {1.2 * minimum:.0f}",
+            ours <= 1.2 * minimum,
+        )
+    )
+    print(row("  verified minimum (DS)", f"{minimum} ({minimum * 4} B)"))
+    print(row("  ESPHome read plan (mostly unverified)", f"{esphome} ({esphome * 4} B)"))
+    print(
+        row(
+            "bus time per refresh (ours / min / ESPHome)",
+            f"{bus_us(ours):.0f}/{bus_us(minimum):.0f}/{bus_us(esphome):.0f} us",
+        )
+    )
+    d = driver["driver"]
+    print(
+        row(
+            "driver + decoding CPU per chip-refresh",
+            f"{d['median_ms']:.3f} ms ({d['p05_ms']:.3f}-{d['p95_ms']:.3f})",
+            "<= 2 ms median",
+            d["median_ms"] <= 2.0,
+        )
+    )
+    print(row("  emulator alone (not counted)", f"{emulator_ms:.3f} ms"))
+    for n, r in runs.items():
+        w = r["whole_path"]
+        print(
+            row(
+                f"whole path, {n} chip(s), per chip, emulator subtracted",
+                f"{whole_ms[n]:.3f} ms ({w['p05_ms'] / n - emulator_ms:.2f}-{w['p95_ms'] / n - emulator_ms:.2f})",
+                "<= 5 ms",
+                whole_ms[n] <= 5.0,
+            )
+        )
+    print(
+        row(
+            "1..8 chips: ms per chip + fixed, R^2 of linear fit",
+            f"{slope:.3f} + {intercept:.3f}, {r_squared:.3f}",
+            "linear (R^2~1)",
+            r_squared >= 0.98,
+        )
+    )
+    count = sum(r["loop_callbacks"] for r in runs.values())
+    over_cpu = sum(r["loop_callbacks_over_5ms_cpu"] for r in runs.values())
+    over_wall = sum(r["loop_callbacks_over_5ms_wall"] for r in runs.values())
+    print(row("longest event-loop callback, loop-thread CPU", f"{longest:.2f} ms", "<= 5 ms", longest <= 5.0))
+    print(row("  same, wall clock (includes GIL waits)", f"{longest_wall:.2f} ms"))
+    print(row("  callbacks timed / over 5 ms CPU / over 5 ms wall", f"{count} / {over_cpu} / {over_wall}"))
+    print(row("SPI transactions on the event loop", f"{on_loop}", "0", on_loop == 0))
+    print(f"\nJSON written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
