@@ -1,6 +1,8 @@
 """Add a simulated-meter config entry to a development configuration that has none.
 
-Usage: python scripts/seed_dev_config.py CONFIG_DIR
+Usage: python scripts/seed_dev_config.py CONFIG_DIR [SIMULATION_SPEED]
+
+SIMULATION_SPEED (default 1) plays that many trace seconds per real second.
 
 Writes CONFIG_DIR/.storage/core.config_entries through Home Assistant's own ConfigEntry
 class, so the format is the installed Home Assistant's.  Leaves an existing file alone:
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from custom_components.atm90e32.const import (
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
+    CONF_SIMULATION_SPEED,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
     DEFAULT_OPTIONS,
@@ -36,7 +39,7 @@ from custom_components.atm90e32.const import (
 )
 
 
-def main(config_dir: Path) -> None:
+def main(config_dir: Path, simulation_speed: float = 1.0) -> None:
     path = config_dir / ".storage" / STORAGE_KEY
     if path.exists():
         return
@@ -45,6 +48,7 @@ def main(config_dir: Path) -> None:
             CONF_DEVICE: SIMULATED,
             CONF_LINE_FREQUENCY: DEFAULT_LINE_FREQUENCY,
             CONF_WIRING: WIRING_SPLIT_PHASE_2CT,
+            CONF_SIMULATION_SPEED: simulation_speed,
         },
         discovery_keys=MappingProxyType({}),
         domain=DOMAIN,
@@ -68,4 +72,4 @@ def main(config_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 1.0)

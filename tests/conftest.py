@@ -68,3 +68,10 @@ def config_entry() -> MockConfigEntry:
         unique_id=SIMULATED,
         title="ATM90E32AS (simulated)",
     )
+
+
+@pytest.fixture
+def patched_monotonic(clock: ManualClock) -> Generator[None]:
+    """The coordinator measures the gaps between reads on the manual clock that drives the chip."""
+    with patch("custom_components.atm90e32.coordinator.monotonic", clock):
+        yield

@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 from unittest.mock import patch
 
-import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -63,13 +61,6 @@ FAULT = st.one_of(
     faults("clock_jump", st.integers(-3600, 3600)),  # the clock jumps back or forward
 )
 SCHEDULE = st.lists(FAULT, min_size=10, max_size=40)
-
-
-@pytest.fixture
-def patched_monotonic(clock: ManualClock) -> Generator[None]:
-    """The coordinator measures gaps on the same manual clock that drives the chip."""
-    with patch("custom_components.atm90e32.coordinator.monotonic", clock):
-        yield
 
 
 async def run_day(
@@ -191,9 +182,7 @@ async def check_invariant(hass: HomeAssistant, emulator: EmulatedAtm90e32, resul
         Fault(11291, "clock_jump", 3600),
     ]
 )
-async def test_a_day_of_faults_loses_and_doubles_nothing(
-    hass: HomeAssistant, patched_monotonic: None, schedule: list[Fault]
-) -> None:
+async def test_a_day_of_faults_loses_and_doubles_nothing(hass: HomeAssistant, schedule: list[Fault]) -> None:
     runs = hass.data.setdefault("atm90e32_test_runs", [0])
     runs[0] += 1
     clock = ManualClock()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -20,12 +19,6 @@ from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm
 from custom_components.atm90e32.driver.ledger import may_have_wrapped
 
 from .helpers import replay, setup_entry
-
-
-@pytest.fixture
-def patched_monotonic(clock: ManualClock) -> Generator[None]:
-    with patch("custom_components.atm90e32.coordinator.monotonic", clock):
-        yield
 
 
 def issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
