@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import errno
 import re
+import sys
+import types
+from typing import ClassVar
 
 import pytest
 
-from custom_components.atm90e32.driver import DeviceNotFoundError, DevicePermissionError, TransportError
+from custom_components.atm90e32.driver import (
+    Atm90e32,
+    ChipConfig,
+    DeviceNotFoundError,
+    DevicePermissionError,
+    Phase,
+    TransportError,
+)
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 from custom_components.atm90e32.driver.transport import (
     SpidevTransport,
@@ -47,3 +57,76 @@ def test_spidev_paths() -> None:
 
 def test_the_emulator_is_a_transport() -> None:
     assert isinstance(EmulatedAtm90e32(ConstantLoad()), Transport)
+
+
+class EmulatedSpiDev:
+    """The spidev extension's SpiDev surface, wired to the chip emulator instead of a bus."""
+
+    nodes: ClassVar[dict[tuple[int, int], EmulatedAtm90e32]] = {}
+    open_error: ClassVar[OSError | None] = None
+
+    def __init__(self) -> None:
+        self.mode = 0
+        self.bits_per_word = 0
+        self.lsbfirst = True
+        self.max_speed_hz = 0
+        self.chip: EmulatedAtm90e32 | None = None
+        self.closed = False
+
+    def open(self, bus: int, chip_select: int) -> None:
+        if self.open_error is not None:
+            raise self.open_error
+        if (bus, chip_select) not in self.nodes:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+        self.chip = self.nodes[(bus, chip_select)]
+
+    def xfer2(self, data: list[int]) -> list[int]:
+        assert self.chip is not None
+        if self.chip.faults.dead_bus == 0xEE:  # the kernel refuses the transfer
+            raise OSError(errno.EIO, "Input/output error")
+        return list(self.chip.transfer(bytes(data)))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def spidev_module(monkeypatch: pytest.MonkeyPatch) -> EmulatedAtm90e32:
+    emulator = EmulatedAtm90e32(ConstantLoad(watts=(1000.0, 500.0), volts=120.0))
+    EmulatedSpiDev.nodes = {(0, 0): emulator}
+    EmulatedSpiDev.open_error = None
+    module = types.ModuleType("spidev")
+    module.__dict__["SpiDev"] = EmulatedSpiDev
+    monkeypatch.setitem(sys.modules, "spidev", module)
+    return emulator
+
+
+def test_spidev_transport_configures_the_bus_and_carries_the_protocol(spidev_module: EmulatedAtm90e32) -> None:
+    transport = SpidevTransport(0, 0, speed_hz=200_000)
+    spi = transport._spi
+    assert isinstance(spi, EmulatedSpiDev)
+    assert (spi.mode, spi.bits_per_word, spi.lsbfirst, spi.max_speed_hz) == (3, 8, False, 200_000)
+    chip = Atm90e32(transport, sleep=lambda _s: None)
+    chip.configure(ChipConfig(voltage_gains=(3920,) * 3, current_gains=(25498,) * 3))
+    assert chip.read_snapshot().phases[Phase.A].active_power == pytest.approx(1000.0, abs=0.001)
+    transport.close()
+    assert spi.closed
+    transport.close()  # twice is fine
+    with pytest.raises(TransportError, match="closed"):
+        transport.transfer(b"\x80\xd9\x00\x00")
+
+
+def test_spidev_transport_errors(spidev_module: EmulatedAtm90e32) -> None:
+    with pytest.raises(DeviceNotFoundError):
+        SpidevTransport(0, 1)
+    EmulatedSpiDev.open_error = PermissionError(errno.EACCES, "Permission denied")
+    with pytest.raises(DevicePermissionError, match="spi"):
+        SpidevTransport(0, 0)
+    EmulatedSpiDev.open_error = None
+    transport = SpidevTransport(0, 0)
+    spidev_module.faults.dead_bus = 0xEE
+    with pytest.raises(TransportError, match="Input/output"):
+        transport.transfer(b"\x80\xd9\x00\x00")
+    spidev_module.faults.dead_bus = None
+    with pytest.raises(TransportError, match="returned 3 bytes"):
+        transport.transfer(b"\x80\xd9\x00")
