@@ -1,14 +1,23 @@
-"""Lifetime energy: equal to the trace's integral, never decreasing, surviving restarts."""
+"""Lifetime energy: equal to the trace's integral, never decreasing, surviving restarts and crashes."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import pytest
 from homeassistant.core import HomeAssistant, State
-from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
+from homeassistant.helpers import restore_state as rs
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_mock_load_restore_state_from_storage,
+    mock_restore_cache_with_extra_data,
+)
 
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .helpers import replay, setup_entry, state
 
@@ -99,3 +108,89 @@ async def test_totals_survive_a_reload(
     await replay(coordinator, clock, 60)
     total_emitted = mock_transport.energy[Phase.C].forward_counts * COUNT_KWH
     assert float(state(hass, config_entry, "l2_energy_import").state) == pytest.approx(total_emitted, abs=1e-12)
+
+
+async def test_an_unclean_stop_loses_no_count_that_was_read(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+) -> None:
+    """Power cut or kill -9: only what was on disk survives.
+
+    Home Assistant writes its restore state every 15 minutes and at a clean stop; the
+    ledger store is written after every read.  The chip clears its registers on read,
+    so the counts read since the last restore-state dump exist only in the store.
+    """
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    await rs.async_get(hass).async_dump_states()  # the periodic dump, 14 minutes before the crash
+    stale_restore_state = copy.deepcopy(hass_storage[rs.STORAGE_KEY])
+    await replay(coordinator, clock, 14 * 60)
+    ledger_on_disk = copy.deepcopy(hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"])
+    read_so_far = mock_transport.energy[Phase.A].forward_counts - mock_transport.pending_counts(Phase.A)[0]
+    assert ledger_on_disk["data"]["counts"]["l1_import"] == read_so_far  # on disk before it was shown
+
+    # The crash: the process is gone; the disk holds the stale restore state and the ledger.
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    hass_storage[rs.STORAGE_KEY] = stale_restore_state
+    hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = ledger_on_disk
+    await async_mock_load_restore_state_from_storage(hass)
+    clock.advance(30)  # down for 30 s; the chip kept counting and is adopted, not reset
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+
+    for key, phase in (("l1_energy_import", Phase.A), ("l2_energy_import", Phase.C)):
+        lifetime = kwh_to_counts(float(state(hass, config_entry, key).state))
+        assert lifetime == mock_transport.energy[phase].forward_counts, key
+    stale_l1 = next(
+        s["extra_data"]["native_value"]
+        for s in stale_restore_state["data"]
+        if s["state"]["entity_id"] == "sensor.atm90e32as_simulated_l1_energy_imported"
+    )
+    assert kwh_to_counts(stale_l1) < read_so_far  # what a restore state alone would have resumed from
+
+
+async def test_the_ledger_store_is_deleted_with_the_entry(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 30)
+    key = f"atm90e32.ledger.{config_entry.entry_id}"
+    assert hass_storage[key]["data"]["counts"]["l1_import"] > 0
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
+async def test_a_damaged_ledger_store_falls_back_to_the_restore_state(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+) -> None:
+    hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = {
+        "version": 1,
+        "key": f"atm90e32.ledger.{config_entry.entry_id}",
+        "data": {"counts": {"l1_import": -3, "l2_import": "many", "total_import": 640}},
+    }
+    mock_restore_cache_with_extra_data(
+        hass,
+        [
+            (
+                State("sensor.atm90e32as_simulated_l1_energy_imported", "1.5"),
+                {"native_value": 1.5, "native_unit_of_measurement": "kWh"},
+            )
+        ],
+    )
+    await setup_entry(hass, config_entry)
+    emitted = mock_transport.energy[Phase.A].forward_counts
+    assert kwh_to_counts(float(state(hass, config_entry, "l1_energy_import").state)) == kwh_to_counts(1.5) + emitted
+    total = kwh_to_counts(float(state(hass, config_entry, "total_energy_import").state))
+    assert total == 640 + emitted + mock_transport.energy[Phase.C].forward_counts

@@ -2,13 +2,15 @@
 
 For each leg and direction, lifetime energy in Home Assistant must equal, to the count,
 what the emulated chip metered minus what no reader could have obtained (counts a
-brown-out cleared unread, counts that wrapped past 0xFFFF during a stall); and whenever
+brown-out cleared unread, counts that wrapped past 0xFFFF during a stall), across clean
+restarts and crashes that leave only what was on disk; and whenever
 counts wrapped, a repair issue must say so.  Hypothesis draws the fault schedules; CI
 runs a fixed, derandomized set (ATM90E32_SOAK_EXAMPLES raises the count for a soak).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 from collections import Counter
@@ -20,9 +22,10 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import restore_state as rs
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_load_restore_state_from_storage
 
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
@@ -37,6 +40,8 @@ INTERVAL = 5
 HOURS = 24
 STEPS = HOURS * 3600 // INTERVAL
 EXAMPLES = int(os.environ.get("ATM90E32_SOAK_EXAMPLES", "3"))
+DUMP_EVERY = 15 * 60 // INTERVAL
+"""Home Assistant writes its restore state every 15 minutes (restore_state.STATE_DUMP_INTERVAL)."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +62,39 @@ FAULT = st.one_of(
     faults("dead_bus", st.integers(12, 60)),  # refreshes: 1 to 5 minutes
     faults("brown_out", st.just(0)),
     faults("restart", st.integers(0, 120)),  # Home Assistant down this many seconds
+    faults("crash", st.integers(0, 120)),  # killed (power cut, kill -9), down this many seconds
     faults("stall", st.integers(30, 900)),  # the executor (or the whole host) stalls
     faults("clock_jump", st.integers(-3600, 3600)),  # the clock jumps back or forward
 )
 SCHEDULE = st.lists(FAULT, min_size=10, max_size=40)
 
 
+async def crash(hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockConfigEntry, dumped: Any) -> None:
+    """Stop without a clean shutdown: only what was on disk survives.
+
+    The entry is unloaded (its objects must go), then the disk is put back to what a
+    killed process leaves: Home Assistant's restore state as of its last periodic dump,
+    and the ledger store as last written (after the last read; the unload's own write
+    adds nothing to it).
+    """
+    key = f"atm90e32.ledger.{entry.entry_id}"
+    ledger_on_disk = copy.deepcopy(hass_storage.get(key))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert hass_storage.get(key) == ledger_on_disk
+    if dumped is None:
+        hass_storage.pop(rs.STORAGE_KEY, None)
+    else:
+        hass_storage[rs.STORAGE_KEY] = copy.deepcopy(dumped)
+    await async_mock_load_restore_state_from_storage(hass)
+
+
 async def run_day(
-    hass: HomeAssistant, emulator: EmulatedAtm90e32, clock: ManualClock, schedule: list[Fault], run: int = 0
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: EmulatedAtm90e32,
+    clock: ManualClock,
+    schedule: list[Fault],
+    run: int = 0,
 ) -> dict[str, Any]:
     # Hypothesis runs every example in the same Home Assistant: a distinct chip per example,
     # so no example restores another's totals.
@@ -83,10 +113,14 @@ async def run_day(
         by_step.setdefault(fault.step, []).append(fault)
     injected: Counter[str] = Counter()
     dead_until = -1
+    dumped = None  # Home Assistant's restore state as last written to disk
     last_total = 0.0
     resets = 0
     overflows = 0
     for step in range(STEPS):
+        if step % DUMP_EVERY == 0:  # Home Assistant's periodic restore-state dump
+            await rs.async_get(hass).async_dump_states()
+            dumped = copy.deepcopy(hass_storage.get(rs.STORAGE_KEY))
         for fault in by_step.get(step, ()):
             injected[fault.kind] += 1
             if fault.kind == "bit_flip":
@@ -97,12 +131,15 @@ async def run_day(
             elif fault.kind == "brown_out":
                 clock.advance(2.5)  # mid-interval: the counts since the last read are cleared unread
                 emulator.brown_out()
-            elif fault.kind == "restart":
+            elif fault.kind in ("restart", "crash"):
                 if entry.state is ConfigEntryState.LOADED:
                     coordinator: Atm90e32Coordinator = entry.runtime_data
                     resets += coordinator.health.chip_resets
                     overflows += coordinator.health.possible_overflows
-                assert await hass.config_entries.async_unload(entry.entry_id)
+                if fault.kind == "crash":
+                    await crash(hass, hass_storage, entry, dumped)
+                else:
+                    assert await hass.config_entries.async_unload(entry.entry_id)
                 clock.advance(fault.size)
                 emulator.faults.dead_bus = 0xFF if step < dead_until else None
                 # with the bus dead the setup fails and Home Assistant retries it (below)
@@ -157,7 +194,7 @@ async def check_invariant(hass: HomeAssistant, emulator: EmulatedAtm90e32, resul
         assert overflow_issue is not None, "counts wrapped without a repair issue"
         assert result["overflows"] > 0
     injected = result["injected"]
-    assert result["overflows"] <= injected["stall"] + injected["clock_jump"] + injected["restart"]
+    assert result["overflows"] <= injected["stall"] + injected["clock_jump"] + injected["restart"] + injected["crash"]
     if injected["brown_out"]:
         assert 1 <= result["resets"] <= injected["brown_out"]
     else:
@@ -182,7 +219,9 @@ async def check_invariant(hass: HomeAssistant, emulator: EmulatedAtm90e32, resul
         Fault(11291, "clock_jump", 3600),
     ]
 )
-async def test_a_day_of_faults_loses_and_doubles_nothing(hass: HomeAssistant, schedule: list[Fault]) -> None:
+async def test_a_day_of_faults_loses_and_doubles_nothing(
+    hass: HomeAssistant, hass_storage: dict[str, Any], schedule: list[Fault]
+) -> None:
     runs = hass.data.setdefault("atm90e32_test_runs", [0])
     runs[0] += 1
     clock = ManualClock()
@@ -191,7 +230,7 @@ async def test_a_day_of_faults_loses_and_doubles_nothing(hass: HomeAssistant, sc
         patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
         patch("custom_components.atm90e32.coordinator.monotonic", clock),
     ):
-        result = await run_day(hass, emulator, clock, schedule, runs[0])
+        result = await run_day(hass, hass_storage, emulator, clock, schedule, runs[0])
         await check_invariant(hass, emulator, result)
         assert await hass.config_entries.async_remove(result["entry"].entry_id)
 
@@ -209,16 +248,22 @@ SEEDED_SCHEDULE = [
         (7000, "bit_flip", 16 * 45 + 15),
         (9000, "brown_out", 0),
         (11000, "restart", 0),
+        (12000, "crash", 45),
+        (14000, "crash", 0),
     ]
 ] + [Fault(random.Random(seed).randrange(STEPS), "bit_flip", seed % 960) for seed in range(200)]
 
 
 async def test_a_known_day_of_every_fault(
-    hass: HomeAssistant, emulator: EmulatedAtm90e32, clock: ManualClock, patched_monotonic: None
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    emulator: EmulatedAtm90e32,
+    clock: ManualClock,
+    patched_monotonic: None,
 ) -> None:
     """A fixed schedule with every kind of fault, including a stall long enough to wrap a counter."""
     with patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator):
-        result = await run_day(hass, emulator, clock, SEEDED_SCHEDULE)
+        result = await run_day(hass, hass_storage, emulator, clock, SEEDED_SCHEDULE)
         await check_invariant(hass, emulator, result)
     wrapped = emulator.energy[ChipPhase.A].wrapped_counts
     assert wrapped > 0  # the 900 s stall at this hour of the trace does wrap L1

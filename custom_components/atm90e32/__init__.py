@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
-from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, ledger_store
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -24,8 +24,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
-    """Unload the sensors and release the SPI device."""
+    """Unload the sensors, write the lifetime totals and release the SPI device."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
+        await entry.runtime_data.async_save_ledger()
         await hass.async_add_executor_job(entry.runtime_data.close)
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
+    """Delete the entry's ledger store when the meter is deleted."""
+    await ledger_store(hass, entry.entry_id).async_remove()

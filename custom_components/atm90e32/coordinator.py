@@ -13,6 +13,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -62,6 +63,14 @@ from .driver.models import SPLIT_PHASE_LEGS
 from .driver.transport import parse_spidev_path
 
 _LOGGER = logging.getLogger(__name__)
+
+LEDGER_STORAGE_VERSION = 1
+
+
+def ledger_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """The entry's energy-ledger file, ``.storage/atm90e32.ledger.<entry_id>``: ``{"counts": {...}}``."""
+    return Store(hass, LEDGER_STORAGE_VERSION, f"{DOMAIN}.ledger.{entry_id}")
+
 
 type Atm90e32ConfigEntry = ConfigEntry[Atm90e32Coordinator]
 
@@ -176,6 +185,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.config = self.settings.chip
         """The configuration the chip is kept at (re-applied after a reset)."""
         self.ledger = EnergyLedger()
+        self._store = ledger_store(hass, entry.entry_id)
         self.health = HealthCounters()
         self.transport: Transport | None = None
         self.chip: Atm90e32 | None = None
@@ -202,9 +212,14 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     async def _async_setup(self) -> None:
         """Open the bus and configure the chip (or adopt it if it already meters our configuration).
 
-        A failure raises UpdateFailed (Home Assistant retries the setup) and files the
-        repair issue that tells the person what to fix.
+        First the lifetime totals are loaded from the ledger store, so the counts of this
+        run are added to where the last run left off even if Home Assistant had stopped
+        uncleanly.  A failure raises UpdateFailed (Home Assistant retries the setup) and
+        files the repair issue that tells the person what to fix.
         """
+        stored = await self._store.async_load()
+        if isinstance(stored, dict) and isinstance(stored.get("counts"), dict):
+            self.ledger.restore_dict(stored["counts"])
         try:
             await self.hass.async_add_executor_job(self._open)
         except Atm90e32Error as err:
@@ -239,9 +254,13 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             await self._async_track_failure(err)
             raise self._update_failed(err) from err
         finally:
-            # Counts read are real even when a later read failed: never drop them.
+            # Counts read are real even when a later read failed: never drop them.  The
+            # chip has cleared them, so they exist only here until written to disk: save
+            # them before they are shown.
             for energy in read:
                 self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
+            if read:
+                await self.async_save_ledger()
         self._failing_since = None
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
         if result.reconfigured == "reset":
@@ -258,6 +277,15 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._check_gap(result)
         self._last_read = result
         return result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
+
+    async def async_save_ledger(self) -> None:
+        """Write the lifetime totals to the ledger store (the file write runs in the executor).
+
+        Called after every read of the energy registers and at unload.  A failed write
+        is logged by Home Assistant's storage helper; the totals stay in memory and the
+        next read writes them again.
+        """
+        await self._store.async_save({"counts": self.ledger.as_dict()})
 
     @callback
     def async_check_restart_gap(self, last_reported: datetime) -> None:

@@ -9,7 +9,6 @@ from homeassistant.core import HomeAssistant
 
 from .coordinator import Atm90e32ConfigEntry
 from .driver import Atm90e32Error
-from .driver.ledger import KEYS
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> dict[str, Any]:
@@ -39,5 +38,5 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e3
             "temperature": snapshot.temperature,
             "meter_enabled": snapshot.meter_enabled,
         },
-        "ledger_counts": {f"{leg}_{direction}": coordinator.ledger.counts((leg, direction)) for leg, direction in KEYS},
+        "ledger_counts": coordinator.ledger.as_dict(),
     }

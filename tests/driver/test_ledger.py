@@ -1,4 +1,4 @@
-"""The energy ledger adds counts exactly, nets the total and restores once."""
+"""The energy ledger adds counts exactly, nets the total and restores the newest persisted total."""
 
 from __future__ import annotations
 
@@ -32,14 +32,33 @@ def test_scale_and_inversion() -> None:
         ledger.add({Phase.A: EnergyCounts(forward=-1, reverse=0)})
 
 
-def test_restore_sets_the_base_once_whenever_it_comes() -> None:
+def test_restore_keeps_the_newest_total_whenever_and_in_whatever_order_it_comes() -> None:
     ledger = EnergyLedger()
     ledger.add({Phase.A: EnergyCounts(forward=5, reverse=0)})
-    ledger.restore(("l1", "import"), 1000)
-    ledger.restore(("l1", "import"), 999_999)  # ignored: only the first restore counts
+    ledger.restore(("l1", "import"), 1000)  # e.g. the ledger store
+    ledger.restore(("l1", "import"), 400)  # e.g. a restore state dumped 15 minutes earlier
     assert ledger.counts(("l1", "import")) == 1005
+    ledger.restore(("l1", "import"), 1200)  # a newer copy raises the base
+    assert ledger.counts(("l1", "import")) == 1205
     with pytest.raises(ValueError, match="negative"):
         ledger.restore(("l2", "import"), -1)
+
+
+def test_as_dict_round_trips_and_damaged_values_are_ignored() -> None:
+    ledger = EnergyLedger()
+    ledger.add({Phase.A: EnergyCounts(forward=7, reverse=2), Phase.C: EnergyCounts(forward=1, reverse=9)})
+    saved = ledger.as_dict()
+    assert saved == {
+        "l1_import": 7,
+        "l1_export": 2,
+        "l2_import": 1,
+        "l2_export": 9,
+        "total_import": 0,
+        "total_export": 3,
+    }
+    restored = EnergyLedger()
+    restored.restore_dict({**saved, "l2_export": -5, "total_export": "3", "l1_export": True, "unknown": 1})
+    assert restored.as_dict() == {**saved, "l2_export": 0, "total_export": 0, "l1_export": 0}
 
 
 @pytest.mark.parametrize("counts", [0, 1, 320, 123_456_789, 10**12])

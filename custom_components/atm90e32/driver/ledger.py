@@ -37,16 +37,16 @@ KEYS: Final[tuple[tuple[Leg, Direction], ...]] = tuple(
 class EnergyLedger:
     """Lifetime counts per ``(leg, direction)``; each count is 0.003125 Wh (DS p.12).
 
-    A lifetime value is ``restored base + counts added since start``: Home Assistant
-    restores the base from the last stored state once, whenever that happens relative
-    to the first reads, and neither part is ever decreased.
+    A lifetime value is ``restored base + counts added since start``.  The base comes
+    from what an earlier run persisted (the integration's own store, written after every
+    read, and Home Assistant's restored sensor state); it may arrive before or after the
+    first reads of this run, and neither part is ever decreased.
     """
 
     def __init__(self) -> None:
         """Start every key at zero with no base restored."""
         self._added: dict[tuple[Leg, Direction], int] = dict.fromkeys(KEYS, 0)
         self._base: dict[tuple[Leg, Direction], int] = dict.fromkeys(KEYS, 0)
-        self._restored: set[tuple[Leg, Direction]] = set()
 
     def add(
         self,
@@ -82,16 +82,33 @@ class EnergyLedger:
             self._added[("total", "export")] -= net
 
     def restore(self, key: tuple[Leg, Direction], counts: int) -> None:
-        """Set the lifetime base of ``key`` from stored state; only the first call counts.
+        """Raise the lifetime base of ``key`` to ``counts``, a lifetime total an earlier run persisted.
 
+        Every persisted value is the same ever-growing total taken at some moment before
+        this run, so the largest one is the newest: the base becomes the largest value
+        restored, from whichever source and in whatever order.  A stale copy (Home
+        Assistant's restore state is written only every 15 minutes and at a clean stop)
+        therefore never takes counts away, and no count is added twice.
         Raises ValueError for a negative count.
         """
         if counts < 0:
             raise ValueError("a lifetime energy total cannot be negative")
-        if key in self._restored:
-            return
-        self._restored.add(key)
-        self._base[key] = counts
+        self._base[key] = max(self._base[key], counts)
+
+    def as_dict(self) -> dict[str, int]:
+        """Return every lifetime count as ``{"l1_import": counts, ...}`` (for storage and diagnostics)."""
+        return {f"{leg}_{direction}": self.counts((leg, direction)) for leg, direction in KEYS}
+
+    def restore_dict(self, stored: Mapping[str, object]) -> None:
+        """Restore from a mapping made by :meth:`as_dict`.
+
+        Unknown keys, and values that are not non-negative integers (a damaged file), are
+        ignored: the other source of restored totals still applies.  Raises nothing.
+        """
+        for leg, direction in KEYS:
+            value = stored.get(f"{leg}_{direction}")
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                self.restore((leg, direction), value)
 
     def counts(self, key: tuple[Leg, Direction]) -> int:
         """Return the lifetime count of ``key``."""
