@@ -9,7 +9,7 @@ Measures with the chip emulator, in one run:
   datasheet allows with every read verified, for the same quantities;
 - CPU time per refresh of the driver and decoding (responses replayed from a recording,
   so the emulator's own cost is not counted), and of the whole path through a real Home
-  Assistant core (coordinator, executor hop, energy ledger, entity state writes), with
+  Assistant core (coordinator, executor hop, energy ledger and its file, entity state writes), with
   the emulator's cost measured separately and subtracted;
 - scaling from 1 to 8 chips;
 - event-loop health: the longest event-loop callback while refreshing (asyncio debug
@@ -27,8 +27,10 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -196,39 +198,40 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
 
     timer = LoopTimer()
     samples = []
-    with (
-        timer.patch,
-        patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport),
-    ):
-        async with async_test_home_assistant() as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-            entries = []
-            for index in range(chips):
-                entry = MockConfigEntry(
-                    domain=DOMAIN,
-                    data={"device": "simulated", "line_frequency": 60, "wiring": "split_phase_2ct"},
-                    options=dict(DEFAULT_OPTIONS),
-                    unique_id=f"bench-{index}",
-                    title=f"bench {index}",
-                )
-                entry.add_to_hass(hass)
-                assert await hass.config_entries.async_setup(entry.entry_id)
-                entries.append(entry)
-            await hass.async_block_till_done()
-            coordinators = [entry.runtime_data for entry in entries]
+    async with AsyncExitStack() as stack:
+        stack.enter_context(timer.patch)
+        stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+        # A real configuration directory: the ledger store is written to disk after every read.
+        config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
+        hass = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        entries = []
+        for index in range(chips):
+            entry = MockConfigEntry(
+                domain=DOMAIN,
+                data={"device": "simulated", "line_frequency": 60, "wiring": "split_phase_2ct"},
+                options=dict(DEFAULT_OPTIONS),
+                unique_id=f"bench-{index}",
+                title=f"bench {index}",
+            )
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            entries.append(entry)
+        await hass.async_block_till_done()
+        coordinators = [entry.runtime_data for entry in entries]
+        for coordinator in coordinators:
+            coordinator.update_interval = None  # the benchmark drives the refreshes
+        for step in range(5 + refreshes):  # 5 warm-up refreshes: first state writes, caches
+            timer.active = step >= 5
+            clock.advance(5)
+            start = time.process_time_ns()
             for coordinator in coordinators:
-                coordinator.update_interval = None  # the benchmark drives the refreshes
-            for step in range(5 + refreshes):  # 5 warm-up refreshes: first state writes, caches
-                timer.active = step >= 5
-                clock.advance(5)
-                start = time.process_time_ns()
-                for coordinator in coordinators:
-                    await coordinator.async_refresh()
-                if timer.active:
-                    samples.append((time.process_time_ns() - start) / 1e9)
-            timer.active = False
-            for entry in entries:
-                await hass.config_entries.async_unload(entry.entry_id)
+                await coordinator.async_refresh()
+            if timer.active:
+                samples.append((time.process_time_ns() - start) / 1e9)
+        timer.active = False
+        for entry in entries:
+            await hass.config_entries.async_unload(entry.entry_id)
     callbacks = timer.callbacks
     return {
         "chips": chips,
