@@ -6,6 +6,7 @@ calibration must bring voltage, current and power within 0.5 % of the reference.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -13,8 +14,10 @@ import pytest
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.atm90e32.config_flow import CALIBRATION_CONFIRM_TIMEOUT_S
 from custom_components.atm90e32.const import (
     CONF_CURRENT_GAIN_L1,
     CONF_CURRENT_GAIN_L2,
@@ -165,6 +168,9 @@ async def test_bad_references_write_nothing_and_recover(
         result["flow_id"], {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS}
     )
     assert result["step_id"] == "calibrate_result"
+    hass.config_entries.options.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+    assert miscalibrated.registers == registers  # dismissed: taken back
 
 
 async def test_a_silent_chip_during_calibration_writes_nothing(
@@ -282,3 +288,52 @@ def test_power_calibration_accounts_for_the_new_voltage_gain() -> None:
     assert volts[Phase.A] == round(120.0 / 123.6 * 3920)
     # power scales with both gains: after the voltage correction, power reads 1116 * (120/123.6)
     assert amps[Phase.A] == round(1200.0 / (1116.0 * volts[Phase.A] / 3920) * 25498)
+
+
+async def test_the_form_shows_what_the_meter_reads_now(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    assert result["description_placeholders"] is not None
+    readings = result["description_placeholders"]["readings"]
+    shown_l1 = state(hass, config_entry, "l1_voltage").state
+    assert readings.startswith(f"L1 {float(shown_l1):.2f} V, ")
+    assert "; L2 " in readings
+    assert f"{float(state(hass, config_entry, 'l2_power').state):.1f} W" in readings
+
+
+async def test_a_calibration_left_open_is_taken_back_after_ten_minutes(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    """The person closed the browser, not the dialog: the chip must not keep gains nobody stored."""
+    await setup_entry(hass, config_entry)
+    result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS})
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["minutes"] == "10"
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] != 3920
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CALIBRATION_CONFIRM_TIMEOUT_S - 5))
+    await hass.async_block_till_done()
+    assert hass.config_entries.options.async_get(result["flow_id"])["step_id"] == "calibrate_result"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CALIBRATION_CONFIRM_TIMEOUT_S + 1))
+    await hass.async_block_till_done()
+    assert not hass.config_entries.options.async_progress()
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
+    assert miscalibrated.registers[reg.IGAIN[Phase.A]] == 25498
+    assert config_entry.runtime_data.config.voltage_gains[Phase.A] == 3920
+    assert config_entry.options[CONF_VOLTAGE_GAIN] == 3920
+
+
+async def test_a_kept_calibration_does_not_expire(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS})
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CALIBRATION_CONFIRM_TIMEOUT_S + 1))
+    await hass.async_block_till_done()
+    assert miscalibrated.registers[reg.UGAIN[Phase.A]] == round(3920 / 1.03)
+    assert config_entry.options[CONF_VOLTAGE_GAIN] == round(3920 / 1.03)

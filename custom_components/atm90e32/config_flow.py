@@ -24,7 +24,8 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -63,7 +64,15 @@ from .const import (
     WIRING_SPLIT_PHASE_2CT,
 )
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, open_transport
-from .driver import Atm90e32, Atm90e32Error, ChipConfig, DeviceNotFoundError, DevicePermissionError, Phase
+from .driver import (
+    Atm90e32,
+    Atm90e32Error,
+    ChipConfig,
+    DeviceNotFoundError,
+    DevicePermissionError,
+    MeterSnapshot,
+    Phase,
+)
 from .driver.calibration import (
     CT_PRESETS,
     VT_PRESETS,
@@ -75,6 +84,9 @@ from .driver.calibration import (
 )
 
 LEG_FIELDS = {Phase.A: "l1", Phase.C: "l2"}
+CALIBRATION_CONFIRM_TIMEOUT_S = 600
+"""A calibration written but neither kept nor dismissed is taken back out of the chip after 10 minutes
+(the person closed the browser instead of the dialog)."""
 
 
 def list_spi_devices() -> list[str]:
@@ -303,6 +315,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         """No calibration pending yet."""
         self._pending: tuple[ChipConfig, dict[str, Any]] | None = None
         self._report = ""
+        self._expire: CALLBACK_TYPE | None = None
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
@@ -325,7 +338,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             return self.async_abort(reason="not_loaded")
         coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
         errors: dict[str, str] = {}
-        placeholders = {"gain": ""}
+        placeholders = {"gain": "", "readings": _readings(coordinator.data)}
         if user_input is not None:
             settings = coordinator.settings
             references = _references(user_input)
@@ -342,7 +355,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 )
             except CalibrationError as err:
                 errors[err.field] = "gain_out_of_range"
-                placeholders = {"gain": str(err.gain)}
+                placeholders["gain"] = str(err.gain)
             except Atm90e32Error:
                 errors["base"] = "cannot_connect"
             else:
@@ -370,6 +383,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                     }
                     self._pending = (old, options)
                     self._report = _report(before, after, settings.current_scale)
+                    self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
                     return await self.async_step_calibrate_result()
         dual = self._voltage_transformers() == VT_DUAL
         return self.async_show_form(
@@ -386,10 +400,25 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         """Show the readings before and after; store the new gains when confirmed."""
         assert self._pending is not None
         if user_input is None:
-            return self.async_show_form(step_id="calibrate_result", description_placeholders={"report": self._report})
+            return self.async_show_form(
+                step_id="calibrate_result",
+                description_placeholders={"report": self._report, "minutes": str(CALIBRATION_CONFIRM_TIMEOUT_S // 60)},
+            )
         _, options = self._pending
         self._pending = None
+        self._cancel_expiry()
         return self.async_create_entry(data=options)
+
+    @callback
+    def _async_expire(self, _now: Any) -> None:
+        """Nobody kept or dismissed the calibration: end the flow, which takes it back (async_remove)."""
+        self._expire = None
+        self.hass.config_entries.options.async_abort(self.flow_id)
+
+    def _cancel_expiry(self) -> None:
+        if self._expire is not None:
+            self._expire()
+            self._expire = None
 
     async def _async_revert(self, coordinator: Atm90e32Coordinator, old: ChipConfig) -> None:
         try:
@@ -400,6 +429,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     @callback
     def async_remove(self) -> None:
         """A calibration the person did not confirm is taken back out of the chip."""
+        self._cancel_expiry()
         if self._pending is not None and self.config_entry.state is ConfigEntryState.LOADED:
             old, _ = self._pending
             self._pending = None
@@ -428,6 +458,19 @@ def _references(user_input: Mapping[str, Any]) -> References:
         current={phase: user_input.get(f"reference_current_{leg}") for phase, leg in LEG_FIELDS.items()},
         power={phase: user_input.get(f"reference_power_{leg}") for phase, leg in LEG_FIELDS.items()},
     )
+
+
+def _readings(snapshot: MeterSnapshot) -> str:
+    """What the sensors show now, per leg, for the person to compare with the reference meter.
+
+    ``snapshot`` is the coordinator's last (scaled) one: a loaded entry always has one.
+    """
+    parts = []
+    for phase, leg in LEG_FIELDS.items():
+        r = snapshot.phases.get(phase)
+        if r is not None:
+            parts.append(f"{leg.upper()} {r.voltage:.2f} V, {r.current:.3f} A, {r.active_power:.1f} W")
+    return "; ".join(parts)
 
 
 def _report(before: Mapping[Phase, CalibrationSample], after: Mapping[Phase, CalibrationSample], scale: int) -> str:
