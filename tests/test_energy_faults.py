@@ -60,6 +60,7 @@ def faults(kind: str, sizes: st.SearchStrategy[int]) -> st.SearchStrategy[Fault]
 FAULT = st.one_of(
     faults("bit_flip", st.integers(0, 16 * 60 - 1)),  # which response of the refresh, which bit
     faults("dead_bus", st.integers(12, 60)),  # refreshes: 1 to 5 minutes
+    faults("dies_mid_refresh", st.integers(0, 54 * 12 - 1)),  # at which transaction; then dead up to 1 minute
     faults("brown_out", st.just(0)),
     faults("restart", st.integers(0, 120)),  # Home Assistant down this many seconds
     faults("crash", st.integers(0, 120)),  # killed (power cut, kill -9), down this many seconds
@@ -113,6 +114,7 @@ async def run_day(
         by_step.setdefault(fault.step, []).append(fault)
     injected: Counter[str] = Counter()
     dead_until = -1
+    dying_at = -1  # the step whose refresh the bus dies in the middle of
     dumped = None  # Home Assistant's restore state as last written to disk
     last_total = 0.0
     resets = 0
@@ -128,6 +130,11 @@ async def run_day(
                 emulator.faults.flip_mask, emulator.faults.flip_count = 1 << bit, 1
             elif fault.kind == "dead_bus":
                 dead_until = max(dead_until, step + fault.size)
+            elif fault.kind == "dies_mid_refresh":
+                transaction, refreshes = divmod(fault.size, 12)
+                emulator.faults.dies_after = transaction
+                emulator.faults.dies_as = 0xFF if refreshes % 2 else 0x00
+                dying_at, dead_until = step, max(dead_until, step + 1 + refreshes)
             elif fault.kind == "brown_out":
                 clock.advance(2.5)  # mid-interval: the counts since the last read are cleared unread
                 emulator.brown_out()
@@ -147,7 +154,8 @@ async def run_day(
                 await hass.async_block_till_done()
             elif fault.kind in ("stall", "clock_jump"):
                 clock.advance(fault.size)
-        emulator.faults.dead_bus = 0xFF if step < dead_until else None
+        if step != dying_at:
+            emulator.faults.dead_bus = 0xFF if step < dead_until else None
         clock.advance(INTERVAL)
         if entry.state is ConfigEntryState.LOADED:
             await entry.runtime_data.async_refresh()
@@ -159,7 +167,7 @@ async def run_day(
             if current != STATE_UNAVAILABLE:
                 assert float(current) >= last_total, f"total import decreased at step {step}"
                 last_total = float(current)
-    emulator.faults.dead_bus = None
+    emulator.faults.dead_bus = emulator.faults.dies_after = None
     if entry.state is not ConfigEntryState.LOADED:
         await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done()
@@ -250,6 +258,8 @@ SEEDED_SCHEDULE = [
         (11000, "restart", 0),
         (12000, "crash", 45),
         (14000, "crash", 0),
+        (15000, "dies_mid_refresh", 44 * 12 + 3),  # after the first energy register, then 3 refreshes dead
+        (16000, "dies_mid_refresh", 50 * 12 + 0),  # after the third, all zeros
     ]
 ] + [Fault(random.Random(seed).randrange(STEPS), "bit_flip", seed % 960) for seed in range(200)]
 

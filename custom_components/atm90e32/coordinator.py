@@ -348,8 +348,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         with self._lock:
             if self.chip is None:
                 raise CommunicationError("the SPI device is closed")
-            snapshot = self.chip.read_snapshot()
-            read.append(snapshot.energy)
+            snapshot = self._read_snapshot(read)
             read_at = monotonic()
             reason = None if snapshot.meter_enabled else "reset"
             if reason is None and check_config:
@@ -361,9 +360,20 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             if reason is None:
                 return _Read(snapshot, read_at)
             self.chip.configure(self.config)
-            snapshot = self.chip.read_snapshot()
-            read.append(snapshot.energy)
+            snapshot = self._read_snapshot(read)
             return _Read(snapshot, monotonic(), reconfigured=reason)
+
+    def _read_snapshot(self, read: list[Mapping[Phase, EnergyCounts]]) -> MeterSnapshot:
+        """Read a snapshot and put its energy counts in ``read``, also those a failed read got."""
+        assert self.chip is not None
+        try:
+            snapshot = self.chip.read_snapshot()
+        except Atm90e32Error as err:
+            if err.energy_read:
+                read.append(err.energy_read)
+            raise
+        read.append(snapshot.energy)
+        return snapshot
 
     def _close_locked(self) -> None:
         if self.transport is not None:

@@ -266,3 +266,48 @@ def test_decoding_uses_the_protocol_functions() -> None:
 def test_retries_must_be_positive() -> None:
     with pytest.raises(ValueError, match="retries"):
         Atm90e32(EmulatedAtm90e32(ConstantLoad()), retries=0)
+
+
+ENERGY_AND_METER_EN = 2 * 2 * 2 + 2
+"""Transactions at the end of a snapshot: four energy registers and MeterEn, 2 each."""
+
+
+@pytest.mark.parametrize("level", [0xFF, 0x00])
+@pytest.mark.parametrize("alive_energy_reads", [0, 1, 2, 3, 4])
+def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level: int, alive_energy_reads: int) -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(1000.0, -500.0)))
+    clock.advance(5)
+    measurements = chip.read_snapshot().transactions - ENERGY_AND_METER_EN
+    clock.advance(60)  # about 16.7 / 8.3 Wh waiting in the registers: 5333 / 2666 counts
+    pending = {phase: emulator.pending_counts(phase) for phase in (Phase.A, Phase.C)}
+    emulator.faults.dies_after, emulator.faults.dies_as = measurements + 2 * alive_energy_reads, level
+    with pytest.raises(DeadBusError) as caught:
+        chip.read_snapshot()
+    read = caught.value.energy_read
+    order = [(Phase.A, "forward"), (Phase.A, "reverse"), (Phase.C, "forward"), (Phase.C, "reverse")]
+    for index, (phase, direction) in enumerate(order):
+        expected = pending[phase][0 if direction == "forward" else 1] if index < alive_energy_reads else 0
+        got = getattr(read[phase], direction) if phase in read else 0
+        assert got == expected, (phase, direction)
+    assert all(c.forward != 0xFFFF and c.reverse != 0xFFFF for c in read.values())  # all ones are no counts
+    # what was not read is still in the chip for the next refresh
+    emulator.faults.dead_bus = None
+    for index, (phase, direction) in enumerate(order):
+        left = emulator.pending_counts(phase)[0 if direction == "forward" else 1]
+        assert left == (0 if index < alive_energy_reads else pending[phase][0 if direction == "forward" else 1])
+
+
+def test_a_register_that_is_really_full_is_believed() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.energy[Phase.A].forward_register = 0xFFFF
+    snapshot = chip.read_snapshot()
+    assert snapshot.energy[Phase.A].forward == 0xFFFF
+    assert snapshot.meter_enabled
+
+
+def test_a_failure_before_the_energy_reads_carries_no_counts() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.faults.dead_bus = 0xFF
+    with pytest.raises(DeadBusError) as caught:
+        chip.read_snapshot()
+    assert not caught.value.energy_read

@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 
 from . import protocol
 from . import registers as reg
-from .exceptions import CommunicationError, ConfigurationError, DeadBusError
+from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
 from .models import SPLIT_PHASE_LEGS, ChipConfig, EnergyCounts, MeterSnapshot, PhaseReading
 from .registers import Phase
 from .transport import Transport
@@ -247,9 +248,12 @@ class Atm90e32:
     def read_snapshot(self, phases: Iterable[Phase] = SPLIT_PHASE_LEGS) -> MeterSnapshot:
         """Read everything one refresh needs from ``phases`` (default A and C).
 
-        Measurements first, then the read-to-clear energy counts, then MeterEn: a
-        snapshot is only returned if the bus still answered plausibly after the energy
-        reads, so all-ones from a bus that died mid-refresh never become energy.
+        Measurements first, then the read-to-clear energy counts, then MeterEn.  All ones
+        from a bus that died never become energy: an energy register that reads 0xFFFF
+        (which a live chip only shows when the register is exactly full) is believed only
+        if MeterEn still answers right after it, and MeterEn is read again at the end.
+        If anything fails once energy registers have been read, the counts already read
+        travel with the exception as ``err.energy_read``: the chip has cleared them.
         Raises DeadBusError, CommunicationError, TransportError.
         """
         start = self.transactions
@@ -257,14 +261,17 @@ class Atm90e32:
         readings = {phase: self.read_phase(phase) for phase in phases}
         frequency = protocol.frequency(self.read_register(reg.FREQ))
         temperature = protocol.temperature(self.read_register(reg.TEMP))
-        energy = {
-            phase: EnergyCounts(
-                forward=self.read_energy(reg.AP_ENERGY[phase]),
-                reverse=self.read_energy(reg.AN_ENERGY[phase]),
-            )
-            for phase in phases
-        }
-        enabled = self.check_alive()
+        energy: dict[Phase, EnergyCounts] = {}
+        try:
+            for phase in phases:
+                forward = self._read_energy_checked(reg.AP_ENERGY[phase])
+                energy[phase] = EnergyCounts(forward=forward, reverse=0)
+                reverse = self._read_energy_checked(reg.AN_ENERGY[phase])
+                energy[phase] = EnergyCounts(forward=forward, reverse=reverse)
+            enabled = self.check_alive()
+        except Atm90e32Error as err:
+            err.energy_read = MappingProxyType(energy)
+            raise
         return MeterSnapshot(
             phases=readings,
             energy=energy,
@@ -273,6 +280,13 @@ class Atm90e32:
             meter_enabled=enabled,
             transactions=self.transactions - start,
         )
+
+    def _read_energy_checked(self, address: int) -> int:
+        """:meth:`read_energy`, with a full register (0xFFFF, also what a dead bus reads) confirmed by MeterEn."""
+        value = self.read_energy(address)
+        if value == reg.ENERGY_REGISTER_MAX:
+            self.check_alive()  # DeadBusError: the all-ones were the bus, not counts
+        return value
 
     def ensure_configured(self, config: ChipConfig) -> bool:
         """Adopt a chip already metering with ``config``, otherwise reset and configure it.

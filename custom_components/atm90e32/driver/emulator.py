@@ -274,12 +274,16 @@ class Faults:
     is unaffected).
     ``dead_bus`` set to 0xFF or 0x00 makes MISO read all ones / all zeros and the chip
     see nothing (disconnected or unpowered).
+    ``dies_after`` transactions from now (None: never), ``dead_bus`` takes the value of
+    ``dies_as``: a bus that fails in the middle of a refresh.
     """
 
     flip_mask: int = 0x0001
     flip_count: int = 0
     flip_skip: int = 0
     dead_bus: int | None = None
+    dies_after: int | None = None
+    dies_as: int = 0xFF
 
 
 @dataclass
@@ -332,6 +336,11 @@ class EmulatedAtm90e32:
         self.transfers += 1
         if len(frame) != protocol.FRAME_LENGTH:
             return bytes(len(frame))
+        if self.faults.dies_after is not None:
+            if self.faults.dies_after <= 0:
+                self.faults.dead_bus, self.faults.dies_after = self.faults.dies_as, None
+            else:
+                self.faults.dies_after -= 1
         if self.faults.dead_bus is not None:
             return bytes([self.faults.dead_bus]) * protocol.FRAME_LENGTH
         self._advance()
