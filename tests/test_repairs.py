@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
+from typing import Any
 from unittest.mock import patch
 
 import pytest
@@ -10,7 +12,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.helpers import restore_state as rs
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_load_restore_state_from_storage
 
 from custom_components.atm90e32.const import CONF_DEVICE, DOMAIN
 from custom_components.atm90e32.driver import DevicePermissionError, Phase
@@ -148,3 +151,58 @@ async def test_a_lost_configuration_register_is_restored(
 )
 def test_may_have_wrapped(elapsed: float, watts: float, expected: bool) -> None:
     assert may_have_wrapped(elapsed, watts) is expected
+
+
+@pytest.mark.parametrize(("down_s", "reported"), [(20, False), (120, True)])
+async def test_the_gap_after_a_crash_runs_from_the_last_read_on_disk(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+    down_s: int,
+    reported: bool,
+) -> None:
+    """Home Assistant's restore state is up to 15 minutes old after a crash; the ledger store is not.
+
+    At 7 kW a register fills in about 105 s: 20 s down is safe, 120 s may have wrapped.
+    """
+    mock_transport.load = ConstantLoad(watts=(7000.0, 1000.0))
+    coordinator = await setup_entry(hass, config_entry)
+    await rs.async_get(hass).async_dump_states()
+    stale_restore_state = copy.deepcopy(hass_storage[rs.STORAGE_KEY])
+    for _ in range(14 * 12):  # 14 minutes of reads after the last restore-state dump
+        freezer.tick(timedelta(seconds=5))
+        await replay(coordinator, clock, 5)
+    ledger = copy.deepcopy(hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"])
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    hass_storage[rs.STORAGE_KEY] = stale_restore_state  # the crash: only the files remain
+    hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = ledger
+    await async_mock_load_restore_state_from_storage(hass)
+    freezer.tick(timedelta(seconds=down_s))
+    clock.advance(down_s)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert (issue(hass, config_entry, "counters_overflowed") is not None) is reported
+    assert config_entry.runtime_data.health.possible_overflows == int(reported)
+
+
+async def test_no_gap_is_reported_for_a_chip_that_was_reset_while_home_assistant_was_down(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A power cut that also reset the chip cleared its registers: nothing could wrap."""
+    mock_transport.load = ConstantLoad(watts=(7000.0, 1000.0))
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 30)
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    freezer.tick(timedelta(seconds=600))
+    clock.advance(600)
+    mock_transport.brown_out()
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue(hass, config_entry, "counters_overflowed") is None

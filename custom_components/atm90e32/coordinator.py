@@ -12,7 +12,7 @@ from time import monotonic
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -141,6 +141,11 @@ def translation_key_for(err: Atm90e32Error) -> str:
     return "cannot_connect"
 
 
+def _largest_power(snapshot: MeterSnapshot) -> float:
+    """The largest |active power| of any phase, W in the chip's own scale."""
+    return max((abs(r.active_power) for r in snapshot.phases.values()), default=0.0)
+
+
 @dataclass
 class HealthCounters:
     """What went wrong since setup, for diagnostics and the closing figures of a soak."""
@@ -193,8 +198,12 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.calibration_sleep: Callable[[float], None] = time.sleep
         self._last_read: _Read | None = None
         self._failing_since: float | None = None
-        self._first_read_utc: datetime | None = None
-        self._restart_gap_checked = False
+        self._adopted = False
+        """The chip was found metering our configuration at setup: it kept counting while we were away."""
+        self._previous_run: tuple[datetime, float] | None = None
+        """When the previous run last read the energy registers (UTC) and the most |W| it saw then."""
+        self._last_energy_read: tuple[datetime, float] | None = None
+        """When the energy registers were last read (UTC) and the most |W| that read saw; stored with the ledger."""
 
     @property
     def device(self) -> str:
@@ -218,8 +227,13 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         files the repair issue that tells the person what to fix.
         """
         stored = await self._store.async_load()
-        if isinstance(stored, dict) and isinstance(stored.get("counts"), dict):
-            self.ledger.restore_dict(stored["counts"])
+        if isinstance(stored, dict):
+            if isinstance(stored.get("counts"), dict):
+                self.ledger.restore_dict(stored["counts"])
+            read_at = dt_util.parse_datetime(str(stored.get("read_at", "")))
+            power = stored.get("power_w")
+            if read_at is not None and isinstance(power, (int, float)):
+                self._previous_run = self._last_energy_read = (read_at, float(power))
         try:
             await self.hass.async_add_executor_job(self._open)
         except Atm90e32Error as err:
@@ -234,10 +248,11 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             try:
                 self.transport = open_transport(self.config_entry.data)
                 self.chip = Atm90e32(self.transport)
-                if self.chip.ensure_configured(self.config):
-                    _LOGGER.debug("configured the ATM90E32AS on %s", self.device)
-                else:
+                self._adopted = not self.chip.ensure_configured(self.config)
+                if self._adopted:
                     _LOGGER.debug("adopted the ATM90E32AS on %s, already metering", self.device)
+                else:
+                    _LOGGER.debug("configured the ATM90E32AS on %s", self.device)
             except Atm90e32Error:
                 self._close_locked()
                 raise
@@ -247,6 +262,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.health.refreshes += 1
         check_config = self.health.refreshes % CONFIG_CHECK_EVERY == 0
         read: list[Mapping[Phase, EnergyCounts]] = []
+        result: _Read | None = None
         try:
             result = await self.hass.async_add_executor_job(self._refresh, read, check_config)
         except Atm90e32Error as err:
@@ -260,6 +276,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             for energy in read:
                 self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
             if read:
+                previous_power = 0.0 if self._last_energy_read is None else self._last_energy_read[1]
+                power = previous_power if result is None else _largest_power(result.snapshot)
+                self._last_energy_read = (dt_util.utcnow(), power)
                 await self.async_save_ledger()
         self._failing_since = None
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
@@ -273,7 +292,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         elif result.reconfigured == "configuration":
             self.health.configuration_repairs += 1
         if self._last_read is None:
-            self._first_read_utc = dt_util.utcnow()
+            self._check_restart_gap(result)
         self._check_gap(result)
         self._last_read = result
         return result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
@@ -281,26 +300,32 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     async def async_save_ledger(self) -> None:
         """Write the lifetime totals to the ledger store (the file write runs in the executor).
 
-        Called after every read of the energy registers and at unload.  A failed write
+        The file, ``.storage/atm90e32.ledger.<entry_id>``, holds ``{"counts": {"l1_import":
+        counts, ...}, "read_at": ISO 8601 UTC of the last energy read, "power_w": the largest
+        |W| that read saw}``; the last two let the next run judge how long the chip was left
+        unread.  Called after every read of the energy registers and at unload.  A failed write
         is logged by Home Assistant's storage helper; the totals stay in memory and the
         next read writes them again.
         """
-        await self._store.async_save({"counts": self.ledger.as_dict()})
+        data: dict[str, Any] = {"counts": self.ledger.as_dict()}
+        if self._last_energy_read is not None:
+            data["read_at"] = self._last_energy_read[0].isoformat()
+            data["power_w"] = self._last_energy_read[1]
+        await self._store.async_save(data)
 
-    @callback
-    def async_check_restart_gap(self, last_reported: datetime) -> None:
-        """Check the gap between the last state stored before a restart and the first read after it.
+    def _check_restart_gap(self, first: _Read) -> None:
+        """Warn (log and repair issue) when the last read before this run was so long ago that a register may wrap.
 
-        Called by the first restored energy sensor.  The chip kept counting while Home
-        Assistant was down; if the gap was long enough for a register to wrap at the
-        power the first read saw, say so (log and repair issue) rather than stay silent.
+        Only for a chip that was adopted (it kept counting while Home Assistant was
+        down); a chip configured afresh had been reset, which cleared its registers.  The
+        gap runs from the previous run's last read, as its ledger store recorded it (also
+        after a crash), to this run's first read.
         """
-        if self._restart_gap_checked or self._first_read_utc is None or self._last_read is None:
+        if self._previous_run is None or not self._adopted or first.reconfigured is not None:
             return
-        self._restart_gap_checked = True
-        elapsed = (self._first_read_utc - last_reported).total_seconds()
-        worst = max(abs(r.active_power) for r in self._last_read.snapshot.phases.values())
-        self._report_gap(elapsed, worst)
+        read_at, power = self._previous_run
+        elapsed = (dt_util.utcnow() - read_at).total_seconds()
+        self._report_gap(elapsed, max(power, _largest_power(first.snapshot)))
 
     async def _async_track_failure(self, err: Atm90e32Error) -> None:
         now = monotonic()
@@ -317,12 +342,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         if previous is None or result.reconfigured is not None:
             return
         elapsed = result.read_at - previous.read_at
-        worst = max(
-            abs(reading.active_power)
-            for snapshot in (previous.snapshot, result.snapshot)
-            for reading in snapshot.phases.values()
-        )
-        self._report_gap(elapsed, worst)
+        self._report_gap(elapsed, max(_largest_power(previous.snapshot), _largest_power(result.snapshot)))
 
     def _report_gap(self, elapsed: float, worst: float) -> None:
         if not may_have_wrapped(elapsed, worst):

@@ -263,9 +263,6 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
             self.coordinator.ledger.restore(
                 (self.entity_description.leg, self.entity_description.direction), kwh_to_counts(float(value))
             )
-            last_state = await self.async_get_last_state()
-            if last_state is not None:
-                self.coordinator.async_check_restart_gap(last_state.last_reported)
         await super().async_added_to_hass()
 
     @property
