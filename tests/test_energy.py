@@ -61,6 +61,12 @@ async def test_one_hour_of_the_trace_matches_its_integral(
     # exactly every count the chip emitted, none twice
     assert round(l1 / COUNT_KWH) == mock_transport.energy[Phase.A].forward_counts
     assert round(l2 / COUNT_KWH) == mock_transport.energy[Phase.C].forward_counts
+    print(  # the figures for the closing note (pytest -s)
+        f"\n1 h, {reads} reads: L1 {l1:.6f} kWh vs trace {l1_truth:.6f} ({(l1 - l1_truth) * 1e6:+.2f} mWh); "
+        f"L2 {l2:.6f} vs {l2_truth:.6f} ({(l2 - l2_truth) * 1e6:+.2f} mWh); "
+        f"total {total:.6f} vs {l1_truth + l2_truth:.6f} ({(total - l1_truth - l2_truth) * 1e6:+.2f} mWh); "
+        f"one count = {COUNT_KWH * 1e6:.3f} mWh"
+    )
 
 
 async def test_totals_survive_a_restart(
