@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -34,3 +36,17 @@ async def replay(coordinator: Atm90e32Coordinator, clock: ManualClock, seconds: 
     for _ in range(seconds // interval):
         clock.advance(interval)
         await coordinator.async_refresh()
+
+
+async def unload_as_a_crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Tear ``entry`` down the way a killed process ends it: no unload code touches the chip.
+
+    The entry's objects must go so that it can be set up again in the same Home
+    Assistant; the last read before unloading, which a crash never makes, is left out.
+    """
+
+    async def no_read(_self: Atm90e32Coordinator) -> None:
+        return None
+
+    with patch.object(Atm90e32Coordinator, "async_read_before_unload", no_read):
+        assert await hass.config_entries.async_unload(entry.entry_id)

@@ -19,7 +19,7 @@ from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
-from .helpers import replay, setup_entry, state
+from .helpers import replay, setup_entry, state, unload_as_a_crash
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 
@@ -139,7 +139,7 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
     assert ledger_on_disk["data"]["counts"]["l1_import"] == read_so_far  # on disk before it was shown
 
     # The crash: the process is gone; the disk holds the stale restore state and the ledger.
-    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await unload_as_a_crash(hass, config_entry)
     hass_storage[rs.STORAGE_KEY] = stale_restore_state
     hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = ledger_on_disk
     await async_mock_load_restore_state_from_storage(hass)
@@ -200,3 +200,47 @@ async def test_a_damaged_ledger_store_falls_back_to_the_restore_state(
     assert kwh_to_counts(float(state(hass, config_entry, "l1_energy_import").state)) == kwh_to_counts(1.5) + emitted
     total = kwh_to_counts(float(state(hass, config_entry, "total_energy_import").state))
     assert total == 640 + emitted + mock_transport.energy[Phase.C].forward_counts
+
+
+async def test_changing_the_settings_loses_no_count(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    """Saving options reloads the entry with new gains: the chip is neither reset nor left with unbooked counts."""
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    clock.advance(4)  # 4 s of counts waiting in the chip when the person saves
+    assert mock_transport.pending_counts(Phase.A)[0] > 0
+    resets = mock_transport.resets
+    # what OptionsFlowWithReload does on save
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "ct_preset_l1": "custom", "current_gain_l1": 25000}
+    )
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data is not coordinator  # reloaded
+    assert mock_transport.resets == resets
+    assert mock_transport.registers[reg.IGAIN[Phase.A]] == 25000
+    coordinator = config_entry.runtime_data
+    await replay(coordinator, clock, 60)
+    for key, phase in (("l1_energy_import", Phase.A), ("l2_energy_import", Phase.C)):
+        assert mock_transport.energy[phase].forward_lost == 0
+        lifetime = kwh_to_counts(float(state(hass, config_entry, key).state))
+        assert lifetime == mock_transport.energy[phase].forward_counts - mock_transport.pending_counts(phase)[0]
+
+
+async def test_counts_made_before_a_settings_change_are_booked_under_the_old_settings(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 60)
+    clock.advance(4)  # counts made while CT1 still counted as facing the right way
+    assert mock_transport.pending_counts(Phase.A)[0] > 0  # (also brings the emulator up to now)
+    made_before = mock_transport.energy[Phase.A].forward_counts
+    hass.config_entries.async_update_entry(config_entry, options={**config_entry.options, "invert_l1": True})
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert kwh_to_counts(float(state(hass, config_entry, "l1_energy_import").state)) == made_before
+    await replay(config_entry.runtime_data, clock, 60)
+    assert kwh_to_counts(float(state(hass, config_entry, "l1_energy_import").state)) == made_before
+    exported = kwh_to_counts(float(state(hass, config_entry, "l1_energy_export").state))
+    assert exported == mock_transport.energy[Phase.A].forward_counts - made_before

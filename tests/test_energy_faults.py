@@ -34,7 +34,7 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualC
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS
-from .helpers import state
+from .helpers import state, unload_as_a_crash
 
 INTERVAL = 5
 HOURS = 24
@@ -80,7 +80,7 @@ async def crash(hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockCo
     """
     key = f"atm90e32.ledger.{entry.entry_id}"
     ledger_on_disk = copy.deepcopy(hass_storage.get(key))
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    await unload_as_a_crash(hass, entry)
     assert hass_storage.get(key) == ledger_on_disk
     if dumped is None:
         hass_storage.pop(rs.STORAGE_KEY, None)

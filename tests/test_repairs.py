@@ -21,7 +21,7 @@ from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32, ManualClock
 from custom_components.atm90e32.driver.ledger import may_have_wrapped
 
-from .helpers import replay, setup_entry
+from .helpers import replay, setup_entry, unload_as_a_crash
 
 
 def issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
@@ -176,7 +176,7 @@ async def test_the_gap_after_a_crash_runs_from_the_last_read_on_disk(
         freezer.tick(timedelta(seconds=5))
         await replay(coordinator, clock, 5)
     ledger = copy.deepcopy(hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"])
-    assert await hass.config_entries.async_unload(config_entry.entry_id)
+    await unload_as_a_crash(hass, config_entry)
     hass_storage[rs.STORAGE_KEY] = stale_restore_state  # the crash: only the files remain
     hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = ledger
     await async_mock_load_restore_state_from_storage(hass)

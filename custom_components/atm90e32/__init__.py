@@ -24,11 +24,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
-    """Unload the sensors, write the lifetime totals and release the SPI device."""
+    """Book the counts not read yet, unload the sensors, write the lifetime totals, release the SPI device."""
+    coordinator = entry.runtime_data
+    await coordinator.async_read_before_unload()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.async_save_ledger()
-        await hass.async_add_executor_job(entry.runtime_data.close)
+        await coordinator.async_save_ledger()
+        await hass.async_add_executor_job(coordinator.close)
     return unloaded
 
 

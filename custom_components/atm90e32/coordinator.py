@@ -57,6 +57,7 @@ from .driver import (
 )
 from .driver import registers as reg
 from .driver.calibration import CalibrationSample, read_average
+from .driver.chip import Adoption
 from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock
 from .driver.ledger import may_have_wrapped
 from .driver.models import SPLIT_PHASE_LEGS
@@ -248,11 +249,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             try:
                 self.transport = open_transport(self.config_entry.data)
                 self.chip = Atm90e32(self.transport)
-                self._adopted = not self.chip.ensure_configured(self.config)
-                if self._adopted:
-                    _LOGGER.debug("adopted the ATM90E32AS on %s, already metering", self.device)
-                else:
-                    _LOGGER.debug("configured the ATM90E32AS on %s", self.device)
+                adoption = self.chip.ensure_configured(self.config)
+                _LOGGER.debug("ATM90E32AS on %s: %s", self.device, adoption)
+                self._adopted = adoption is not Adoption.CONFIGURED
             except Atm90e32Error:
                 self._close_locked()
                 raise
@@ -296,6 +295,31 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._check_gap(result)
         self._last_read = result
         return result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
+
+    async def async_read_before_unload(self) -> None:
+        """Read the energy registers one last time and book their counts at the current settings.
+
+        Unloading usually means the settings are about to change (options saved,
+        reconfigure): counts the chip made under the old settings are booked under them
+        rather than under the new ones.  A chip that does not answer keeps its counts for
+        the next run (logged at debug level); this never raises.
+        """
+        read: list[Mapping[Phase, EnergyCounts]] = []
+        try:
+            await self.hass.async_add_executor_job(self._read_under_lock, read)
+        except Atm90e32Error as err:
+            _LOGGER.debug("last read before unloading %s failed: %s", self.device, err)
+        finally:
+            for energy in read:
+                self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
+        if read:
+            self._last_energy_read = (dt_util.utcnow(), _largest_power(self.data))
+            self.async_update_listeners()
+
+    def _read_under_lock(self, read: list[Mapping[Phase, EnergyCounts]]) -> None:
+        with self._lock:
+            if self.chip is not None:
+                self._read_snapshot(read)
 
     async def async_save_ledger(self) -> None:
         """Write the lifetime totals to the ledger store (the file write runs in the executor).

@@ -18,6 +18,7 @@ from custom_components.atm90e32.driver import (
     protocol,
 )
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.chip import Adoption
 from custom_components.atm90e32.driver.emulator import (
     ConstantLoad,
     EmulatedAtm90e32,
@@ -65,8 +66,7 @@ def test_configure_writes_and_reads_back_every_register() -> None:
     assert emulator.registers[reg.IGAIN[Phase.C]] == 25498
     # locked again afterwards
     assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
-    assert chip.is_configured(CONFIG)
-    assert not chip.is_configured(ChipConfig(line_frequency=50))
+    assert chip.ensure_configured(CONFIG) is Adoption.ADOPTED
 
 
 def test_a_changed_register_we_never_write_is_caught_by_the_crc() -> None:
@@ -245,8 +245,8 @@ def test_a_reset_chip_is_reported_and_can_be_configured_again() -> None:
     snapshot = chip.read_snapshot()
     assert not snapshot.meter_enabled
     assert snapshot.energy[Phase.A].forward == 0  # a reset chip does not meter
-    assert chip.ensure_configured(CONFIG)
-    assert not chip.ensure_configured(CONFIG)
+    assert chip.ensure_configured(CONFIG) is Adoption.CONFIGURED
+    assert chip.ensure_configured(CONFIG) is Adoption.ADOPTED
     assert chip.read_snapshot().meter_enabled
 
 
@@ -311,3 +311,19 @@ def test_a_failure_before_the_energy_reads_carries_no_counts() -> None:
     with pytest.raises(DeadBusError) as caught:
         chip.read_snapshot()
     assert not caught.value.energy_read
+
+
+def test_a_running_chip_given_new_settings_keeps_its_unread_counts() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(2000.0, 1000.0)))
+    clock.advance(30)
+    pending = emulator.pending_counts(Phase.A)[0]
+    assert pending > 0
+    resets = emulator.resets
+    calibrated = ChipConfig(voltage_gains=(3900, 3900, 3900), current_gains=(25000, 25498, 26000))
+    assert chip.ensure_configured(calibrated) is Adoption.UPDATED
+    assert emulator.resets == resets  # no reset: nothing cleared
+    assert emulator.registers[reg.IGAIN[Phase.A]] == 25000
+    assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
+    assert chip.read_snapshot().energy[Phase.A].forward >= pending
+    assert emulator.energy[Phase.A].forward_lost == 0
+    assert chip.ensure_configured(calibrated) is Adoption.ADOPTED

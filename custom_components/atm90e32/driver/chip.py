@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 from types import MappingProxyType
 
 from . import protocol
@@ -21,6 +22,17 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_RETRIES = 3
 """Attempts for one verified read or write before CommunicationError."""
+
+
+class Adoption(StrEnum):
+    """What :meth:`Atm90e32.ensure_configured` found and did."""
+
+    ADOPTED = "adopted"
+    """Metering with exactly the configuration asked for: left alone."""
+    UPDATED = "updated"
+    """Metering with another configuration: written again without a reset, counts kept."""
+    CONFIGURED = "configured"
+    """Not metering (power-on or brown-out defaults, no counts): reset and configured."""
 
 
 class Atm90e32:
@@ -223,16 +235,6 @@ class Atm90e32:
                     self.check_alive()  # raises DeadBusError on a dead bus
                 raise ConfigurationError(f"register 0x{address:02X} reads 0x{actual:04X} after writing 0x{value:04X}")
 
-    def is_configured(self, config: ChipConfig) -> bool:
-        """Return True if the chip meters with exactly ``config`` (no reset needed to adopt it).
-
-        Used at start-up so that a running chip keeps the energy it counted while Home
-        Assistant was down.  Raises DeadBusError / CommunicationError / TransportError.
-        """
-        if not self.check_alive():
-            return False
-        return all(self.read_register(a) == v for a, v in self.config_registers(config).items())
-
     def read_phase(self, phase: Phase) -> PhaseReading:
         """Read one phase's rms values, powers, power factor and angle (DS pp.62-70)."""
         return PhaseReading(
@@ -288,13 +290,21 @@ class Atm90e32:
             self.check_alive()  # DeadBusError: the all-ones were the bus, not counts
         return value
 
-    def ensure_configured(self, config: ChipConfig) -> bool:
-        """Adopt a chip already metering with ``config``, otherwise reset and configure it.
+    def ensure_configured(self, config: ChipConfig) -> Adoption:
+        """Bring the chip to ``config`` without clearing a count it still holds.
 
-        Returns True if the chip had to be (re)configured.  Raises as :meth:`configure`.
+        A chip already metering with ``config`` is adopted as it is.  A chip metering with
+        another configuration (the settings changed) is configured again without a reset,
+        so its energy registers keep the counts not read yet.  A chip that is not metering
+        (power-on or brown-out defaults, MeterEn = 0: it holds no counts) is reset first.
+        Raises as :meth:`configure`.
         """
-        if self.is_configured(config):
-            return False
-        _LOGGER.debug("configuring ATM90E32AS")
-        self.configure(config)
-        return True
+        if not self.check_alive():
+            _LOGGER.debug("resetting and configuring ATM90E32AS")
+            self.configure(config)
+            return Adoption.CONFIGURED
+        if all(self.read_register(a) == v for a, v in self.config_registers(config).items()):
+            return Adoption.ADOPTED
+        _LOGGER.debug("configuring the running ATM90E32AS again")
+        self.configure(config, reset=False)
+        return Adoption.UPDATED
