@@ -69,8 +69,13 @@ LEDGER_STORAGE_VERSION = 1
 
 
 def ledger_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """The entry's energy-ledger file, ``.storage/atm90e32.ledger.<entry_id>``: ``{"counts": {...}}``."""
-    return Store(hass, LEDGER_STORAGE_VERSION, f"{DOMAIN}.ledger.{entry_id}")
+    """The entry's energy-ledger file, ``.storage/atm90e32.ledger.<entry_id>`` (layout: ``async_save_ledger``).
+
+    Written atomically with fsync, so a power cut leaves the previous or the new file,
+    never a torn one (a file damaged anyway is set aside by Home Assistant, and the totals
+    fall back to the restored sensor states).
+    """
+    return Store(hass, LEDGER_STORAGE_VERSION, f"{DOMAIN}.ledger.{entry_id}", atomic_writes=True)
 
 
 type Atm90e32ConfigEntry = ConfigEntry[Atm90e32Coordinator]
