@@ -46,17 +46,23 @@ def test_influxdb_integration_set_up_through_its_config_flow(hass_process: HassP
 
 
 def test_points_arrive_in_home_assistant_layout(hass_process: HassProcess, influxdb: InfluxServer) -> None:
-    wait_for(lambda: bool(influxdb.query('SELECT count("value") FROM "kWh"')), 60, "points in InfluxDB")
-    measurements = {row[0] for series in influxdb.query("SHOW MEASUREMENTS") for row in series["values"]}
-    # one measurement per unit; a sensor without a unit is its own measurement.  Home
-    # Assistant writes a point on each state change, so the constant 60.00 Hz of the
-    # simulated line has no point after InfluxDB was connected.
-    assert {"W", "V", "A", "kWh"} <= measurements, measurements
-    assert f"{PREFIX}total_power_factor" in measurements
-    tags = influxdb.query('SHOW TAG VALUES FROM "kWh" WITH KEY = "entity_id"')
-    entity_ids = {row[1] for row in tags[0]["values"]}
+    def measurements() -> set[str]:
+        return {row[0] for series in influxdb.query("SHOW MEASUREMENTS") for row in series["values"]}
+
+    # One measurement per unit; a sensor without a unit is its own measurement.  Home
+    # Assistant writes a point on each state change, in batches, so each unit's first
+    # point comes with the first change after InfluxDB was connected (the constant
+    # 60.00 Hz of the simulated line never gets one).
+    expected = {"W", "V", "A", "kWh", f"{PREFIX}total_power_factor"}
+    wait_for(lambda: expected <= measurements(), 60, f"points of each of {expected} in InfluxDB")
+
+    def energy_entity_ids() -> set[str]:
+        tags = influxdb.query('SHOW TAG VALUES FROM "kWh" WITH KEY = "entity_id"')
+        return {row[1] for row in tags[0]["values"]}
+
     # the export totals stay 0 for this household (no solar): no state change, no point
-    assert {name.removeprefix("sensor.") for name in ENERGY_SENSORS if "imported" in name} <= entity_ids
+    imported = {name.removeprefix("sensor.") for name in ENERGY_SENSORS if "imported" in name}
+    wait_for(lambda: imported <= energy_entity_ids(), 60, "points of every imported-energy sensor")
     domains = influxdb.query('SHOW TAG VALUES FROM "W" WITH KEY = "domain"')
     assert {row[1] for row in domains[0]["values"]} == {"sensor"}
     # only our sensors were written, and without the ignored attributes
