@@ -318,7 +318,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             for energy in read:
                 self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
         if read:
-            self._last_energy_read = (dt_util.utcnow(), _largest_power(self.data))
+            power = 0.0 if self._last_read is None else _largest_power(self._last_read.snapshot)
+            self._last_energy_read = (dt_util.utcnow(), power)
             self.async_update_listeners()
 
     def _read_under_lock(self, read: list[Mapping[Phase, EnergyCounts]]) -> None:
