@@ -21,18 +21,20 @@ from custom_components.atm90e32.const import (
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
+    CONF_SPI_SPEED,
     CONF_VOLTAGE_GAIN,
     CONF_VOLTAGE_GAIN_L2,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
+    CONF_WIRING,
     DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
 
-from .conftest import ENTRY_DATA
+from .conftest import ENTRY_DATA, EmulatedSpiDev
 
 USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60"}
 GAINS_INPUT: dict[str, Any] = {
@@ -62,9 +64,46 @@ async def test_simulated_meter_creates_an_entry(hass: HomeAssistant, mock_transp
     result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "ATM90E32AS (simulated)"
-    assert result["data"] == {**ENTRY_DATA, CONF_LINE_FREQUENCY: 60}
+    assert result["data"] == {**ENTRY_DATA, CONF_LINE_FREQUENCY: 60, CONF_SPI_SPEED: 1_000_000}
     assert result["options"] == DEFAULT_OPTIONS
     assert result["result"].unique_id == SIMULATED
+
+
+async def test_a_spi_device_at_a_slower_clock_end_to_end(
+    hass: HomeAssistant, spidev_module: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    """Through the real SpidevTransport (over an emulator-backed SpiDev) from the flow to live sensors."""
+    spidev_module.clock = clock
+    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0"]):
+        result = await start(hass)
+        assert result["data_schema"] is not None
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_DEVICE: "/dev/spidev0.0",
+                CONF_LINE_FREQUENCY: "60",
+                CONF_WIRING: "split_phase_2ct",
+                CONF_SPI_SPEED: "200000",
+            },
+        )
+    assert result["step_id"] == "gains"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.data[CONF_SPI_SPEED] == 200_000
+    assert entry.unique_id == "spidev0.0"
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    spi = coordinator.transport._spi
+    assert isinstance(spi, EmulatedSpiDev)
+    assert (spi.mode, spi.max_speed_hz) == (3, 200_000)
+    clock.advance(5)
+    await coordinator.async_refresh()
+    power = hass.states.get("sensor.atm90e32as_spidev0_0_l1_power")
+    assert power is not None
+    assert float(power.state) == pytest.approx(1000.0, abs=0.01)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert spi.closed
 
 
 async def test_the_real_simulated_meter_probes_without_patches(hass: HomeAssistant) -> None:

@@ -48,6 +48,7 @@ from .const import (
     CONF_INVERT_L2,
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
+    CONF_SPI_SPEED,
     CONF_VOLTAGE_GAIN,
     CONF_VOLTAGE_GAIN_L2,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -59,6 +60,7 @@ from .const import (
     MODEL,
     PRESET_CUSTOM,
     SIMULATED,
+    SPI_SPEEDS,
     VT_DUAL,
     VT_SINGLE,
     WIRING_SPLIT_PHASE_2CT,
@@ -82,6 +84,7 @@ from .driver.calibration import (
     new_gains,
     preset_current_gain,
 )
+from .driver.transport import DEFAULT_SPEED_HZ
 
 LEG_FIELDS = {Phase.A: "l1", Phase.C: "l2"}
 CALIBRATION_CONFIRM_TIMEOUT_S = 600
@@ -139,6 +142,11 @@ def _device_schema(devices: list[str], defaults: Mapping[str, Any]) -> probatio.
             probatio.Required(CONF_WIRING, default=defaults.get(CONF_WIRING, WIRING_SPLIT_PHASE_2CT)): SelectSelector(
                 SelectSelectorConfig(options=[WIRING_SPLIT_PHASE_2CT], translation_key=CONF_WIRING)
             ),
+            probatio.Required(
+                CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ))
+            ): SelectSelector(
+                SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
+            ),
         }
     )
 
@@ -148,6 +156,7 @@ def _device_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
         CONF_DEVICE: user_input[CONF_DEVICE],
         CONF_LINE_FREQUENCY: int(user_input[CONF_LINE_FREQUENCY]),
         CONF_WIRING: user_input[CONF_WIRING],
+        CONF_SPI_SPEED: int(user_input[CONF_SPI_SPEED]),
     }
 
 

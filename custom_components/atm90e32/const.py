@@ -29,6 +29,10 @@ CONF_INVERT_L1: Final = "invert_l1"
 CONF_INVERT_L2: Final = "invert_l2"
 CONF_CURRENT_SCALE: Final = "current_scale"
 """1, 2 or 4: Igain is divided by it in the chip and current, power and energy multiplied."""
+CONF_SPI_SPEED: Final = "spi_speed"
+"""SPI clock in Hz (entry data); entries made before it existed use DEFAULT_SPEED_HZ."""
+SPI_SPEEDS: Final = (1_000_000, 500_000, 200_000, 100_000)
+"""SPI clocks offered, Hz: the datasheet allows 400 Hz .. 1.1 MHz (DS p.73); slower helps long or noisy wiring."""
 CONF_SIMULATION_SPEED: Final = "simulation_speed"
 """Simulated meter only: how many trace seconds play per real second (not in the UI)."""
 

@@ -29,6 +29,7 @@ from .const import (
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
     CONF_SIMULATION_SPEED,
+    CONF_SPI_SPEED,
     CONF_VOLTAGE_GAIN,
     CONF_VOLTAGE_GAIN_L2,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -61,7 +62,7 @@ from .driver.chip import Adoption
 from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock
 from .driver.ledger import may_have_wrapped
 from .driver.models import SPLIT_PHASE_LEGS
-from .driver.transport import parse_spidev_path
+from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
 
 
 def open_transport(data: Mapping[str, Any]) -> Transport:
-    """Open the bus named by a config entry's data: a spidev node, or the simulated meter.
+    """Open the bus named by a config entry's data: a spidev node at its SPI clock, or the simulated meter.
 
     The simulated meter is the emulator replaying the bundled real household trace in
     real time (or ``simulation_speed`` times faster).  Blocking: run in the executor.
@@ -131,7 +132,7 @@ def open_transport(data: Mapping[str, Any]) -> Transport:
         speed = float(data.get(CONF_SIMULATION_SPEED, 1.0))
         return EmulatedAtm90e32(TraceLoad(), clock=scaled_clock(speed))
     bus, chip_select = parse_spidev_path(device)
-    return SpidevTransport(bus, chip_select)
+    return SpidevTransport(bus, chip_select, int(data.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))
 
 
 def translation_key_for(err: Atm90e32Error) -> str:

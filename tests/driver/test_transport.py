@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import errno
 import re
-import sys
-import types
-from typing import ClassVar
 
 import pytest
 
@@ -26,6 +23,7 @@ from custom_components.atm90e32.driver.transport import (
     parse_spidev_path,
     spidev_path,
 )
+from tests.conftest import EmulatedSpiDev
 
 
 def test_a_missing_device_is_reported_as_such() -> None:
@@ -57,48 +55,6 @@ def test_spidev_paths() -> None:
 
 def test_the_emulator_is_a_transport() -> None:
     assert isinstance(EmulatedAtm90e32(ConstantLoad()), Transport)
-
-
-class EmulatedSpiDev:
-    """The spidev extension's SpiDev surface, wired to the chip emulator instead of a bus."""
-
-    nodes: ClassVar[dict[tuple[int, int], EmulatedAtm90e32]] = {}
-    open_error: ClassVar[OSError | None] = None
-
-    def __init__(self) -> None:
-        self.mode = 0
-        self.bits_per_word = 0
-        self.lsbfirst = True
-        self.max_speed_hz = 0
-        self.chip: EmulatedAtm90e32 | None = None
-        self.closed = False
-
-    def open(self, bus: int, chip_select: int) -> None:
-        if self.open_error is not None:
-            raise self.open_error
-        if (bus, chip_select) not in self.nodes:
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory")
-        self.chip = self.nodes[(bus, chip_select)]
-
-    def xfer2(self, data: list[int]) -> list[int]:
-        assert self.chip is not None
-        if self.chip.faults.dead_bus == 0xEE:  # the kernel refuses the transfer
-            raise OSError(errno.EIO, "Input/output error")
-        return list(self.chip.transfer(bytes(data)))
-
-    def close(self) -> None:
-        self.closed = True
-
-
-@pytest.fixture
-def spidev_module(monkeypatch: pytest.MonkeyPatch) -> EmulatedAtm90e32:
-    emulator = EmulatedAtm90e32(ConstantLoad(watts=(1000.0, 500.0), volts=120.0))
-    EmulatedSpiDev.nodes = {(0, 0): emulator}
-    EmulatedSpiDev.open_error = None
-    module = types.ModuleType("spidev")
-    module.__dict__["SpiDev"] = EmulatedSpiDev
-    monkeypatch.setitem(sys.modules, "spidev", module)
-    return emulator
 
 
 def test_spidev_transport_configures_the_bus_and_carries_the_protocol(spidev_module: EmulatedAtm90e32) -> None:
