@@ -62,7 +62,8 @@ FAULT = st.one_of(
     faults("dead_bus", st.integers(12, 60)),  # refreshes: 1 to 5 minutes
     faults("dies_mid_refresh", st.integers(0, 54 * 12 - 1)),  # at which transaction; then dead up to 1 minute
     faults("brown_out", st.just(0)),
-    faults("restart", st.integers(0, 120)),  # Home Assistant down this many seconds
+    faults("restart", st.integers(0, 120)),  # the entry reloaded (options saved), this many seconds apart
+    faults("stop", st.integers(0, 120)),  # Home Assistant stopped cleanly and started again
     faults("crash", st.integers(0, 120)),  # killed (power cut, kill -9), down this many seconds
     faults("stall", st.integers(30, 900)),  # the executor (or the whole host) stalls
     faults("clock_jump", st.integers(-3600, 3600)),  # the clock jumps back or forward
@@ -138,13 +139,18 @@ async def run_day(
             elif fault.kind == "brown_out":
                 clock.advance(2.5)  # mid-interval: the counts since the last read are cleared unread
                 emulator.brown_out()
-            elif fault.kind in ("restart", "crash"):
+            elif fault.kind in ("restart", "stop", "crash"):
                 if entry.state is ConfigEntryState.LOADED:
                     coordinator: Atm90e32Coordinator = entry.runtime_data
                     resets += coordinator.health.chip_resets
                     overflows += coordinator.health.possible_overflows
                 if fault.kind == "crash":
                     await crash(hass, hass_storage, entry, dumped)
+                elif fault.kind == "stop":
+                    # a clean stop writes the restore state, then no unload code runs: like a
+                    # crash whose disk holds a restore state of this very moment
+                    await rs.async_get(hass).async_dump_states()
+                    await crash(hass, hass_storage, entry, copy.deepcopy(hass_storage.get(rs.STORAGE_KEY)))
                 else:
                     assert await hass.config_entries.async_unload(entry.entry_id)
                 clock.advance(fault.size)
@@ -202,7 +208,10 @@ async def check_invariant(hass: HomeAssistant, emulator: EmulatedAtm90e32, resul
         assert overflow_issue is not None, "counts wrapped without a repair issue"
         assert result["overflows"] > 0
     injected = result["injected"]
-    assert result["overflows"] <= injected["stall"] + injected["clock_jump"] + injected["restart"] + injected["crash"]
+    assert (
+        result["overflows"]
+        <= injected["stall"] + injected["clock_jump"] + injected["restart"] + injected["stop"] + injected["crash"]
+    )
     if injected["brown_out"]:
         assert 1 <= result["resets"] <= injected["brown_out"]
     else:
@@ -256,6 +265,7 @@ SEEDED_SCHEDULE = [
         (7000, "bit_flip", 16 * 45 + 15),
         (9000, "brown_out", 0),
         (11000, "restart", 0),
+        (11500, "stop", 30),
         (12000, "crash", 45),
         (14000, "crash", 0),
         (15000, "dies_mid_refresh", 44 * 12 + 3),  # after the first energy register, then 3 refreshes dead
