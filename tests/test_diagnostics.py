@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -29,6 +30,10 @@ async def test_diagnostics_hold_config_registers_health_and_ledger(
     assert diagnostics["last_snapshot"]["phases"]["A"]["voltage"] > 100
     counts = mock_transport.energy[Phase.A].forward_counts - pending[0]
     assert diagnostics["ledger_counts"]["l1_import"] == counts
+    assert diagnostics["last_energy_read"]["at"].endswith("+00:00")
+    assert diagnostics["last_energy_read"]["largest_power_w"] == pytest.approx(
+        max(abs(r.active_power) for r in coordinator.data.phases.values())
+    )
 
 
 async def test_diagnostics_when_the_chip_is_silent(

@@ -213,6 +213,11 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """When the energy registers were last read (UTC) and the most |W| that read saw; stored with the ledger."""
 
     @property
+    def last_energy_read(self) -> tuple[datetime, float] | None:
+        """When the energy registers were last read (UTC) and the largest |W| (chip scale) then; None before any."""
+        return self._last_energy_read
+
+    @property
     def device(self) -> str:
         """The entry's SPI device path, or ``simulated``."""
         return str(self.config_entry.data[CONF_DEVICE])

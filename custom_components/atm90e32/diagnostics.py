@@ -1,4 +1,4 @@
-"""Diagnostics download: configuration, register dump, health counters, last snapshot, ledger."""
+"""Diagnostics download: configuration, register dump, health counters, last snapshot, ledger, last energy read."""
 
 from __future__ import annotations
 
@@ -39,4 +39,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e3
             "meter_enabled": snapshot.meter_enabled,
         },
         "ledger_counts": coordinator.ledger.as_dict(),
+        "last_energy_read": None
+        if (last := coordinator.last_energy_read) is None
+        else {"at": last[0].isoformat(), "largest_power_w": last[1]},
     }
