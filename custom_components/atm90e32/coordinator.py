@@ -206,7 +206,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._last_read: _Read | None = None
         self._failing_since: float | None = None
         self._adopted = False
-        """The chip was found metering our configuration at setup: it kept counting while we were away."""
+        """The chip was found metering at setup (kept, or given our configuration without a reset): it kept
+        counting while we were away."""
         self._previous_run: tuple[datetime, float] | None = None
         """When the previous run last read the energy registers (UTC) and the most |W| it saw then."""
         self._last_energy_read: tuple[datetime, float] | None = None
@@ -231,7 +232,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         )
 
     async def _async_setup(self) -> None:
-        """Open the bus and configure the chip (or adopt it if it already meters our configuration).
+        """Open the bus and bring the chip to our configuration; a chip still metering is not reset.
 
         First the lifetime totals are loaded from the ledger store, so the counts of this
         run are added to where the last run left off even if Home Assistant had stopped

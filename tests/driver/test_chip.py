@@ -327,3 +327,12 @@ def test_a_running_chip_given_new_settings_keeps_its_unread_counts() -> None:
     assert chip.read_snapshot().energy[Phase.A].forward >= pending
     assert emulator.energy[Phase.A].forward_lost == 0
     assert chip.ensure_configured(calibrated) is Adoption.ADOPTED
+
+
+def test_a_full_register_from_a_chip_that_is_not_metering_is_not_believed() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.energy[Phase.A].forward_register = 0xFFFF
+    emulator.registers[reg.METER_EN] = 0  # MeterEn reads 0: a reset chip, which counts nothing
+    with pytest.raises(CommunicationError, match="not metering") as caught:
+        chip.read_snapshot()
+    assert Phase.A not in caught.value.energy_read

@@ -284,10 +284,14 @@ class Atm90e32:
         )
 
     def _read_energy_checked(self, address: int) -> int:
-        """:meth:`read_energy`, with a full register (0xFFFF, also what a dead bus reads) confirmed by MeterEn."""
+        """:meth:`read_energy`, with a full register (0xFFFF, also what a dead bus reads) confirmed by MeterEn.
+
+        Raises DeadBusError when the all-ones were the bus, CommunicationError when the
+        chip is not metering (a reset chip holds no counts, so 0xFFFF cannot be real).
+        """
         value = self.read_energy(address)
-        if value == reg.ENERGY_REGISTER_MAX:
-            self.check_alive()  # DeadBusError: the all-ones were the bus, not counts
+        if value == reg.ENERGY_REGISTER_MAX and not self.check_alive():
+            raise CommunicationError(f"energy register 0x{address:02X} read 0xFFFF from a chip that is not metering")
         return value
 
     def ensure_configured(self, config: ChipConfig) -> Adoption:
