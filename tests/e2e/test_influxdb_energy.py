@@ -10,7 +10,9 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -94,11 +96,17 @@ def test_grafana_dashboard_queries_return_data(influxdb: InfluxServer) -> None:
     dashboard = json.loads((REPO / "grafana" / "atm90e32-influxdb.json").read_text(encoding="utf-8"))
     queries = [target["query"] for panel in dashboard["panels"] for target in panel["targets"]]
     assert len(queries) == 4
+    zone = "America/Vancouver"
     for query in queries:
-        q = query.replace("$timeFilter", "time > now() - 1h").replace("$__interval", "10s")
+        q = query.replace("$timeFilter", "time > now() - 1h").replace("$__interval", "10s").replace("$tz", zone)
         series = influxdb.query(q)
         assert series, f"no data for {query}"
         assert all(series_["values"] for series_ in series)
+        if "time(1d)" in query:  # the days begin at midnight where the person lives
+            for series_ in series:
+                for row in series_["values"]:
+                    start = datetime.fromisoformat(row[0]).astimezone(ZoneInfo(zone))
+                    assert (start.hour, start.minute) == (0, 0), row
 
 
 async def test_long_term_statistics_compile_with_no_negative_sums(hass_process: HassProcess) -> None:
