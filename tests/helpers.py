@@ -50,3 +50,8 @@ async def unload_as_a_crash(hass: HomeAssistant, entry: MockConfigEntry) -> None
 
     with patch.object(Atm90e32Coordinator, "async_read_before_unload", no_read):
         assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def ledger_key(entry: MockConfigEntry) -> str:
+    """The storage key of ``entry``'s ledger file, ``.storage/atm90e32.ledger.<entry_id>`` (as the README says)."""
+    return f"atm90e32.ledger.{entry.entry_id}"

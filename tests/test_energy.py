@@ -19,7 +19,7 @@ from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
-from .helpers import replay, setup_entry, state, unload_as_a_crash
+from .helpers import ledger_key, replay, setup_entry, state, unload_as_a_crash
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 
@@ -134,14 +134,14 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
     await rs.async_get(hass).async_dump_states()  # the periodic dump, 14 minutes before the crash
     stale_restore_state = copy.deepcopy(hass_storage[rs.STORAGE_KEY])
     await replay(coordinator, clock, 14 * 60)
-    ledger_on_disk = copy.deepcopy(hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"])
+    ledger_on_disk = copy.deepcopy(hass_storage[ledger_key(config_entry)])
     read_so_far = mock_transport.energy[Phase.A].forward_counts - mock_transport.pending_counts(Phase.A)[0]
     assert ledger_on_disk["data"]["counts"]["l1_import"] == read_so_far  # on disk before it was shown
 
     # The crash: the process is gone; the disk holds the stale restore state and the ledger.
     await unload_as_a_crash(hass, config_entry)
     hass_storage[rs.STORAGE_KEY] = stale_restore_state
-    hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = ledger_on_disk
+    hass_storage[ledger_key(config_entry)] = ledger_on_disk
     await async_mock_load_restore_state_from_storage(hass)
     clock.advance(30)  # down for 30 s; the chip kept counting and is adopted, not reset
     coordinator = await setup_entry(hass, config_entry)
@@ -167,7 +167,7 @@ async def test_the_ledger_store_is_deleted_with_the_entry(
 ) -> None:
     coordinator = await setup_entry(hass, config_entry)
     await replay(coordinator, clock, 30)
-    key = f"atm90e32.ledger.{config_entry.entry_id}"
+    key = ledger_key(config_entry)
     assert hass_storage[key]["data"]["counts"]["l1_import"] > 0
     assert await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
@@ -175,15 +175,11 @@ async def test_the_ledger_store_is_deleted_with_the_entry(
 
 
 async def test_a_damaged_ledger_store_falls_back_to_the_restore_state(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    config_entry: MockConfigEntry,
-    mock_transport: EmulatedAtm90e32,
-    clock: ManualClock,
+    hass: HomeAssistant, hass_storage: dict[str, Any], config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
 ) -> None:
-    hass_storage[f"atm90e32.ledger.{config_entry.entry_id}"] = {
+    hass_storage[ledger_key(config_entry)] = {
         "version": 1,
-        "key": f"atm90e32.ledger.{config_entry.entry_id}",
+        "key": ledger_key(config_entry),
         "data": {"counts": {"l1_import": -3, "l2_import": "many", "total_import": 640}},
     }
     mock_restore_cache_with_extra_data(

@@ -34,7 +34,7 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualC
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS
-from .helpers import state, unload_as_a_crash
+from .helpers import ledger_key, state, unload_as_a_crash
 
 INTERVAL = 5
 HOURS = 24
@@ -79,7 +79,7 @@ async def crash(hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockCo
     and the ledger store as last written (after the last read; the unload's own write
     adds nothing to it).
     """
-    key = f"atm90e32.ledger.{entry.entry_id}"
+    key = ledger_key(entry)
     ledger_on_disk = copy.deepcopy(hass_storage.get(key))
     await unload_as_a_crash(hass, entry)
     assert hass_storage.get(key) == ledger_on_disk
