@@ -284,12 +284,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             # Counts read are real even when a later read failed: never drop them.  The
             # chip has cleared them, so they exist only here until written to disk: save
             # them before they are shown.
-            for energy in read:
-                self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
-            if read:
-                previous_power = 0.0 if self._last_energy_read is None else self._last_energy_read[1]
-                power = previous_power if result is None else _largest_power(result.snapshot)
-                self._last_energy_read = (dt_util.utcnow(), power)
+            if self._book(read, None if result is None else result.snapshot):
                 await self.async_save_ledger()
         self._failing_since = None
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
@@ -322,12 +317,26 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         except Atm90e32Error as err:
             _LOGGER.debug("last read before unloading %s failed: %s", self.device, err)
         finally:
-            for energy in read:
-                self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
-        if read:
-            power = 0.0 if self._last_read is None else _largest_power(self._last_read.snapshot)
-            self._last_energy_read = (dt_util.utcnow(), power)
+            booked = self._book(read, None)
+        if booked:
             self.async_update_listeners()
+
+    def _book(self, read: list[Mapping[Phase, EnergyCounts]], snapshot: MeterSnapshot | None) -> bool:
+        """Add the counts in ``read`` to the ledger under the current settings and note when they were read.
+
+        The largest power noted is ``snapshot``'s, or the last one known when no snapshot
+        completed.  Returns whether anything was read (so the ledger should be saved).
+        """
+        for energy in read:
+            self.ledger.add(energy, scale=self.settings.current_scale, inverted=self.settings.inverted)
+        if not read:
+            return False
+        if snapshot is not None:
+            power = _largest_power(snapshot)
+        else:
+            power = 0.0 if self._last_energy_read is None else self._last_energy_read[1]
+        self._last_energy_read = (dt_util.utcnow(), power)
+        return True
 
     def _read_under_lock(self, read: list[Mapping[Phase, EnergyCounts]]) -> None:
         with self._lock:
