@@ -109,13 +109,6 @@ def test_calibrated_gain_refuses_impossible_results(reference: float, measured: 
         protocol.calibrated_gain(reference, measured, gain)
 
 
-def test_mmode0_for_the_split_phase_board() -> None:
-    assert protocol.mmode0(60) == 0x1185
-    assert protocol.mmode0(50) == 0x0185
-    with pytest.raises(ValueError, match="line frequency"):
-        protocol.mmode0(55)
-
-
 def test_mmode1_pga_codes() -> None:
     assert [protocol.mmode1(g) for g in (1, 2, 4)] == [0x00, 0x15, 0x2A]
     assert [protocol.pga_of_channel(0x2A, p) for p in range(3)] == [4, 4, 4]

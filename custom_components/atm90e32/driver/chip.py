@@ -9,12 +9,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from types import MappingProxyType
 
 from . import protocol
 from . import registers as reg
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
-from .models import SPLIT_PHASE_LEGS, ChipConfig, EnergyCounts, MeterSnapshot, PhaseReading
+from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading
 from .registers import Phase
 from .transport import Transport
 
@@ -183,7 +182,7 @@ class Atm90e32:
             reg.METER_EN: reg.METER_ENABLE,
             reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
             reg.PL_CONST_L: reg.PL_CONSTANT & 0xFFFF,
-            reg.MMODE0: protocol.mmode0(config.line_frequency),
+            reg.MMODE0: config.wiring.mmode0(config.line_frequency),
             reg.MMODE1: protocol.mmode1(config.pga_gain),
             reg.P_START_TH: config.p_start_threshold,
             reg.Q_START_TH: config.p_start_threshold,
@@ -247,15 +246,16 @@ class Atm90e32:
             phase_angle=protocol.phase_angle(self.read_register(reg.PANGLE[phase])),
         )
 
-    def read_snapshot(self, phases: Iterable[Phase] = SPLIT_PHASE_LEGS) -> MeterSnapshot:
-        """Read everything one refresh needs from ``phases`` (default A and C).
+    def read_snapshot(self, phases: Iterable[Phase]) -> MeterSnapshot:
+        """Read everything one refresh needs from ``phases`` (a wiring's ``phases``).
 
-        Measurements first, then the read-to-clear energy counts, then MeterEn.  All ones
-        from a bus that died never become energy: an energy register that reads 0xFFFF
-        (which a live chip only shows when the register is exactly full) is believed only
-        if MeterEn still answers right after it, and MeterEn is read again at the end.
-        If anything fails once energy registers have been read, the counts already read
-        travel with the exception as ``err.energy_read``: the chip has cleared them.
+        Measurements first, then the read-to-clear energy counts (per phase, then the
+        all-phase APenergyT/ANenergyT), then MeterEn.  All ones from a bus that died never
+        become energy: an energy register that reads 0xFFFF (which a live chip only shows
+        when the register is exactly full) is believed only if MeterEn still answers right
+        after it, and MeterEn is read again at the end.  If anything fails once energy
+        registers have been read, the counts already read travel with the exception as
+        ``err.energy_reads``: the chip has cleared them.
         Raises DeadBusError, CommunicationError, TransportError.
         """
         start = self.transactions
@@ -263,20 +263,24 @@ class Atm90e32:
         readings = {phase: self.read_phase(phase) for phase in phases}
         frequency = protocol.frequency(self.read_register(reg.FREQ))
         temperature = protocol.temperature(self.read_register(reg.TEMP))
-        energy: dict[Phase, EnergyCounts] = {}
+        counts: dict[Phase, EnergyCounts] = {}
+        total: EnergyCounts | None = None
         try:
             for phase in phases:
                 forward = self._read_energy_checked(reg.AP_ENERGY[phase])
-                energy[phase] = EnergyCounts(forward=forward, reverse=0)
-                reverse = self._read_energy_checked(reg.AN_ENERGY[phase])
-                energy[phase] = EnergyCounts(forward=forward, reverse=reverse)
+                counts[phase] = EnergyCounts(forward=forward, reverse=0)
+                counts[phase] = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY[phase]))
+            forward = self._read_energy_checked(reg.AP_ENERGY_T)
+            total = EnergyCounts(forward=forward, reverse=0)
+            total = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY_T))
             enabled = self.check_alive()
         except Atm90e32Error as err:
-            err.energy_read = MappingProxyType(energy)
+            if counts:
+                err.energy_reads = (EnergyRead(phases=dict(counts), total=total),)
             raise
         return MeterSnapshot(
             phases=readings,
-            energy=energy,
+            energy=EnergyRead(phases=counts, total=total),
             frequency=frequency,
             temperature=temperature,
             meter_enabled=enabled,

@@ -35,7 +35,7 @@ from typing import Protocol
 
 from . import protocol
 from . import registers as reg
-from .models import SPLIT_PHASE_LEGS
+from .channels import SPLIT_PHASE
 from .registers import Phase
 
 TRACE_PATH = Path(__file__).parent / "traces" / "rae_house1_mains_6h_1hz.csv"
@@ -92,7 +92,7 @@ class ConstantLoad:
         return LoadPoint(
             phases={
                 leg: PhaseLoad(self.volts, watts, self.power_factor)
-                for leg, watts in zip(SPLIT_PHASE_LEGS, self.watts, strict=True)
+                for leg, watts in zip(SPLIT_PHASE.phases, self.watts, strict=True)
             },
             frequency=self.frequency,
         )
@@ -153,7 +153,7 @@ class TraceLoad:
     def load_at(self, t: float) -> LoadPoint:
         """Return both legs' conditions at ``t`` (s)."""
         phases = {}
-        for leg, watts in zip(SPLIT_PHASE_LEGS, self.leg_watts(t), strict=True):
+        for leg, watts in zip(SPLIT_PHASE.phases, self.leg_watts(t), strict=True):
             volts = self.nominal_volts - watts * self.volts_drop_per_kw / 1000
             phases[leg] = PhaseLoad(volts, watts, self.power_factor)
         return LoadPoint(phases=phases, frequency=self.frequency)
@@ -480,7 +480,7 @@ class EmulatedAtm90e32:
         step = self.load.step
         while t < now:
             end = now if step is None else min(now, (math.floor(t / step) + 1) * step)
-            for phase in SPLIT_PHASE_LEGS:
+            for phase in SPLIT_PHASE.phases:
                 self._accumulate(phase, self._measure(phase, t), end - t)
             t = end
         self._time = now

@@ -5,24 +5,21 @@ The integration maps each to a config-flow error, an ``UpdateFailed`` or a repai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import EnergyCounts
-    from .registers import Phase
+    from .models import EnergyRead
 
 
 class Atm90e32Error(Exception):
     """Base class of every error the driver raises.
 
-    ``energy_read`` holds the energy counts a failed :meth:`Atm90e32.read_snapshot` had
-    already read, per phase (empty otherwise).  The chip cleared those registers when
-    they were read, so the caller must add them to its ledger or they are lost.
+    ``energy_reads`` holds the energy counts a failed read had already obtained, oldest
+    first (empty otherwise).  The chip cleared those registers when they were read, so
+    the caller must add them to its ledger or they are lost.
     """
 
-    energy_read: Mapping[Phase, EnergyCounts] = MappingProxyType({})
+    energy_reads: tuple[EnergyRead, ...] = ()
 
 
 class TransportError(Atm90e32Error):

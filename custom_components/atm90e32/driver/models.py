@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from . import registers as reg
+from .channels import SPLIT_PHASE, Wiring
 from .registers import Phase
-
-SPLIT_PHASE_LEGS: tuple[Phase, ...] = (Phase.A, Phase.C)
-"""Phases measured on the split-phase two-CT board: L1 = phase A (CT1), L2 = phase C (CT2)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,7 +15,9 @@ class ChipConfig:
     """What :meth:`Atm90e32.configure` writes to the chip.
 
     Attributes:
-        line_frequency: 50 or 60 (Hz); selects MMode0 0x0185 / 0x1185 (DS p.47).
+        wiring: the channel table; gives MMode0 with the line frequency (DS p.47) and
+            the phases read.
+        line_frequency: 50 or 60 (Hz), MMode0 bit 12 (DS p.47).
         pga_gain: current-channel PGA, 1, 2 or 4 (MMode1, DS p.48).
         voltage_gains: Ugain for phases A, B, C, 1..65535 (DS p.52).
         current_gains: Igain for phases A, B, C, 1..65535 (DS p.52).
@@ -26,6 +27,7 @@ class ChipConfig:
             creeping (DS p.48-49).
     """
 
+    wiring: Wiring = SPLIT_PHASE
     line_frequency: int = 60
     pga_gain: int = 2
     voltage_gains: tuple[int, int, int] = (reg.DEFAULT_GAIN, reg.DEFAULT_GAIN, reg.DEFAULT_GAIN)
@@ -54,7 +56,8 @@ class PhaseReading:
     """One phase's measurements at one refresh, in SI units as the chip scales them.
 
     voltage V, current A, active_power W (signed: negative is export or a reversed CT),
-    reactive_power var, apparent_power VA, power_factor -1..1, phase_angle degrees -180..180.
+    reactive_power var, apparent_power VA, power_factor -1..1, phase_angle degrees -180..180
+    (None when the register held no angle, see :func:`protocol.phase_angle`).
     """
 
     voltage: float
@@ -63,7 +66,7 @@ class PhaseReading:
     reactive_power: float
     apparent_power: float
     power_factor: float
-    phase_angle: float
+    phase_angle: float | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,12 +81,26 @@ class EnergyCounts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EnergyRead:
+    """One read of the energy registers: what the chip counted since the previous read.
+
+    phases: per measured phase, APenergyA-C / ANenergyA-C (DS p.59).
+    total: the all-phase APenergyT / ANenergyT, the chip's continuous net of the phases
+        MMode0 sums (DS p.12, p.59); None when a failed read did not reach them (the
+        chip then still holds them for the next read).
+    """
+
+    phases: Mapping[Phase, EnergyCounts]
+    total: EnergyCounts | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class MeterSnapshot:
     """Everything one refresh read from one chip.
 
     Attributes:
-        phases: readings of the measured phases (A and C on the split-phase board).
-        energy: counts since the previous read, per measured phase.
+        phases: readings of the measured phases (the wiring's channels).
+        energy: counts since the previous read.
         frequency: line frequency, Hz.
         temperature: chip temperature, degrees C.
         meter_enabled: MeterEn read 1 at the end of the refresh; False means the chip
@@ -92,7 +109,7 @@ class MeterSnapshot:
     """
 
     phases: dict[Phase, PhaseReading]
-    energy: dict[Phase, EnergyCounts]
+    energy: EnergyRead
     frequency: float
     temperature: int
     meter_enabled: bool = True
@@ -113,7 +130,7 @@ class MeterSnapshot:
         for phase, r in self.phases.items():
             sign = -1.0 if phase in inverted else 1.0
             angle = r.phase_angle
-            if phase in inverted:
+            if phase in inverted and angle is not None:
                 angle = angle - 180.0 if angle > 0 else angle + 180.0
             phases[phase] = PhaseReading(
                 voltage=r.voltage,

@@ -128,19 +128,6 @@ def energy_wh(counts: int) -> float:
 # --- configuration values -------------------------------------------------------------
 
 
-def mmode0(line_frequency: int) -> int:
-    """MMode0 for the split-phase board: 3P3W, phases A and C summed, phase B excluded.
-
-    ``line_frequency`` is 50 or 60 (Hz); returns 0x0185 or 0x1185 (DS p.47, AN p.16).
-    Raises ValueError for any other frequency.
-    """
-    if line_frequency == 60:
-        return reg.MMODE0_SPLIT_PHASE_60HZ
-    if line_frequency == 50:
-        return reg.MMODE0_SPLIT_PHASE_50HZ
-    raise ValueError(f"line frequency must be 50 or 60 Hz, got {line_frequency!r}")
-
-
 PGA_CODES: Final = {1: 0b00, 2: 0b01, 4: 0b10}
 """MMode1 2-bit PGA codes per current channel: 00 = 1x, 01 = 2x, 10 = 4x (DS p.48)."""
 

@@ -178,10 +178,10 @@ MMODE0_ENPB: Final = 1 << 1
 """MMode0 bit 1: phase B included in the all-phase sums (DS p.47)."""
 MMODE0_ENPC: Final = 1 << 0
 """MMode0 bit 0: phase C included in the all-phase sums (DS p.47)."""
-MMODE0_SPLIT_PHASE_50HZ: Final = 0x0185
-"""Split-phase board (3P3W, phase B excluded), 50 Hz (AN p.16)."""
-MMODE0_SPLIT_PHASE_60HZ: Final = 0x1185
-"""Split-phase board (3P3W, phase B excluded), 60 Hz: 0x0185 | bit 12 (DS p.47)."""
+MMODE0_ENP: Final = (MMODE0_ENPA, MMODE0_ENPB, MMODE0_ENPC)
+"""MMode0 EnPx bit of each phase, indexed by Phase (DS p.47)."""
+MMODE0_RESERVED_DEFAULT: Final = 0x0080
+"""MMode0 bit 7 as at power-on (default 0x0087 = bit 7 + EnPA/B/C, DS p.47); kept set."""
 
 # --- Scaling (DS Table-5) ----------------------------------------------------------
 VOLTAGE_LSB_V: Final = 0.01
