@@ -61,7 +61,7 @@ from .driver.calibration import CalibrationSample, read_average
 from .driver.chip import Adoption
 from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock
 from .driver.ledger import may_have_wrapped
-from .driver.models import SPLIT_PHASE_LEGS
+from .driver.channels import SPLIT_PHASE
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 
 _LOGGER = logging.getLogger(__name__)
@@ -433,12 +433,11 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """Read a snapshot and put its energy counts in ``read``, also those a failed read got."""
         assert self.chip is not None
         try:
-            snapshot = self.chip.read_snapshot()
+            snapshot = self.chip.read_snapshot(SPLIT_PHASE.phases)
         except Atm90e32Error as err:
-            if err.energy_read:
-                read.append(err.energy_read)
+            read.extend(e.phases for e in err.energy_reads)
             raise
-        read.append(snapshot.energy)
+        read.append(snapshot.energy.phases)
         return snapshot
 
     def _close_locked(self) -> None:
@@ -458,7 +457,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             if self.chip is None:
                 raise CommunicationError("the SPI device is closed")
             self.chip.check_alive()  # a dead bus would "verify" all ones as readings
-            samples = read_average(self.chip, SPLIT_PHASE_LEGS, sleep=self.calibration_sleep)
+            samples = read_average(self.chip, SPLIT_PHASE.phases, sleep=self.calibration_sleep)
             self.chip.check_alive()
             return samples
 

@@ -88,7 +88,7 @@ def test_a_write_to_a_locked_chip_is_caught_by_the_read_back() -> None:
 
 def test_snapshot_matches_the_load() -> None:
     chip, _, _ = make_chip(ConstantLoad(watts=(1000.0, 500.0), volts=120.0, power_factor=0.95))
-    snapshot = chip.read_snapshot()
+    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     a, c = snapshot.phases[Phase.A], snapshot.phases[Phase.C]
     assert a.voltage == pytest.approx(120.0, abs=0.01)
     assert a.current == pytest.approx(1000 / (120 * 0.95), abs=0.001)
@@ -107,7 +107,7 @@ def test_snapshot_matches_the_load() -> None:
 def test_export_gives_negative_power_and_reverse_energy() -> None:
     chip, emulator, clock = make_chip(ConstantLoad(watts=(-2000.0, 300.0)))
     clock.advance(60)
-    snapshot = chip.read_snapshot()
+    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     a = snapshot.phases[Phase.A]
     assert a.active_power == pytest.approx(-2000.0, abs=0.001)
     assert a.power_factor == pytest.approx(-0.95)
@@ -122,7 +122,7 @@ def test_export_gives_negative_power_and_reverse_energy() -> None:
 def test_negative_chip_temperature() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.temperature = -12
-    assert chip.read_snapshot().temperature == -12
+    assert chip.read_snapshot(SPLIT_PHASE.phases).temperature == -12
 
 
 def test_a_flipped_bit_is_caught_by_lastspidata_and_retried() -> None:
@@ -232,7 +232,7 @@ def test_a_dead_bus_is_recognised(level: int) -> None:
     with pytest.raises(DeadBusError):
         chip.check_alive()
     with pytest.raises(DeadBusError):
-        chip.read_snapshot()
+        chip.read_snapshot(SPLIT_PHASE.phases)
     with pytest.raises(DeadBusError):
         chip.configure(CONFIG)
 
@@ -242,17 +242,17 @@ def test_a_reset_chip_is_reported_and_can_be_configured_again() -> None:
     emulator.brown_out()
     assert emulator.registers[reg.UGAIN[Phase.A]] == reg.DEFAULT_GAIN
     clock.advance(30)
-    snapshot = chip.read_snapshot()
+    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     assert not snapshot.meter_enabled
     assert snapshot.energy[Phase.A].forward == 0  # a reset chip does not meter
     assert chip.ensure_configured(CONFIG) is Adoption.CONFIGURED
     assert chip.ensure_configured(CONFIG) is Adoption.ADOPTED
-    assert chip.read_snapshot().meter_enabled
+    assert chip.read_snapshot(SPLIT_PHASE.phases).meter_enabled
 
 
 def test_snapshot_transaction_count() -> None:
     chip, _, _ = make_chip(ConstantLoad())
-    snapshot = chip.read_snapshot()
+    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     # per leg: 4 verified 16-bit reads (2 each) + 3 guarded 32-bit reads (4 each) + 2 energy (2 each)
     # chip: frequency, temperature, MeterEn (2 each)
     assert snapshot.transactions == 2 * (4 * 2 + 3 * 4 + 2 * 2) + 3 * 2
@@ -277,12 +277,12 @@ ENERGY_AND_METER_EN = 2 * 2 * 2 + 2
 def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level: int, alive_energy_reads: int) -> None:
     chip, emulator, clock = make_chip(ConstantLoad(watts=(1000.0, -500.0)))
     clock.advance(5)
-    measurements = chip.read_snapshot().transactions - ENERGY_AND_METER_EN
+    measurements = chip.read_snapshot(SPLIT_PHASE.phases).transactions - ENERGY_AND_METER_EN
     clock.advance(60)  # about 16.7 / 8.3 Wh waiting in the registers: 5333 / 2666 counts
     pending = {phase: emulator.pending_counts(phase) for phase in (Phase.A, Phase.C)}
     emulator.faults.dies_after, emulator.faults.dies_as = measurements + 2 * alive_energy_reads, level
     with pytest.raises(DeadBusError) as caught:
-        chip.read_snapshot()
+        chip.read_snapshot(SPLIT_PHASE.phases)
     read = caught.value.energy_read
     order = [(Phase.A, "forward"), (Phase.A, "reverse"), (Phase.C, "forward"), (Phase.C, "reverse")]
     for index, (phase, direction) in enumerate(order):
@@ -300,7 +300,7 @@ def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level:
 def test_a_register_that_is_really_full_is_believed() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.energy[Phase.A].forward_register = 0xFFFF
-    snapshot = chip.read_snapshot()
+    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     assert snapshot.energy[Phase.A].forward == 0xFFFF
     assert snapshot.meter_enabled
 
@@ -309,7 +309,7 @@ def test_a_failure_before_the_energy_reads_carries_no_counts() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.faults.dead_bus = 0xFF
     with pytest.raises(DeadBusError) as caught:
-        chip.read_snapshot()
+        chip.read_snapshot(SPLIT_PHASE.phases)
     assert not caught.value.energy_read
 
 
@@ -324,7 +324,7 @@ def test_a_running_chip_given_new_settings_keeps_its_unread_counts() -> None:
     assert emulator.resets == resets  # no reset: nothing cleared
     assert emulator.registers[reg.IGAIN[Phase.A]] == 25000
     assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
-    assert chip.read_snapshot().energy[Phase.A].forward >= pending
+    assert chip.read_snapshot(SPLIT_PHASE.phases).energy[Phase.A].forward >= pending
     assert emulator.energy[Phase.A].forward_lost == 0
     assert chip.ensure_configured(calibrated) is Adoption.ADOPTED
 
@@ -334,5 +334,5 @@ def test_a_full_register_from_a_chip_that_is_not_metering_is_not_believed() -> N
     emulator.energy[Phase.A].forward_register = 0xFFFF
     emulator.registers[reg.METER_EN] = 0  # MeterEn reads 0: a reset chip, which counts nothing
     with pytest.raises(CommunicationError, match="not metering") as caught:
-        chip.read_snapshot()
+        chip.read_snapshot(SPLIT_PHASE.phases)
     assert Phase.A not in caught.value.energy_read
