@@ -1,11 +1,19 @@
-"""The ATM90E32AS energy meter integration: split-phase household metering over SPI."""
+"""The ATM90E32AS energy meter integration: household metering over SPI."""
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+import logging
 
-from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, ledger_store
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+
+from .const import DOMAIN
+from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .storage import LedgerStore
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 
@@ -16,7 +24,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
     try:
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
-        await hass.async_add_executor_job(coordinator.close)
+        await hass.async_add_executor_job(coordinator.meter.close)
         raise
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -30,10 +38,46 @@ async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await coordinator.async_save_ledger()
-        await hass.async_add_executor_job(coordinator.close)
+        await hass.async_add_executor_job(coordinator.meter.close)
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
     """Delete the entry's ledger store when the meter is deleted."""
-    await ledger_store(hass, entry.entry_id).async_remove()
+    await LedgerStore(hass, entry.entry_id).async_remove()
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
+    """Move a version-1 entry's device and entities to identities that never change.
+
+    Version 1 derived entity unique ids (``<chip>_<key>``) and the device identifier from
+    the entry's unique id, the SPI device name, which a reconfigure may change.  Version 2
+    derives them from the entry id.  Registry entries are updated in place, so entity
+    ids, history, long-term statistics and the energy totals stay as they are.
+    Returns False (Home Assistant then refuses to set up the entry) for a version from
+    the future.
+    """
+    if entry.version > 2:
+        return False
+    if entry.version == 1:
+        old_id = entry.unique_id or ""
+        await _async_migrate_identities(hass, entry, old_id)
+        hass.config_entries.async_update_entry(entry, version=2, minor_version=1)
+        _LOGGER.debug("migrated %s from version 1: identities follow entry %s", old_id, entry.entry_id)
+    return True
+
+
+async def _async_migrate_identities(hass: HomeAssistant, entry: Atm90e32ConfigEntry, old_id: str) -> None:
+    old_prefix = f"{old_id}_"
+
+    @callback
+    def new_unique_id(entity: er.RegistryEntry) -> dict[str, str] | None:
+        if not entity.unique_id.startswith(old_prefix):
+            return None
+        return {"new_unique_id": f"{entry.entry_id}_{entity.unique_id.removeprefix(old_prefix)}"}
+
+    await er.async_migrate_entries(hass, entry.entry_id, new_unique_id)
+    devices = dr.async_get(hass)
+    device = devices.async_get_device(identifiers={(DOMAIN, old_id)})
+    if device is not None:
+        devices.async_update_device(device.id, new_identifiers={(DOMAIN, entry.entry_id)})

@@ -13,11 +13,11 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Mapping
-from dataclasses import replace
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import probatio
+import voluptuous as vol
 from homeassistant.config_entries import (
     ConfigEntryState,
     ConfigFlow,
@@ -38,24 +38,15 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import (
-    CONF_CT_PRESET_L1,
-    CONF_CT_PRESET_L2,
-    CONF_CURRENT_GAIN_L1,
-    CONF_CURRENT_GAIN_L2,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
-    CONF_INVERT_L1,
-    CONF_INVERT_L2,
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
     CONF_SPI_SPEED,
-    CONF_VOLTAGE_GAIN,
-    CONF_VOLTAGE_GAIN_L2,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
-    DEFAULT_OPTIONS,
     DOMAIN,
     MODEL,
     PRESET_CUSTOM,
@@ -63,18 +54,10 @@ from .const import (
     SPI_SPEEDS,
     VT_DUAL,
     VT_SINGLE,
-    WIRING_SPLIT_PHASE_2CT,
+    default_options,
 )
-from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, open_transport
-from .driver import (
-    Atm90e32,
-    Atm90e32Error,
-    ChipConfig,
-    DeviceNotFoundError,
-    DevicePermissionError,
-    MeterSnapshot,
-    Phase,
-)
+from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, entry_wiring, meter_settings, open_transport
+from .driver import Atm90e32, Atm90e32Error, ChipConfig, MeterSnapshot, Phase
 from .driver.calibration import (
     CT_PRESETS,
     VT_PRESETS,
@@ -84,9 +67,12 @@ from .driver.calibration import (
     new_gains,
     preset_current_gain,
 )
+from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
 from .driver.transport import DEFAULT_SPEED_HZ
+from .errors import UNKNOWN, translation_key
 
-LEG_FIELDS = {Phase.A: "l1", Phase.C: "l2"}
+_LOGGER = logging.getLogger(__name__)
+
 CALIBRATION_CONFIRM_TIMEOUT_S = 600
 """A calibration written but neither kept nor dismissed is taken back out of the chip after 10 minutes
 (the person closed the browser instead of the dialog)."""
@@ -119,32 +105,34 @@ def chip_unique_id(device: str) -> str:
     return device.rsplit("/", 1)[-1]
 
 
-def _probe_error(err: Atm90e32Error) -> str:
-    if isinstance(err, DeviceNotFoundError):
-        return "no_spi_device"
-    if isinstance(err, DevicePermissionError):
-        return "permission_denied"
-    return "cannot_connect"
+async def _async_errors(job: Callable[[], Awaitable[object]]) -> dict[str, str]:
+    """Run ``job``; return the form errors for what it raised: a driver error's key, or ``unknown`` (logged)."""
+    try:
+        await job()
+    except Atm90e32Error as err:
+        return {"base": translation_key(err)}
+    except Exception:
+        _LOGGER.exception("Unexpected error talking to the ATM90E32AS")
+        return {"base": UNKNOWN}
+    return {}
 
 
-def _device_schema(devices: list[str], defaults: Mapping[str, Any]) -> probatio.Schema:
+def _device_schema(devices: list[str], defaults: Mapping[str, Any]) -> vol.Schema:
     device_options = [SelectOptionDict(value=d, label=d) for d in devices]
     device_options.append(SelectOptionDict(value=SIMULATED, label="Simulated meter (trace replay)"))
     default_device = defaults.get(CONF_DEVICE, device_options[0]["value"])
-    return probatio.Schema(
+    return vol.Schema(
         {
-            probatio.Required(CONF_DEVICE, default=default_device): SelectSelector(
+            vol.Required(CONF_DEVICE, default=default_device): SelectSelector(
                 SelectSelectorConfig(options=device_options, mode=SelectSelectorMode.DROPDOWN)
             ),
-            probatio.Required(
+            vol.Required(
                 CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
             ): SelectSelector(SelectSelectorConfig(options=["60", "50"], translation_key=CONF_LINE_FREQUENCY)),
-            probatio.Required(CONF_WIRING, default=defaults.get(CONF_WIRING, WIRING_SPLIT_PHASE_2CT)): SelectSelector(
-                SelectSelectorConfig(options=[WIRING_SPLIT_PHASE_2CT], translation_key=CONF_WIRING)
+            vol.Required(CONF_WIRING, default=defaults.get(CONF_WIRING, SPLIT_PHASE.key)): SelectSelector(
+                SelectSelectorConfig(options=list(WIRINGS), translation_key=CONF_WIRING)
             ),
-            probatio.Required(
-                CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ))
-            ): SelectSelector(
+            vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ))): SelectSelector(
                 SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
             ),
         }
@@ -167,26 +155,24 @@ def _select(options: list[str], key: str) -> SelectSelector:
 GAIN = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
 
 
-def _gains_schema(current: Mapping[str, Any]) -> probatio.Schema:
-    """The gains form, defaulting to ``current`` settings (options of the entry)."""
-    values = {**DEFAULT_OPTIONS, **current}
+def _gains_schema(wiring: Wiring, current: Mapping[str, Any]) -> vol.Schema:
+    """The gains form of ``wiring``, defaulting to ``current`` settings (options of the entry)."""
+    values = {**default_options(wiring), **current}
     ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
     selectors: dict[str, Any] = {
         CONF_VOLTAGE_TRANSFORMERS: _select([VT_SINGLE, VT_DUAL], CONF_VOLTAGE_TRANSFORMERS),
         CONF_VT_PRESET: _select([*VT_PRESETS, PRESET_CUSTOM], CONF_VT_PRESET),
-        CONF_VOLTAGE_GAIN: GAIN,
-        CONF_VOLTAGE_GAIN_L2: GAIN,
+        **{channel.voltage_gain_option: GAIN for channel in wiring.channels},
         CONF_PGA_GAIN: _select(["1", "2", "4"], CONF_PGA_GAIN),
-        CONF_CT_PRESET_L1: ct_presets,
-        CONF_CURRENT_GAIN_L1: GAIN,
-        CONF_CT_PRESET_L2: ct_presets,
-        CONF_CURRENT_GAIN_L2: GAIN,
-        CONF_INVERT_L1: BooleanSelector(),
-        CONF_INVERT_L2: BooleanSelector(),
-        CONF_CURRENT_SCALE: _select(["1", "2", "4"], CONF_CURRENT_SCALE),
     }
-    return probatio.Schema(
-        {probatio.Required(key, default=_form_value(values[key])): selector for key, selector in selectors.items()}
+    for channel in wiring.channels:
+        selectors[channel.ct_preset_option] = ct_presets
+        selectors[channel.current_gain_option] = GAIN
+    for channel in wiring.channels:
+        selectors[channel.invert_option] = BooleanSelector()
+    selectors[CONF_CURRENT_SCALE] = _select(["1", "2", "4"], CONF_CURRENT_SCALE)
+    return vol.Schema(
+        {vol.Required(key, default=_form_value(values[key])): selector for key, selector in selectors.items()}
     )
 
 
@@ -200,8 +186,10 @@ def _valid_gain(value: Any) -> int | None:
     return None
 
 
-def resolve_gains(user_input: Mapping[str, Any], previous: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turn the gains form into entry options; returns ``(options, errors)``.
+def resolve_gains(
+    wiring: Wiring, user_input: Mapping[str, Any], previous: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn the gains form of ``wiring`` into entry options; returns ``(options, errors)``.
 
     A preset gives the gain (a CT preset at the chosen PGA, divided by the current
     scale); "custom" takes the typed gain, which is what the chip is given.  When only
@@ -214,29 +202,24 @@ def resolve_gains(user_input: Mapping[str, Any], previous: Mapping[str, Any]) ->
         CONF_VOLTAGE_TRANSFORMERS: user_input[CONF_VOLTAGE_TRANSFORMERS],
         CONF_VT_PRESET: user_input[CONF_VT_PRESET],
         CONF_PGA_GAIN: pga,
-        CONF_CT_PRESET_L1: user_input[CONF_CT_PRESET_L1],
-        CONF_CT_PRESET_L2: user_input[CONF_CT_PRESET_L2],
-        CONF_INVERT_L1: bool(user_input[CONF_INVERT_L1]),
-        CONF_INVERT_L2: bool(user_input[CONF_INVERT_L2]),
         CONF_CURRENT_SCALE: scale,
     }
     vt_preset = user_input[CONF_VT_PRESET]
-    for field in (CONF_VOLTAGE_GAIN, CONF_VOLTAGE_GAIN_L2):
+    previous_scale = int({**default_options(wiring), **previous}[CONF_CURRENT_SCALE])
+    for channel in wiring.channels:
+        field = channel.voltage_gain_option
         gain = VT_PRESETS[vt_preset] if vt_preset != PRESET_CUSTOM else _valid_gain(user_input[field])
         if gain is None:
             errors[field] = "invalid_gain"
         options[field] = gain
-    previous_scale = int({**DEFAULT_OPTIONS, **previous}[CONF_CURRENT_SCALE])
-    for preset_field, gain_field in (
-        (CONF_CT_PRESET_L1, CONF_CURRENT_GAIN_L1),
-        (CONF_CT_PRESET_L2, CONF_CURRENT_GAIN_L2),
-    ):
-        preset = user_input[preset_field]
+        options[channel.invert_option] = bool(user_input[channel.invert_option])
+        preset = options[channel.ct_preset_option] = user_input[channel.ct_preset_option]
+        gain_field = channel.current_gain_option
         if preset != PRESET_CUSTOM:
             try:
                 options[gain_field] = max(1, round(preset_current_gain(preset, pga) / scale))
             except CalibrationError:
-                errors[preset_field] = "preset_out_of_range"
+                errors[channel.ct_preset_option] = "preset_out_of_range"
             continue
         gain = _valid_gain(user_input[gain_field])
         if gain is not None and scale != previous_scale and gain == previous.get(gain_field):
@@ -250,7 +233,8 @@ def resolve_gains(user_input: Mapping[str, Any], previous: Mapping[str, Any]) ->
 class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one ATM90E32AS chip."""
 
-    VERSION = 1
+    VERSION = 2
+    MINOR_VERSION = 1
 
     def __init__(self) -> None:
         """Start with no device chosen."""
@@ -263,11 +247,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         return Atm90e32OptionsFlow()
 
     async def _async_probe(self, data: Mapping[str, Any]) -> dict[str, str]:
-        try:
-            await self.hass.async_add_executor_job(probe, data)
-        except Atm90e32Error as err:
-            return {"base": _probe_error(err)}
-        return {}
+        return await _async_errors(lambda: self.hass.async_add_executor_job(probe, data))
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the device and wiring; talk to the chip before going on."""
@@ -288,12 +268,13 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the voltage transformer and CTs (presets or custom gains)."""
         errors: dict[str, str] = {}
+        wiring = entry_wiring(self._data)
         if user_input is not None:
-            options, errors = resolve_gains(user_input, DEFAULT_OPTIONS)
+            options, errors = resolve_gains(wiring, user_input, default_options(wiring))
             if not errors:
                 return self.async_create_entry(title=f"{MODEL} ({self.unique_id})", data=self._data, options=options)
         return self.async_show_form(
-            step_id="gains", data_schema=_gains_schema(user_input or DEFAULT_OPTIONS), errors=errors
+            step_id="gains", data_schema=_gains_schema(wiring, user_input or default_options(wiring)), errors=errors
         )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -333,12 +314,15 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Presets or custom gains, PGA, CT direction, current scaling."""
         errors: dict[str, str] = {}
+        wiring = entry_wiring(self.config_entry.data)
         if user_input is not None:
-            options, errors = resolve_gains(user_input, self.config_entry.options)
+            options, errors = resolve_gains(wiring, user_input, self.config_entry.options)
             if not errors:
                 return self.async_create_entry(data=options)
         return self.async_show_form(
-            step_id="settings", data_schema=_gains_schema(user_input or self.config_entry.options), errors=errors
+            step_id="settings",
+            data_schema=_gains_schema(wiring, user_input or self.config_entry.options),
+            errors=errors,
         )
 
     async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -346,64 +330,70 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         if self.config_entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="not_loaded")
         coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
-        errors: dict[str, str] = {}
-        placeholders = {"gain": "", "readings": _readings(coordinator.data)}
+        wiring = coordinator.settings.wiring
+        dual = self._voltage_transformers(wiring) == VT_DUAL
+        form_errors: dict[str, str] = {}
+        placeholders = {"gain": "", "readings": _readings(wiring, coordinator.data)}
         if user_input is not None:
-            settings = coordinator.settings
-            references = _references(user_input)
-            old = coordinator.config
             try:
-                before = await self.hass.async_add_executor_job(coordinator.read_calibration)
-                volts, amps = new_gains(
-                    dict(zip(Phase, old.voltage_gains, strict=True)),
-                    dict(zip(Phase, old.current_gains, strict=True)),
-                    before,
-                    references,
-                    current_scale=settings.current_scale,
-                    shared_voltage=self._voltage_transformers() != VT_DUAL,
-                )
+                report = await self._async_calibrate(coordinator, _references(wiring, user_input), dual)
             except CalibrationError as err:
-                errors[err.field] = "gain_out_of_range"
+                form_errors[err.field] = "gain_out_of_range"
                 placeholders["gain"] = str(err.gain)
-            except Atm90e32Error:
-                errors["base"] = "cannot_connect"
+            except Atm90e32Error as err:
+                form_errors["base"] = translation_key(err)
+            except Exception:
+                _LOGGER.exception("Unexpected error calibrating the ATM90E32AS")
+                form_errors["base"] = UNKNOWN
             else:
-                new = replace(
-                    old,
-                    voltage_gains=(volts[Phase.A], volts[Phase.A], volts[Phase.C]),
-                    current_gains=(amps[Phase.A], old.current_gains[Phase.B], amps[Phase.C]),
-                )
-                try:
-                    await self.hass.async_add_executor_job(coordinator.apply_config, new)
-                    after = await self.hass.async_add_executor_job(coordinator.read_calibration)
-                except Atm90e32Error:
-                    await self._async_revert(coordinator, old)
-                    errors["base"] = "cannot_connect"
-                else:
-                    options = {
-                        **self.config_entry.options,
-                        CONF_VT_PRESET: PRESET_CUSTOM,
-                        CONF_VOLTAGE_GAIN: volts[Phase.A],
-                        CONF_VOLTAGE_GAIN_L2: volts[Phase.C],
-                        CONF_CT_PRESET_L1: PRESET_CUSTOM,
-                        CONF_CURRENT_GAIN_L1: amps[Phase.A],
-                        CONF_CT_PRESET_L2: PRESET_CUSTOM,
-                        CONF_CURRENT_GAIN_L2: amps[Phase.C],
-                    }
-                    self._pending = (old, options)
-                    self._report = _report(before, after, settings.current_scale)
-                    self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
-                    return await self.async_step_calibrate_result()
-        dual = self._voltage_transformers() == VT_DUAL
+                self._report = report
+                self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
+                return await self.async_step_calibrate_result()
         return self.async_show_form(
             step_id="calibrate",
-            data_schema=_calibrate_schema(user_input or {}, dual),
-            errors=errors,
+            data_schema=_calibrate_schema(wiring, user_input or {}, dual),
+            errors=form_errors,
             description_placeholders=placeholders,
         )
 
-    def _voltage_transformers(self) -> str:
-        return str({**DEFAULT_OPTIONS, **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
+    async def _async_calibrate(self, coordinator: Atm90e32Coordinator, references: References, dual: bool) -> str:
+        """Sample, compute the gains, write them and sample again; returns the before/after report.
+
+        The chip keeps the new gains while the person decides (``self._pending`` holds the
+        configuration to go back to and the options to keep).  A failure after writing restores the old gains.
+        Raises CalibrationError (nothing written) and the driver's errors.
+        """
+        settings = coordinator.settings
+        wiring = settings.wiring
+        meter = coordinator.meter
+        old = meter.config
+        before = await self.hass.async_add_executor_job(meter.sample)
+        volts, amps = new_gains(
+            dict(zip(Phase, old.voltage_gains, strict=True)),
+            dict(zip(Phase, old.current_gains, strict=True)),
+            before,
+            references,
+            wiring=wiring,
+            current_scale=settings.current_scale,
+            shared_voltage=not dual,
+        )
+        options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
+        for channel in wiring.channels:
+            options[channel.voltage_gain_option] = volts[channel.phase]
+            options[channel.ct_preset_option] = PRESET_CUSTOM
+            options[channel.current_gain_option] = amps[channel.phase]
+        new = meter_settings(self.config_entry.data, options).chip
+        try:
+            await self.hass.async_add_executor_job(meter.apply_config, new)
+            after = await self.hass.async_add_executor_job(meter.sample)
+        except Exception:
+            await self._async_revert(coordinator, old)
+            raise
+        self._pending = (old, options)
+        return _report(wiring, before, after, settings.current_scale)
+
+    def _voltage_transformers(self, wiring: Wiring) -> str:
+        return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
 
     async def async_step_calibrate_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the readings before and after; store the new gains when confirmed."""
@@ -431,9 +421,9 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     async def _async_revert(self, coordinator: Atm90e32Coordinator, old: ChipConfig) -> None:
         try:
-            await self.hass.async_add_executor_job(coordinator.apply_config, old)
+            await self.hass.async_add_executor_job(coordinator.meter.apply_config, old)
         except Atm90e32Error:
-            coordinator.config = old  # re-applied by the next refresh's reset check or reload
+            coordinator.meter.config = old  # re-applied by the next refresh's reset check or reload
 
     @callback
     def async_remove(self) -> None:
@@ -448,46 +438,48 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 REFERENCE = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step="any", min=0))
 
 
-def _calibrate_schema(defaults: Mapping[str, Any], dual: bool) -> probatio.Schema:
-    fields: dict[Any, Any] = {
-        probatio.Required("reference_voltage_l1", default=defaults.get("reference_voltage_l1")): REFERENCE
-    }
+def _calibrate_schema(wiring: Wiring, defaults: Mapping[str, Any], dual: bool) -> vol.Schema:
+    reference = f"reference_voltage_{wiring.reference.key}"
+    fields: dict[Any, Any] = {vol.Required(reference, default=defaults.get(reference)): REFERENCE}
     if dual:
-        fields[probatio.Optional("reference_voltage_l2")] = REFERENCE
-    for leg in ("l1", "l2"):
-        fields[probatio.Optional(f"reference_current_{leg}")] = REFERENCE
-        fields[probatio.Optional(f"reference_power_{leg}")] = REFERENCE
-    return probatio.Schema(fields)
+        for channel in wiring.channels[1:]:
+            fields[vol.Optional(f"reference_voltage_{channel.key}")] = REFERENCE
+    for channel in wiring.channels:
+        fields[vol.Optional(f"reference_current_{channel.key}")] = REFERENCE
+        fields[vol.Optional(f"reference_power_{channel.key}")] = REFERENCE
+    return vol.Schema(fields)
 
 
-def _references(user_input: Mapping[str, Any]) -> References:
-    voltage_l1 = user_input.get("reference_voltage_l1")
+def _references(wiring: Wiring, user_input: Mapping[str, Any]) -> References:
+    reference_voltage = user_input.get(f"reference_voltage_{wiring.reference.key}")
     return References(
-        voltage={Phase.A: voltage_l1, Phase.C: user_input.get("reference_voltage_l2", voltage_l1)},
-        current={phase: user_input.get(f"reference_current_{leg}") for phase, leg in LEG_FIELDS.items()},
-        power={phase: user_input.get(f"reference_power_{leg}") for phase, leg in LEG_FIELDS.items()},
+        voltage={c.phase: user_input.get(f"reference_voltage_{c.key}", reference_voltage) for c in wiring.channels},
+        current={c.phase: user_input.get(f"reference_current_{c.key}") for c in wiring.channels},
+        power={c.phase: user_input.get(f"reference_power_{c.key}") for c in wiring.channels},
     )
 
 
-def _readings(snapshot: MeterSnapshot) -> str:
-    """What the sensors show now, per leg, for the person to compare with the reference meter.
+def _readings(wiring: Wiring, snapshot: MeterSnapshot) -> str:
+    """What the sensors show now, per channel, for the person to compare with the reference meter.
 
     ``snapshot`` is the coordinator's last (scaled) one: a loaded entry always has one.
     """
     parts = []
-    for phase, leg in LEG_FIELDS.items():
-        r = snapshot.phases.get(phase)
+    for channel in wiring.channels:
+        r = snapshot.phases.get(channel.phase)
         if r is not None:
-            parts.append(f"{leg.upper()} {r.voltage:.2f} V, {r.current:.3f} A, {r.active_power:.1f} W")
+            parts.append(f"{channel.name} {r.voltage:.2f} V, {r.current:.3f} A, {r.active_power:.1f} W")
     return "; ".join(parts)
 
 
-def _report(before: Mapping[Phase, CalibrationSample], after: Mapping[Phase, CalibrationSample], scale: int) -> str:
+def _report(
+    wiring: Wiring, before: Mapping[Phase, CalibrationSample], after: Mapping[Phase, CalibrationSample], scale: int
+) -> str:
     lines = []
-    for phase, leg in LEG_FIELDS.items():
-        b, a = before[phase], after[phase]
+    for channel in wiring.channels:
+        b, a = before[channel.phase], after[channel.phase]
         lines.append(
-            f"{leg.upper()}: {b.voltage:.2f} V → {a.voltage:.2f} V, "
+            f"{channel.name}: {b.voltage:.2f} V → {a.voltage:.2f} V, "
             f"{b.current * scale:.3f} A → {a.current * scale:.3f} A, "
             f"{abs(b.active_power) * scale:.1f} W → {abs(a.active_power) * scale:.1f} W"
         )

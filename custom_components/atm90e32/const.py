@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
+from .driver.channels import SPLIT_PHASE, Wiring
 from .driver.ledger import FULL_SCALE_FILL_S
 
 DOMAIN: Final = "atm90e32"
@@ -15,18 +16,10 @@ CONF_DEVICE: Final = "device"
 """``/dev/spidevB.C`` of the chip, or SIMULATED."""
 CONF_LINE_FREQUENCY: Final = "line_frequency"
 CONF_WIRING: Final = "wiring"
-CONF_VOLTAGE_GAIN: Final = "voltage_gain"
-CONF_CURRENT_GAIN_L1: Final = "current_gain_l1"
-CONF_CURRENT_GAIN_L2: Final = "current_gain_l2"
+"""The wiring's key (driver/channels.py WIRINGS); per-channel option names come from its channels."""
 CONF_PGA_GAIN: Final = "pga_gain"
-CONF_VOLTAGE_GAIN_L2: Final = "voltage_gain_l2"
-"""Ugain of phase C when a second voltage transformer feeds it (else CONF_VOLTAGE_GAIN serves both)."""
 CONF_VOLTAGE_TRANSFORMERS: Final = "voltage_transformers"
 CONF_VT_PRESET: Final = "vt_preset"
-CONF_CT_PRESET_L1: Final = "ct_preset_l1"
-CONF_CT_PRESET_L2: Final = "ct_preset_l2"
-CONF_INVERT_L1: Final = "invert_l1"
-CONF_INVERT_L2: Final = "invert_l2"
 CONF_CURRENT_SCALE: Final = "current_scale"
 """1, 2 or 4: Igain is divided by it in the chip and current, power and energy multiplied."""
 CONF_SPI_SPEED: Final = "spi_speed"
@@ -39,11 +32,9 @@ CONF_SIMULATION_SPEED: Final = "simulation_speed"
 SIMULATED: Final = "simulated"
 PRESET_CUSTOM: Final = "custom"
 VT_SINGLE: Final = "single"
-"""One voltage transformer feeds VA and, through jumper JP3, VC: CT2 faces the other way."""
+"""One voltage transformer feeds every voltage input (jumper JP3 on the split-phase board)."""
 VT_DUAL: Final = "dual"
-"""A second voltage transformer feeds VC: both CTs face the same way."""
-WIRING_SPLIT_PHASE_2CT: Final = "split_phase_2ct"
-"""Split-phase two-CT board: L1 = chip phase A (CT1), L2 = phase C (CT2), B unused."""
+"""Each channel's voltage input has its own transformer (its ``voltage_gain_option``)."""
 
 DEFAULT_LINE_FREQUENCY: Final = 60
 DEFAULT_PGA_GAIN: Final = 2
@@ -51,20 +42,27 @@ DEFAULT_VOLTAGE_GAIN: Final = 3920
 """CircuitSetup split-phase board >= v1.4 rev3 with a 9 V AC transformer (atm90e32as-facts)."""
 DEFAULT_CURRENT_GAIN: Final = 25498
 """SCT-013-000 100A/50mA at PGA 2x on the split-phase board (CircuitSetup docs, atm90e32as-facts)."""
-DEFAULT_OPTIONS: Final = {
-    CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
-    CONF_VT_PRESET: "9v_v14_rev3",
-    CONF_VOLTAGE_GAIN: DEFAULT_VOLTAGE_GAIN,
-    CONF_VOLTAGE_GAIN_L2: DEFAULT_VOLTAGE_GAIN,
-    CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
-    CONF_CT_PRESET_L1: "sct_013_000",
-    CONF_CURRENT_GAIN_L1: DEFAULT_CURRENT_GAIN,
-    CONF_CT_PRESET_L2: "sct_013_000",
-    CONF_CURRENT_GAIN_L2: DEFAULT_CURRENT_GAIN,
-    CONF_INVERT_L1: False,
-    CONF_INVERT_L2: False,
-    CONF_CURRENT_SCALE: 1,
-}
+DEFAULT_VT_PRESET: Final = "9v_v14_rev3"
+DEFAULT_CT_PRESET: Final = "sct_013_000"
+
+
+def default_options(wiring: Wiring) -> dict[str, Any]:
+    """The meter settings (config entry options) of a new entry of ``wiring`` before the person changes them."""
+    options: dict[str, Any] = {
+        CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
+        CONF_VT_PRESET: DEFAULT_VT_PRESET,
+        CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
+        CONF_CURRENT_SCALE: 1,
+    }
+    for channel in wiring.channels:
+        options[channel.voltage_gain_option] = DEFAULT_VOLTAGE_GAIN
+        options[channel.ct_preset_option] = DEFAULT_CT_PRESET
+        options[channel.current_gain_option] = DEFAULT_CURRENT_GAIN
+        options[channel.invert_option] = False
+    return options
+
+
+DEFAULT_OPTIONS: Final = default_options(SPLIT_PHASE)
 """The meter settings (config entry options) of a new entry before the person changes them."""
 
 MAX_UPDATE_INTERVAL: Final = timedelta(seconds=FULL_SCALE_FILL_S / 2)

@@ -12,34 +12,49 @@ from .driver import Atm90e32Error
 
 
 async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> dict[str, Any]:
-    """Return what helps debug a meter; nothing in it is secret (an SPI path and gains)."""
+    """Return what helps debug a meter; nothing in it is secret (an SPI path and gains).
+
+    Readings and energy counts are keyed by channel (``l1``, ``l2``) with its chip phase.
+    """
     coordinator = entry.runtime_data
+    meter = coordinator.meter
+    wiring = coordinator.settings.wiring
     try:
-        registers: dict[str, int] | str = await hass.async_add_executor_job(coordinator.register_dump)
+        dump = await hass.async_add_executor_job(meter.register_dump)
+        registers: dict[str, int] | str = {f"0x{address:02X}": value for address, value in dump.items()}
     except Atm90e32Error as err:
         registers = f"unavailable: {err}"
     snapshot = coordinator.data
-    chip = coordinator.chip
+    config = asdict(coordinator.settings.chip)
+    config["wiring"] = wiring.key
+    last = coordinator.last_energy_read
     return {
         "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
-        "chip_config": asdict(coordinator.config),
+        "channels": {channel.key: {"name": channel.name, "phase": channel.phase.name} for channel in wiring.channels},
+        "chip_config": config,
         "registers": registers,
         "health": asdict(coordinator.health),
-        "spi": {
-            "transactions": chip.transactions if chip else None,
-            "verify_failures": chip.verify_failures if chip else None,
-        },
+        "spi": {"transactions": meter.transactions, "verify_failures": meter.verify_failures},
         "last_snapshot": None
         if snapshot is None
         else {
-            "phases": {phase.name: asdict(reading) for phase, reading in snapshot.phases.items()},
-            "energy_counts": {phase.name: asdict(counts) for phase, counts in snapshot.energy.items()},
+            "channels": {
+                channel.key: asdict(snapshot.phases[channel.phase])
+                for channel in wiring.channels
+                if channel.phase in snapshot.phases
+            },
+            "energy_counts": {
+                **{
+                    channel.key: asdict(snapshot.energy.phases[channel.phase])
+                    for channel in wiring.channels
+                    if channel.phase in snapshot.energy.phases
+                },
+                "all_phases": None if snapshot.energy.total is None else asdict(snapshot.energy.total),
+            },
             "frequency": snapshot.frequency,
             "temperature": snapshot.temperature,
             "meter_enabled": snapshot.meter_enabled,
         },
         "ledger_counts": coordinator.ledger.as_dict(),
-        "last_energy_read": None
-        if (last := coordinator.last_energy_read) is None
-        else {"at": last[0].isoformat(), "largest_power_w": last[1]},
+        "last_energy_read": None if last is None else {"at": last.at.isoformat(), "largest_power_w": last.power_w},
     }

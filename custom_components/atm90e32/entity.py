@@ -1,4 +1,4 @@
-"""Base entity: one device per chip."""
+"""Base entity: one device per chip, identities from the config entry id."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from .coordinator import Atm90e32Coordinator
 
 
 class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
-    """An entity of one ATM90E32AS chip; its unique id is ``<chip id>_<description key>``."""
+    """An entity of one ATM90E32AS chip; its unique id is ``<entry id>_<description key>``.
+
+    The chip has no serial number and its SPI device may change (a reconfigure to
+    another chip select), so the device and entities are identified by the config entry
+    id, which never changes.
+    """
 
     _attr_has_entity_name = True
 
@@ -19,12 +24,11 @@ class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
         """Attach ``description`` to the chip's device."""
         super().__init__(coordinator)
         self.entity_description = description
-        chip_id = coordinator.config_entry.unique_id
-        assert chip_id is not None  # the config flow always sets it
-        self._attr_unique_id = f"{chip_id}_{description.key}"
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, chip_id)},
+            identifiers={(DOMAIN, entry.entry_id)},
             manufacturer=MANUFACTURER,
             model=MODEL,
-            name=coordinator.config_entry.title,
+            name=entry.title,
         )

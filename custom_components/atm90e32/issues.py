@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import glob
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_DEVICE, DOMAIN, SIMULATED
-from .driver import (
-    Atm90e32Error,
-    DeadBusError,
-    DeviceNotFoundError,
-    DevicePermissionError,
-)
+from .const import CONF_DEVICE, DOMAIN
 
 SPI_NOT_ENABLED: Final = "spi_not_enabled"
 NO_SPI_DEVICE: Final = "no_spi_device"
@@ -24,22 +17,6 @@ CHIP_NOT_ANSWERING: Final = "chip_not_answering"
 COUNTERS_OVERFLOWED: Final = "counters_overflowed"
 CONNECTION_ISSUES: Final = (SPI_NOT_ENABLED, NO_SPI_DEVICE, PERMISSION_DENIED, CHIP_NOT_ANSWERING)
 """Issues that clear themselves once the chip answers again."""
-
-
-def issue_for(err: Atm90e32Error, device: str) -> str | None:
-    """Return the repair issue a driver error calls for, or None (a transient error).
-
-    Blocking (looks at /dev): run in the executor.
-    """
-    if isinstance(err, DeviceNotFoundError):
-        if device != SIMULATED and not glob.glob("/dev/spidev*"):
-            return SPI_NOT_ENABLED
-        return NO_SPI_DEVICE
-    if isinstance(err, DevicePermissionError):
-        return PERMISSION_DENIED
-    if isinstance(err, DeadBusError):
-        return CHIP_NOT_ANSWERING
-    return None
 
 
 def _issue_id(entry: ConfigEntry, key: str) -> str:

@@ -1,4 +1,4 @@
-"""Sensors: per leg (L1, L2) and total voltage, current, power, power factor and energy."""
+"""Sensors: per channel (a leg L1, L2) and service-wide voltage, current, power, power factor and energy."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver import MeterSnapshot, PhaseReading
-from .driver.ledger import LEGS, Direction, Leg, kwh_to_counts
+from .driver.channels import Channel, Wiring
+from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
 from .entity import Atm90e32Entity
 
 PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
@@ -38,27 +39,24 @@ PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
 
 @dataclass(frozen=True, kw_only=True)
 class PhaseSensorDescription(SensorEntityDescription):
-    """A per-leg measurement taken from that leg's PhaseReading."""
+    """A per-channel measurement taken from that channel's PhaseReading."""
 
-    value_fn: Callable[[PhaseReading], float]
+    value_fn: Callable[[PhaseReading], float | None]
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChipSensorDescription(SensorEntityDescription):
-    """A measurement of the whole chip or of both legs together."""
+    """A measurement of the whole chip or of all its channels together."""
 
     value_fn: Callable[[MeterSnapshot], float | None]
 
 
 @dataclass(frozen=True, kw_only=True)
 class EnergySensorDescription(SensorEntityDescription):
-    """Lifetime imported or exported active energy from the ledger."""
+    """Lifetime imported or exported active energy from the ledger, under ``ledger_key``."""
 
-    leg: Leg
-    direction: Direction
+    ledger_key: LedgerKey
 
-
-LEG_NAMES: dict[Leg, str] = {"l1": "L1", "l2": "L2"}
 
 PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
     PhaseSensorDescription(
@@ -177,8 +175,16 @@ CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
 )
 
 
-def energy_descriptions() -> tuple[EnergySensorDescription, ...]:
-    """Lifetime import and export energy for L1, L2 and the netted total.
+def channel_descriptions(channel: Channel) -> tuple[PhaseSensorDescription, ...]:
+    """The measurements of one channel: keys ``<channel key>_<quantity>``, its name as the ``leg`` placeholder."""
+    return tuple(
+        replace(description, key=f"{channel.key}_{description.key}", translation_placeholders={"leg": channel.name})
+        for description in PHASE_SENSORS
+    )
+
+
+def energy_descriptions(wiring: Wiring) -> tuple[EnergySensorDescription, ...]:
+    """Lifetime import and export energy for each channel of ``wiring`` and the service total.
 
     State class TOTAL_INCREASING: the ledger never decreases (it only adds counts and
     restores its last value at start), so the recorder's long-term sums see no resets,
@@ -186,19 +192,19 @@ def energy_descriptions() -> tuple[EnergySensorDescription, ...]:
     dashboard expects of a grid meter.
     """
     descriptions = []
-    for leg in ("l1", "l2", "total"):
+    for channel in (*wiring.channels, None):
+        name = TOTAL if channel is None else channel.key
         for direction in ("import", "export"):
             descriptions.append(
                 EnergySensorDescription(
-                    key=f"{leg}_energy_{direction}",
-                    translation_key=f"{'total' if leg == 'total' else 'leg'}_energy_{direction}",
-                    translation_placeholders={"leg": LEG_NAMES[leg]} if leg != "total" else None,
+                    key=f"{name}_energy_{direction}",
+                    translation_key=f"{'total' if channel is None else 'leg'}_energy_{direction}",
+                    translation_placeholders=None if channel is None else {"leg": channel.name},
                     device_class=SensorDeviceClass.ENERGY,
                     native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
                     state_class=SensorStateClass.TOTAL_INCREASING,
                     suggested_display_precision=3,
-                    leg=leg,
-                    direction=direction,
+                    ledger_key=(name, direction),
                 )
             )
     return tuple(descriptions)
@@ -209,32 +215,32 @@ async def async_setup_entry(
     entry: Atm90e32ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of one chip."""
+    """Add the sensors of one chip, derived from its wiring's channels."""
     coordinator = entry.runtime_data
+    wiring = coordinator.settings.wiring
     entities: list[SensorEntity] = [
-        Atm90e32PhaseSensor(coordinator, description, leg) for leg in LEGS for description in PHASE_SENSORS
+        Atm90e32PhaseSensor(coordinator, description, channel)
+        for channel in wiring.channels
+        for description in channel_descriptions(channel)
     ]
     entities += [Atm90e32ChipSensor(coordinator, description) for description in CHIP_SENSORS]
-    entities += [Atm90e32EnergySensor(coordinator, description) for description in energy_descriptions()]
+    entities += [Atm90e32EnergySensor(coordinator, description) for description in energy_descriptions(wiring)]
     async_add_entities(entities)
 
 
 class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
-    """A measurement of one leg (L1 = phase A, L2 = phase C)."""
+    """A measurement of one channel (a split-phase leg)."""
 
     entity_description: PhaseSensorDescription
 
-    def __init__(self, coordinator: Atm90e32Coordinator, description: PhaseSensorDescription, leg: Leg) -> None:
-        """Bind ``description`` to ``leg``; the key becomes ``<leg>_<key>``."""
-        super().__init__(
-            coordinator,
-            replace(description, key=f"{leg}_{description.key}", translation_placeholders={"leg": LEG_NAMES[leg]}),
-        )
-        self._phase = LEGS[leg]
+    def __init__(self, coordinator: Atm90e32Coordinator, description: PhaseSensorDescription, channel: Channel) -> None:
+        """Bind ``description`` (from :func:`channel_descriptions`) to ``channel``'s chip phase."""
+        super().__init__(coordinator, description)
+        self._phase = channel.phase
 
     @property
     def native_value(self) -> float | None:
-        """The leg's value from the last snapshot."""
+        """The channel's value from the last snapshot."""
         reading = self.coordinator.data.phases.get(self._phase)
         return None if reading is None else self.entity_description.value_fn(reading)
 
@@ -260,12 +266,10 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
         last = await self.async_get_last_sensor_data()
         value = None if last is None else last.native_value
         if isinstance(value, (int, float, Decimal)) and value >= 0:
-            self.coordinator.ledger.restore(
-                (self.entity_description.leg, self.entity_description.direction), kwh_to_counts(float(value))
-            )
+            self.coordinator.ledger.restore(self.entity_description.ledger_key, kwh_to_counts(float(value)))
         await super().async_added_to_hass()
 
     @property
     def native_value(self) -> float:
         """Lifetime energy in kWh."""
-        return self.coordinator.ledger.kwh((self.entity_description.leg, self.entity_description.direction))
+        return self.coordinator.ledger.kwh(self.entity_description.ledger_key)

@@ -15,6 +15,7 @@ from typing import Final
 
 from . import protocol
 from . import registers as reg
+from .channels import Wiring
 from .chip import Atm90e32
 from .registers import Phase
 
@@ -120,27 +121,33 @@ def new_gains(
     measured: Mapping[Phase, CalibrationSample],
     references: References,
     *,
+    wiring: Wiring,
     current_scale: int = 1,
     shared_voltage: bool = False,
 ) -> tuple[dict[Phase, int], dict[Phase, int]]:
     """Compute calibrated ``(voltage_gains, current_gains)`` for the measured phases (AN p.22).
 
-    ``measured`` are chip-scale averages; ``current_scale`` (1, 2, 4) is the software
-    multiplier of current scaling, so the displayed current is ``measured x scale``.
-    With ``shared_voltage`` (one transformer feeds VA and VC through the jumper) every
-    phase takes phase A's voltage gain.  From a reference power the current gain also
+    ``measured`` are chip-scale averages of ``wiring``'s channels; ``current_scale``
+    (1, 2, 4) is the software multiplier of current scaling, so the displayed current is
+    ``measured x scale``.  With ``shared_voltage`` (one transformer feeds every voltage
+    input, as jumper JP3 does) every phase takes the reference channel's voltage gain,
+    whatever the phase order.  From a reference power the current gain also
     accounts for the voltage gain changed in the same calibration.
+    Field names in errors are ``reference_<quantity>_<channel key>``.
     Raises CalibrationError naming the input whose result is outside 1..65535, or that
     contradicts another; this function applies nothing.
     """
     volts = dict(voltage_gains)
     amps = dict(current_gains)
-    for phase in sorted(measured):
+    reference = wiring.reference.phase
+    for channel in sorted(wiring.channels, key=lambda c: c.phase != reference):
+        phase, name = channel.phase, channel.key
+        if phase not in measured:
+            continue
         sample = measured[phase]
-        name = "l1" if phase == Phase.A else "l2"
         ref_v = references.voltage.get(phase)
-        if shared_voltage and phase != Phase.A:
-            volts[phase] = volts[Phase.A]
+        if shared_voltage and phase != reference:
+            volts[phase] = volts[reference]
         elif ref_v is not None:
             volts[phase] = _gain(f"reference_voltage_{name}", ref_v, sample.voltage, voltage_gains[phase])
         ratio = volts[phase] / voltage_gains[phase]

@@ -4,38 +4,42 @@ The chip's energy registers count 0.003125 Wh steps and clear on read (DS p.12, 
 The ledger adds every count read to lifetime integer totals, so nothing is rounded,
 lost or counted twice by arithmetic; Wh and kWh are derived only when displayed.
 
-Keys are ``(leg, direction)`` with leg ``"l1"``, ``"l2"`` or ``"total"`` and direction
-``"import"`` or ``"export"``.  The total nets the two legs the way a utility's split-phase
-meter does: at each read, ``net = sum over legs of (import - export)``; a positive net
-is imported energy, a negative net exported.  So total import - total export always
-equals the sum over legs of (import - export), exactly.
+Keys are ``(channel key, direction)`` for each channel of the wiring (``"l1"``, ``"l2"``
+on the split-phase board) and ``(TOTAL, direction)`` for the service, with direction
+``"import"`` or ``"export"``.  The service totals are what a utility's meter registers:
+where the chip's own sum is right for the settings (see ``Wiring.totals_from_chip``)
+they are booked from its all-phase registers APenergyT/ANenergyT, which net the legs
+continuously; otherwise the legs are netted at each read (a positive net of imports
+minus exports is imported energy, a negative one exported).
+
+Beside the ledger sit the checks that a read came late enough for a register to wrap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final, Literal
 
-from .models import EnergyCounts
+from .channels import SPLIT_PHASE, Wiring
+from .models import EnergyCounts, EnergyRead
 from .registers import CURRENT_LSB_A, ENERGY_LSB_WH, ENERGY_REGISTER_MAX, Phase
 
-Leg = Literal["l1", "l2", "total"]
 Direction = Literal["import", "export"]
-LEGS: Final[dict[Leg, Phase]] = {"l1": Phase.A, "l2": Phase.C}
-"""Split-phase legs and the chip phase that measures each: L1 = A (CT1), L2 = C (CT2)."""
+DIRECTIONS: Final[tuple[Direction, ...]] = ("import", "export")
+TOTAL: Final = "total"
+"""The ledger key of the service totals (a channel key is never ``total``)."""
+type LedgerKey = tuple[str, Direction]
 FULL_SCALE_POWER_W: Final = 0xFFFF * CURRENT_LSB_A * 276.0
 """Most power one phase can meter: 65.535 A (Irms full scale, DS p.66) at 276 V (230 V + 20 %)."""
 COUNTER_CAPACITY_WH: Final = ENERGY_REGISTER_MAX * ENERGY_LSB_WH
 """204.797 Wh: one 16-bit energy register full (DS p.59)."""
 FULL_SCALE_FILL_S: Final = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
 """About 40.8 s: the shortest time in which any energy register can fill."""
-KEYS: Final[tuple[tuple[Leg, Direction], ...]] = tuple(
-    (leg, direction) for leg in ("l1", "l2", "total") for direction in ("import", "export")
-)
 
 
 class EnergyLedger:
-    """Lifetime counts per ``(leg, direction)``; each count is 0.003125 Wh (DS p.12).
+    """Lifetime counts per :data:`LedgerKey` of one wiring; each count is 0.003125 Wh (DS p.12).
 
     A lifetime value is ``restored base + counts added since start``.  The base comes
     from what an earlier run persisted (the integration's own store, written after every
@@ -43,45 +47,50 @@ class EnergyLedger:
     first reads of this run, and neither part is ever decreased.
     """
 
-    def __init__(self) -> None:
-        """Start every key at zero with no base restored."""
-        self._added: dict[tuple[Leg, Direction], int] = dict.fromkeys(KEYS, 0)
-        self._base: dict[tuple[Leg, Direction], int] = dict.fromkeys(KEYS, 0)
+    def __init__(self, wiring: Wiring = SPLIT_PHASE) -> None:
+        """Start every key of ``wiring`` (its channels and the total) at zero with no base restored."""
+        self.wiring = wiring
+        self.keys: tuple[LedgerKey, ...] = tuple(
+            (name, direction) for name in (*(c.key for c in wiring.channels), TOTAL) for direction in DIRECTIONS
+        )
+        self._added: dict[LedgerKey, int] = dict.fromkeys(self.keys, 0)
+        self._base: dict[LedgerKey, int] = dict.fromkeys(self.keys, 0)
 
-    def add(
-        self,
-        energy: Mapping[Phase, EnergyCounts],
-        *,
-        scale: int = 1,
-        inverted: frozenset[Phase] = frozenset(),
-    ) -> None:
+    def add(self, read: EnergyRead, *, scale: int = 1, inverted: frozenset[Phase] = frozenset()) -> None:
         """Add one read of the energy registers.
 
         ``scale`` multiplies counts (current scaling 1x/2x/4x: Igain divided in the chip);
-        a phase in ``inverted`` has a reversed CT, so its forward counts are exports.
+        a phase in ``inverted`` has a reversed CT, so its forward counts are exports.  The
+        totals come from ``read.total`` when the chip's sum is right for these settings
+        (a read that failed before the all-phase registers adds nothing to them: the chip
+        keeps those counts for the next read), else from this read's legs netted.
         Raises ValueError for a scale other than 1, 2 or 4 or a negative count.
         """
         if scale not in (1, 2, 4):
             raise ValueError("scale must be 1, 2 or 4")
         net = 0
-        for leg, phase in LEGS.items():
-            counts = energy.get(phase)
+        for channel in self.wiring.channels:
+            counts = read.phases.get(channel.phase)
             if counts is None:
                 continue
-            if counts.forward < 0 or counts.reverse < 0:
-                raise ValueError("energy counts cannot be negative")
-            imported, exported = counts.forward * scale, counts.reverse * scale
-            if phase in inverted:
+            imported, exported = _scaled(counts, scale)
+            if channel.phase in inverted:
                 imported, exported = exported, imported
-            self._added[(leg, "import")] += imported
-            self._added[(leg, "export")] += exported
-            net += imported - exported
-        if net > 0:
-            self._added[("total", "import")] += net
+            self._added[(channel.key, "import")] += imported
+            self._added[(channel.key, "export")] += exported
+            if channel.nets_into_total:
+                net += imported - exported
+        if self.wiring.totals_from_chip(inverted):
+            if read.total is not None:
+                imported, exported = _scaled(read.total, scale)
+                self._added[(TOTAL, "import")] += imported
+                self._added[(TOTAL, "export")] += exported
+        elif net > 0:
+            self._added[(TOTAL, "import")] += net
         elif net < 0:
-            self._added[("total", "export")] -= net
+            self._added[(TOTAL, "export")] -= net
 
-    def restore(self, key: tuple[Leg, Direction], counts: int) -> None:
+    def restore(self, key: LedgerKey, counts: int) -> None:
         """Raise the lifetime base of ``key`` to ``counts``, a lifetime total an earlier run persisted.
 
         Every persisted value is the same ever-growing total taken at some moment before
@@ -89,7 +98,7 @@ class EnergyLedger:
         restored, from whichever source and in whatever order.  A stale copy (Home
         Assistant's restore state is written only every 15 minutes and at a clean stop)
         therefore never takes counts away, and no count is added twice.
-        Raises ValueError for a negative count.
+        Raises KeyError for a key the wiring does not have, ValueError for a negative count.
         """
         if counts < 0:
             raise ValueError("a lifetime energy total cannot be negative")
@@ -97,7 +106,7 @@ class EnergyLedger:
 
     def as_dict(self) -> dict[str, int]:
         """Return every lifetime count as ``{"l1_import": counts, ...}`` (for storage and diagnostics)."""
-        return {f"{leg}_{direction}": self.counts((leg, direction)) for leg, direction in KEYS}
+        return {f"{name}_{direction}": self.counts((name, direction)) for name, direction in self.keys}
 
     def restore_dict(self, stored: Mapping[str, object]) -> None:
         """Restore from a mapping made by :meth:`as_dict`.
@@ -105,18 +114,24 @@ class EnergyLedger:
         Unknown keys, and values that are not non-negative integers (a damaged file), are
         ignored: the other source of restored totals still applies.  Raises nothing.
         """
-        for leg, direction in KEYS:
-            value = stored.get(f"{leg}_{direction}")
+        for name, direction in self.keys:
+            value = stored.get(f"{name}_{direction}")
             if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                self.restore((leg, direction), value)
+                self.restore((name, direction), value)
 
-    def counts(self, key: tuple[Leg, Direction]) -> int:
-        """Return the lifetime count of ``key``."""
+    def counts(self, key: LedgerKey) -> int:
+        """Return the lifetime count of ``key``; KeyError for a key the wiring does not have."""
         return self._base[key] + self._added[key]
 
-    def kwh(self, key: tuple[Leg, Direction]) -> float:
+    def kwh(self, key: LedgerKey) -> float:
         """Return the lifetime energy of ``key`` in kWh."""
         return counts_to_kwh(self.counts(key))
+
+
+def _scaled(counts: EnergyCounts, scale: int) -> tuple[int, int]:
+    if counts.forward < 0 or counts.reverse < 0:
+        raise ValueError("energy counts cannot be negative")
+    return counts.forward * scale, counts.reverse * scale
 
 
 def counts_to_kwh(counts: int) -> float:
@@ -142,3 +157,38 @@ def may_have_wrapped(elapsed_s: float, power_w: float) -> bool:
     if elapsed_s < FULL_SCALE_FILL_S:
         return False
     return 2.0 * abs(power_w) * elapsed_s / 3600.0 >= COUNTER_CAPACITY_WH
+
+
+@dataclass(frozen=True, slots=True)
+class LastRead:
+    """When the energy registers were read, in seconds on some clock, and the largest |W| seen then.
+
+    ``power_w`` is the largest |active power| of any phase, in the chip's own scale.
+    Both ends of a gap must use the same clock (monotonic within a run, Unix time across
+    restarts).
+    """
+
+    at: float
+    power_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class WrapRisk:
+    """A gap between two reads long enough for a register to have wrapped: seconds and the W used to judge it."""
+
+    elapsed_s: float
+    power_w: float
+
+
+def check_gap(previous: LastRead | None, current: LastRead, *, kept_counting: bool = True) -> WrapRisk | None:
+    """Judge the gap from ``previous`` to ``current`` with :func:`may_have_wrapped`; None when safe.
+
+    The power judged is the larger of the two ends.  ``kept_counting`` is False when
+    the chip was reset (or configured afresh) in between: its registers were cleared,
+    so nothing could wrap.  No previous read is no gap.
+    """
+    if previous is None or not kept_counting:
+        return None
+    elapsed = current.at - previous.at
+    power = max(previous.power_w, current.power_w)
+    return WrapRisk(elapsed, power) if may_have_wrapped(elapsed, power) else None

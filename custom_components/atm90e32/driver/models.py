@@ -115,6 +115,11 @@ class MeterSnapshot:
     meter_enabled: bool = True
     transactions: int = field(default=0, compare=False)
 
+    @property
+    def largest_power(self) -> float:
+        """The largest |active power| of any phase, W (0.0 with no phase)."""
+        return max((abs(r.active_power) for r in self.phases.values()), default=0.0)
+
     def scaled(self, scale: int, inverted: frozenset[Phase]) -> MeterSnapshot:
         """Return the snapshot as the person sees it: current scaling and CT direction applied.
 

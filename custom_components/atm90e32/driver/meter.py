@@ -1,0 +1,224 @@
+"""The Meter: one chip behind its transport, kept configured, read one refresh at a time.
+
+A synchronous facade for the integration (no Home Assistant import): it owns the
+transport, the :class:`Atm90e32` driver and the lock that serialises access, brings the
+chip to its configuration without clearing unread counts, and recovers from a reset or
+a configuration that changed by itself.  Every method blocks on SPI I/O: call it from an
+executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from time import monotonic
+
+from . import registers as reg
+from .calibration import CalibrationSample, read_average
+from .chip import Adoption, Atm90e32
+from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError
+from .models import ChipConfig, EnergyRead, MeterSnapshot
+from .registers import Phase
+from .transport import Transport
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    """What a refresh found and did, besides reading."""
+
+    READ = "read"
+    """The chip was metering with its configuration: read."""
+    RESET_RECOVERED = "reset_recovered"
+    """The chip had been reset (MeterEn 0, brown-out): configured afresh and read again."""
+    CONFIGURATION_REAPPLIED = "configuration_reapplied"
+    """A configuration register had changed by itself (CRC, read-back or unlocked): written again without a reset."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    """One refresh: the snapshot to show, every energy read made, what happened and when energy was last read.
+
+    energy: each read of the energy registers in this refresh, oldest first (two when
+        the chip was configured again and read once more); all must be booked.
+    read_at: ``time.monotonic()`` seconds just after the last energy read.
+    """
+
+    snapshot: MeterSnapshot
+    energy: tuple[EnergyRead, ...]
+    outcome: Outcome
+    read_at: float
+
+
+class Meter:
+    """One ATM90E32AS: transport, driver and lock, kept at ``config``.
+
+    Args:
+        open_transport: opens the bus (blocking); called by :meth:`open`.
+        config: the configuration the chip is kept at (re-applied after a reset).
+        sleep: injectable ``time.sleep`` for the soft-reset delay and calibration sampling.
+    """
+
+    def __init__(
+        self,
+        open_transport: Callable[[], Transport],
+        config: ChipConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Keep what is needed to open the bus; nothing is opened yet."""
+        self._open_transport = open_transport
+        self.config = config
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._transport: Transport | None = None
+        self._chip: Atm90e32 | None = None
+
+    @property
+    def transactions(self) -> int | None:
+        """SPI transactions since :meth:`open` (None while closed)."""
+        return None if self._chip is None else self._chip.transactions
+
+    @property
+    def verify_failures(self) -> int | None:
+        """Reads whose first LastSPIData check failed since :meth:`open` (None while closed)."""
+        return None if self._chip is None else self._chip.verify_failures
+
+    def open(self) -> Adoption:
+        """Open the bus and bring the chip to the configuration without clearing a count it holds.
+
+        Returns what was found (:class:`Adoption`): a chip still metering is adopted or
+        given the configuration without a reset.  On failure the bus is closed again.
+        Raises the driver's errors (DeviceNotFoundError, DevicePermissionError,
+        DeadBusError, ConfigurationError, ...).
+        """
+        with self._lock:
+            self._close_locked()
+            try:
+                self._transport = self._open_transport()
+                self._chip = Atm90e32(self._transport, sleep=self.sleep)
+                return self._chip.ensure_configured(self.config)
+            except Atm90e32Error:
+                self._close_locked()
+                raise
+
+    def refresh(self, *, check_config: bool = False) -> RefreshResult:
+        """Read one snapshot; recover a chip found reset, and with ``check_config`` repair a changed configuration.
+
+        A reset chip (MeterEn 0) holds no counts: it is reset and configured, then read
+        again.  A chip still metering whose configuration changed (CRCErrStatus, a
+        read-back, or left unlocked) is configured again *without* a reset, so the
+        counts it made since this read are kept, then read again.
+        Raises the driver's errors; counts read before the failure travel with it as
+        ``err.energy_reads`` (all of this refresh's, oldest first): book them.
+        """
+        reads: list[EnergyRead] = []
+        with self._lock:
+            chip = self._open_chip()
+            try:
+                snapshot = self._read(chip, reads)
+                outcome = Outcome.READ
+                if not snapshot.meter_enabled:
+                    outcome = Outcome.RESET_RECOVERED
+                    chip.configure(self.config)
+                elif check_config:
+                    try:
+                        chip.verify_config(chip.config_registers(self.config).items())
+                    except ConfigurationError as err:
+                        _LOGGER.warning("ATM90E32AS configuration changed by itself (%s): writing it again", err)
+                        outcome = Outcome.CONFIGURATION_REAPPLIED
+                        chip.configure(self.config, reset=False)
+                if outcome is not Outcome.READ:
+                    snapshot = self._read(chip, reads)
+            except Atm90e32Error as err:
+                err.energy_reads = tuple(reads)
+                raise
+        return RefreshResult(snapshot=snapshot, energy=tuple(reads), outcome=outcome, read_at=monotonic())
+
+    def read_energy(self) -> tuple[EnergyRead, ...]:
+        """Read the registers once more and return the energy reads (a last read before closing).
+
+        Returns () while closed.  Raises as :meth:`refresh`, with ``err.energy_reads``.
+        """
+        reads: list[EnergyRead] = []
+        with self._lock:
+            if self._chip is None:
+                return ()
+            try:
+                self._read(self._chip, reads)
+            except Atm90e32Error as err:
+                err.energy_reads = tuple(reads)
+                raise
+        return tuple(reads)
+
+    def sample(self) -> dict[Phase, CalibrationSample]:
+        """Average fresh readings of every channel's phase at full resolution, in the chip's scale (AN p.22).
+
+        MeterEn is checked before and after: a dead bus would "verify" all ones as readings.
+        Raises the driver's errors.
+        """
+        with self._lock:
+            chip = self._open_chip()
+            chip.check_alive()
+            samples = read_average(chip, self.config.wiring.phases, sleep=self.sleep)
+            chip.check_alive()
+            return samples
+
+    def apply_config(self, config: ChipConfig) -> None:
+        """Write ``config`` into the running chip without a reset (counters keep their counts).
+
+        From now on it is the configuration re-applied after a reset.  Raises the
+        driver's errors (ConfigurationError on a refused write).
+        """
+        with self._lock:
+            chip = self._open_chip()
+            self.config = config
+            chip.configure(config, reset=False)
+
+    def register_dump(self) -> dict[int, int]:
+        """Read every configuration and status register (never the read-to-clear energy ones).
+
+        Returns ``{address: value}``.  Raises the driver's errors.
+        """
+        with self._lock:
+            chip = self._open_chip()
+            chip.check_alive()  # a dead bus would "verify" all ones everywhere
+            addresses = sorted(
+                {
+                    *chip.config_registers(self.config),
+                    reg.EMM_STATE0,
+                    reg.EMM_STATE1,
+                    reg.CRC_ERR_STATUS,
+                    reg.CFG_REG_ACC_EN,
+                }
+            )
+            return {address: chip.read_register(address) for address in addresses}
+
+    def close(self) -> None:
+        """Release the bus; the chip keeps metering.  Safe to call twice."""
+        with self._lock:
+            self._close_locked()
+
+    def _open_chip(self) -> Atm90e32:
+        if self._chip is None:
+            raise CommunicationError("the SPI device is closed")
+        return self._chip
+
+    def _read(self, chip: Atm90e32, reads: list[EnergyRead]) -> MeterSnapshot:
+        try:
+            snapshot = chip.read_snapshot(self.config.wiring.phases)
+        except Atm90e32Error as err:
+            reads.extend(err.energy_reads)
+            raise
+        reads.append(snapshot.energy)
+        return snapshot
+
+    def _close_locked(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self._transport = None
+        self._chip = None

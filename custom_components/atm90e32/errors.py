@@ -1,0 +1,56 @@
+"""One table from driver errors to the messages people read and the repair issues they can act on."""
+
+from __future__ import annotations
+
+import glob
+from typing import Final
+
+from . import issues
+from .const import SIMULATED
+from .driver import (
+    Atm90e32Error,
+    CommunicationError,
+    ConfigurationError,
+    DeadBusError,
+    DeviceNotFoundError,
+    DevicePermissionError,
+)
+
+UNKNOWN: Final = "unknown"
+"""Translation key of an unexpected error (not a driver error; logged with its traceback)."""
+
+ERRORS: Final[tuple[tuple[type[Atm90e32Error], str, str | None], ...]] = (
+    (DeviceNotFoundError, "no_spi_device", issues.NO_SPI_DEVICE),
+    (DevicePermissionError, "permission_denied", issues.PERMISSION_DENIED),
+    (DeadBusError, "chip_not_answering", issues.CHIP_NOT_ANSWERING),
+    (ConfigurationError, "configuration_rejected", None),
+    (CommunicationError, "communication_error", None),
+    (Atm90e32Error, "cannot_connect", None),
+)
+"""``(driver error, translation key, repair issue or None)``, most specific first.
+
+The translation key names the message in translations/en.json under ``config.error``,
+``options.error`` and ``exceptions``; the repair issue is raised when the error persists
+(None: a transient error that only makes the entities unavailable).
+"""
+
+
+def _row(err: Atm90e32Error) -> tuple[type[Atm90e32Error], str, str | None]:
+    return next(row for row in ERRORS if isinstance(err, row[0]))
+
+
+def translation_key(err: Atm90e32Error) -> str:
+    """The translation key of ``err``'s message (the config and options flows' error, UpdateFailed's)."""
+    return _row(err)[1]
+
+
+def repair_issue(err: Atm90e32Error, device: str) -> str | None:
+    """The repair issue ``err`` calls for on ``device``, or None for a transient error.
+
+    A missing SPI device on a host with no SPI device at all means SPI is not enabled.
+    Blocking (looks at /dev): run in the executor.
+    """
+    issue = _row(err)[2]
+    if issue == issues.NO_SPI_DEVICE and device != SIMULATED and not glob.glob("/dev/spidev*"):
+        return issues.SPI_NOT_ENABLED
+    return issue
