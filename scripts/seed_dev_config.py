@@ -35,8 +35,8 @@ from custom_components.atm90e32.const import (
     DOMAIN,
     MODEL,
     SIMULATED,
-    WIRING_SPLIT_PHASE_2CT,
 )
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 
 
 def main(config_dir: Path, simulation_speed: float = 1.0) -> None:
@@ -47,7 +47,7 @@ def main(config_dir: Path, simulation_speed: float = 1.0) -> None:
         data={
             CONF_DEVICE: SIMULATED,
             CONF_LINE_FREQUENCY: DEFAULT_LINE_FREQUENCY,
-            CONF_WIRING: WIRING_SPLIT_PHASE_2CT,
+            CONF_WIRING: SPLIT_PHASE.key,
             CONF_SIMULATION_SPEED: simulation_speed,
         },
         discovery_keys=MappingProxyType({}),

@@ -22,14 +22,14 @@ from custom_components.atm90e32.const import (
     DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
-    WIRING_SPLIT_PHASE_2CT,
 )
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32, ManualClock, TraceLoad
 
 ENTRY_DATA: dict[str, Any] = {
     CONF_DEVICE: SIMULATED,
     CONF_LINE_FREQUENCY: 60,
-    CONF_WIRING: WIRING_SPLIT_PHASE_2CT,
+    CONF_WIRING: SPLIT_PHASE.key,
 }
 ENTRY_OPTIONS: dict[str, Any] = dict(DEFAULT_OPTIONS)
 
@@ -75,8 +75,11 @@ def config_entry() -> MockConfigEntry:
 
 @pytest.fixture
 def patched_monotonic(clock: ManualClock) -> Generator[None]:
-    """The coordinator measures the gaps between reads on the manual clock that drives the chip."""
-    with patch("custom_components.atm90e32.coordinator.monotonic", clock):
+    """The meter and coordinator measure the gaps between reads on the manual clock that drives the chip."""
+    with (
+        patch("custom_components.atm90e32.coordinator.monotonic", clock),
+        patch("custom_components.atm90e32.driver.meter.monotonic", clock),
+    ):
         yield
 
 

@@ -24,7 +24,7 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> Atm90e32Co
 
 def state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> State:
     """The state of the sensor whose description key is ``key``."""
-    entity_id = er.async_get(hass).async_get_entity_id("sensor", "atm90e32", f"{entry.unique_id}_{key}")
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", "atm90e32", f"{entry.entry_id}_{key}")
     assert entity_id is not None, key
     current = hass.states.get(entity_id)
     assert current is not None, entity_id

@@ -19,12 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.atm90e32.config_flow import CALIBRATION_CONFIRM_TIMEOUT_S
 from custom_components.atm90e32.const import (
-    CONF_CURRENT_GAIN_L1,
-    CONF_CURRENT_GAIN_L2,
     CONF_CURRENT_SCALE,
-    CONF_INVERT_L2,
-    CONF_VOLTAGE_GAIN,
-    CONF_VOLTAGE_GAIN_L2,
     CONF_VOLTAGE_TRANSFORMERS,
 )
 from custom_components.atm90e32.driver import Phase
@@ -108,8 +103,8 @@ async def test_one_calibration_brings_readings_within_half_a_percent(
     await replay(coordinator, clock, 5)
     after = errors_of(hass, config_entry)
     assert all(error < 0.005 for error in after.values()), after
-    assert config_entry.options[CONF_VOLTAGE_GAIN] == round(3920 / 1.03)
-    assert config_entry.options[CONF_CURRENT_GAIN_L1] == pytest.approx(25498 / 0.93, abs=2)
+    assert config_entry.options["voltage_gain"] == round(3920 / 1.03)
+    assert config_entry.options["current_gain_l1"] == pytest.approx(25498 / 0.93, abs=2)
     print(f"\nbefore {before}\nafter  {after}")  # the figures for the closing note (pytest -s)
 
 
@@ -122,7 +117,7 @@ async def test_calibration_survives_a_reset_of_the_chip(
     await hass.async_block_till_done()
     miscalibrated.brown_out()
     await replay(config_entry.runtime_data, clock, 5)
-    assert miscalibrated.registers[reg.IGAIN[Phase.A]] == config_entry.options[CONF_CURRENT_GAIN_L1]
+    assert miscalibrated.registers[reg.IGAIN[Phase.A]] == config_entry.options["current_gain_l1"]
     assert relative_error(state(hass, config_entry, "l1_current").state, L1_AMPS) < 0.005
 
 
@@ -137,7 +132,7 @@ async def test_walking_away_from_the_result_restores_the_old_gains(
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
     assert miscalibrated.registers[reg.IGAIN[Phase.C]] == 25498
     assert config_entry.runtime_data.config.current_gains[Phase.C] == 25498
-    assert config_entry.options[CONF_CURRENT_GAIN_L2] == 25498
+    assert config_entry.options["current_gain_l2"] == 25498
 
 
 @pytest.mark.parametrize(
@@ -202,7 +197,7 @@ async def test_a_write_that_fails_is_taken_back(
     miscalibrated.faults.dead_bus = None
     await replay(coordinator, clock, 5)
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
-    assert config_entry.options[CONF_VOLTAGE_GAIN] == 3920
+    assert config_entry.options["voltage_gain"] == 3920
 
 
 async def test_calibration_needs_a_running_meter(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
@@ -219,7 +214,7 @@ async def test_a_reversed_ct_is_inverted_in_power_and_energy(
     # CT2 clipped on backwards: the chip sees L2's 800 W as export
     mock_transport.load = ConstantLoad(watts=(L1_WATTS, -L2_WATTS), volts=VOLTS, power_factor=PF)
     config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(config_entry, options={**config_entry.options, CONF_INVERT_L2: True})
+    hass.config_entries.async_update_entry(config_entry, options={**config_entry.options, "invert_l2": True})
     coordinator = await setup_entry(hass, config_entry)
     await replay(coordinator, clock, 600)
     assert float(state(hass, config_entry, "l2_power").state) == pytest.approx(L2_WATTS, abs=0.01)
@@ -240,7 +235,7 @@ async def test_current_scaling_measures_above_65_amperes(
     mock_transport.load = ConstantLoad(watts=(amps * VOLTS, 0.0), volts=VOLTS, power_factor=1.0)
     config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        config_entry, options={**config_entry.options, CONF_CURRENT_SCALE: 2, CONF_CURRENT_GAIN_L1: 25498 // 2}
+        config_entry, options={**config_entry.options, CONF_CURRENT_SCALE: 2, "current_gain_l1": 25498 // 2}
     )
     coordinator = await setup_entry(hass, config_entry)
     assert mock_transport.registers[reg.IGAIN[Phase.A]] == 12749
@@ -270,7 +265,7 @@ async def test_a_second_transformer_is_calibrated_on_its_own(
     await replay(config_entry.runtime_data, clock, 5)
     assert relative_error(state(hass, config_entry, "l1_voltage").state, VOLTS) < 0.001
     assert relative_error(state(hass, config_entry, "l2_voltage").state, VOLTS) < 0.001
-    assert config_entry.options[CONF_VOLTAGE_GAIN_L2] == round(3920 / 0.98)
+    assert config_entry.options["voltage_gain_l2"] == round(3920 / 0.98)
 
 
 def test_presets_convert_between_pga_settings() -> None:
@@ -322,7 +317,7 @@ async def test_a_calibration_left_open_is_taken_back_after_ten_minutes(
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
     assert miscalibrated.registers[reg.IGAIN[Phase.A]] == 25498
     assert config_entry.runtime_data.config.voltage_gains[Phase.A] == 3920
-    assert config_entry.options[CONF_VOLTAGE_GAIN] == 3920
+    assert config_entry.options["voltage_gain"] == 3920
 
 
 async def test_a_kept_calibration_does_not_expire(
@@ -336,4 +331,4 @@ async def test_a_kept_calibration_does_not_expire(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CALIBRATION_CONFIRM_TIMEOUT_S + 1))
     await hass.async_block_till_done()
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == round(3920 / 1.03)
-    assert config_entry.options[CONF_VOLTAGE_GAIN] == round(3920 / 1.03)
+    assert config_entry.options["voltage_gain"] == round(3920 / 1.03)

@@ -13,17 +13,11 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.const import (
-    CONF_CT_PRESET_L1,
-    CONF_CT_PRESET_L2,
-    CONF_CURRENT_GAIN_L1,
-    CONF_CURRENT_GAIN_L2,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
     CONF_SPI_SPEED,
-    CONF_VOLTAGE_GAIN,
-    CONF_VOLTAGE_GAIN_L2,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
     CONF_WIRING,
@@ -111,13 +105,13 @@ async def test_the_real_simulated_meter_probes_without_patches(hass: HomeAssista
     result = await to_gains(hass, {**USER_INPUT, CONF_LINE_FREQUENCY: "50"})
     with patch("custom_components.atm90e32.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "4", CONF_CT_PRESET_L2: "sct_006"}
+            result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "4", "ct_preset_l2": "sct_006"}
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_LINE_FREQUENCY] == 50
     assert result["options"][CONF_PGA_GAIN] == 4
-    assert result["options"][CONF_CURRENT_GAIN_L1] == round(25498 * 2 / 4)  # preset converted to PGA 4x
-    assert result["options"][CONF_CURRENT_GAIN_L2] == round(10170 * 2 / 4)
+    assert result["options"]["current_gain_l1"] == round(25498 * 2 / 4)  # preset converted to PGA 4x
+    assert result["options"]["current_gain_l2"] == round(10170 * 2 / 4)
 
 
 async def test_detected_spi_devices_are_offered(hass: HomeAssistant) -> None:
@@ -172,11 +166,11 @@ async def test_chip_not_answering_then_recovery(
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({CONF_VT_PRESET: "custom", CONF_VOLTAGE_GAIN: 0}, CONF_VOLTAGE_GAIN),
-        ({CONF_VT_PRESET: "custom", CONF_VOLTAGE_GAIN_L2: 70000}, CONF_VOLTAGE_GAIN_L2),
-        ({CONF_CT_PRESET_L1: "custom", CONF_CURRENT_GAIN_L1: 65536}, CONF_CURRENT_GAIN_L1),
-        ({CONF_CT_PRESET_L2: "custom", CONF_CURRENT_GAIN_L2: 1.5}, CONF_CURRENT_GAIN_L2),
-        ({CONF_CT_PRESET_L2: "custom", CONF_CURRENT_GAIN_L2: -3}, CONF_CURRENT_GAIN_L2),
+        ({CONF_VT_PRESET: "custom", "voltage_gain": 0}, "voltage_gain"),
+        ({CONF_VT_PRESET: "custom", "voltage_gain_l2": 70000}, "voltage_gain_l2"),
+        ({"ct_preset_l1": "custom", "current_gain_l1": 65536}, "current_gain_l1"),
+        ({"ct_preset_l2": "custom", "current_gain_l2": 1.5}, "current_gain_l2"),
+        ({"ct_preset_l2": "custom", "current_gain_l2": -3}, "current_gain_l2"),
     ],
 )
 async def test_invalid_gain_then_recovery(
@@ -196,14 +190,14 @@ async def test_a_preset_too_large_for_the_pga_is_refused(hass: HomeAssistant, mo
     result = await to_gains(hass)
     # SCT-016 is 39473 at PGA 2x: 78946 at 1x does not fit in 16 bits
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "1", CONF_CT_PRESET_L1: "sct_016"}
+        result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "1", "ct_preset_l1": "sct_016"}
     )
-    assert result["errors"] == {CONF_CT_PRESET_L1: "preset_out_of_range"}
+    assert result["errors"] == {"ct_preset_l1": "preset_out_of_range"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "4", CONF_CT_PRESET_L1: "sct_016"}
+        result["flow_id"], {**GAINS_INPUT, CONF_PGA_GAIN: "4", "ct_preset_l1": "sct_016"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["options"][CONF_CURRENT_GAIN_L1] == round(39473 / 2)
+    assert result["options"]["current_gain_l1"] == round(39473 / 2)
 
 
 async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
@@ -258,16 +252,16 @@ async def test_options_settings_rescale_a_custom_gain_and_reload(
     assert result["type"] is FlowResultType.MENU
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
     assert result["step_id"] == "settings"
-    custom = {**GAINS_INPUT, CONF_CT_PRESET_L1: "custom", CONF_CURRENT_GAIN_L1: 25498}
+    custom = {**GAINS_INPUT, "ct_preset_l1": "custom", "current_gain_l1": 25498}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**custom, CONF_VT_PRESET: "custom", CONF_VOLTAGE_GAIN: 0}
+        result["flow_id"], {**custom, CONF_VT_PRESET: "custom", "voltage_gain": 0}
     )
-    assert result["errors"] == {CONF_VOLTAGE_GAIN: "invalid_gain"}
+    assert result["errors"] == {"voltage_gain": "invalid_gain"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], {**custom, CONF_CURRENT_SCALE: "2"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert config_entry.options[CONF_CURRENT_GAIN_L1] == 12749  # halved in the chip for 2x scaling
-    assert config_entry.options[CONF_CURRENT_GAIN_L2] == 12749  # preset divided by the scale
+    assert config_entry.options["current_gain_l1"] == 12749  # halved in the chip for 2x scaling
+    assert config_entry.options["current_gain_l2"] == 12749  # preset divided by the scale
     assert config_entry.runtime_data.settings.current_scale == 2
     assert mock_transport.registers[0x62] == 12749  # reloaded and written to the chip
 
@@ -285,8 +279,8 @@ async def test_options_dual_transformer_custom_gains(
             **GAINS_INPUT,
             CONF_VOLTAGE_TRANSFORMERS: "dual",
             CONF_VT_PRESET: "custom",
-            CONF_VOLTAGE_GAIN: 3900,
-            CONF_VOLTAGE_GAIN_L2: 3950,
+            "voltage_gain": 3900,
+            "voltage_gain_l2": 3950,
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -246,6 +246,7 @@ async def test_a_day_of_faults_loses_and_doubles_nothing(
     with (
         patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
         patch("custom_components.atm90e32.coordinator.monotonic", clock),
+        patch("custom_components.atm90e32.driver.meter.monotonic", clock),
     ):
         result = await run_day(hass, hass_storage, emulator, clock, schedule, runs[0])
         await check_invariant(hass, emulator, result)
