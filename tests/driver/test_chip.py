@@ -346,3 +346,30 @@ def test_a_full_register_from_a_chip_that_is_not_metering_is_not_believed() -> N
     with pytest.raises(CommunicationError, match="not metering") as caught:
         chip.read_snapshot(SPLIT_PHASE.phases)
     assert not any(Phase.A in read.phases for read in caught.value.energy_reads)
+
+
+def test_a_chip_left_unlocked_with_the_right_configuration_is_locked() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(2000.0, 1000.0)))
+    chip.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)  # a crash between the writes and the lock
+    clock.advance(30)
+    pending = emulator.pending_counts(Phase.A)[0]
+    resets = emulator.resets
+    assert chip.ensure_configured(CONFIG) is Adoption.UPDATED
+    assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
+    assert emulator.resets == resets  # locked without a reset: the unread counts stay
+    assert emulator.pending_counts(Phase.A)[0] >= pending
+    # the CRC guard is on again: a register changed behind our back is caught
+    emulator.registers[reg.UOFFSET[Phase.A]] = 0x0042
+    with pytest.raises(ConfigurationError, match="CRCErrStatus"):
+        chip.verify_config(chip.config_registers(CONFIG).items())
+
+
+def test_the_periodic_check_catches_a_chip_left_unlocked() -> None:
+    chip, _, _ = make_chip(ConstantLoad())
+    expected = chip.config_registers(CONFIG).items()
+    chip.verify_config(expected)
+    chip.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
+    with pytest.raises(ConfigurationError, match="unlocked"):
+        chip.verify_config(expected)
+    chip.configure(CONFIG)
+    chip.verify_config(expected)

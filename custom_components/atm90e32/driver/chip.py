@@ -27,9 +27,9 @@ class Adoption(StrEnum):
     """What :meth:`Atm90e32.ensure_configured` found and did."""
 
     ADOPTED = "adopted"
-    """Metering with exactly the configuration asked for: left alone."""
+    """Metering with exactly the configuration asked for, locked: left alone."""
     UPDATED = "updated"
-    """Metering with another configuration: written again without a reset, counts kept."""
+    """Metering with another configuration, or unlocked: written again and locked without a reset, counts kept."""
     CONFIGURED = "configured"
     """Not metering (power-on or brown-out defaults, no counts): reset and configured."""
 
@@ -220,11 +220,15 @@ class Atm90e32:
         self.verify_config(values.items())
 
     def verify_config(self, expected: Iterable[tuple[int, int]]) -> None:
-        """Check CRCErrStatus, then read back ``(address, value)`` pairs.
+        """Check the lock and CRCErrStatus, then read back ``(address, value)`` pairs.
 
-        Raises ConfigurationError if CFG_CRC_ERR is set (some register in 0x00-0x6F
-        changed since the lock, DS p.58) or on the first read-back difference.
+        Raises ConfigurationError if CfgRegAccEn reads the unlock code 0x55AA (left
+        unlocked, e.g. by a crash mid-configuration: the CRC guard is off until the next
+        lock, DS p.58), if CFG_CRC_ERR is set (some register in 0x00-0x6F changed since
+        the lock, DS p.58) or on the first read-back difference.
         """
+        if self.read_register(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
+            raise ConfigurationError("CfgRegAccEn reads 0x55AA: the configuration is unlocked, unguarded by the CRC")
         if self.read_register(reg.CRC_ERR_STATUS) & 0x0001:
             raise ConfigurationError("CRCErrStatus reports the configuration changed since it was locked")
         for address, value in expected:
@@ -301,9 +305,11 @@ class Atm90e32:
     def ensure_configured(self, config: ChipConfig) -> Adoption:
         """Bring the chip to ``config`` without clearing a count it still holds.
 
-        A chip already metering with ``config`` is adopted as it is.  A chip metering with
-        another configuration (the settings changed) is configured again without a reset,
-        so its energy registers keep the counts not read yet.  A chip that is not metering
+        A chip already metering with ``config`` and locked is adopted as it is.  A chip
+        metering with another configuration (the settings changed), or with ``config`` but
+        unlocked (CfgRegAccEn = 0x55AA, left so by a crash before the lock: its CRC guard
+        is off, DS p.58), is configured again without a reset, which locks it, so its
+        energy registers keep the counts not read yet.  A chip that is not metering
         (power-on or brown-out defaults, MeterEn = 0: it holds no counts) is reset first.
         Raises as :meth:`configure`.
         """
@@ -312,7 +318,10 @@ class Atm90e32:
             self.configure(config)
             return Adoption.CONFIGURED
         if all(self.read_register(a) == v for a, v in self.config_registers(config).items()):
-            return Adoption.ADOPTED
-        _LOGGER.debug("configuring the running ATM90E32AS again")
+            if self.read_register(reg.CFG_REG_ACC_EN) != reg.CFG_UNLOCK_CODE:
+                return Adoption.ADOPTED
+            _LOGGER.debug("the ATM90E32AS was left unlocked: configuring it again to lock it")
+        else:
+            _LOGGER.debug("configuring the running ATM90E32AS again")
         self.configure(config, reset=False)
         return Adoption.UPDATED
