@@ -373,3 +373,22 @@ def test_the_periodic_check_catches_a_chip_left_unlocked() -> None:
         chip.verify_config(expected)
     chip.configure(CONFIG)
     chip.verify_config(expected)
+
+
+@pytest.mark.parametrize(("meter_en", "verified_reads"), [(0x0001, 1), (0x0003, 1), (0x8000, 1), (0xFFFF, 2)])
+def test_any_meter_en_bit_means_metering(meter_en: int, verified_reads: int) -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.registers[reg.METER_EN] = meter_en  # MeterEn non-zero enables metering (DS p.41)
+    before = chip.transactions
+    assert chip.check_alive() is True
+    # MeterEn alone (2 transactions); all ones also reads MMode0 to tell a live chip from a dead bus
+    assert chip.transactions - before == 2 * verified_reads
+
+
+def test_all_ones_from_a_dead_bus_cost_two_verified_reads() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.faults.dead_bus = 0xFF
+    before = chip.transactions
+    with pytest.raises(DeadBusError, match="all ones"):
+        chip.check_alive()
+    assert chip.transactions - before == 2 * 2  # MeterEn, then MMode0 (0xFFFF: no live chip has it)

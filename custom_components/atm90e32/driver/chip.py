@@ -160,20 +160,22 @@ class Atm90e32:
         self._sleep(reg.RESET_DELAY_S)
 
     def check_alive(self) -> bool:
-        """Return True if the chip is metering (MeterEn = 1), False if it was reset.
+        """Return True if the chip is metering (MeterEn non-zero, DS p.41), False if it was reset.
 
-        Raises DeadBusError if the bus reads all ones or all zeros (no chip answering):
-        MeterEn can only be 0 or 1, and a reset chip has MMode0 = 0x0087, never 0.
+        MeterEn 0 or 0xFFFF (what a dead bus reads) is checked against MMode0 (power-on
+        0x0087, DS p.47): MMode0 0x0000 or 0xFFFF, which no live chip has, raises
+        DeadBusError; otherwise MeterEn 0 is not metering and 0xFFFF is.  Any other
+        MeterEn is metering.  MeterEn = 1 costs one verified read, 0 and 0xFFFF two.
         Raises CommunicationError / TransportError from the reads.
         """
         meter_en = self.read_register(reg.METER_EN)
-        if meter_en == reg.METER_ENABLE:
+        if meter_en not in (0x0000, 0xFFFF):
             return True
-        if meter_en == 0xFFFF:
-            raise DeadBusError("the SPI bus reads all ones: no ATM90E32AS is answering")
-        if meter_en != 0 or self.read_register(reg.MMODE0) in (0x0000, 0xFFFF):
-            raise DeadBusError("the SPI bus reads nothing plausible: no ATM90E32AS is answering")
-        return False
+        mmode0 = self.read_register(reg.MMODE0)
+        if mmode0 in (0x0000, 0xFFFF):  # no live chip has MMode0 all zeros or all ones
+            level = "all ones" if meter_en == 0xFFFF else "nothing plausible"
+            raise DeadBusError(f"the SPI bus reads {level}: no ATM90E32AS is answering")
+        return meter_en != 0
 
     def config_registers(self, config: ChipConfig) -> dict[int, int]:
         """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
