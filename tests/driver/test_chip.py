@@ -392,3 +392,30 @@ def test_all_ones_from_a_dead_bus_cost_two_verified_reads() -> None:
     with pytest.raises(DeadBusError, match="all ones"):
         chip.check_alive()
     assert chip.transactions - before == 2 * 2  # MeterEn, then MMode0 (0xFFFF: no live chip has it)
+
+
+class OverrideRegister:
+    """Answer reads of ``address`` (and the LastSPIData read that verifies them) with ``value``."""
+
+    def __init__(self, emulator: EmulatedAtm90e32, address: int, value: int) -> None:
+        self.emulator, self.address, self.value, self.pending = emulator, address, value, False
+
+    def transfer(self, frame: bytes) -> bytes:
+        response = self.emulator.transfer(frame)
+        is_read, address, _ = protocol.decode_frame(frame)
+        override = is_read and (address == self.address or (address == reg.LAST_SPI_DATA and self.pending))
+        self.pending = is_read and address == self.address
+        return response[:2] + self.value.to_bytes(2, "big") if override else response
+
+    def close(self) -> None:
+        self.emulator.close()
+
+
+@pytest.mark.parametrize(("raw", "degrees"), [(0xFC7C, -90.0), (2700, -90.0), (61830, None), (6183, None)])
+def test_read_phase_passes_the_phase_angle_guard_through(raw: int, degrees: float | None) -> None:
+    _, emulator, _ = make_chip(ConstantLoad())
+    chip = Atm90e32(OverrideRegister(emulator, reg.PANGLE[Phase.A], raw))
+    reading = chip.read_phase(Phase.A)
+    assert reading.phase_angle == (None if degrees is None else pytest.approx(degrees))
+    assert reading.voltage == pytest.approx(120.0, abs=0.01)  # the other registers are read as they are
+    assert chip.verify_failures == 0
