@@ -14,10 +14,12 @@ from custom_components.atm90e32.driver import (
     CommunicationError,
     ConfigurationError,
     DeadBusError,
+    EnergyCounts,
     Phase,
     protocol,
 )
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.chip import Adoption
 from custom_components.atm90e32.driver.emulator import (
     ConstantLoad,
@@ -111,12 +113,13 @@ def test_export_gives_negative_power_and_reverse_energy() -> None:
     a = snapshot.phases[Phase.A]
     assert a.active_power == pytest.approx(-2000.0, abs=0.001)
     assert a.power_factor == pytest.approx(-0.95)
-    assert a.phase_angle < -90 or a.phase_angle > 90
+    assert a.phase_angle is not None
+    assert abs(a.phase_angle) > 90
     expected = 2000 * 60 / 3600 / reg.ENERGY_LSB_WH
-    assert snapshot.energy[Phase.A].forward == 0
-    assert abs(snapshot.energy[Phase.A].reverse - expected) <= 1
-    assert snapshot.energy[Phase.C].reverse == 0
-    assert snapshot.energy[Phase.C].forward == emulator.energy[Phase.C].forward_counts
+    assert snapshot.energy.phases[Phase.A].forward == 0
+    assert abs(snapshot.energy.phases[Phase.A].reverse - expected) <= 1
+    assert snapshot.energy.phases[Phase.C].reverse == 0
+    assert snapshot.energy.phases[Phase.C].forward == emulator.energy[Phase.C].forward_counts
 
 
 def test_negative_chip_temperature() -> None:
@@ -244,7 +247,7 @@ def test_a_reset_chip_is_reported_and_can_be_configured_again() -> None:
     clock.advance(30)
     snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     assert not snapshot.meter_enabled
-    assert snapshot.energy[Phase.A].forward == 0  # a reset chip does not meter
+    assert snapshot.energy.phases[Phase.A].forward == 0  # a reset chip does not meter
     assert chip.ensure_configured(CONFIG) is Adoption.CONFIGURED
     assert chip.ensure_configured(CONFIG) is Adoption.ADOPTED
     assert chip.read_snapshot(SPLIT_PHASE.phases).meter_enabled
@@ -254,8 +257,9 @@ def test_snapshot_transaction_count() -> None:
     chip, _, _ = make_chip(ConstantLoad())
     snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
     # per leg: 4 verified 16-bit reads (2 each) + 3 guarded 32-bit reads (4 each) + 2 energy (2 each)
-    # chip: frequency, temperature, MeterEn (2 each)
-    assert snapshot.transactions == 2 * (4 * 2 + 3 * 4 + 2 * 2) + 3 * 2
+    # chip: all-phase APenergyT / ANenergyT (2 each); frequency, temperature, MeterEn (2 each)
+    assert snapshot.transactions == 2 * (4 * 2 + 3 * 4 + 2 * 2) + 2 * 2 + 3 * 2
+    assert isinstance(snapshot.energy.total, EnergyCounts)  # a complete read reached the all-phase registers
 
 
 def test_decoding_uses_the_protocol_functions() -> None:
@@ -268,12 +272,12 @@ def test_retries_must_be_positive() -> None:
         Atm90e32(EmulatedAtm90e32(ConstantLoad()), retries=0)
 
 
-ENERGY_AND_METER_EN = 2 * 2 * 2 + 2
-"""Transactions at the end of a snapshot: four energy registers and MeterEn, 2 each."""
+ENERGY_AND_METER_EN = (2 * 2 + 2) * 2 + 2
+"""Transactions at the end of a snapshot: four per-leg and two all-phase energy registers and MeterEn, 2 each."""
 
 
 @pytest.mark.parametrize("level", [0xFF, 0x00])
-@pytest.mark.parametrize("alive_energy_reads", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("alive_energy_reads", [0, 1, 2, 3, 4, 5, 6])
 def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level: int, alive_energy_reads: int) -> None:
     chip, emulator, clock = make_chip(ConstantLoad(watts=(1000.0, -500.0)))
     clock.advance(5)
@@ -283,13 +287,19 @@ def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level:
     emulator.faults.dies_after, emulator.faults.dies_as = measurements + 2 * alive_energy_reads, level
     with pytest.raises(DeadBusError) as caught:
         chip.read_snapshot(SPLIT_PHASE.phases)
-    read = caught.value.energy_read
+    reads = caught.value.energy_reads
+    assert len(reads) <= 1
+    read = reads[0].phases if reads else {}
+    if level == 0xFF:  # the all-phase registers come after the legs (a bus reading 0 gives plausible zeros)
+        assert (reads[0].total is not None if reads else False) == (alive_energy_reads >= 5)
+    totals = [reads[0].total] if reads and reads[0].total is not None else []
     order = [(Phase.A, "forward"), (Phase.A, "reverse"), (Phase.C, "forward"), (Phase.C, "reverse")]
     for index, (phase, direction) in enumerate(order):
         expected = pending[phase][0 if direction == "forward" else 1] if index < alive_energy_reads else 0
         got = getattr(read[phase], direction) if phase in read else 0
         assert got == expected, (phase, direction)
-    assert all(c.forward != 0xFFFF and c.reverse != 0xFFFF for c in read.values())  # all ones are no counts
+    # all ones are no counts
+    assert all(c.forward != 0xFFFF and c.reverse != 0xFFFF for c in [*read.values(), *totals])
     # what was not read is still in the chip for the next refresh
     emulator.faults.dead_bus = None
     for index, (phase, direction) in enumerate(order):
@@ -301,7 +311,7 @@ def test_a_register_that_is_really_full_is_believed() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.energy[Phase.A].forward_register = 0xFFFF
     snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
-    assert snapshot.energy[Phase.A].forward == 0xFFFF
+    assert snapshot.energy.phases[Phase.A].forward == 0xFFFF
     assert snapshot.meter_enabled
 
 
@@ -310,7 +320,7 @@ def test_a_failure_before_the_energy_reads_carries_no_counts() -> None:
     emulator.faults.dead_bus = 0xFF
     with pytest.raises(DeadBusError) as caught:
         chip.read_snapshot(SPLIT_PHASE.phases)
-    assert not caught.value.energy_read
+    assert caught.value.energy_reads == ()
 
 
 def test_a_running_chip_given_new_settings_keeps_its_unread_counts() -> None:
@@ -324,7 +334,7 @@ def test_a_running_chip_given_new_settings_keeps_its_unread_counts() -> None:
     assert emulator.resets == resets  # no reset: nothing cleared
     assert emulator.registers[reg.IGAIN[Phase.A]] == 25000
     assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
-    assert chip.read_snapshot(SPLIT_PHASE.phases).energy[Phase.A].forward >= pending
+    assert chip.read_snapshot(SPLIT_PHASE.phases).energy.phases[Phase.A].forward >= pending
     assert emulator.energy[Phase.A].forward_lost == 0
     assert chip.ensure_configured(calibrated) is Adoption.ADOPTED
 
@@ -335,4 +345,77 @@ def test_a_full_register_from_a_chip_that_is_not_metering_is_not_believed() -> N
     emulator.registers[reg.METER_EN] = 0  # MeterEn reads 0: a reset chip, which counts nothing
     with pytest.raises(CommunicationError, match="not metering") as caught:
         chip.read_snapshot(SPLIT_PHASE.phases)
-    assert Phase.A not in caught.value.energy_read
+    assert not any(Phase.A in read.phases for read in caught.value.energy_reads)
+
+
+def test_a_chip_left_unlocked_with_the_right_configuration_is_locked() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(2000.0, 1000.0)))
+    chip.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)  # a crash between the writes and the lock
+    clock.advance(30)
+    pending = emulator.pending_counts(Phase.A)[0]
+    resets = emulator.resets
+    assert chip.ensure_configured(CONFIG) is Adoption.UPDATED
+    assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
+    assert emulator.resets == resets  # locked without a reset: the unread counts stay
+    assert emulator.pending_counts(Phase.A)[0] >= pending
+    # the CRC guard is on again: a register changed behind our back is caught
+    emulator.registers[reg.UOFFSET[Phase.A]] = 0x0042
+    with pytest.raises(ConfigurationError, match="CRCErrStatus"):
+        chip.verify_config(chip.config_registers(CONFIG).items())
+
+
+def test_the_periodic_check_catches_a_chip_left_unlocked() -> None:
+    chip, _, _ = make_chip(ConstantLoad())
+    expected = chip.config_registers(CONFIG).items()
+    chip.verify_config(expected)
+    chip.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
+    with pytest.raises(ConfigurationError, match="unlocked"):
+        chip.verify_config(expected)
+    chip.configure(CONFIG)
+    chip.verify_config(expected)
+
+
+@pytest.mark.parametrize(("meter_en", "verified_reads"), [(0x0001, 1), (0x0003, 1), (0x8000, 1), (0xFFFF, 2)])
+def test_any_meter_en_bit_means_metering(meter_en: int, verified_reads: int) -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.registers[reg.METER_EN] = meter_en  # MeterEn non-zero enables metering (DS p.41)
+    before = chip.transactions
+    assert chip.check_alive() is True
+    # MeterEn alone (2 transactions); all ones also reads MMode0 to tell a live chip from a dead bus
+    assert chip.transactions - before == 2 * verified_reads
+
+
+def test_all_ones_from_a_dead_bus_cost_two_verified_reads() -> None:
+    chip, emulator, _ = make_chip(ConstantLoad())
+    emulator.faults.dead_bus = 0xFF
+    before = chip.transactions
+    with pytest.raises(DeadBusError, match="all ones"):
+        chip.check_alive()
+    assert chip.transactions - before == 2 * 2  # MeterEn, then MMode0 (0xFFFF: no live chip has it)
+
+
+class OverrideRegister:
+    """Answer reads of ``address`` (and the LastSPIData read that verifies them) with ``value``."""
+
+    def __init__(self, emulator: EmulatedAtm90e32, address: int, value: int) -> None:
+        self.emulator, self.address, self.value, self.pending = emulator, address, value, False
+
+    def transfer(self, frame: bytes) -> bytes:
+        response = self.emulator.transfer(frame)
+        is_read, address, _ = protocol.decode_frame(frame)
+        override = is_read and (address == self.address or (address == reg.LAST_SPI_DATA and self.pending))
+        self.pending = is_read and address == self.address
+        return response[:2] + self.value.to_bytes(2, "big") if override else response
+
+    def close(self) -> None:
+        self.emulator.close()
+
+
+@pytest.mark.parametrize(("raw", "degrees"), [(0xFC7C, -90.0), (2700, -90.0), (61830, None), (6183, None)])
+def test_read_phase_passes_the_phase_angle_guard_through(raw: int, degrees: float | None) -> None:
+    _, emulator, _ = make_chip(ConstantLoad())
+    chip = Atm90e32(OverrideRegister(emulator, reg.PANGLE[Phase.A], raw))
+    reading = chip.read_phase(Phase.A)
+    assert reading.phase_angle == (None if degrees is None else pytest.approx(degrees))
+    assert reading.voltage == pytest.approx(120.0, abs=0.01)  # the other registers are read as they are
+    assert chip.verify_failures == 0

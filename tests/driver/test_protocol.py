@@ -86,9 +86,41 @@ def test_frequency_and_temperature() -> None:
     assert protocol.temperature(38) == 38
 
 
-@pytest.mark.parametrize(("raw", "degrees"), [(0, 0.0), (1800, 180.0), (1801, -179.9), (3500, -10.0), (182, 18.2)])
-def test_phase_angle_wraps_to_plus_minus_180(raw: int, degrees: float) -> None:
+@pytest.mark.parametrize(
+    ("raw", "degrees"),
+    [
+        (0, 0.0),
+        (182, 18.2),
+        (900, 90.0),
+        (1800, 180.0),
+        (1801, -179.9),
+        (2700, -90.0),
+        (3500, -10.0),
+        (3599, -0.1),
+        (3600, 0.0),  # +360.0 is still an angle
+        (0xFFFF, -0.1),  # -1 signed
+        (0xFC7C, -90.0),  # -900 signed
+        (0xF8F8, 180.0),  # -1800 signed: -180 wraps to +180
+        (0xF8F7, 179.9),  # -1801 signed
+        (0xF1F0, 0.0),  # -3600 signed: -360.0 is still an angle
+    ],
+)
+def test_phase_angle_reads_signed_or_unsigned_and_wraps_to_plus_minus_180(raw: int, degrees: float) -> None:
     assert protocol.phase_angle(raw) == pytest.approx(degrees)
+
+
+@pytest.mark.parametrize("raw", [3601, 6000, 32767, 0x8000, 0xF1EF, 61830])
+def test_phase_angle_beyond_360_degrees_is_no_angle(raw: int) -> None:
+    # 3601..32767 are +360.1..+3276.7 degrees; 0x8000..0xF1EF are -3276.8..-360.1; 61830 is -370.6
+    assert protocol.phase_angle(raw) is None
+
+
+def test_every_phase_angle_register_value_is_an_angle_in_range_or_none() -> None:
+    for raw in range(0x10000):
+        angle = protocol.phase_angle(raw)
+        signed = raw - 0x10000 if raw >= 0x8000 else raw
+        assert (angle is None) == (abs(signed) > 3600), raw
+        assert angle is None or -180.0 < angle <= 180.0, raw
 
 
 def test_energy_count_is_0_003125_wh() -> None:

@@ -15,6 +15,7 @@ from custom_components.atm90e32.driver import (
     Phase,
     TransportError,
 )
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 from custom_components.atm90e32.driver.transport import (
     SpidevTransport,

@@ -27,9 +27,9 @@ class Adoption(StrEnum):
     """What :meth:`Atm90e32.ensure_configured` found and did."""
 
     ADOPTED = "adopted"
-    """Metering with exactly the configuration asked for: left alone."""
+    """Metering with exactly the configuration asked for, locked: left alone."""
     UPDATED = "updated"
-    """Metering with another configuration: written again without a reset, counts kept."""
+    """Metering with another configuration, or unlocked: written again and locked without a reset, counts kept."""
     CONFIGURED = "configured"
     """Not metering (power-on or brown-out defaults, no counts): reset and configured."""
 
@@ -160,20 +160,22 @@ class Atm90e32:
         self._sleep(reg.RESET_DELAY_S)
 
     def check_alive(self) -> bool:
-        """Return True if the chip is metering (MeterEn = 1), False if it was reset.
+        """Return True if the chip is metering (MeterEn non-zero, DS p.41), False if it was reset.
 
-        Raises DeadBusError if the bus reads all ones or all zeros (no chip answering):
-        MeterEn can only be 0 or 1, and a reset chip has MMode0 = 0x0087, never 0.
+        MeterEn 0 or 0xFFFF (what a dead bus reads) is checked against MMode0 (power-on
+        0x0087, DS p.47): MMode0 0x0000 or 0xFFFF, which no live chip has, raises
+        DeadBusError; otherwise MeterEn 0 is not metering and 0xFFFF is.  Any other
+        MeterEn is metering.  MeterEn = 1 costs one verified read, 0 and 0xFFFF two.
         Raises CommunicationError / TransportError from the reads.
         """
         meter_en = self.read_register(reg.METER_EN)
-        if meter_en == reg.METER_ENABLE:
+        if meter_en not in (0x0000, 0xFFFF):
             return True
-        if meter_en == 0xFFFF:
-            raise DeadBusError("the SPI bus reads all ones: no ATM90E32AS is answering")
-        if meter_en != 0 or self.read_register(reg.MMODE0) in (0x0000, 0xFFFF):
-            raise DeadBusError("the SPI bus reads nothing plausible: no ATM90E32AS is answering")
-        return False
+        mmode0 = self.read_register(reg.MMODE0)
+        if mmode0 in (0x0000, 0xFFFF):  # no live chip has MMode0 all zeros or all ones
+            level = "all ones" if meter_en == 0xFFFF else "nothing plausible"
+            raise DeadBusError(f"the SPI bus reads {level}: no ATM90E32AS is answering")
+        return meter_en != 0
 
     def config_registers(self, config: ChipConfig) -> dict[int, int]:
         """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
@@ -220,11 +222,15 @@ class Atm90e32:
         self.verify_config(values.items())
 
     def verify_config(self, expected: Iterable[tuple[int, int]]) -> None:
-        """Check CRCErrStatus, then read back ``(address, value)`` pairs.
+        """Check the lock and CRCErrStatus, then read back ``(address, value)`` pairs.
 
-        Raises ConfigurationError if CFG_CRC_ERR is set (some register in 0x00-0x6F
-        changed since the lock, DS p.58) or on the first read-back difference.
+        Raises ConfigurationError if CfgRegAccEn reads the unlock code 0x55AA (left
+        unlocked, e.g. by a crash mid-configuration: the CRC guard is off until the next
+        lock, DS p.58), if CFG_CRC_ERR is set (some register in 0x00-0x6F changed since
+        the lock, DS p.58) or on the first read-back difference.
         """
+        if self.read_register(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
+            raise ConfigurationError("CfgRegAccEn reads 0x55AA: the configuration is unlocked, unguarded by the CRC")
         if self.read_register(reg.CRC_ERR_STATUS) & 0x0001:
             raise ConfigurationError("CRCErrStatus reports the configuration changed since it was locked")
         for address, value in expected:
@@ -301,9 +307,11 @@ class Atm90e32:
     def ensure_configured(self, config: ChipConfig) -> Adoption:
         """Bring the chip to ``config`` without clearing a count it still holds.
 
-        A chip already metering with ``config`` is adopted as it is.  A chip metering with
-        another configuration (the settings changed) is configured again without a reset,
-        so its energy registers keep the counts not read yet.  A chip that is not metering
+        A chip already metering with ``config`` and locked is adopted as it is.  A chip
+        metering with another configuration (the settings changed), or with ``config`` but
+        unlocked (CfgRegAccEn = 0x55AA, left so by a crash before the lock: its CRC guard
+        is off, DS p.58), is configured again without a reset, which locks it, so its
+        energy registers keep the counts not read yet.  A chip that is not metering
         (power-on or brown-out defaults, MeterEn = 0: it holds no counts) is reset first.
         Raises as :meth:`configure`.
         """
@@ -312,7 +320,10 @@ class Atm90e32:
             self.configure(config)
             return Adoption.CONFIGURED
         if all(self.read_register(a) == v for a, v in self.config_registers(config).items()):
-            return Adoption.ADOPTED
-        _LOGGER.debug("configuring the running ATM90E32AS again")
+            if self.read_register(reg.CFG_REG_ACC_EN) != reg.CFG_UNLOCK_CODE:
+                return Adoption.ADOPTED
+            _LOGGER.debug("the ATM90E32AS was left unlocked: configuring it again to lock it")
+        else:
+            _LOGGER.debug("configuring the running ATM90E32AS again")
         self.configure(config, reset=False)
         return Adoption.UPDATED

@@ -109,10 +109,24 @@ def frequency(raw: int) -> float:
     return raw * reg.FREQUENCY_LSB_HZ
 
 
-def phase_angle(raw: int) -> float:
-    """Phase angle in degrees, wrapped to -180..180, from PAngle (0.1 degree, 0..360, DS p.70)."""
-    degrees = raw * reg.ANGLE_LSB_DEG
-    return degrees - 360.0 if degrees > 180.0 else degrees
+PHASE_ANGLE_LIMIT: Final = 3600
+"""Largest |PAngle| in counts, 360.0 degrees at 0.1 degree per count (DS p.70)."""
+
+
+def phase_angle(raw: int) -> float | None:
+    """Phase angle in degrees, wrapped to (-180, 180], from PAngle (0.1 degree, DS p.70).
+
+    The datasheet calls PAngle unsigned 0..360 in one place and signed in another; both
+    read right as two's complement.  Returns None when that is beyond -360..+360 degrees
+    (the register holds no angle, e.g. 61830).
+    """
+    tenths = to_signed16(raw)
+    if abs(tenths) > PHASE_ANGLE_LIMIT:
+        return None
+    tenths %= 3600
+    if tenths > 1800:
+        tenths -= 3600
+    return round(tenths * reg.ANGLE_LSB_DEG, 1)
 
 
 def temperature(raw: int) -> int:
