@@ -32,6 +32,7 @@ from custom_components.atm90e32.driver.calibration import (
     new_gains,
     preset_current_gain,
 )
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, ManualClock
 
 from .helpers import replay, setup_entry, state
@@ -53,7 +54,7 @@ def miscalibrated(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
 
 
 async def calibrate(hass: HomeAssistant, entry: MockConfigEntry, references: dict[str, Any]) -> ConfigFlowResult:
-    entry.runtime_data.calibration_sleep = lambda _s: None
+    entry.runtime_data.meter.sleep = lambda _s: None
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
     assert result["step_id"] == "calibrate"
@@ -131,7 +132,7 @@ async def test_walking_away_from_the_result_restores_the_old_gains(
     await hass.async_block_till_done()
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
     assert miscalibrated.registers[reg.IGAIN[Phase.C]] == 25498
-    assert config_entry.runtime_data.config.current_gains[Phase.C] == 25498
+    assert config_entry.runtime_data.meter.config.current_gains[Phase.C] == 25498
     assert config_entry.options["current_gain_l2"] == 25498
 
 
@@ -158,7 +159,7 @@ async def test_bad_references_write_nothing_and_recover(
     result = await calibrate(hass, config_entry, references)
     assert result["errors"] == {field: "gain_out_of_range"}
     assert miscalibrated.registers == registers  # nothing written
-    assert config_entry.runtime_data.config.voltage_gains[Phase.A] == 3920
+    assert config_entry.runtime_data.meter.config.voltage_gains[Phase.A] == 3920
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS}
     )
@@ -174,7 +175,7 @@ async def test_a_silent_chip_during_calibration_writes_nothing(
     await setup_entry(hass, config_entry)
     miscalibrated.faults.dead_bus = 0xFF
     result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS})
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "chip_not_answering"}
     miscalibrated.faults.dead_bus = None
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
 
@@ -183,17 +184,17 @@ async def test_a_write_that_fails_is_taken_back(
     hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32, clock: ManualClock
 ) -> None:
     coordinator = await setup_entry(hass, config_entry)
-    read = coordinator.read_calibration
+    read = coordinator.meter.sample
 
     def read_then_lose_the_bus() -> Any:
         samples = read()
         miscalibrated.faults.dead_bus = 0x00  # the bus dies between reading and writing
         return samples
 
-    with patch.object(coordinator, "read_calibration", side_effect=read_then_lose_the_bus):
+    with patch.object(coordinator.meter, "sample", side_effect=read_then_lose_the_bus):
         result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS})
-    assert result["errors"] == {"base": "cannot_connect"}
-    assert coordinator.config.voltage_gains[Phase.A] == 3920  # the old calibration stays the one kept
+    assert result["errors"] == {"base": "chip_not_answering"}
+    assert coordinator.meter.config.voltage_gains[Phase.A] == 3920  # the old calibration stays the one kept
     miscalibrated.faults.dead_bus = None
     await replay(coordinator, clock, 5)
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
@@ -279,7 +280,7 @@ def test_presets_convert_between_pga_settings() -> None:
 def test_power_calibration_accounts_for_the_new_voltage_gain() -> None:
     measured = {Phase.A: CalibrationSample(voltage=123.6, current=9.79, active_power=1116.0)}
     references = References(voltage={Phase.A: 120.0}, current={}, power={Phase.A: 1200.0})
-    volts, amps = new_gains({Phase.A: 3920}, {Phase.A: 25498}, measured, references)
+    volts, amps = new_gains({Phase.A: 3920}, {Phase.A: 25498}, measured, references, wiring=SPLIT_PHASE)
     assert volts[Phase.A] == round(120.0 / 123.6 * 3920)
     # power scales with both gains: after the voltage correction, power reads 1116 * (120/123.6)
     assert amps[Phase.A] == round(1200.0 / (1116.0 * volts[Phase.A] / 3920) * 25498)
@@ -316,7 +317,7 @@ async def test_a_calibration_left_open_is_taken_back_after_ten_minutes(
     assert not hass.config_entries.options.async_progress()
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == 3920
     assert miscalibrated.registers[reg.IGAIN[Phase.A]] == 25498
-    assert config_entry.runtime_data.config.voltage_gains[Phase.A] == 3920
+    assert config_entry.runtime_data.meter.config.voltage_gains[Phase.A] == 3920
     assert config_entry.options["voltage_gain"] == 3920
 
 

@@ -88,7 +88,7 @@ async def test_a_spi_device_at_a_slower_clock_end_to_end(
     assert entry.unique_id == "spidev0.0"
     await hass.async_block_till_done()
     coordinator = entry.runtime_data
-    spi = coordinator.transport._spi
+    spi = coordinator.meter._transport._spi  # type: ignore[union-attr]
     assert isinstance(spi, EmulatedSpiDev)
     assert (spi.mode, spi.max_speed_hz) == (3, 200_000)
     clock.advance(5)
@@ -157,7 +157,7 @@ async def test_chip_not_answering_then_recovery(
     result = await start(hass)
     mock_transport.faults.dead_bus = level
     result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "chip_not_answering"}
     mock_transport.faults.dead_bus = None
     result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
     assert result["step_id"] == "gains"
@@ -285,4 +285,17 @@ async def test_options_dual_transformer_custom_gains(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert config_entry.runtime_data.config.voltage_gains == (3900, 3900, 3950)
+    assert config_entry.runtime_data.meter.config.voltage_gains == (3900, 3900, 3950)
+
+
+async def test_an_unexpected_error_is_unknown_and_logged(
+    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await start(hass)
+    with patch("custom_components.atm90e32.config_flow.probe", side_effect=RuntimeError("kaput")):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    assert "kaput" in caplog.text
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+    assert result["step_id"] == "gains"

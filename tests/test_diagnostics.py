@@ -27,7 +27,7 @@ async def test_diagnostics_hold_config_registers_health_and_ledger(
     assert diagnostics["registers"]["0x61"] == 3920
     assert diagnostics["health"]["refreshes"] == coordinator.health.refreshes
     assert diagnostics["spi"]["transactions"] > 0
-    assert diagnostics["last_snapshot"]["phases"]["A"]["voltage"] > 100
+    assert diagnostics["last_snapshot"]["channels"]["l1"]["voltage"] > 100
     counts = mock_transport.energy[Phase.A].forward_counts - pending[0]
     assert diagnostics["ledger_counts"]["l1_import"] == counts
     assert diagnostics["last_energy_read"]["at"].endswith("+00:00")

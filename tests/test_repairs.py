@@ -36,7 +36,7 @@ async def test_missing_device_files_the_right_repair_issue(
         domain=DOMAIN, data={**config_entry.data, CONF_DEVICE: "/dev/spidev9.9"}, unique_id="spidev9.9"
     )
     entry.add_to_hass(hass)
-    with patch("custom_components.atm90e32.issues.glob.glob", return_value=devices):
+    with patch("custom_components.atm90e32.errors.glob.glob", return_value=devices):
         await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     found = issue(hass, entry, key)

@@ -75,7 +75,7 @@ async def test_names_device_and_disabled_diagnostics(
     await setup_entry(hass, config_entry)
     assert state(hass, config_entry, "l1_energy_import").name == "ATM90E32AS (simulated) L1 energy imported"
     assert state(hass, config_entry, "total_power").name == "ATM90E32AS (simulated) Total power"
-    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, "simulated"), config_entry.entry_id)
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, config_entry.entry_id), config_entry.entry_id)
     assert device is not None
     assert (device.manufacturer, device.model) == ("Microchip Technology", "ATM90E32AS")
     registry = er.async_get(hass)
@@ -83,7 +83,9 @@ async def test_names_device_and_disabled_diagnostics(
     assert all(e.device_id == device.id for e in entities)
     disabled = {e.unique_id for e in entities if e.disabled_by is not None}
     assert disabled == {
-        f"simulated_{leg}_{key}" for leg in ("l1", "l2") for key in ("reactive_power", "apparent_power", "phase_angle")
+        f"{config_entry.entry_id}_{leg}_{key}"
+        for leg in ("l1", "l2")
+        for key in ("reactive_power", "apparent_power", "phase_angle")
     }
 
 

@@ -20,7 +20,11 @@ def test_split_phase_legs_are_chip_phases_a_and_c() -> None:
 
 def test_option_names_derive_from_the_channel_key() -> None:
     l1, l2 = SPLIT_PHASE.channels
-    assert (l1.current_gain_option, l1.ct_preset_option, l1.invert_option) == ("current_gain_l1", "ct_preset_l1", "invert_l1")
+    assert (l1.current_gain_option, l1.ct_preset_option, l1.invert_option) == (
+        "current_gain_l1",
+        "ct_preset_l1",
+        "invert_l1",
+    )
     assert (l1.voltage_gain_option, l2.voltage_gain_option) == ("voltage_gain", "voltage_gain_l2")
 
 
