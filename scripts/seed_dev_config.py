@@ -58,7 +58,7 @@ def main(config_dir: Path, simulation_speed: float = 1.0) -> None:
         subentries_data=None,
         title=f"{MODEL} ({SIMULATED})",
         unique_id=SIMULATED,
-        version=1,
+        version=2,
     )
     store = {
         "version": STORAGE_VERSION,

@@ -66,6 +66,7 @@ def config_entry() -> MockConfigEntry:
     """A config entry for the simulated meter, as the config flow creates it."""
     return MockConfigEntry(
         domain=DOMAIN,
+        version=2,
         data=dict(ENTRY_DATA),
         options=dict(ENTRY_OPTIONS),
         unique_id=SIMULATED,

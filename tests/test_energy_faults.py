@@ -102,6 +102,7 @@ async def run_day(
     # so no example restores another's totals.
     entry = MockConfigEntry(
         domain=DOMAIN,
+        version=2,
         data=dict(ENTRY_DATA),
         options=dict(ENTRY_OPTIONS),
         unique_id=f"simulated-{run}",
