@@ -32,9 +32,10 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
 from .conftest import ENTRY_DATA, EmulatedSpiDev
+from .emulation import FaultyEmulator, ManualClock
 
 USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60"}
 GAINS_INPUT: dict[str, Any] = {
@@ -158,7 +159,7 @@ async def test_permission_denied_then_recovery(hass: HomeAssistant, mock_transpo
 
 @pytest.mark.parametrize("level", [0xFF, 0x00])
 async def test_chip_not_answering_then_recovery(
-    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, level: int
+    hass: HomeAssistant, mock_transport: FaultyEmulator, level: int
 ) -> None:
     result = await start(hass)
     mock_transport.faults.dead_bus = level

@@ -11,10 +11,10 @@ from custom_components.atm90e32.driver.emulator import (
     Board,
     ConstantLoad,
     EmulatedAtm90e32,
-    ManualClock,
     TraceLoad,
     scaled_clock,
 )
+from tests.emulation import FaultyEmulator, ManualClock
 
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
 
@@ -151,7 +151,7 @@ def test_phase_threshold_stops_creep() -> None:
 
 
 def test_dead_bus_reads_all_ones_or_zeros_and_the_chip_sees_nothing() -> None:
-    emulator = EmulatedAtm90e32(ConstantLoad(), clock=ManualClock())
+    emulator = FaultyEmulator(ConstantLoad(), clock=ManualClock())
     emulator.faults.dead_bus = 0xFF
     assert emulator.transfer(protocol.encode_read(reg.MMODE0)) == b"\xff" * 4
     write(emulator, reg.SOFT_RESET, reg.SOFT_RESET_CODE)

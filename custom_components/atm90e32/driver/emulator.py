@@ -12,10 +12,11 @@ framing, verification and decoding run exactly as against hardware.  It models:
   wrong gain gives a wrong reading exactly as on the chip (AN p.21);
 - 16-bit read-to-clear forward / reverse active energy counters at 0.003125 Wh per
   count, netted at the count level, wrapping when not read in time (DS p.12, p.59), with
-  the per-phase accumulation threshold PPhaseTh (DS p.49);
-- faults: flipped MISO bits, a dead bus, a brown-out reset.
+  the per-phase accumulation threshold PPhaseTh (DS p.49).
 
-Its clock is injectable (:class:`ManualClock`) so tests replay hours in milliseconds.
+Its clock is injectable (tests pass a manual clock; :func:`scaled_clock` accelerates a
+replay) so tests replay hours in milliseconds.  Fault injection (bit flips, a dead bus,
+brown-outs) is a test concern and lives in the tests, not here.
 The physical world is a :class:`LoadSource` giving each phase's true volts, watts and
 power factor over time; :class:`Board` holds the gains at which this board reads true.
 
@@ -159,22 +160,6 @@ class TraceLoad:
         return LoadPoint(phases=phases, frequency=self.frequency)
 
 
-class ManualClock:
-    """A clock that only moves when told: ``clock()`` returns seconds, ``advance(s)`` moves it."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        """Start at ``start`` seconds."""
-        self.now = start
-
-    def __call__(self) -> float:
-        """Return the current time in seconds."""
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward (or, for clock-jump tests, backward) by ``seconds``."""
-        self.now += seconds
-
-
 def scaled_clock(speed: float = 1.0, clock: Callable[[], float] = time.monotonic) -> Callable[[], float]:
     """Return a clock starting at 0 that runs ``speed`` times faster than ``clock`` (accelerated replay)."""
     origin = clock()
@@ -266,27 +251,6 @@ _MEASURED_PHASE_REGS = {
 
 
 @dataclass
-class Faults:
-    """Fault injection switches.
-
-    ``flip_mask`` is XORed into the data bits of ``flip_count`` responses, after
-    ``flip_skip`` clean ones (MISO errors: the chip's own state, LastSPIData included,
-    is unaffected).
-    ``dead_bus`` set to 0xFF or 0x00 makes MISO read all ones / all zeros and the chip
-    see nothing (disconnected or unpowered).
-    ``dies_after`` transactions from now (None: never), ``dead_bus`` takes the value of
-    ``dies_as``: a bus that fails in the middle of a refresh.
-    """
-
-    flip_mask: int = 0x0001
-    flip_count: int = 0
-    flip_skip: int = 0
-    dead_bus: int | None = None
-    dies_after: int | None = None
-    dies_as: int = 0xFF
-
-
-@dataclass
 class _Measured:
     volts: float
     amps: float
@@ -319,7 +283,6 @@ class EmulatedAtm90e32:
         self.clock = clock
         self.board = board or Board()
         self.temperature = temperature
-        self.faults = Faults()
         self.registers = power_on_defaults()
         self._golden = self._config_space()
         self.last_spi_data = 0
@@ -336,13 +299,6 @@ class EmulatedAtm90e32:
         self.transfers += 1
         if len(frame) != protocol.FRAME_LENGTH:
             return bytes(len(frame))
-        if self.faults.dies_after is not None:
-            if self.faults.dies_after <= 0:
-                self.faults.dead_bus, self.faults.dies_after = self.faults.dies_as, None
-            else:
-                self.faults.dies_after -= 1
-        if self.faults.dead_bus is not None:
-            return bytes([self.faults.dead_bus]) * protocol.FRAME_LENGTH
         self._advance()
         is_read, address, data = protocol.decode_frame(frame)
         if is_read:
@@ -350,24 +306,11 @@ class EmulatedAtm90e32:
         else:
             self._write(address, data)
         self.last_spi_data = data
-        if self.faults.flip_count > 0:
-            if self.faults.flip_skip > 0:
-                self.faults.flip_skip -= 1
-            else:
-                self.faults.flip_count -= 1
-                data ^= self.faults.flip_mask
         return b"\x00\x00" + data.to_bytes(2, "big")
 
     def close(self) -> None:
         """Mark the bus released (the emulated chip keeps running)."""
         self.closed = True
-
-    # --- faults -------------------------------------------------------------------
-
-    def brown_out(self) -> None:
-        """Power-cycle the chip: power-on defaults, counters and LastSPIData cleared (DS p.54)."""
-        self._advance()
-        self._reset()
 
     # --- chip behaviour ---------------------------------------------------------------
 
@@ -375,6 +318,7 @@ class EmulatedAtm90e32:
         return {a: v for a, v in self.registers.items() if a in _CONFIG_SPACE}
 
     def _reset(self) -> None:
+        """Power-on defaults, LastSPIData 0; the energy registers' unread counts are lost (DS p.54)."""
         self.registers = power_on_defaults()
         self._golden = self._config_space()
         self.last_spi_data = 0
