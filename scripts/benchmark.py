@@ -46,8 +46,10 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.atm90e32.const import DEFAULT_OPTIONS, DOMAIN
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
+from tests.emulation import ManualClock
 
 CLOCKS_PER_TRANSACTION = 32
 LEGS = 2

@@ -24,7 +24,9 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32, ManualClock, TraceLoad
+from custom_components.atm90e32.driver.emulator import ConstantLoad, TraceLoad
+
+from .emulation import FaultyEmulator, ManualClock
 
 ENTRY_DATA: dict[str, Any] = {
     CONF_DEVICE: SIMULATED,
@@ -46,13 +48,13 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def emulator(clock: ManualClock) -> EmulatedAtm90e32:
+def emulator(clock: ManualClock) -> FaultyEmulator:
     """An emulated chip replaying the bundled household trace from its first second."""
-    return EmulatedAtm90e32(TraceLoad(), clock=clock)
+    return FaultyEmulator(TraceLoad(), clock=clock)
 
 
 @pytest.fixture
-def mock_transport(emulator: EmulatedAtm90e32) -> Generator[EmulatedAtm90e32]:
+def mock_transport(emulator: FaultyEmulator) -> Generator[FaultyEmulator]:
     """Make the integration's bus the test's emulator (both where it is opened and probed)."""
     with (
         patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
@@ -87,7 +89,7 @@ def patched_monotonic(clock: ManualClock) -> Generator[None]:
 class EmulatedSpiDev:
     """The spidev extension's SpiDev surface, wired to the chip emulator instead of a bus."""
 
-    nodes: ClassVar[dict[tuple[int, int], EmulatedAtm90e32]] = {}
+    nodes: ClassVar[dict[tuple[int, int], FaultyEmulator]] = {}
     open_error: ClassVar[OSError | None] = None
 
     def __init__(self) -> None:
@@ -95,7 +97,7 @@ class EmulatedSpiDev:
         self.bits_per_word = 0
         self.lsbfirst = True
         self.max_speed_hz = 0
-        self.chip: EmulatedAtm90e32 | None = None
+        self.chip: FaultyEmulator | None = None
         self.closed = False
 
     def open(self, bus: int, chip_select: int) -> None:
@@ -116,8 +118,8 @@ class EmulatedSpiDev:
 
 
 @pytest.fixture
-def spidev_module(monkeypatch: pytest.MonkeyPatch) -> EmulatedAtm90e32:
-    emulator = EmulatedAtm90e32(ConstantLoad(watts=(1000.0, 500.0), volts=120.0))
+def spidev_module(monkeypatch: pytest.MonkeyPatch) -> FaultyEmulator:
+    emulator = FaultyEmulator(ConstantLoad(watts=(1000.0, 500.0), volts=120.0))
     EmulatedSpiDev.nodes = {(0, 0): emulator}
     EmulatedSpiDev.open_error = None
     module = types.ModuleType("spidev")

@@ -9,7 +9,8 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
-from custom_components.atm90e32.driver.emulator import ManualClock
+
+from .emulation import ManualClock
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> Atm90e32Coordinator:

@@ -33,8 +33,9 @@ from custom_components.atm90e32.driver.calibration import (
     preset_current_gain,
 )
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32
 
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry, state
 
 VOLTS, L1_WATTS, L2_WATTS, PF = 120.0, 1200.0, 800.0, 0.95
@@ -46,7 +47,7 @@ def relative_error(shown: str, truth: float) -> float:
 
 
 @pytest.fixture
-def miscalibrated(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
+def miscalibrated(mock_transport: FaultyEmulator) -> FaultyEmulator:
     """The board's transformer reads 3 % high and both CTs 7 % low at the preset gains."""
     mock_transport.board = Board(voltage_gains=(3920 / 1.03,) * 3, current_gains=(25498 / 0.93,) * 3)
     mock_transport.load = ConstantLoad(watts=(L1_WATTS, L2_WATTS), volts=VOLTS, power_factor=PF)
@@ -110,7 +111,7 @@ async def test_one_calibration_brings_readings_within_half_a_percent(
 
 
 async def test_calibration_survives_a_reset_of_the_chip(
-    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: FaultyEmulator, clock: ManualClock
 ) -> None:
     await setup_entry(hass, config_entry)
     result = await calibrate(hass, config_entry, {"reference_voltage_l1": VOLTS, "reference_current_l1": L1_AMPS})
@@ -170,7 +171,7 @@ async def test_bad_references_write_nothing_and_recover(
 
 
 async def test_a_silent_chip_during_calibration_writes_nothing(
-    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: FaultyEmulator
 ) -> None:
     await setup_entry(hass, config_entry)
     miscalibrated.faults.dead_bus = 0xFF
@@ -181,7 +182,7 @@ async def test_a_silent_chip_during_calibration_writes_nothing(
 
 
 async def test_a_write_that_fails_is_taken_back(
-    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: FaultyEmulator, clock: ManualClock
 ) -> None:
     coordinator = await setup_entry(hass, config_entry)
     read = coordinator.meter.sample

@@ -26,9 +26,10 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
 from .conftest import ENTRY_DATA, EmulatedSpiDev
+from .emulation import FaultyEmulator, ManualClock
 
 USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60"}
 GAINS_INPUT: dict[str, Any] = {
@@ -88,7 +89,7 @@ async def test_a_spi_device_at_a_slower_clock_end_to_end(
     assert entry.unique_id == "spidev0.0"
     await hass.async_block_till_done()
     coordinator = entry.runtime_data
-    spi = coordinator.meter._transport._spi  # type: ignore[union-attr]
+    spi = coordinator.meter._transport._spi
     assert isinstance(spi, EmulatedSpiDev)
     assert (spi.mode, spi.max_speed_hz) == (3, 200_000)
     clock.advance(5)
@@ -152,7 +153,7 @@ async def test_permission_denied_then_recovery(hass: HomeAssistant, mock_transpo
 
 @pytest.mark.parametrize("level", [0xFF, 0x00])
 async def test_chip_not_answering_then_recovery(
-    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, level: int
+    hass: HomeAssistant, mock_transport: FaultyEmulator, level: int
 ) -> None:
     result = await start(hass)
     mock_transport.faults.dead_bus = level

@@ -8,8 +8,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.diagnostics import async_get_config_entry_diagnostics
 from custom_components.atm90e32.driver import Phase
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry
 
 
@@ -37,7 +38,7 @@ async def test_diagnostics_hold_config_registers_health_and_ledger(
 
 
 async def test_diagnostics_when_the_chip_is_silent(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator
 ) -> None:
     await setup_entry(hass, config_entry)
     mock_transport.faults.dead_bus = 0xFF

@@ -16,9 +16,10 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
+from .emulation import ManualClock
 from .helpers import ledger_key, replay, setup_entry, state, unload_as_a_crash
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000

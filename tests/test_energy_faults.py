@@ -30,10 +30,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
 from custom_components.atm90e32.driver import Phase as ChipPhase
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock, TraceLoad
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import ledger_key, state, unload_as_a_crash
 
 INTERVAL = 5
@@ -93,7 +94,7 @@ async def crash(hass: HomeAssistant, hass_storage: dict[str, Any], entry: MockCo
 async def run_day(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    emulator: EmulatedAtm90e32,
+    emulator: FaultyEmulator,
     clock: ManualClock,
     schedule: list[Fault],
     run: int = 0,
@@ -243,7 +244,7 @@ async def test_a_day_of_faults_loses_and_doubles_nothing(
     runs = hass.data.setdefault("atm90e32_test_runs", [0])
     runs[0] += 1
     clock = ManualClock()
-    emulator = EmulatedAtm90e32(TraceLoad(), clock=clock)
+    emulator = FaultyEmulator(TraceLoad(), clock=clock)
     with (
         patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
         patch("custom_components.atm90e32.coordinator.monotonic", clock),
@@ -279,7 +280,7 @@ SEEDED_SCHEDULE = [
 async def test_a_known_day_of_every_fault(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    emulator: EmulatedAtm90e32,
+    emulator: FaultyEmulator,
     clock: ManualClock,
     patched_monotonic: None,
 ) -> None:

@@ -15,11 +15,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_r
 
 from custom_components.atm90e32.const import CONF_DEVICE, CONF_SPI_SPEED, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 from custom_components.atm90e32.driver.ledger import counts_to_kwh
 from custom_components.atm90e32.sensor import CHIP_SENSORS, channel_descriptions, energy_descriptions
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS, EmulatedSpiDev
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry
 
 KEYS = [
@@ -47,7 +48,7 @@ def energy_states(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, float
 
 @pytest.mark.usefixtures("patched_monotonic")
 async def test_reconfigure_to_another_chip_select_keeps_entities_device_and_energy(
-    hass: HomeAssistant, spidev_module: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, spidev_module: FaultyEmulator, clock: ManualClock
 ) -> None:
     """The board moved from CE0 to CE1: the same chip, now /dev/spidev0.1."""
     spidev_module.clock = clock

@@ -18,9 +18,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.atm90e32.const import CONF_DEVICE, DOMAIN
 from custom_components.atm90e32.driver import DevicePermissionError, Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 from custom_components.atm90e32.driver.ledger import may_have_wrapped
 
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import ledger_key, replay, setup_entry, unload_as_a_crash
 
 
@@ -63,7 +64,7 @@ async def test_permission_denied_files_a_repair_issue_that_clears(
 async def test_a_silent_chip_gets_a_repair_issue_after_a_minute(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
-    mock_transport: EmulatedAtm90e32,
+    mock_transport: FaultyEmulator,
     clock: ManualClock,
     patched_monotonic: None,
 ) -> None:
@@ -102,7 +103,7 @@ async def test_a_stall_that_wraps_a_counter_is_reported(
 async def test_a_long_restart_gap_is_reported_unless_the_chip_was_reset(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
-    mock_transport: EmulatedAtm90e32,
+    mock_transport: FaultyEmulator,
     clock: ManualClock,
     freezer: FrozenDateTimeFactory,
     reset_meanwhile: bool,

@@ -14,8 +14,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry, state
 
 
@@ -99,7 +100,7 @@ async def test_sensors_follow_the_trace(
 
 
 async def test_unavailable_while_the_bus_is_dead_then_back(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
 ) -> None:
     coordinator = await setup_entry(hass, config_entry)
     await replay(coordinator, clock, 60)
@@ -118,7 +119,7 @@ async def test_unavailable_while_the_bus_is_dead_then_back(
 
 
 async def test_a_reset_chip_is_configured_again(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
 ) -> None:
     coordinator = await setup_entry(hass, config_entry)
     await replay(coordinator, clock, 60)
@@ -131,7 +132,7 @@ async def test_a_reset_chip_is_configured_again(
 
 
 async def test_setup_fails_cleanly_when_the_chip_does_not_answer(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator
 ) -> None:
     mock_transport.faults.dead_bus = 0x00
     config_entry.add_to_hass(hass)

@@ -16,9 +16,10 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.atm90e32.const import DOMAIN, SIMULATED
 from custom_components.atm90e32.diagnostics import async_get_config_entry_diagnostics
-from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32, ManualClock
+from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS
+from .emulation import ManualClock
 from .helpers import replay, setup_entry
 
 ENTRY_ID = "01JATM90E32SNAPSHOTENTRY01"

@@ -26,16 +26,16 @@ from custom_components.atm90e32.driver.emulator import (
     EmulatedAtm90e32,
     LoadPoint,
     LoadSource,
-    ManualClock,
     PhaseLoad,
 )
+from tests.emulation import FaultyEmulator, ManualClock
 
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
 
 
-def make_chip(load: LoadSource, clock: ManualClock | None = None) -> tuple[Atm90e32, EmulatedAtm90e32, ManualClock]:
+def make_chip(load: LoadSource, clock: ManualClock | None = None) -> tuple[Atm90e32, FaultyEmulator, ManualClock]:
     clock = clock or ManualClock()
-    emulator = EmulatedAtm90e32(load, clock=clock)
+    emulator = FaultyEmulator(load, clock=clock)
     chip = Atm90e32(emulator, sleep=lambda _s: None)
     chip.configure(CONFIG)
     return chip, emulator, clock

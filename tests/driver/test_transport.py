@@ -25,6 +25,7 @@ from custom_components.atm90e32.driver.transport import (
     spidev_path,
 )
 from tests.conftest import EmulatedSpiDev
+from tests.emulation import FaultyEmulator
 
 
 def test_a_missing_device_is_reported_as_such() -> None:
@@ -73,7 +74,7 @@ def test_spidev_transport_configures_the_bus_and_carries_the_protocol(spidev_mod
         transport.transfer(b"\x80\xd9\x00\x00")
 
 
-def test_spidev_transport_errors(spidev_module: EmulatedAtm90e32) -> None:
+def test_spidev_transport_errors(spidev_module: FaultyEmulator) -> None:
     with pytest.raises(DeviceNotFoundError):
         SpidevTransport(0, 1)
     EmulatedSpiDev.open_error = PermissionError(errno.EACCES, "Permission denied")

@@ -12,15 +12,21 @@ framing, verification and decoding run exactly as against hardware.  It models:
   wrong gain gives a wrong reading exactly as on the chip (AN p.21);
 - 16-bit read-to-clear forward / reverse active energy counters at 0.003125 Wh per
   count, netted at the count level, wrapping when not read in time (DS p.12, p.59), with
-  the per-phase accumulation threshold PPhaseTh (DS p.49);
-- faults: flipped MISO bits, a dead bus, a brown-out reset.
+  the per-phase accumulation threshold PPhaseTh (DS p.49), for every phase the load gives;
+- the all-phase APenergyT / ANenergyT (DS p.59): the arithmetic sum of the active power
+  of the phases enabled by MMode0 EnPA/EnPB/EnPC (ABSEnP = 0, DS p.47), metered on its
+  own, so opposite-signed phases net out inside the chip, above PStartTh (DS p.48);
+- MeterEn: any non-zero value meters (DS p.41).
 
-Its clock is injectable (:class:`ManualClock`) so tests replay hours in milliseconds.
+Its clock is injectable (tests pass a manual clock; :func:`scaled_clock` accelerates a
+replay) so tests replay hours in milliseconds.  Fault injection (bit flips, a dead bus,
+brown-outs) is a test concern and lives in the tests, not here.
 The physical world is a :class:`LoadSource` giving each phase's true volts, watts and
 power factor over time; :class:`Board` holds the gains at which this board reads true.
 
 Modelling choices the datasheet leaves open: with MeterEn = 0 the power and energy
-registers read 0 and nothing accumulates; rms values are still measured.
+registers read 0 and nothing accumulates; rms values are still measured.  Reactive power
+is modelled unsigned (inductive), reactive and apparent energy registers read 0.
 """
 
 from __future__ import annotations
@@ -105,11 +111,18 @@ class TraceLoad:
     split by a fixed share: L1 (phase A) carries ``l1_share`` of each second's watts,
     L2 (phase C) the rest.  The default 0.55 models a home whose 120 V loads sit a little
     more on L1, with the 240 V loads shared evenly; the legs differ, so a swapped leg shows.
+    ``l2_generation_w`` adds solar generation on L2: that many watts are subtracted from
+    L2's share every second, so L2 exports (negative watts) whenever the generation
+    exceeds its load while L1 keeps importing, and the service total (L1 + L2) crosses
+    zero whenever the whole-home watts fall below the generation.  The default 0 replays
+    the trace unchanged.
     Each leg's voltage sags with its own load through a source resistance:
-    ``volts = nominal_volts - watts * volts_drop_per_kw / 1000``.  The trace loops.
+    ``volts = nominal_volts - watts * volts_drop_per_kw / 1000`` (an exporting leg rises).
+    The trace loops.
 
     Args:
         path: the CSV; default the bundled RAE House 1 trace.
+        l2_generation_w: constant solar generation on L2, W, >= 0.
         start: trace second that ``t = 0`` maps to.
     """
 
@@ -118,13 +131,18 @@ class TraceLoad:
         path: Path = TRACE_PATH,
         *,
         l1_share: float = 0.55,
+        l2_generation_w: float = 0.0,
         nominal_volts: float = 121.5,
         volts_drop_per_kw: float = 0.6,
         power_factor: float = 0.95,
         frequency: float = 60.0,
         start: int = 0,
     ) -> None:
-        """Load the trace into memory; raises OSError / ValueError for a missing or malformed file."""
+        """Load the trace into memory.
+
+        Raises OSError / ValueError for a missing or malformed file, ValueError for an
+        ``l1_share`` outside 0..1 or a negative ``l2_generation_w``.
+        """
         with path.open(newline="", encoding="utf-8") as handle:
             rows = csv.DictReader(handle)
             self.watts: list[int] = [int(row["whole_home_w"]) for row in rows]
@@ -132,7 +150,10 @@ class TraceLoad:
             raise ValueError(f"{path} holds no samples")
         if not 0.0 <= l1_share <= 1.0:
             raise ValueError("l1_share must be within 0..1")
+        if not l2_generation_w >= 0.0:
+            raise ValueError("l2_generation_w must be at least 0 W")
         self.l1_share = l1_share
+        self.l2_generation_w = l2_generation_w
         self.nominal_volts = nominal_volts
         self.volts_drop_per_kw = volts_drop_per_kw
         self.power_factor = power_factor
@@ -145,10 +166,10 @@ class TraceLoad:
         return self.watts[(self.start + math.floor(t)) % len(self.watts)]
 
     def leg_watts(self, t: float) -> tuple[float, float]:
-        """Return ``(L1 W, L2 W)`` at ``t``: the whole-home watts split by ``l1_share``."""
+        """Return ``(L1 W, L2 W)`` at ``t``: the whole-home watts split by ``l1_share``, L2 less its generation."""
         total = self.whole_home_watts(t)
         l1 = total * self.l1_share
-        return l1, total - l1
+        return l1, total - l1 - self.l2_generation_w
 
     def load_at(self, t: float) -> LoadPoint:
         """Return both legs' conditions at ``t`` (s)."""
@@ -157,22 +178,6 @@ class TraceLoad:
             volts = self.nominal_volts - watts * self.volts_drop_per_kw / 1000
             phases[leg] = PhaseLoad(volts, watts, self.power_factor)
         return LoadPoint(phases=phases, frequency=self.frequency)
-
-
-class ManualClock:
-    """A clock that only moves when told: ``clock()`` returns seconds, ``advance(s)`` moves it."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        """Start at ``start`` seconds."""
-        self.now = start
-
-    def __call__(self) -> float:
-        """Return the current time in seconds."""
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward (or, for clock-jump tests, backward) by ``seconds``."""
-        self.now += seconds
 
 
 def scaled_clock(speed: float = 1.0, clock: Callable[[], float] = time.monotonic) -> Callable[[], float]:
@@ -200,14 +205,15 @@ class Board:
 
 @dataclass
 class PhaseEnergy:
-    """Ground truth of one phase's active energy, kept by the emulator for tests.
+    """Ground truth of one pair of active energy registers, kept by the emulator for tests.
 
-    ``residual`` is the fractional count not yet emitted (in counts, signed: forward and
-    reverse net out within one count, DS p.12).  ``forward_counts`` / ``reverse_counts``
-    are every count ever added to the registers; ``forward_lost`` / ``reverse_lost`` the
-    part of them no read can ever return, because the register wrapped past 0xFFFF
-    (``wrapped_counts`` of them) or a reset cleared it unread.  ``forward_wh`` /
-    ``reverse_wh`` integrate the metered power exactly.
+    One per phase (APenergyA-C / ANenergyA-C) and one for the all-phase total
+    (APenergyT / ANenergyT), DS p.59.  ``residual`` is the fractional count not yet
+    emitted (in counts, signed: forward and reverse net out within one count, DS p.12).
+    ``forward_counts`` / ``reverse_counts`` are every count ever added to the registers;
+    ``forward_lost`` / ``reverse_lost`` the part of them no read can ever return, because
+    the register wrapped past 0xFFFF (``wrapped_counts`` of them) or a reset cleared it
+    unread.  ``forward_wh`` / ``reverse_wh`` integrate the metered power exactly.
     """
 
     residual: float = 0.0
@@ -265,28 +271,7 @@ _MEASURED_PHASE_REGS = {
 }
 
 
-@dataclass
-class Faults:
-    """Fault injection switches.
-
-    ``flip_mask`` is XORed into the data bits of ``flip_count`` responses, after
-    ``flip_skip`` clean ones (MISO errors: the chip's own state, LastSPIData included,
-    is unaffected).
-    ``dead_bus`` set to 0xFF or 0x00 makes MISO read all ones / all zeros and the chip
-    see nothing (disconnected or unpowered).
-    ``dies_after`` transactions from now (None: never), ``dead_bus`` takes the value of
-    ``dies_as``: a bus that fails in the middle of a refresh.
-    """
-
-    flip_mask: int = 0x0001
-    flip_count: int = 0
-    flip_skip: int = 0
-    dead_bus: int | None = None
-    dies_after: int | None = None
-    dies_as: int = 0xFF
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Measured:
     volts: float
     amps: float
@@ -298,6 +283,11 @@ class _Measured:
 
 class EmulatedAtm90e32:
     """An ATM90E32AS on a split-phase board, as a :class:`~.transport.Transport`.
+
+    Ground truth for tests: ``energy[phase]`` and ``total_energy`` (the all-phase
+    APenergyT / ANenergyT) are :class:`PhaseEnergy` records; :meth:`pending_counts` and
+    :meth:`pending_total_counts` give what the registers hold now; ``resets`` counts
+    resets, ``transfers`` transactions.
 
     Args:
         load: the physical world (a :class:`TraceLoad`, :class:`ConstantLoad`, ...).
@@ -319,11 +309,12 @@ class EmulatedAtm90e32:
         self.clock = clock
         self.board = board or Board()
         self.temperature = temperature
-        self.faults = Faults()
         self.registers = power_on_defaults()
         self._golden = self._config_space()
         self.last_spi_data = 0
         self.energy = {phase: PhaseEnergy() for phase in Phase}
+        self.total_energy = PhaseEnergy()
+        """Ground truth of the all-phase APenergyT / ANenergyT registers (DS p.59)."""
         self.resets = 0
         self.transfers = 0
         self.closed = False
@@ -336,13 +327,6 @@ class EmulatedAtm90e32:
         self.transfers += 1
         if len(frame) != protocol.FRAME_LENGTH:
             return bytes(len(frame))
-        if self.faults.dies_after is not None:
-            if self.faults.dies_after <= 0:
-                self.faults.dead_bus, self.faults.dies_after = self.faults.dies_as, None
-            else:
-                self.faults.dies_after -= 1
-        if self.faults.dead_bus is not None:
-            return bytes([self.faults.dead_bus]) * protocol.FRAME_LENGTH
         self._advance()
         is_read, address, data = protocol.decode_frame(frame)
         if is_read:
@@ -350,24 +334,11 @@ class EmulatedAtm90e32:
         else:
             self._write(address, data)
         self.last_spi_data = data
-        if self.faults.flip_count > 0:
-            if self.faults.flip_skip > 0:
-                self.faults.flip_skip -= 1
-            else:
-                self.faults.flip_count -= 1
-                data ^= self.faults.flip_mask
         return b"\x00\x00" + data.to_bytes(2, "big")
 
     def close(self) -> None:
         """Mark the bus released (the emulated chip keeps running)."""
         self.closed = True
-
-    # --- faults -------------------------------------------------------------------
-
-    def brown_out(self) -> None:
-        """Power-cycle the chip: power-on defaults, counters and LastSPIData cleared (DS p.54)."""
-        self._advance()
-        self._reset()
 
     # --- chip behaviour ---------------------------------------------------------------
 
@@ -375,15 +346,16 @@ class EmulatedAtm90e32:
         return {a: v for a, v in self.registers.items() if a in _CONFIG_SPACE}
 
     def _reset(self) -> None:
+        """Power-on defaults, LastSPIData 0; the energy registers' unread counts are lost (DS p.54)."""
         self.registers = power_on_defaults()
         self._golden = self._config_space()
         self.last_spi_data = 0
-        for phase_energy in self.energy.values():
-            phase_energy.residual = 0.0
-            phase_energy.forward_lost += phase_energy.forward_register
-            phase_energy.reverse_lost += phase_energy.reverse_register
-            phase_energy.forward_register = 0
-            phase_energy.reverse_register = 0
+        for e in (*self.energy.values(), self.total_energy):
+            e.residual = 0.0
+            e.forward_lost += e.forward_register
+            e.reverse_lost += e.reverse_register
+            e.forward_register = 0
+            e.reverse_register = 0
         self.resets += 1
 
     def _write(self, address: int, value: int) -> None:
@@ -418,7 +390,7 @@ class EmulatedAtm90e32:
         if kind is None:
             return self.registers.get(address, 0)
         name, phase = kind
-        return self._measured_register(name, self._measure(phase))
+        return self._measured_register(name, self._measure(phase, self.load.load_at(self._time)))
 
     def _measured_register(self, name: str, m: _Measured) -> int:
         if name in ("urms", "urms_lsb"):
@@ -440,12 +412,11 @@ class EmulatedAtm90e32:
             return (math.floor((counts - math.floor(counts)) * 256) & 0xFF) << 8
         return _clamp16(math.floor(counts + 1e-6))  # 1e-6 count: absorb float noise such as 65.535 / 0.001
 
-    def _measure(self, phase: Phase, t: float | None = None) -> _Measured:
-        """What the chip measures on ``phase`` at ``t``: the truth scaled by the gains."""
-        point = self.load.load_at(self._time if t is None else t)
+    def _measure(self, phase: Phase, point: LoadPoint) -> _Measured:
+        """What the chip measures on ``phase`` under ``point``: the truth scaled by the gains."""
         true = point.phases.get(phase)
         if true is None or true.volts <= 0:
-            return _Measured(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+            return _NOTHING
         pf = max(1e-3, min(1.0, true.power_factor))
         true_amps = abs(true.watts) / (true.volts * pf)
         volts = true.volts * self.registers[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
@@ -459,7 +430,7 @@ class EmulatedAtm90e32:
         amps = min(amps, 0xFFFF * reg.CURRENT_LSB_A)
         va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
-        if self.registers[reg.METER_EN] != reg.METER_ENABLE:
+        if self.registers[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
             return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
         return _Measured(
             volts=volts,
@@ -480,39 +451,38 @@ class EmulatedAtm90e32:
         step = self.load.step
         while t < now:
             end = now if step is None else min(now, (math.floor(t / step) + 1) * step)
-            for phase in SPLIT_PHASE.phases:
-                self._accumulate(phase, self._measure(phase, t), end - t)
+            self._accumulate(self.load.load_at(t), end - t)
             t = end
         self._time = now
 
-    def _accumulate(self, phase: Phase, m: _Measured, seconds: float) -> None:
-        threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
-        if m.watts == 0.0 or abs(m.watts) + abs(m.vars) <= threshold:
-            return
-        e = self.energy[phase]
-        wh = m.watts * seconds / 3600.0
-        if wh > 0:
-            e.forward_wh += wh
-        else:
-            e.reverse_wh -= wh
-        e.residual += wh / reg.ENERGY_LSB_WH
-        whole = math.trunc(e.residual)
-        if whole > 0:
-            e.forward_counts += whole
-            e.forward_register += whole
-        elif whole < 0:
-            e.reverse_counts -= whole
-            e.reverse_register -= whole
-        e.residual -= whole
-        for direction in ("forward", "reverse"):
-            value = getattr(e, f"{direction}_register")
-            if value > reg.ENERGY_REGISTER_MAX:
-                lost = value - (value & 0xFFFF)
-                e.wrapped_counts += lost
-                setattr(e, f"{direction}_lost", getattr(e, f"{direction}_lost") + lost)
-                setattr(e, f"{direction}_register", value & 0xFFFF)
+    def _accumulate(self, point: LoadPoint, seconds: float) -> None:
+        """Meter ``seconds`` of ``point`` into every phase's registers and the all-phase total.
+
+        A phase meters when |P| + |Q| exceeds PPhaseTh (DS p.49).  The total meters the
+        arithmetic sum of P over the phases whose EnPx bit is set in MMode0 (DS p.47),
+        when |sum P| + |sum Q| exceeds PStartTh (DS p.48); it keeps its own residual.
+        """
+        phase_threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
+        summed = self.registers[reg.MMODE0]
+        total_watts = total_vars = 0.0
+        for phase in Phase:
+            m = self._measure(phase, point)
+            if m.watts != 0.0 and abs(m.watts) + abs(m.vars) > phase_threshold:
+                _meter(self.energy[phase], m.watts, seconds)
+            if summed & reg.MMODE0_ENP[phase]:
+                total_watts += m.watts
+                total_vars += m.vars
+        start_threshold = self.registers.get(reg.P_START_TH, 0) * reg.POWER_LSB
+        if total_watts != 0.0 and abs(total_watts) + abs(total_vars) > start_threshold:
+            _meter(self.total_energy, total_watts, seconds)
 
     def _read_energy(self, address: int) -> int:
+        if address == reg.AP_ENERGY_T:
+            value, self.total_energy.forward_register = self.total_energy.forward_register, 0
+            return value
+        if address == reg.AN_ENERGY_T:
+            value, self.total_energy.reverse_register = self.total_energy.reverse_register, 0
+            return value
         for phase in Phase:
             e = self.energy[phase]
             if address == reg.AP_ENERGY[phase]:
@@ -521,15 +491,57 @@ class EmulatedAtm90e32:
             if address == reg.AN_ENERGY[phase]:
                 value, e.reverse_register = e.reverse_register, 0
                 return value
-        return 0  # other energy registers (totals, reactive, apparent) are not modelled
+        return 0  # other energy registers (reactive, apparent, fundamental, harmonic) are not modelled
 
     # --- helpers for tests and the simulated meter --------------------------------------
 
     def pending_counts(self, phase: Phase) -> tuple[int, int]:
-        """Return ``(forward, reverse)`` counts sitting in the registers, not yet read."""
+        """Return ``(forward, reverse)`` counts sitting in ``phase``'s registers, not yet read."""
         self._advance()
         e = self.energy[phase]
         return e.forward_register, e.reverse_register
+
+    def pending_total_counts(self) -> tuple[int, int]:
+        """Return ``(forward, reverse)`` counts sitting in APenergyT / ANenergyT, not yet read."""
+        self._advance()
+        return self.total_energy.forward_register, self.total_energy.reverse_register
+
+
+_COUNT_NOISE = 1e-6
+"""Float noise of a residual, in counts (3e-9 Wh): a residual this close to a whole count emits it."""
+
+_NOTHING = _Measured(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+"""What a phase without voltage (or absent from the load) measures."""
+
+
+def _meter(e: PhaseEnergy, watts: float, seconds: float) -> None:
+    """Add ``watts`` for ``seconds`` to ``e``: whole counts into its registers, wrapping at 16 bits (DS p.59)."""
+    wh = watts * seconds / 3600.0
+    if wh > 0:
+        e.forward_wh += wh
+    else:
+        e.reverse_wh -= wh
+    e.residual += wh / reg.ENERGY_LSB_WH
+    whole = round(e.residual)  # a residual within float noise of a whole count is that count
+    if abs(e.residual - whole) > _COUNT_NOISE:
+        whole = math.trunc(e.residual)
+    if whole > 0:
+        e.forward_counts += whole
+        e.forward_register += whole
+    elif whole < 0:
+        e.reverse_counts -= whole
+        e.reverse_register -= whole
+    e.residual -= whole
+    if e.forward_register > reg.ENERGY_REGISTER_MAX:
+        lost = e.forward_register - (e.forward_register & 0xFFFF)
+        e.wrapped_counts += lost
+        e.forward_lost += lost
+        e.forward_register &= 0xFFFF
+    if e.reverse_register > reg.ENERGY_REGISTER_MAX:
+        lost = e.reverse_register - (e.reverse_register & 0xFFFF)
+        e.wrapped_counts += lost
+        e.reverse_lost += lost
+        e.reverse_register &= 0xFFFF
 
 
 def _clamp16(value: int) -> int:
