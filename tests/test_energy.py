@@ -70,6 +70,60 @@ async def test_one_hour_of_the_trace_matches_its_integral(
     )
 
 
+async def test_with_solar_on_one_leg_the_totals_net_continuously_like_the_utility_meter(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    """L2 carries 700 W of solar: it exports at times, and the service crosses between import and export."""
+    load = TraceLoad(l2_generation_w=700.0)
+    mock_transport.load = load
+    coordinator = await setup_entry(hass, config_entry)
+    seconds, interval = 3600, 5
+    await replay(coordinator, clock, seconds, interval)
+
+    legs = [load.leg_watts(t) for t in range(seconds)]
+    kwh = 1 / 3600 / 1000
+    l2_import_truth = sum(max(0.0, p2) for _, p2 in legs) * kwh
+    l2_export_truth = sum(max(0.0, -p2) for _, p2 in legs) * kwh
+    # The utility's meter nets the legs continuously (here each second).
+    import_truth = sum(max(0.0, p1 + p2) for p1, p2 in legs) * kwh
+    export_truth = sum(max(0.0, -(p1 + p2)) for p1, p2 in legs) * kwh
+    # Netting only at each read, as the ledger did before, books the net of each 5 s read.
+    nets = [sum(p1 + p2 for p1, p2 in legs[i : i + interval]) * kwh for i in range(0, seconds, interval)]
+    per_read_export = sum(-net for net in nets if net < 0)
+    assert l2_export_truth > 0.01  # L2 exports a good part of the hour
+    assert import_truth > 0.05  # and the service both imports
+    assert export_truth > 0.01  # and exports
+
+    def kwh_of(key: str) -> float:
+        return float(state(hass, config_entry, key).state)
+
+    def sign_changes(watts: list[float]) -> int:
+        signs = [w > 0 for w in watts if w != 0]
+        return sum(a != b for a, b in zip(signs, signs[1:], strict=False))
+
+    # The chip nets forward and reverse within one count (DS p.12): at each change of direction up to one
+    # count of residual moves between import and export, while import minus export stays within one count.
+    l2_import, l2_export = kwh_of("l2_energy_import"), kwh_of("l2_energy_export")
+    assert abs((l2_import - l2_export) - (l2_import_truth - l2_export_truth)) <= COUNT_KWH
+    l2_slack = (1 + sign_changes([p2 for _, p2 in legs])) * COUNT_KWH
+    assert abs(l2_import - l2_import_truth) <= l2_slack
+    assert abs(l2_export - l2_export_truth) <= l2_slack
+    total_import, total_export = kwh_of("total_energy_import"), kwh_of("total_energy_export")
+    assert abs((total_import - total_export) - (import_truth - export_truth)) <= COUNT_KWH
+    total_slack = (1 + sign_changes([p1 + p2 for p1, p2 in legs])) * COUNT_KWH
+    assert abs(total_import - import_truth) <= total_slack
+    assert abs(total_export - export_truth) <= total_slack
+    assert kwh_to_counts(total_export) == mock_transport.total_energy.reverse_counts  # every count, none twice
+    drift = export_truth - per_read_export
+    assert drift > total_slack + 10 * COUNT_KWH  # what per-read netting would have missed: the test tells them apart
+    print(  # the figures for the closing note (pytest -s)
+        f"\nsolar on L2, 1 h: total import {total_import:.6f} kWh vs continuous {import_truth:.6f}, "
+        f"export {total_export:.6f} vs {export_truth:.6f}; netting per 5 s read would export "
+        f"{per_read_export:.6f} kWh ({drift / export_truth:.2%} less); direction changes: "
+        f"L2 {sign_changes([p2 for _, p2 in legs])}, service {sign_changes([p1 + p2 for p1, p2 in legs])}"
+    )
+
+
 async def test_totals_survive_a_restart(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
 ) -> None:
