@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from typing import Any
 
 import pytest
@@ -99,7 +100,7 @@ async def test_with_solar_on_one_leg_the_totals_net_continuously_like_the_utilit
 
     def sign_changes(watts: list[float]) -> int:
         signs = [w > 0 for w in watts if w != 0]
-        return sum(a != b for a, b in zip(signs, signs[1:], strict=False))
+        return sum(a != b for a, b in itertools.pairwise(signs))
 
     # The chip nets forward and reverse within one count (DS p.12): at each change of direction up to one
     # count of residual moves between import and export, while import minus export stays within one count.
