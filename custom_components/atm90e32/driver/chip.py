@@ -179,7 +179,7 @@ class Atm90e32:
 
     def config_registers(self, config: ChipConfig) -> dict[int, int]:
         """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
-        nominal_gain = config.voltage_gains[Phase.A]
+        nominal_gain = config.voltage_gains[config.wiring.reference.phase]
         values = {
             reg.METER_EN: reg.METER_ENABLE,
             reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
@@ -227,11 +227,15 @@ class Atm90e32:
         Raises ConfigurationError if CfgRegAccEn reads the unlock code 0x55AA (left
         unlocked, e.g. by a crash mid-configuration: the CRC guard is off until the next
         lock, DS p.58), if CFG_CRC_ERR is set (some register in 0x00-0x6F changed since
-        the lock, DS p.58) or on the first read-back difference.
+        the lock, DS p.58) or on the first read-back difference; DeadBusError when the
+        status reads all ones because no chip answers.
         """
         if self.read_register(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
             raise ConfigurationError("CfgRegAccEn reads 0x55AA: the configuration is unlocked, unguarded by the CRC")
-        if self.read_register(reg.CRC_ERR_STATUS) & 0x0001:
+        crc_status = self.read_register(reg.CRC_ERR_STATUS)
+        if crc_status == 0xFFFF:
+            self.check_alive()  # all ones: a dead bus raises DeadBusError rather than blame the configuration
+        if crc_status & 0x0001:
             raise ConfigurationError("CRCErrStatus reports the configuration changed since it was locked")
         for address, value in expected:
             actual = self.read_register(address)

@@ -282,7 +282,7 @@ class _Measured:
 
 
 class EmulatedAtm90e32:
-    """An ATM90E32AS on a split-phase board, as a :class:`~.transport.Transport`.
+    """An ATM90E32AS metering all three phases of its load source, as a :class:`~.transport.Transport`.
 
     Ground truth for tests: ``energy[phase]`` and ``total_energy`` (the all-phase
     APenergyT / ANenergyT) are :class:`PhaseEnergy` records; :meth:`pending_counts` and

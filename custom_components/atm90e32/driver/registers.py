@@ -2,8 +2,8 @@
 
 Every constant cites the Microchip/Atmel M90E32AS datasheet 46003B ("DS", page numbers
 as printed, register table Table-5 on pp.41-71) or application note 46103A ("AN").
-Phases are named as the chip names them: A, B, C.  On the split-phase two-CT board,
-leg L1 is phase A and leg L2 is phase C; phase B is unused.
+Phases are named as the chip names them: A, B, C; which channel each measures is the
+wiring's business (channels.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Phase(IntEnum):
 
 # --- Status and special registers (DS pp.41-50) -------------------------------------
 METER_EN: Final = 0x00
-"""MeterEn: 0x0001 enables metering; power-on default 0x0000 (DS p.41)."""
+"""MeterEn: any non-zero value enables metering (we write 0x0001); power-on default 0x0000 (DS p.41)."""
 SAG_PEAK_DET_CFG: Final = 0x05
 """SagPeakDetCfg: sag and peak detector periods (DS p.42)."""
 OV_TH: Final = 0x06
