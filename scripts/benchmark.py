@@ -52,14 +52,14 @@ from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
 from tests.emulation import ManualClock
 
 CLOCKS_PER_TRANSACTION = 32
-LEGS = 2
+LEGS = len(SPLIT_PHASE.channels)
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
 
 # Reads per quantity, for one leg: (16-bit registers, 32-bit values, read-to-clear registers)
 # of the default sensor set: voltage, current, power factor, phase angle | active,
-# reactive, apparent power | forward and reverse energy; plus frequency and temperature
-# once per chip.
-PER_LEG_16, PER_LEG_32, PER_LEG_ENERGY, PER_CHIP_16 = 4, 3, 2, 2
+# reactive, apparent power | forward and reverse energy; plus, once per chip, frequency and
+# temperature, and the all-phase forward and reverse energy the service totals come from.
+PER_LEG_16, PER_LEG_32, PER_LEG_ENERGY, PER_CHIP_16, PER_CHIP_ENERGY = 4, 3, 2, 2, 2
 
 
 def esphome_plan() -> int:
@@ -68,7 +68,7 @@ def esphome_plan() -> int:
     Voltage, current and power factor: one read plus a LastSPIData read each; active,
     reactive and apparent power: two reads each (high, low), unchecked; phase angle one
     read; forward and reverse energy one read each, unchecked; frequency and temperature
-    one read each per chip.
+    one read each per chip.  ESPHome reads no all-phase energy (it has no service totals).
     """
     per_leg = 3 * 2 + 3 * 2 + 1 + 2
     return LEGS * per_leg + PER_CHIP_16
@@ -81,7 +81,7 @@ def verified_minimum() -> int:
     each verified (4).  A read-to-clear energy register: the read and LastSPIData (2).
     """
     per_leg = PER_LEG_16 * 2 + PER_LEG_32 * 4 + PER_LEG_ENERGY * 2
-    return LEGS * per_leg + PER_CHIP_16 * 2
+    return LEGS * per_leg + PER_CHIP_16 * 2 + PER_CHIP_ENERGY * 2
 
 
 class Recording:
@@ -211,6 +211,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
         for index in range(chips):
             entry = MockConfigEntry(
                 domain=DOMAIN,
+                version=2,
                 data={"device": "simulated", "line_frequency": 60, "wiring": "split_phase_2ct"},
                 options=dict(DEFAULT_OPTIONS),
                 unique_id=f"bench-{index}",
