@@ -46,32 +46,31 @@ def steady_load(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
     return mock_transport
 
 
-@pytest.mark.usefixtures("entity_registry_enabled_by_default", "patched_monotonic")
+@pytest.fixture
+async def an_hour_replayed(
+    hass: HomeAssistant,
+    snapshot_entry: MockConfigEntry,
+    steady_load: EmulatedAtm90e32,
+    clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+    patched_monotonic: None,
+) -> MockConfigEntry:
+    """The entry set up at a fixed time, then an hour of refreshes every 5 s."""
+    freezer.move_to("2026-11-26T12:00:00+00:00")
+    coordinator = await setup_entry(hass, snapshot_entry)
+    await replay(coordinator, clock, 3600)
+    return snapshot_entry
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
-    snapshot_entry: MockConfigEntry,
-    steady_load: EmulatedAtm90e32,
-    clock: ManualClock,
-    freezer: FrozenDateTimeFactory,
+    an_hour_replayed: MockConfigEntry,
 ) -> None:
-    freezer.move_to("2026-11-26T12:00:00+00:00")
-    coordinator = await setup_entry(hass, snapshot_entry)
-    await replay(coordinator, clock, 3600)
-    await snapshot_platform(hass, entity_registry, snapshot, snapshot_entry.entry_id)
+    await snapshot_platform(hass, entity_registry, snapshot, an_hour_replayed.entry_id)
 
 
-@pytest.mark.usefixtures("patched_monotonic")
-async def test_diagnostics(
-    hass: HomeAssistant,
-    snapshot: SnapshotAssertion,
-    snapshot_entry: MockConfigEntry,
-    steady_load: EmulatedAtm90e32,
-    clock: ManualClock,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    freezer.move_to("2026-11-26T12:00:00+00:00")
-    coordinator = await setup_entry(hass, snapshot_entry)
-    await replay(coordinator, clock, 3600)
-    assert await async_get_config_entry_diagnostics(hass, snapshot_entry) == snapshot
+async def test_diagnostics(hass: HomeAssistant, snapshot: SnapshotAssertion, an_hour_replayed: MockConfigEntry) -> None:
+    assert await async_get_config_entry_diagnostics(hass, an_hour_replayed) == snapshot
