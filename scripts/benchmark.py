@@ -131,13 +131,13 @@ def bench_driver(refreshes: int) -> dict[str, Any]:
     clock.advance(5)
     recording = Recording(emulator)
     chip = Atm90e32(recording)
-    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
+    snapshot = chip.read_snapshot(CONFIG)
     recording.replaying = recording.responses
     samples = []
     for _ in range(refreshes):
         recording.position = 0
         start = time.process_time_ns()
-        chip.read_snapshot(SPLIT_PHASE.phases)
+        chip.read_snapshot(CONFIG)
         samples.append((time.process_time_ns() - start) / 1e9)
     emulator_samples = []
     for _ in range(refreshes):

@@ -7,6 +7,12 @@ from typing import Any, Final
 
 from .driver.channels import SPLIT_PHASE, Wiring
 from .driver.ledger import FULL_SCALE_FILL_S
+from .driver.power_quality import (
+    FREQUENCY_DEFAULT_PERCENT,
+    PHASE_LOSS_DEFAULT_PERCENT,
+    SAG_DEFAULT_PERCENT,
+    SWELL_DEFAULT_PERCENT,
+)
 
 DOMAIN: Final = "atm90e32"
 MANUFACTURER: Final = "Microchip Technology"
@@ -22,6 +28,20 @@ CONF_VOLTAGE_TRANSFORMERS: Final = "voltage_transformers"
 CONF_VT_PRESET: Final = "vt_preset"
 CONF_CURRENT_SCALE: Final = "current_scale"
 """1, 2 or 4: Igain is divided by it in the chip and current, power and energy multiplied."""
+CONF_NOMINAL_VOLTAGE: Final = "nominal_voltage"
+"""V rms of each channel's voltage (a leg: 120 V in North America); default by line frequency."""
+NOMINAL_VOLTAGES: Final = (100, 110, 115, 120, 127, 220, 230, 240)
+"""Nominal voltages offered: the common low-voltage supplies (IEC 60038 and North American)."""
+CONF_SAG_PERCENT: Final = "sag_percent"
+CONF_SWELL_PERCENT: Final = "swell_percent"
+CONF_PHASE_LOSS_PERCENT: Final = "phase_loss_percent"
+CONF_FREQUENCY_PERCENT: Final = "frequency_percent"
+CONF_OVER_CURRENT: Final = "over_current"
+"""Over-current threshold per channel, A as shown (current scaling applied); default DEFAULT_OVER_CURRENT x scale."""
+DEFAULT_OVER_CURRENT: Final = 65.0
+"""A, just below Irms full scale 65.535 A (DS p.66): a current clipping at the register limit is over-current."""
+CONF_EXPORT_EXPECTED: Final = "export_expected"
+"""The service has generation (solar): negative power is export, not a CT the wrong way round."""
 CONF_SPI_SPEED: Final = "spi_speed"
 """SPI clock in Hz (entry data); entries made before it existed use DEFAULT_SPEED_HZ."""
 SPI_SPEEDS: Final = (1_000_000, 500_000, 200_000, 100_000)
@@ -63,7 +83,16 @@ def default_options(wiring: Wiring) -> dict[str, Any]:
 
 
 DEFAULT_OPTIONS: Final = default_options(SPLIT_PHASE)
-"""The meter settings (config entry options) of a new entry before the person changes them."""
+"""The split-phase board's meter settings of a new entry."""
+
+POWER_QUALITY_DEFAULTS: Final[dict[str, Any]] = {
+    CONF_SAG_PERCENT: SAG_DEFAULT_PERCENT,
+    CONF_SWELL_PERCENT: SWELL_DEFAULT_PERCENT,
+    CONF_PHASE_LOSS_PERCENT: PHASE_LOSS_DEFAULT_PERCENT,
+    CONF_FREQUENCY_PERCENT: FREQUENCY_DEFAULT_PERCENT,
+    CONF_EXPORT_EXPECTED: False,
+}
+"""Power-quality options until the person changes them (nominal voltage and over-current follow other settings)."""
 
 MAX_UPDATE_INTERVAL: Final = timedelta(seconds=FULL_SCALE_FILL_S / 2)
 """Half the time a register takes to fill at full scale (about 20 s): no counter can wrap."""

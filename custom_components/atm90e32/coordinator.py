@@ -19,15 +19,24 @@ from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
+    CONF_EXPORT_EXPECTED,
+    CONF_FREQUENCY_PERCENT,
     CONF_LINE_FREQUENCY,
+    CONF_NOMINAL_VOLTAGE,
+    CONF_OVER_CURRENT,
     CONF_PGA_GAIN,
+    CONF_PHASE_LOSS_PERCENT,
+    CONF_SAG_PERCENT,
     CONF_SIMULATION_SPEED,
     CONF_SPI_SPEED,
+    CONF_SWELL_PERCENT,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     CONFIG_CHECK_EVERY,
+    DEFAULT_OVER_CURRENT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    POWER_QUALITY_DEFAULTS,
     SIMULATED,
     VT_DUAL,
     default_options,
@@ -39,6 +48,7 @@ from .driver.chip import Adoption
 from .driver.ledger import LastRead, WrapRisk, check_gap
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
+from .driver.power_quality import PowerQualitySettings
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 from .storage import LastEnergyRead, LedgerStore
 
@@ -53,11 +63,13 @@ class MeterSettings:
 
     current_scale: 1, 2 or 4 (current, power and energy multiplied; Igain divided in the chip).
     inverted: phases whose CT faces the wrong way.
+    export_expected: the service has generation, so negative power is export.
     """
 
     chip: ChipConfig
     current_scale: int
     inverted: frozenset[Phase]
+    export_expected: bool = False
 
     @property
     def wiring(self) -> Wiring:
@@ -79,7 +91,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     Raises ValueError for out-of-range values, KeyError for an unknown wiring.
     """
     wiring = entry_wiring(data)
-    merged = {**default_options(wiring), **data, **options}
+    merged = {**default_options(wiring), **POWER_QUALITY_DEFAULTS, **data, **options}
     dual = merged[CONF_VOLTAGE_TRANSFORMERS] == VT_DUAL
     reference_gain = int(merged[wiring.reference.voltage_gain_option])
     voltage_gains = [reference_gain] * len(Phase)
@@ -89,19 +101,37 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
             voltage_gains[channel.phase] = int(merged[channel.voltage_gain_option])
         current_gains[channel.phase] = int(merged[channel.current_gain_option])
     frequency = int(merged[CONF_LINE_FREQUENCY])
+    scale = int(merged[CONF_CURRENT_SCALE])
+    if scale not in (1, 2, 4):
+        raise ValueError("current scale must be 1, 2 or 4")
+    nominal = float(merged.get(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(frequency)))
+    over_current = float(merged.get(CONF_OVER_CURRENT, DEFAULT_OVER_CURRENT * scale))
+    power_quality = PowerQualitySettings.from_percent(
+        nominal_voltage=nominal,
+        line_frequency=frequency,
+        over_current=over_current / scale,
+        sag_percent=float(merged[CONF_SAG_PERCENT]),
+        swell_percent=float(merged[CONF_SWELL_PERCENT]),
+        phase_loss_percent=float(merged[CONF_PHASE_LOSS_PERCENT]),
+        frequency_percent=float(merged[CONF_FREQUENCY_PERCENT]),
+    )
     chip = ChipConfig(
         wiring=wiring,
         line_frequency=frequency,
         pga_gain=int(merged[CONF_PGA_GAIN]),
         voltage_gains=(voltage_gains[0], voltage_gains[1], voltage_gains[2]),
         current_gains=(current_gains[0], current_gains[1], current_gains[2]),
-        nominal_voltage=120.0 if frequency == 60 else 230.0,
+        power_quality=power_quality,
     )
     inverted = frozenset(channel.phase for channel in wiring.channels if merged[channel.invert_option])
-    scale = int(merged[CONF_CURRENT_SCALE])
-    if scale not in (1, 2, 4):
-        raise ValueError("current scale must be 1, 2 or 4")
-    return MeterSettings(chip=chip, current_scale=scale, inverted=inverted)
+    return MeterSettings(
+        chip=chip, current_scale=scale, inverted=inverted, export_expected=bool(merged[CONF_EXPORT_EXPECTED])
+    )
+
+
+def default_nominal_voltage(line_frequency: int) -> float:
+    """120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
+    return 120.0 if line_frequency == 60 else 230.0
 
 
 def open_transport(data: Mapping[str, Any]) -> Transport:

@@ -19,7 +19,6 @@ from custom_components.atm90e32.driver import (
     protocol,
 )
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.chip import Adoption
 from custom_components.atm90e32.driver.emulator import (
     ConstantLoad,
@@ -90,7 +89,7 @@ def test_a_write_to_a_locked_chip_is_caught_by_the_read_back() -> None:
 
 def test_snapshot_matches_the_load() -> None:
     chip, _, _ = make_chip(ConstantLoad(watts=(1000.0, 500.0), volts=120.0, power_factor=0.95))
-    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
+    snapshot = chip.read_snapshot(CONFIG)
     a, c = snapshot.phases[Phase.A], snapshot.phases[Phase.C]
     assert a.voltage == pytest.approx(120.0, abs=0.01)
     assert a.current == pytest.approx(1000 / (120 * 0.95), abs=0.001)
@@ -109,7 +108,7 @@ def test_snapshot_matches_the_load() -> None:
 def test_export_gives_negative_power_and_reverse_energy() -> None:
     chip, emulator, clock = make_chip(ConstantLoad(watts=(-2000.0, 300.0)))
     clock.advance(60)
-    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
+    snapshot = chip.read_snapshot(CONFIG)
     a = snapshot.phases[Phase.A]
     assert a.active_power == pytest.approx(-2000.0, abs=0.001)
     assert a.power_factor == pytest.approx(-0.95)
@@ -125,7 +124,7 @@ def test_export_gives_negative_power_and_reverse_energy() -> None:
 def test_negative_chip_temperature() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.temperature = -12
-    assert chip.read_snapshot(SPLIT_PHASE.phases).temperature == -12
+    assert chip.read_snapshot(CONFIG).temperature == -12
 
 
 def test_a_flipped_bit_is_caught_by_lastspidata_and_retried() -> None:
@@ -235,7 +234,7 @@ def test_a_dead_bus_is_recognised(level: int) -> None:
     with pytest.raises(DeadBusError):
         chip.check_alive()
     with pytest.raises(DeadBusError):
-        chip.read_snapshot(SPLIT_PHASE.phases)
+        chip.read_snapshot(CONFIG)
     with pytest.raises(DeadBusError):
         chip.configure(CONFIG)
     with pytest.raises(DeadBusError):  # the periodic check blames the bus, not the configuration
@@ -247,20 +246,22 @@ def test_a_reset_chip_is_reported_and_can_be_configured_again() -> None:
     emulator.brown_out()
     assert emulator.registers[reg.UGAIN[Phase.A]] == reg.DEFAULT_GAIN
     clock.advance(30)
-    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
+    snapshot = chip.read_snapshot(CONFIG)
     assert not snapshot.meter_enabled
     assert snapshot.energy.phases[Phase.A].forward == 0  # a reset chip does not meter
     assert chip.ensure_configured(CONFIG) is Adoption.CONFIGURED
     assert chip.ensure_configured(CONFIG) is Adoption.ADOPTED
-    assert chip.read_snapshot(SPLIT_PHASE.phases).meter_enabled
+    assert chip.read_snapshot(CONFIG).meter_enabled
 
 
 def test_snapshot_transaction_count() -> None:
     chip, _, _ = make_chip(ConstantLoad())
-    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
-    # per leg: 4 verified 16-bit reads (2 each) + 3 guarded 32-bit reads (4 each) + 2 energy (2 each)
-    # chip: all-phase APenergyT / ANenergyT (2 each); frequency, temperature, MeterEn (2 each)
-    assert snapshot.transactions == 2 * (4 * 2 + 3 * 4 + 2 * 2) + 2 * 2 + 3 * 2
+    snapshot = chip.read_snapshot(CONFIG)
+    # per leg: 6 verified 16-bit reads (2 each: U, I, PF, angle, UPeak, IPeak) + 5 guarded 32-bit reads
+    # (4 each: P, Q, S, fundamental and harmonic P) + 2 energy (2 each); chip: all-phase APenergyT /
+    # ANenergyT (2 each); frequency, temperature, EMMIntState0/1, EMMState0/1, MeterEn (2 each);
+    # nothing latched, so nothing to clear
+    assert snapshot.transactions == 2 * (6 * 2 + 5 * 4 + 2 * 2) + 2 * 2 + 7 * 2
     assert isinstance(snapshot.energy.total, EnergyCounts)  # a complete read reached the all-phase registers
 
 
@@ -283,12 +284,12 @@ ENERGY_AND_METER_EN = (2 * 2 + 2) * 2 + 2
 def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level: int, alive_energy_reads: int) -> None:
     chip, emulator, clock = make_chip(ConstantLoad(watts=(1000.0, -500.0)))
     clock.advance(5)
-    measurements = chip.read_snapshot(SPLIT_PHASE.phases).transactions - ENERGY_AND_METER_EN
+    measurements = chip.read_snapshot(CONFIG).transactions - ENERGY_AND_METER_EN
     clock.advance(60)  # about 16.7 / 8.3 Wh waiting in the registers: 5333 / 2666 counts
     pending = {phase: emulator.pending_counts(phase) for phase in (Phase.A, Phase.C)}
     emulator.faults.dies_after, emulator.faults.dies_as = measurements + 2 * alive_energy_reads, level
     with pytest.raises(DeadBusError) as caught:
-        chip.read_snapshot(SPLIT_PHASE.phases)
+        chip.read_snapshot(CONFIG)
     reads = caught.value.energy_reads
     assert len(reads) <= 1
     read = reads[0].phases if reads else {}
@@ -312,7 +313,7 @@ def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level:
 def test_a_register_that_is_really_full_is_believed() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.energy[Phase.A].forward_register = 0xFFFF
-    snapshot = chip.read_snapshot(SPLIT_PHASE.phases)
+    snapshot = chip.read_snapshot(CONFIG)
     assert snapshot.energy.phases[Phase.A].forward == 0xFFFF
     assert snapshot.meter_enabled
 
@@ -321,7 +322,7 @@ def test_a_failure_before_the_energy_reads_carries_no_counts() -> None:
     chip, emulator, _ = make_chip(ConstantLoad())
     emulator.faults.dead_bus = 0xFF
     with pytest.raises(DeadBusError) as caught:
-        chip.read_snapshot(SPLIT_PHASE.phases)
+        chip.read_snapshot(CONFIG)
     assert caught.value.energy_reads == ()
 
 
@@ -336,7 +337,7 @@ def test_a_running_chip_given_new_settings_keeps_its_unread_counts() -> None:
     assert emulator.resets == resets  # no reset: nothing cleared
     assert emulator.registers[reg.IGAIN[Phase.A]] == 25000
     assert emulator.registers[reg.CFG_REG_ACC_EN] != reg.CFG_UNLOCK_CODE
-    assert chip.read_snapshot(SPLIT_PHASE.phases).energy.phases[Phase.A].forward >= pending
+    assert chip.read_snapshot(CONFIG).energy.phases[Phase.A].forward >= pending
     assert emulator.energy[Phase.A].forward_lost == 0
     assert chip.ensure_configured(calibrated) is Adoption.ADOPTED
 
@@ -346,7 +347,7 @@ def test_a_full_register_from_a_chip_that_is_not_metering_is_not_believed() -> N
     emulator.energy[Phase.A].forward_register = 0xFFFF
     emulator.registers[reg.METER_EN] = 0  # MeterEn reads 0: a reset chip, which counts nothing
     with pytest.raises(CommunicationError, match="not metering") as caught:
-        chip.read_snapshot(SPLIT_PHASE.phases)
+        chip.read_snapshot(CONFIG)
     assert not any(Phase.A in read.phases for read in caught.value.energy_reads)
 
 

@@ -149,9 +149,21 @@ def test_mmode1_pga_codes() -> None:
         protocol.mmode1(3)
 
 
-def test_sag_threshold_follows_the_formula_and_clamps() -> None:
-    # AN p.17 formula with Vth = 96 V, Ugain 3920
-    assert protocol.sag_threshold(96.0, 3920) == round(96 * 100 * 2**0.5 / (2 * 3920 / 32768))
-    assert protocol.sag_threshold(96.0, 100) == 0xFFFF
-    with pytest.raises(ValueError, match="voltage gain"):
-        protocol.sag_threshold(96.0, 0)
+def test_thresholds_follow_the_application_note_formula() -> None:
+    # AN: SagTh = Vth x 100 x sqrt(2) / (2 x Ugain / 32768); 96 V at Ugain 3920: 13576.45 / 0.239258 = 56744
+    assert protocol.threshold_register(96.0, 3920, protocol.VOLTAGE_THRESHOLD_UNITS) == 56744
+    # 132 V (110 % of 120 V) at 3920 needs 78023: more than 16 bits hold (ESPHome writes it overflowed)
+    assert protocol.threshold_register(132.0, 3920, protocol.VOLTAGE_THRESHOLD_UNITS) == 78023
+    assert protocol.threshold_value(0xFFFF, 3920, protocol.VOLTAGE_THRESHOLD_UNITS) == pytest.approx(110.87, abs=0.01)
+    # OIth: 60 A at Igain 25498: 84852.8 / 1.556274 = 54523
+    assert protocol.threshold_register(60.0, 25498, protocol.CURRENT_THRESHOLD_UNITS) == 54523
+    assert protocol.threshold_value(54523, 25498, protocol.CURRENT_THRESHOLD_UNITS) == pytest.approx(60.0, abs=0.001)
+    with pytest.raises(ValueError, match="gain"):
+        protocol.threshold_register(96.0, 0, protocol.VOLTAGE_THRESHOLD_UNITS)
+
+
+def test_peaks_follow_the_datasheet() -> None:
+    # DS p.70: U = reg x Ugain / (100 x 2^13): 35466 x 3920 / 819200 = 169.71 V, the peak of 120 V rms
+    assert protocol.peak_voltage(35466, 3920) == pytest.approx(120 * 2**0.5, abs=0.01)
+    # I = reg x Igain / (1000 x 2^13): 3985 x 25498 / 8192000 = 12.404 A, the peak of 8.771 A rms
+    assert protocol.peak_current(3985, 25498) == pytest.approx(8.771 * 2**0.5, abs=0.005)

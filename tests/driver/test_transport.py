@@ -15,7 +15,6 @@ from custom_components.atm90e32.driver import (
     Phase,
     TransportError,
 )
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 from custom_components.atm90e32.driver.transport import (
     SpidevTransport,
@@ -65,8 +64,9 @@ def test_spidev_transport_configures_the_bus_and_carries_the_protocol(spidev_mod
     assert isinstance(spi, EmulatedSpiDev)
     assert (spi.mode, spi.bits_per_word, spi.lsbfirst, spi.max_speed_hz) == (3, 8, False, 200_000)
     chip = Atm90e32(transport, sleep=lambda _s: None)
-    chip.configure(ChipConfig(voltage_gains=(3920,) * 3, current_gains=(25498,) * 3))
-    assert chip.read_snapshot(SPLIT_PHASE.phases).phases[Phase.A].active_power == pytest.approx(1000.0, abs=0.001)
+    config = ChipConfig(voltage_gains=(3920,) * 3, current_gains=(25498,) * 3)
+    chip.configure(config)
+    assert chip.read_snapshot(config).phases[Phase.A].active_power == pytest.approx(1000.0, abs=0.001)
     transport.close()
     assert spi.closed
     transport.close()  # twice is fine

@@ -14,6 +14,7 @@ from . import protocol
 from . import registers as reg
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
 from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading
+from .power_quality import StatusWords, threshold_plan
 from .registers import Phase
 from .transport import Transport
 
@@ -179,7 +180,8 @@ class Atm90e32:
 
     def config_registers(self, config: ChipConfig) -> dict[int, int]:
         """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
-        nominal_gain = config.voltage_gains[config.wiring.reference.phase]
+        reference = config.wiring.reference.phase
+        plan = threshold_plan(config.power_quality, config.voltage_gains[reference], config.current_gains[reference])
         values = {
             reg.METER_EN: reg.METER_ENABLE,
             reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
@@ -192,9 +194,7 @@ class Atm90e32:
             reg.P_PHASE_TH: config.p_phase_threshold,
             reg.Q_PHASE_TH: config.p_phase_threshold,
             reg.S_PHASE_TH: config.p_phase_threshold,
-            reg.SAG_TH: protocol.sag_threshold(0.8 * config.nominal_voltage, nominal_gain),
-            reg.FREQ_LO_TH: round((config.line_frequency - 1) / reg.FREQUENCY_LSB_HZ),
-            reg.FREQ_HI_TH: round((config.line_frequency + 1) / reg.FREQUENCY_LSB_HZ),
+            **plan.registers,
         }
         for phase in Phase:
             values[reg.UGAIN[phase]] = config.voltage_gains[phase]
@@ -244,8 +244,22 @@ class Atm90e32:
                     self.check_alive()  # raises DeadBusError on a dead bus
                 raise ConfigurationError(f"register 0x{address:02X} reads 0x{actual:04X} after writing 0x{value:04X}")
 
-    def read_phase(self, phase: Phase) -> PhaseReading:
-        """Read one phase's rms values, powers, power factor and angle (DS pp.62-70)."""
+    def clear_latched_status(self) -> None:
+        """Clear every latched power-quality change (EMMIntState0/1 = 0xFFFF, write 1 to clear, DS p.57).
+
+        Used after configuring: a threshold written anew may flip a status bit, which is
+        not an event of the supply.  Raises CommunicationError / TransportError.
+        """
+        self.write_register(reg.EMM_INT_STATE0, 0xFFFF)
+        self.write_register(reg.EMM_INT_STATE1, 0xFFFF)
+
+    def read_phase(self, phase: Phase, config: ChipConfig | None = None) -> PhaseReading:
+        """Read one phase's rms values, powers, power factor, angle and peaks (DS pp.62-70).
+
+        ``config`` gives the gains the peak registers scale with (DS p.70); without it the
+        power-on gains 0x8000.
+        """
+        config = config or ChipConfig()
         return PhaseReading(
             voltage=protocol.voltage(self.read_register(reg.URMS[phase])),
             current=protocol.current(self.read_register(reg.IRMS[phase])),
@@ -254,13 +268,21 @@ class Atm90e32:
             apparent_power=protocol.power(self.read_register32(reg.SMEAN[phase], reg.SMEAN_LSB[phase])),
             power_factor=protocol.power_factor(self.read_register(reg.PFMEAN[phase])),
             phase_angle=protocol.phase_angle(self.read_register(reg.PANGLE[phase])),
+            peak_voltage=protocol.peak_voltage(self.read_register(reg.UPEAK[phase]), config.voltage_gains[phase]),
+            peak_current=protocol.peak_current(self.read_register(reg.IPEAK[phase]), config.current_gains[phase]),
+            fundamental_power=protocol.power(self.read_register32(reg.PMEAN_F[phase], reg.PMEAN_F_LSB[phase])),
+            harmonic_power=protocol.power(self.read_register32(reg.PMEAN_H[phase], reg.PMEAN_H_LSB[phase])),
         )
 
-    def read_snapshot(self, phases: Iterable[Phase]) -> MeterSnapshot:
-        """Read everything one refresh needs from ``phases`` (a wiring's ``phases``).
+    def read_snapshot(self, config: ChipConfig, *, clear_status: bool = True) -> MeterSnapshot:
+        """Read everything one refresh needs from the phases of ``config``'s wiring.
 
-        Measurements first, then the read-to-clear energy counts (per phase, then the
-        all-phase APenergyT/ANenergyT), then MeterEn.  All ones from a bus that died never
+        Measurements and the power-quality status first (EMMIntState0/1, the changes
+        latched since the last clear, then EMMState0/1, DS pp.55-57), then the read-to-clear
+        energy counts (per phase, then the all-phase APenergyT/ANenergyT), then MeterEn;
+        last, exactly the latched bits read are cleared (write 1 to clear), so a change
+        latched after they were read is kept for the next refresh, and a refresh that
+        fails keeps them all (``clear_status`` False keeps them in any case).  All ones from a bus that died never
         become energy: an energy register that reads 0xFFFF (which a live chip only shows
         when the register is exactly full) is believed only if MeterEn still answers right
         after it, and MeterEn is read again at the end.  If anything fails once energy
@@ -269,10 +291,18 @@ class Atm90e32:
         Raises DeadBusError, CommunicationError, TransportError.
         """
         start = self.transactions
-        phases = tuple(phases)
-        readings = {phase: self.read_phase(phase) for phase in phases}
+        phases = config.wiring.phases
+        readings = {phase: self.read_phase(phase, config) for phase in phases}
         frequency = protocol.frequency(self.read_register(reg.FREQ))
         temperature = protocol.temperature(self.read_register(reg.TEMP))
+        latched0 = self.read_register(reg.EMM_INT_STATE0)
+        latched1 = self.read_register(reg.EMM_INT_STATE1)
+        status = StatusWords(
+            state0=self.read_register(reg.EMM_STATE0),
+            state1=self.read_register(reg.EMM_STATE1),
+            latched0=latched0,
+            latched1=latched1,
+        )
         counts: dict[Phase, EnergyCounts] = {}
         total: EnergyCounts | None = None
         try:
@@ -284,6 +314,9 @@ class Atm90e32:
             total = EnergyCounts(forward=forward, reverse=0)
             total = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY_T))
             enabled = self.check_alive()
+            for address, latched in ((reg.EMM_INT_STATE0, latched0), (reg.EMM_INT_STATE1, latched1)):
+                if latched and clear_status:
+                    self.write_register(address, latched)
         except Atm90e32Error as err:
             if counts:
                 err.energy_reads = (EnergyRead(phases=dict(counts), total=total),)
@@ -293,6 +326,7 @@ class Atm90e32:
             energy=EnergyRead(phases=counts, total=total),
             frequency=frequency,
             temperature=temperature,
+            status=status,
             meter_enabled=enabled,
             transactions=self.transactions - start,
         )

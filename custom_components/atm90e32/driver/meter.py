@@ -22,6 +22,15 @@ from .calibration import CalibrationSample, read_average
 from .chip import Adoption, Atm90e32
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError
 from .models import ChipConfig, EnergyRead, MeterSnapshot
+from .power_quality import (
+    ConditionKey,
+    ConditionTracker,
+    Reading,
+    ThresholdPlan,
+    Transition,
+    monitored,
+    threshold_plan,
+)
 from .registers import Phase
 from .transport import Transport
 
@@ -46,12 +55,17 @@ class RefreshResult:
     energy: each read of the energy registers in this refresh, oldest first (two when
         the chip was configured again and read once more); all must be booked.
     read_at: ``time.monotonic()`` seconds just after the last energy read.
+    transitions: power-quality conditions that started or ended since the previous
+        refresh, in order (see :class:`ConditionTracker`).
+    active: the conditions true now.
     """
 
     snapshot: MeterSnapshot
     energy: tuple[EnergyRead, ...]
     outcome: Outcome
     read_at: float
+    transitions: tuple[Transition, ...] = ()
+    active: frozenset[ConditionKey] = frozenset()
 
 
 class Meter:
@@ -74,6 +88,8 @@ class Meter:
         self._open_transport = open_transport
         self.config = config
         self.sleep = sleep
+        self.conditions = ConditionTracker(monitored(config.wiring.phases))
+        """What each power-quality condition was at the last refresh."""
         self._lock = threading.Lock()
         self._transport: Transport | None = None
         self._chip: Atm90e32 | None = None
@@ -101,7 +117,10 @@ class Meter:
             try:
                 self._transport = self._open_transport()
                 self._chip = Atm90e32(self._transport, sleep=self.sleep)
-                return self._chip.ensure_configured(self.config)
+                adoption = self._chip.ensure_configured(self.config)
+                if adoption is not Adoption.ADOPTED:
+                    self._chip.clear_latched_status()
+                return adoption
             except Atm90e32Error:
                 self._close_locked()
                 raise
@@ -117,10 +136,11 @@ class Meter:
         ``err.energy_reads`` (all of this refresh's, oldest first): book them.
         """
         reads: list[EnergyRead] = []
+        transitions: list[Transition] = []
         with self._lock:
             chip = self._open_chip()
             try:
-                snapshot = self._read(chip, reads)
+                snapshot = self._read(chip, reads, transitions)
                 outcome = Outcome.READ
                 if not snapshot.meter_enabled:
                     outcome = Outcome.RESET_RECOVERED
@@ -133,27 +153,31 @@ class Meter:
                         outcome = Outcome.CONFIGURATION_REAPPLIED
                         chip.configure(self.config, reset=False)
                 if outcome is not Outcome.READ:
-                    snapshot = self._read(chip, reads)
+                    chip.clear_latched_status()
+                    snapshot = self._read(chip, reads, transitions)
             except Atm90e32Error as err:
                 err.energy_reads = tuple(reads)
                 raise
-        return RefreshResult(snapshot=snapshot, energy=tuple(reads), outcome=outcome, read_at=monotonic())
+            active = self.conditions.active or frozenset()
+        return RefreshResult(
+            snapshot=snapshot,
+            energy=tuple(reads),
+            outcome=outcome,
+            read_at=monotonic(),
+            transitions=tuple(transitions),
+            active=active,
+        )
 
     def read_energy(self) -> tuple[EnergyRead, ...]:
         """Read the registers once more and return the energy reads (a last read before closing).
 
-        Returns () while closed.  Raises as :meth:`refresh`, with ``err.energy_reads``.
+        Latched power-quality changes are left in the chip for the next run to report.
+        Returns () while closed.  Raises the driver's errors, with ``err.energy_reads``.
         """
-        reads: list[EnergyRead] = []
         with self._lock:
             if self._chip is None:
                 return ()
-            try:
-                self._read(self._chip, reads)
-            except Atm90e32Error as err:
-                err.energy_reads = tuple(reads)
-                raise
-        return tuple(reads)
+            return (self._chip.read_snapshot(self.config, clear_status=False).energy,)
 
     def sample(self) -> dict[Phase, CalibrationSample]:
         """Average fresh readings of every channel's phase at full resolution, in the chip's scale (AN p.22).
@@ -178,6 +202,7 @@ class Meter:
             chip = self._open_chip()
             self.config = config
             chip.configure(config, reset=False)
+            chip.clear_latched_status()
 
     def register_dump(self) -> dict[int, int]:
         """Read every configuration and status register (never the read-to-clear energy ones).
@@ -208,14 +233,31 @@ class Meter:
             raise CommunicationError("the SPI device is closed")
         return self._chip
 
-    def _read(self, chip: Atm90e32, reads: list[EnergyRead]) -> MeterSnapshot:
+    def _read(self, chip: Atm90e32, reads: list[EnergyRead], transitions: list[Transition]) -> MeterSnapshot:
+        """Read a snapshot, collect its energy (also a failed read's) and fold its status into the conditions."""
         try:
-            snapshot = chip.read_snapshot(self.config.wiring.phases)
+            snapshot = chip.read_snapshot(self.config)
         except Atm90e32Error as err:
             reads.extend(err.energy_reads)
             raise
         reads.append(snapshot.energy)
+        if snapshot.meter_enabled:  # a reset chip's status means nothing
+            reading = Reading(
+                voltage={phase: r.voltage for phase, r in snapshot.phases.items()},
+                current={phase: r.current for phase, r in snapshot.phases.items()},
+                frequency=snapshot.frequency,
+            )
+            plan = self.plan
+            transitions += self.conditions.update(snapshot.status, reading, self.config.power_quality, plan.in_chip)
         return snapshot
+
+    @property
+    def plan(self) -> ThresholdPlan:
+        """The threshold registers of the configuration and which conditions the chip latches."""
+        reference = self.config.wiring.reference.phase
+        return threshold_plan(
+            self.config.power_quality, self.config.voltage_gains[reference], self.config.current_gains[reference]
+        )
 
     def _close_locked(self) -> None:
         if self._transport is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from . import registers as reg
 from .channels import SPLIT_PHASE, Wiring
+from .power_quality import PowerQualitySettings, StatusWords
 from .registers import Phase
 
 
@@ -21,7 +22,8 @@ class ChipConfig:
         pga_gain: current-channel PGA, 1, 2 or 4 (MMode1, DS p.48).
         voltage_gains: Ugain for phases A, B, C, 1..65535 (DS p.52).
         current_gains: Igain for phases A, B, C, 1..65535 (DS p.52).
-        nominal_voltage: V rms, used for the sag threshold (80 % of it).
+        power_quality: sag, swell, phase-loss, over-current and frequency thresholds as
+            readings in the chip's scale (written through :func:`threshold_plan`).
         p_start_threshold, p_phase_threshold: PStartTh / PPhaseTh in 0.00032 W units;
             the defaults 0x1D4C (2.4 W) and 0x02EE (0.24 W) keep a no-load meter from
             creeping (DS p.48-49).
@@ -32,7 +34,7 @@ class ChipConfig:
     pga_gain: int = 2
     voltage_gains: tuple[int, int, int] = (reg.DEFAULT_GAIN, reg.DEFAULT_GAIN, reg.DEFAULT_GAIN)
     current_gains: tuple[int, int, int] = (reg.DEFAULT_GAIN, reg.DEFAULT_GAIN, reg.DEFAULT_GAIN)
-    nominal_voltage: float = 120.0
+    power_quality: PowerQualitySettings = field(default_factory=PowerQualitySettings)
     p_start_threshold: int = 0x1D4C
     p_phase_threshold: int = 0x02EE
 
@@ -57,7 +59,9 @@ class PhaseReading:
 
     voltage V, current A, active_power W (signed: negative is export or a reversed CT),
     reactive_power var, apparent_power VA, power_factor -1..1, phase_angle degrees -180..180
-    (None when the register held no angle, see :func:`protocol.phase_angle`).
+    (None when the register held no angle, see :func:`protocol.phase_angle`); peak_voltage
+    V and peak_current A (UPeak, IPeak, DS p.70); fundamental_power and harmonic_power W,
+    the active power at the line frequency and in its harmonics (DS p.65).
     """
 
     voltage: float
@@ -67,6 +71,10 @@ class PhaseReading:
     apparent_power: float
     power_factor: float
     phase_angle: float | None
+    peak_voltage: float = 0.0
+    peak_current: float = 0.0
+    fundamental_power: float = 0.0
+    harmonic_power: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,7 +111,8 @@ class MeterSnapshot:
         energy: counts since the previous read.
         frequency: line frequency, Hz.
         temperature: chip temperature, degrees C.
-        meter_enabled: MeterEn read 1 at the end of the refresh; False means the chip
+        status: the power-quality status words read (EMMState0/1, EMMIntState0/1).
+        meter_enabled: MeterEn read non-zero at the end of the refresh; False means the chip
             was reset (brown-out) and lost its configuration: measurements are not
             trustworthy, though the energy counts read are (a reset chip counts none).
     """
@@ -112,6 +121,7 @@ class MeterSnapshot:
     energy: EnergyRead
     frequency: float
     temperature: int
+    status: StatusWords = field(default_factory=StatusWords)
     meter_enabled: bool = True
     transactions: int = field(default=0, compare=False)
 
@@ -145,5 +155,9 @@ class MeterSnapshot:
                 apparent_power=r.apparent_power * scale,
                 power_factor=r.power_factor * sign,
                 phase_angle=angle,
+                peak_voltage=r.peak_voltage,
+                peak_current=r.peak_current * scale,
+                fundamental_power=r.fundamental_power * scale * sign,
+                harmonic_power=r.harmonic_power * scale * sign,
             )
         return replace(self, phases=phases)

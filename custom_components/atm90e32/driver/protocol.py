@@ -167,16 +167,38 @@ def pga_of_channel(mmode1_value: int, phase: int) -> int:
     return {0b00: 1, 0b01: 2}.get(code, 4)
 
 
-def sag_threshold(sag_voltage: float, ugain: int) -> int:
-    """SagTh register value for a sag at ``sag_voltage`` V rms with voltage gain ``ugain``.
+VOLTAGE_THRESHOLD_UNITS: Final = 100
+"""Voltage thresholds count 0.01 V of the rms reading (AN: SagTh = Vth x 100 x sqrt(2) / (2 x Ugain / 32768))."""
+CURRENT_THRESHOLD_UNITS: Final = 1000
+"""Current thresholds (OIth) count 0.001 A, like Irms (DS p.43, p.66)."""
 
-    AN p.17: SagTh = Vth x 100 x sqrt(2) / (2 x Ugain / 32768), clamped to 0..0xFFFF
-    (peers overflow 16 bits for small gains).  Raises ValueError if ``ugain`` < 1.
+
+def threshold_register(value: float, gain: int, units: int) -> int:
+    """Threshold register value for an rms reading ``value`` (V or A) at ``gain`` (Ugain or Igain).
+
+    AN (sag threshold): Th = value x units x sqrt(2) / (2 x gain / 32768), with ``units``
+    VOLTAGE_THRESHOLD_UNITS or CURRENT_THRESHOLD_UNITS; OVth, PhaseLossTh and OIth take
+    the same form (DS pp.42-43).  Not clamped: a result above 0xFFFF cannot be
+    represented at this gain (the caller decides).  Raises ValueError if ``gain`` < 1.
     """
-    if ugain < 1:
-        raise ValueError("voltage gain must be at least 1")
-    value = sag_voltage * 100 * math.sqrt(2) / (2 * ugain / 32768)
-    return max(0, min(0xFFFF, round(value)))
+    if gain < 1:
+        raise ValueError("gain must be at least 1")
+    return round(value * units * math.sqrt(2) / (2 * gain / 32768))
+
+
+def threshold_value(register: int, gain: int, units: int) -> float:
+    """The rms reading (V or A) that threshold ``register`` stands for at ``gain`` (threshold_register inverted)."""
+    return register * (2 * gain / 32768) / (units * math.sqrt(2))
+
+
+def peak_voltage(raw: int, ugain: int) -> float:
+    """Peak voltage in V from UPeak: raw x Ugain / (100 x 2^13) (DS p.70)."""
+    return raw * ugain / (100 * 2**13)
+
+
+def peak_current(raw: int, igain: int) -> float:
+    """Peak current in A from IPeak: raw x Igain / (1000 x 2^13) (DS p.70)."""
+    return raw * igain / (1000 * 2**13)
 
 
 def calibrated_gain(reference: float, measured: float, existing_gain: int) -> int:
