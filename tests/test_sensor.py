@@ -86,7 +86,16 @@ async def test_names_device_and_disabled_diagnostics(
     assert disabled == {
         f"{config_entry.entry_id}_{leg}_{key}"
         for leg in ("l1", "l2")
-        for key in ("reactive_power", "apparent_power", "phase_angle")
+        for key in (
+            "reactive_power",
+            "apparent_power",
+            "phase_angle",
+            "peak_voltage",
+            "peak_current",
+            "fundamental_power",
+            "harmonic_power",
+            "harmonic_share",
+        )
     }
 
 

@@ -7,8 +7,12 @@ tests/snapshots/test_snapshots.ambr; read it as the user will see it before upda
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from unittest.mock import patch
+
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -62,7 +66,14 @@ async def an_hour_replayed(
     return snapshot_entry
 
 
-@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
+def platform(request: pytest.FixtureRequest) -> Generator[Platform]:
+    """One platform at a time, as snapshot_platform wants."""
+    with patch("custom_components.atm90e32.PLATFORMS", [request.param]):
+        yield request.param
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "platform")
 async def test_entities(
     hass: HomeAssistant,
     entity_registry: er.EntityRegistry,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from time import monotonic
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -48,11 +48,15 @@ from .driver.chip import Adoption
 from .driver.ledger import LastRead, WrapRisk, check_gap
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
-from .driver.power_quality import PowerQualitySettings
+from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
+from .quality import Finding, Report, SupplyWatch
 from .storage import LastEnergyRead, LedgerStore
 
 _LOGGER = logging.getLogger(__name__)
+
+FINDING_ISSUES: Final = tuple(finding.value for finding in Finding)
+"""Repair issues of findings about a channel (cleared at setup, judged again under the settings in force)."""
 
 type Atm90e32ConfigEntry = ConfigEntry[Atm90e32Coordinator]
 
@@ -186,6 +190,17 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.meter = Meter(partial(open_transport, dict(entry.data)), self.settings.chip)
         self.ledger = EnergyLedger(self.settings.wiring)
         self.store = LedgerStore(hass, entry.entry_id)
+        self.watch = SupplyWatch(
+            self.settings.wiring,
+            nominal_voltage=self.settings.chip.power_quality.nominal_voltage,
+            scale=self.settings.current_scale,
+            export_expected=self.settings.export_expected,
+        )
+        """Power-quality event counters and the timers behind findings (repair issues)."""
+        self.transitions: tuple[Transition, ...] = ()
+        """Power-quality conditions that started or ended in the last refresh, in order (for the entities)."""
+        self.active: frozenset[ConditionKey] = frozenset()
+        """Power-quality conditions true at the last refresh."""
         self.health = HealthCounters()
         self.last_energy_read: LastEnergyRead | None = None
         """When the energy registers were last read (UTC) and the largest |W| then; stored with the ledger."""
@@ -210,7 +225,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         raises UpdateFailed (Home Assistant retries the setup) and files the repair issue
         that tells the person what to fix.
         """
-        self._previous_run = self.last_energy_read = await self.store.async_load(self.ledger)
+        self._previous_run = self.last_energy_read = await self.store.async_load(self.ledger, self.watch)
+        for channel in self.settings.wiring.channels:  # judged again under the settings now in force
+            issues.async_clear(self.hass, self.config_entry, *FINDING_ISSUES, channel=channel.key)
         try:
             adoption = await self.hass.async_add_executor_job(self.meter.open)
         except Atm90e32Error as err:
@@ -223,6 +240,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     async def _async_update_data(self) -> MeterSnapshot:
         """Read one refresh in the executor, book its energy (on disk before it is shown), check the gap."""
         self.health.refreshes += 1
+        self.transitions = ()
         check_config = self.health.refreshes % CONFIG_CHECK_EVERY == 0
         try:
             result = await self.hass.async_add_executor_job(partial(self.meter.refresh, check_config=check_config))
@@ -232,6 +250,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             self.health.failed_refreshes += 1
             await self._async_track_failure(err)
             raise self._update_failed(err) from err
+        self.transitions, self.active = result.transitions, result.active
+        self.watch.count(result.transitions)  # saved with the energy just below
         await self._async_book(result.energy, result.snapshot)
         self._failing_since = None
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
@@ -253,7 +273,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             self._report(check_gap(previous, now, kept_counting=kept_counting and self._adopted))
         self._report(check_gap(self._last_read, current, kept_counting=kept_counting))
         self._last_read = current
-        return result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
+        shown = result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
+        self._report_findings(self.watch.check(shown, monotonic()))
+        return shown
 
     async def async_read_before_unload(self) -> None:
         """Read the energy registers one last time and book their counts at the current settings.
@@ -291,8 +313,27 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         return True
 
     async def async_save_ledger(self) -> None:
-        """Write the lifetime totals and the last energy read to the ledger store."""
-        await self.store.async_save(self.ledger, self.last_energy_read)
+        """Write the lifetime totals, the last energy read and the event counters to the ledger store."""
+        await self.store.async_save(self.ledger, self.last_energy_read, self.watch)
+
+    def _report_findings(self, report: Report) -> None:
+        """Raise and clear the repair issues of what :class:`SupplyWatch` found."""
+        wiring = self.settings.wiring
+        nominal = self.settings.chip.power_quality.nominal_voltage
+        for (finding, channel_key), value in report.raised.items():
+            name = next(c.name for c in wiring.channels if c.key == channel_key)
+            _LOGGER.warning("ATM90E32AS on %s, %s: %s (%.1f)", self.device, name, finding, value)
+            issues.async_raise(
+                self.hass,
+                self.config_entry,
+                finding.value,
+                channel=channel_key,
+                channel_name=name,
+                value=f"{value:.1f}",
+                nominal=f"{nominal:.0f}",
+            )
+        for finding, channel_key in report.cleared:
+            issues.async_clear(self.hass, self.config_entry, finding.value, channel=channel_key)
 
     def _update_failed(self, err: Atm90e32Error) -> UpdateFailed:
         self.health.last_error = f"{type(err).__name__}: {err}"

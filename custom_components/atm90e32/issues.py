@@ -15,20 +15,25 @@ NO_SPI_DEVICE: Final = "no_spi_device"
 PERMISSION_DENIED: Final = "permission_denied"
 CHIP_NOT_ANSWERING: Final = "chip_not_answering"
 COUNTERS_OVERFLOWED: Final = "counters_overflowed"
+CURRENT_CLIPPED: Final = "current_clipped"
+CT_REVERSED: Final = "ct_reversed"
+VOLTAGE_OUT_OF_RANGE: Final = "voltage_out_of_range"
 CONNECTION_ISSUES: Final = (SPI_NOT_ENABLED, NO_SPI_DEVICE, PERMISSION_DENIED, CHIP_NOT_ANSWERING)
 """Issues that clear themselves once the chip answers again."""
 
 
-def _issue_id(entry: ConfigEntry, key: str) -> str:
-    return f"{key}_{entry.entry_id}"
+def _issue_id(entry: ConfigEntry, key: str, channel: str | None = None) -> str:
+    return f"{key}_{entry.entry_id}" if channel is None else f"{key}_{channel}_{entry.entry_id}"
 
 
-def async_raise(hass: HomeAssistant, entry: ConfigEntry, key: str, **placeholders: str) -> None:
-    """Create (or refresh) repair issue ``key`` for ``entry``; its text is issues.<key> in en.json."""
+def async_raise(
+    hass: HomeAssistant, entry: ConfigEntry, key: str, *, channel: str | None = None, **placeholders: str
+) -> None:
+    """Create (or refresh) repair issue ``key`` of ``entry`` (and ``channel``); its text: issues.<key> in en.json."""
     ir.async_create_issue(
         hass,
         DOMAIN,
-        _issue_id(entry, key),
+        _issue_id(entry, key, channel),
         is_fixable=False,
         is_persistent=key == COUNTERS_OVERFLOWED,
         severity=ir.IssueSeverity.WARNING if key == COUNTERS_OVERFLOWED else ir.IssueSeverity.ERROR,
@@ -37,7 +42,7 @@ def async_raise(hass: HomeAssistant, entry: ConfigEntry, key: str, **placeholder
     )
 
 
-def async_clear(hass: HomeAssistant, entry: ConfigEntry, *keys: str) -> None:
-    """Delete the repair issues ``keys`` of ``entry`` (no-op when absent)."""
+def async_clear(hass: HomeAssistant, entry: ConfigEntry, *keys: str, channel: str | None = None) -> None:
+    """Delete the repair issues ``keys`` of ``entry`` (of one ``channel``); no-op when absent."""
     for key in keys:
-        ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, key))
+        ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, key, channel))

@@ -15,6 +15,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import (
     DEGREE,
+    PERCENTAGE,
     EntityCategory,
     UnitOfApparentPower,
     UnitOfElectricCurrent,
@@ -32,7 +33,9 @@ from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver import MeterSnapshot, PhaseReading
 from .driver.channels import Channel, Wiring
 from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
+from .driver.power_quality import COUNTED
 from .entity import Atm90e32Entity
+from .quality import counter_key
 
 PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
 
@@ -56,6 +59,17 @@ class EnergySensorDescription(SensorEntityDescription):
     """Lifetime imported or exported active energy from the ledger, under ``ledger_key``."""
 
     ledger_key: LedgerKey
+
+
+HARMONIC_SHARE_MIN_W = 1.0
+"""Below 1 W of active power a share of it is noise (idle circuits read +-1 W, atm90e32as-facts)."""
+
+
+def _harmonic_share(r: PhaseReading) -> float | None:
+    """Harmonic active power as a percentage of the active power (DS p.65); None near no load."""
+    if abs(r.active_power) < HARMONIC_SHARE_MIN_W:
+        return None
+    return 100.0 * r.harmonic_power / r.active_power
 
 
 PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
@@ -123,6 +137,57 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda r: r.phase_angle,
+    ),
+    PhaseSensorDescription(
+        key="peak_voltage",
+        translation_key="leg_peak_voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.peak_voltage,
+    ),
+    PhaseSensorDescription(
+        key="peak_current",
+        translation_key="leg_peak_current",
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.peak_current,
+    ),
+    PhaseSensorDescription(
+        key="fundamental_power",
+        translation_key="leg_fundamental_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.fundamental_power,
+    ),
+    PhaseSensorDescription(
+        key="harmonic_power",
+        translation_key="leg_harmonic_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=lambda r: r.harmonic_power,
+    ),
+    PhaseSensorDescription(
+        key="harmonic_share",
+        translation_key="leg_harmonic_share",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_registry_enabled_default=False,
+        value_fn=_harmonic_share,
     ),
 )
 
@@ -210,6 +275,20 @@ def energy_descriptions(wiring: Wiring) -> tuple[EnergySensorDescription, ...]:
     return tuple(descriptions)
 
 
+def counter_descriptions(channel: Channel) -> tuple[SensorEntityDescription, ...]:
+    """Sags, swells and phase losses of ``channel`` since installation (diagnostic, never decreasing)."""
+    return tuple(
+        SensorEntityDescription(
+            key=f"{counter_key(channel.key, condition)}_count",
+            translation_key=f"{condition}_count",
+            translation_placeholders={"leg": channel.name},
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            entity_category=EntityCategory.DIAGNOSTIC,
+        )
+        for condition in COUNTED
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: Atm90e32ConfigEntry,
@@ -225,6 +304,11 @@ async def async_setup_entry(
     ]
     entities += [Atm90e32ChipSensor(coordinator, description) for description in CHIP_SENSORS]
     entities += [Atm90e32EnergySensor(coordinator, description) for description in energy_descriptions(wiring)]
+    entities += [
+        Atm90e32CounterSensor(coordinator, description)
+        for channel in wiring.channels
+        for description in counter_descriptions(channel)
+    ]
     async_add_entities(entities)
 
 
@@ -273,3 +357,12 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
     def native_value(self) -> float:
         """Lifetime energy in kWh."""
         return self.coordinator.ledger.kwh(self.entity_description.ledger_key)
+
+
+class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
+    """How many sags, swells or phase losses a channel has seen since installation (kept in the ledger store)."""
+
+    @property
+    def native_value(self) -> int:
+        """The count."""
+        return self.coordinator.watch.counters[self.entity_description.key.removesuffix("_count")]

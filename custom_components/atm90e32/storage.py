@@ -12,6 +12,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .driver.ledger import EnergyLedger
+from .quality import SupplyWatch
 
 LEDGER_STORAGE_VERSION = 1
 
@@ -25,10 +26,13 @@ class LastEnergyRead:
 
 
 class LedgerStore:
-    """``.storage/atm90e32.ledger.<entry_id>``: ``{"counts": {"l1_import": counts, ...}, "read_at", "power_w"}``.
+    """The file ``.storage/atm90e32.ledger.<entry_id>``: ``{"counts", "read_at", "power_w", "events"}``.
+
+    ``counts`` holds the lifetime energy counts (``{"l1_import": counts, ...}``).
 
     ``read_at`` (ISO 8601 UTC) and ``power_w`` describe the last energy read, so the next
-    run can judge how long the chip was left unread.  Written atomically with fsync: a
+    run can judge how long the chip was left unread; ``events`` holds the power-quality
+    counters (``{"l1_sag": n, ...}``).  Written atomically with fsync: a
     power cut leaves the previous or the new file, never a torn one (a file damaged anyway
     is set aside by Home Assistant, and the totals fall back to the restored sensor states).
     """
@@ -39,26 +43,28 @@ class LedgerStore:
             hass, LEDGER_STORAGE_VERSION, f"{DOMAIN}.ledger.{entry_id}", atomic_writes=True
         )
 
-    async def async_load(self, ledger: EnergyLedger) -> LastEnergyRead | None:
-        """Restore ``ledger`` from the file and return its last energy read (None when absent or unreadable)."""
+    async def async_load(self, ledger: EnergyLedger, watch: SupplyWatch) -> LastEnergyRead | None:
+        """Restore ``ledger`` and the event counters of ``watch``; return the last energy read (None if unknown)."""
         stored = await self._store.async_load()
         if not isinstance(stored, dict):
             return None
         if isinstance(stored.get("counts"), dict):
             ledger.restore_dict(stored["counts"])
+        if isinstance(stored.get("events"), dict):
+            watch.restore(stored["events"])
         read_at = dt_util.parse_datetime(str(stored.get("read_at", "")))
         power = stored.get("power_w")
         if read_at is None or not isinstance(power, (int, float)):
             return None
         return LastEnergyRead(read_at, float(power))
 
-    async def async_save(self, ledger: EnergyLedger, last_read: LastEnergyRead | None) -> None:
-        """Write the lifetime counts and the last energy read (the file write runs in the executor).
+    async def async_save(self, ledger: EnergyLedger, last_read: LastEnergyRead | None, watch: SupplyWatch) -> None:
+        """Write the lifetime counts, the last energy read and the event counters (the write runs in the executor).
 
         A failed write is logged by Home Assistant's storage helper; the totals stay in
         memory and the next read writes them again.
         """
-        data: dict[str, Any] = {"counts": ledger.as_dict()}
+        data: dict[str, Any] = {"counts": ledger.as_dict(), "events": dict(watch.counters)}
         if last_read is not None:
             data["read_at"] = last_read.at.isoformat()
             data["power_w"] = last_read.power_w

@@ -1,0 +1,96 @@
+"""Binary sensors: each power-quality condition, on while it lasts (also when it lasted less than a refresh)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from homeassistant.components.binary_sensor import BinarySensorEntity, BinarySensorEntityDescription
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .driver.channels import Channel
+from .driver.power_quality import Condition, ConditionKey
+from .entity import Atm90e32Entity
+
+PARALLEL_UPDATES = 0  # coordinator-driven
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConditionDescription(BinarySensorEntityDescription):
+    """A power-quality condition of one channel or of the service."""
+
+    condition: Condition
+
+
+CHANNEL_CONDITIONS: tuple[ConditionDescription, ...] = tuple(
+    ConditionDescription(
+        key=condition.value,
+        translation_key=condition.value,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        condition=condition,
+    )
+    for condition in (Condition.SAG, Condition.SWELL, Condition.PHASE_LOSS, Condition.OVER_CURRENT)
+)
+SERVICE_CONDITIONS: tuple[ConditionDescription, ...] = tuple(
+    ConditionDescription(
+        key=condition.value,
+        translation_key=condition.value,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        condition=condition,
+    )
+    for condition in (Condition.FREQUENCY_HIGH, Condition.FREQUENCY_LOW)
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: Atm90e32ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a binary sensor per channel condition and per service condition."""
+    coordinator = entry.runtime_data
+    entities = [
+        Atm90e32ConditionSensor(coordinator, description, channel)
+        for channel in coordinator.settings.wiring.channels
+        for description in CHANNEL_CONDITIONS
+    ]
+    entities += [Atm90e32ConditionSensor(coordinator, description, None) for description in SERVICE_CONDITIONS]
+    async_add_entities(entities)
+
+
+class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
+    """On while a condition lasts; a condition that started and ended between two refreshes turns it on, then off."""
+
+    entity_description: ConditionDescription
+
+    def __init__(
+        self, coordinator: Atm90e32Coordinator, description: ConditionDescription, channel: Channel | None
+    ) -> None:
+        """Bind ``description`` to ``channel`` (None: the service)."""
+        if channel is not None:
+            description = replace(
+                description, key=f"{channel.key}_{description.key}", translation_placeholders={"leg": channel.name}
+            )
+        super().__init__(coordinator, description)
+        self._condition: ConditionKey = (description.condition, None if channel is None else channel.phase)
+        self._passing: bool | None = None
+        """The state being written for one transition of the last refresh (None: follow ``active``)."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the condition holds (or held, for a transition being written)."""
+        if self._passing is not None:
+            return self._passing
+        return self._condition in self.coordinator.active
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write each transition of the refresh in order, then the state now."""
+        for transition in self.coordinator.transitions:
+            if (transition.condition, transition.phase) == self._condition:
+                self._passing = transition.started
+                self.async_write_ha_state()
+        self._passing = None
+        super()._handle_coordinator_update()

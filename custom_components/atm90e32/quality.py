@@ -1,0 +1,135 @@
+"""Watching the supply across refreshes: power-quality event counters and the findings a person should fix.
+
+No Home Assistant import: the coordinator persists the counters and turns findings into
+repair issues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from .driver.channels import Wiring
+from .driver.models import MeterSnapshot
+from .driver.power_quality import COUNTED, Transition
+from .driver.registers import CURRENT_LSB_A
+
+FULL_SCALE_A: Final = 0xFFFF * CURRENT_LSB_A
+"""Irms reads at most 65.535 A (DS p.66); a current there is clipped."""
+REVERSED_POWER_W: Final = -10.0
+"""Below -10 W is more than the +-1 W idle circuits read (atm90e32as-facts, real idle readings)."""
+REVERSED_AFTER_S: Final = 60.0
+"""Negative power this long, with no generation declared, suggests a CT facing the wrong way."""
+VOLTAGE_RANGE_PERCENT: Final = 10.0
+"""Voltage this far from nominal, either way, is out of range (IEC 60038 supplies: +-10 %)."""
+VOLTAGE_RANGE_AFTER_S: Final = 600.0
+"""Out of range this long (10 minutes, IEC 61000-4-30's aggregation interval) is worth a repair."""
+
+
+class Finding(StrEnum):
+    """Something wrong with the installation or the supply that a person can act on (a repair issue)."""
+
+    CURRENT_CLIPPED = "current_clipped"
+    CT_REVERSED = "ct_reversed"
+    VOLTAGE_OUT_OF_RANGE = "voltage_out_of_range"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What one refresh changed: findings to raise (with the value that shows it) and findings now gone."""
+
+    raised: Mapping[tuple[Finding, str], float]
+    cleared: frozenset[tuple[Finding, str]]
+
+
+def counter_key(channel_key: str, condition: str) -> str:
+    """Storage and entity key of a channel's event counter, e.g. ``l1_sag``."""
+    return f"{channel_key}_{condition}"
+
+
+class SupplyWatch:
+    """Event counters per channel and the timers behind the findings.
+
+    Args:
+        wiring: the channel table.
+        nominal_voltage: V, for the voltage range.
+        scale: current scaling (1, 2, 4): the readings it is given are as shown.
+        export_expected: the service has generation, so negative power is export.
+    """
+
+    def __init__(self, wiring: Wiring, *, nominal_voltage: float, scale: int, export_expected: bool) -> None:
+        """Start with every counter at zero and nothing found."""
+        self.wiring = wiring
+        self.nominal_voltage = nominal_voltage
+        self.scale = scale
+        self.export_expected = export_expected
+        self.counters: dict[str, int] = {
+            counter_key(channel.key, condition): 0 for channel in wiring.channels for condition in COUNTED
+        }
+        self._since: dict[tuple[Finding, str], float] = {}
+        self._raised: set[tuple[Finding, str]] = set()
+
+    def restore(self, stored: Mapping[str, object]) -> None:
+        """Raise each counter to its stored value (a damaged value is ignored; counters never decrease)."""
+        for key in self.counters:
+            value = stored.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                self.counters[key] = max(self.counters[key], value)
+
+    def count(self, transitions: Iterable[Transition]) -> bool:
+        """Count the starts of sags, swells and phase losses; returns whether a counter moved."""
+        moved = False
+        for transition in transitions:
+            if transition.started and transition.condition in COUNTED and transition.phase is not None:
+                channel = self.wiring.channel(transition.phase)
+                self.counters[counter_key(channel.key, transition.condition)] += 1
+                moved = True
+        return moved
+
+    def check(self, snapshot: MeterSnapshot, now: float) -> Report:
+        """Judge one refresh's readings (as shown: scaled, inversion applied) at ``now`` seconds (monotonic).
+
+        A clipped current is raised at once and stays until the settings change; negative
+        power and an out-of-range voltage must last REVERSED_AFTER_S / VOLTAGE_RANGE_AFTER_S
+        and clear when they end.
+        """
+        raised: dict[tuple[Finding, str], float] = {}
+        cleared: set[tuple[Finding, str]] = set()
+        low = self.nominal_voltage * (1 - VOLTAGE_RANGE_PERCENT / 100)
+        high = self.nominal_voltage * (1 + VOLTAGE_RANGE_PERCENT / 100)
+        for channel in self.wiring.channels:
+            reading = snapshot.phases.get(channel.phase)
+            if reading is None:
+                continue
+            clipped = (Finding.CURRENT_CLIPPED, channel.key)
+            if reading.current >= FULL_SCALE_A * self.scale - CURRENT_LSB_A / 2 and clipped not in self._raised:
+                self._raised.add(clipped)
+                raised[clipped] = reading.current
+            for finding, wrong, after, value in (
+                (
+                    Finding.CT_REVERSED,
+                    not self.export_expected and reading.active_power < REVERSED_POWER_W,
+                    REVERSED_AFTER_S,
+                    reading.active_power,
+                ),
+                (
+                    Finding.VOLTAGE_OUT_OF_RANGE,
+                    not low <= reading.voltage <= high,
+                    VOLTAGE_RANGE_AFTER_S,
+                    reading.voltage,
+                ),
+            ):
+                key = (finding, channel.key)
+                if not wrong:
+                    self._since.pop(key, None)
+                    if key in self._raised:
+                        self._raised.discard(key)
+                        cleared.add(key)
+                    continue
+                since = self._since.setdefault(key, now)
+                if now - since >= after and key not in self._raised:
+                    self._raised.add(key)
+                    raised[key] = value
+        return Report(raised=raised, cleared=frozenset(cleared))
