@@ -37,6 +37,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
+from . import power_quality_form as pq_form
 from .const import (
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
@@ -306,10 +307,12 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         self._pending: tuple[ChipConfig, dict[str, Any]] | None = None
         self._report = ""
         self._expire: CALLBACK_TYPE | None = None
+        self._polled_accepted: dict[str, Any] | None = None
+        """Power-quality options shown once with the conditions the chip cannot latch; the same again saves them."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "calibrate"])
+        return self.async_show_menu(step_id="init", menu_options=["settings", "calibrate", "power_quality"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Presets or custom gains, PGA, CT direction, current scaling."""
@@ -323,6 +326,36 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             step_id="settings",
             data_schema=_gains_schema(wiring, user_input or self.config_entry.options),
             errors=errors,
+        )
+
+    async def async_step_power_quality(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Nominal voltage, sag/swell/phase-loss/frequency/over-current thresholds and declared generation.
+
+        A threshold the chip cannot hold at the present gains is shown once as an error
+        that says so (it would be judged at each refresh only); saving the same values
+        again accepts that.  Nothing reaches the chip before the options are saved.
+        """
+        data, options = self.config_entry.data, self.config_entry.options
+        errors: dict[str, str] = {}
+        placeholders = {"polled": ""}
+        if user_input is not None:
+            new, errors = pq_form.validate(user_input)
+            if not errors:
+                merged = {**options, **new}
+                polled = pq_form.polled(data, merged)
+                if not polled or new == self._polled_accepted:
+                    return self.async_create_entry(data=merged)
+                self._polled_accepted = new
+                errors["base"] = "thresholds_polled"
+                placeholders["polled"] = ", ".join(
+                    f"{condition} (at most {limit})" for condition, limit in polled.items()
+                )
+        values = {**pq_form.current_values(data, options), **(user_input or {})}
+        return self.async_show_form(
+            step_id="power_quality",
+            data_schema=pq_form.schema(values),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

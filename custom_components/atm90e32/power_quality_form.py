@@ -1,0 +1,110 @@
+"""The options form for power-quality thresholds: schema, validation and what the chip can latch at these gains."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+)
+
+from .const import (
+    CONF_CURRENT_SCALE,
+    CONF_EXPORT_EXPECTED,
+    CONF_FREQUENCY_PERCENT,
+    CONF_LINE_FREQUENCY,
+    CONF_NOMINAL_VOLTAGE,
+    CONF_OVER_CURRENT,
+    CONF_PHASE_LOSS_PERCENT,
+    CONF_SAG_PERCENT,
+    CONF_SWELL_PERCENT,
+    DEFAULT_OVER_CURRENT,
+    NOMINAL_VOLTAGES,
+    POWER_QUALITY_DEFAULTS,
+)
+from .coordinator import default_nominal_voltage, meter_settings
+from .driver.power_quality import CHANNEL_CONDITIONS, threshold_plan
+
+FREQUENCY_PERCENT_MAX = 10.0
+"""A tolerance of 10 % or more would put the low limit below 54 Hz: no longer a frequency watch."""
+
+
+def _percent(unit: str = "%") -> NumberSelector:
+    return NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step="any", unit_of_measurement=unit))
+
+
+def current_values(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's values now: the entry's options over the defaults (nominal voltage and over-current derived)."""
+    merged = {**POWER_QUALITY_DEFAULTS, **options}
+    scale = int(options.get(CONF_CURRENT_SCALE, 1))
+    merged.setdefault(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(int(data[CONF_LINE_FREQUENCY])))
+    merged.setdefault(CONF_OVER_CURRENT, DEFAULT_OVER_CURRENT * scale)
+    return merged
+
+
+def schema(values: Mapping[str, Any]) -> vol.Schema:
+    """The form, defaulting to ``values`` (see :func:`current_values`)."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_NOMINAL_VOLTAGE, default=str(int(float(values[CONF_NOMINAL_VOLTAGE])))): SelectSelector(
+                SelectSelectorConfig(options=[str(v) for v in NOMINAL_VOLTAGES], translation_key=CONF_NOMINAL_VOLTAGE)
+            ),
+            vol.Required(CONF_SAG_PERCENT, default=values[CONF_SAG_PERCENT]): _percent(),
+            vol.Required(CONF_SWELL_PERCENT, default=values[CONF_SWELL_PERCENT]): _percent(),
+            vol.Required(CONF_PHASE_LOSS_PERCENT, default=values[CONF_PHASE_LOSS_PERCENT]): _percent(),
+            vol.Required(CONF_FREQUENCY_PERCENT, default=values[CONF_FREQUENCY_PERCENT]): _percent(),
+            vol.Required(CONF_OVER_CURRENT, default=values[CONF_OVER_CURRENT]): _percent("A"),
+            vol.Required(CONF_EXPORT_EXPECTED, default=values[CONF_EXPORT_EXPECTED]): BooleanSelector(),
+        }
+    )
+
+
+def validate(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn the form into options; returns ``(options, errors)`` with an error per field that is wrong."""
+    options = {
+        CONF_NOMINAL_VOLTAGE: float(user_input[CONF_NOMINAL_VOLTAGE]),
+        CONF_SAG_PERCENT: float(user_input[CONF_SAG_PERCENT]),
+        CONF_SWELL_PERCENT: float(user_input[CONF_SWELL_PERCENT]),
+        CONF_PHASE_LOSS_PERCENT: float(user_input[CONF_PHASE_LOSS_PERCENT]),
+        CONF_FREQUENCY_PERCENT: float(user_input[CONF_FREQUENCY_PERCENT]),
+        CONF_OVER_CURRENT: float(user_input[CONF_OVER_CURRENT]),
+        CONF_EXPORT_EXPECTED: bool(user_input[CONF_EXPORT_EXPECTED]),
+    }
+    errors: dict[str, str] = {}
+    if not 0 < options[CONF_SAG_PERCENT] < 100:
+        errors[CONF_SAG_PERCENT] = "sag_not_below_nominal"
+    if not 100 < options[CONF_SWELL_PERCENT] <= 200:
+        errors[CONF_SWELL_PERCENT] = "swell_not_above_nominal"
+    if not 0 < options[CONF_PHASE_LOSS_PERCENT] < options[CONF_SAG_PERCENT]:
+        errors[CONF_PHASE_LOSS_PERCENT] = "phase_loss_not_below_sag"
+    if not 0 < options[CONF_FREQUENCY_PERCENT] < FREQUENCY_PERCENT_MAX:
+        errors[CONF_FREQUENCY_PERCENT] = "frequency_out_of_range"
+    if options[CONF_OVER_CURRENT] <= 0:
+        errors[CONF_OVER_CURRENT] = "over_current_out_of_range"
+    return options, errors
+
+
+def polled(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, str]:
+    """Conditions the chip cannot latch at the entry's gains, with the largest threshold it could hold.
+
+    Returns ``{condition: "110.9 V"}`` (empty when the chip latches every one).
+    """
+    settings = meter_settings(data, options)
+    chip = settings.chip
+    reference = chip.wiring.reference.phase
+    plan = threshold_plan(chip.power_quality, chip.voltage_gains[reference], chip.current_gains[reference])
+    result = {}
+    for condition in CHANNEL_CONDITIONS:
+        if condition not in plan.in_chip:
+            limit = plan.limits[condition]
+            result[condition.value] = (
+                f"{limit * settings.current_scale:.1f} A" if condition.value == "over_current" else f"{limit:.1f} V"
+            )
+    return result
