@@ -11,7 +11,11 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
@@ -138,7 +142,8 @@ async def test_a_day_with_100_random_events_books_each_exactly_once(
         assert coordinator.watch.counters[f"{leg}_phase_loss"] == losses
         assert coordinator.watch.counters[f"{leg}_swell"] == swells
     print(
-        f"\n24 h, 100 scheduled events: {len(starts)} starts and {len(ends)} ends booked; counters {coordinator.watch.counters}"
+        f"\n24 h, 100 scheduled events: {len(starts)} starts and {len(ends)} ends booked; "
+        f"counters {coordinator.watch.counters}"
     )
 
 
@@ -233,3 +238,39 @@ async def test_a_clipped_current_raises_the_current_scaling_repair(
     assert found is not None
     assert found.translation_placeholders is not None
     assert found.translation_placeholders["value"] == "65.5"
+
+
+@pytest.mark.usefixtures("recorder_mock", "patched_monotonic")
+async def test_the_logbook_lists_the_events_in_order(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    config_entry: MockConfigEntry,
+    v14_board: EmulatedAtm90e32,
+    clock: ManualClock,
+) -> None:
+    assert await async_setup_component(hass, "logbook", {})
+    entry = v14_entry(config_entry)
+    coordinator = await setup_entry(hass, entry)
+    await replay(coordinator, clock, 10)
+    start = dt_util.utcnow()
+    sag = entity_id(hass, entry, "binary_sensor", "l1_sag")
+    swell = entity_id(hass, entry, "binary_sensor", "l2_swell")
+    event = entity_id(hass, entry, "event", "power_quality")
+    now = clock()
+    v14_board.schedule(Disturbance(kind="sag", phase=Phase.A, start=now + 2.0, end=now + 2.2, value=80.0))
+    v14_board.schedule(Disturbance(kind="swell", phase=Phase.C, start=now + 7.0, end=now + 8.0, value=140.0))
+    await replay(coordinator, clock, 3 * INTERVAL)
+    await async_wait_recording_done(hass)
+
+    client = await hass_ws_client()
+    await client.send_json(
+        {"id": 1, "type": "logbook/get_events", "start_time": start.isoformat(), "entity_ids": [sag, swell, event]}
+    )
+    response = await client.receive_json()
+    assert response["success"], response
+    entries = [(e["entity_id"], e.get("state")) for e in response["result"]]
+    binary = [(entity, state) for entity, state in entries if entity in (sag, swell)]
+    assert binary == [(sag, "on"), (sag, "off"), (swell, "on"), (swell, "off")]
+    assert len([entity for entity, _ in entries if entity == event]) == 4  # two starts, two ends
+    times = [e["when"] for e in response["result"]]
+    assert times == sorted(times)
