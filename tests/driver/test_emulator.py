@@ -12,6 +12,7 @@ from custom_components.atm90e32.driver.emulator import (
     TRACE_PATH,
     Board,
     ConstantLoad,
+    Disturbance,
     EmulatedAtm90e32,
     LoadPoint,
     PhaseLoad,
@@ -379,3 +380,316 @@ def test_trace_with_l2_generation_exports_on_l2_and_the_total_crosses_zero() -> 
     assert total.forward_counts < a.forward_counts + c.forward_counts
     legs_net = a.forward_counts + c.forward_counts - c.reverse_counts
     assert abs((total.forward_counts - total.reverse_counts) - legs_net) <= 2
+
+
+# --- power quality: status, latched status, scheduled disturbances (DS pp.55-57) -----------
+
+A, B, C = Phase.A, Phase.B, Phase.C
+SAG_A, SAG_B, SAG_C = reg.SAG_BITS
+LOSS_A, LOSS_B, LOSS_C = reg.PHASE_LOSS_BITS
+
+
+def true_reading_chip(load: object, clock: ManualClock, gain: int = 32768, **thresholds: int) -> EmulatedAtm90e32:
+    """A metering chip whose Ugain = Igain = ``gain`` read the truth (board at the same gains, PGA 1x).
+
+    ``thresholds`` maps register names of ``reg`` (OV_TH, SAG_TH, ...) to values.  Every
+    latched bit the setup caused (phase B has no voltage) is cleared before returning.
+    """
+    board = Board(voltage_gains=(gain,) * 3, current_gains=(gain,) * 3, current_gain_pga=1)
+    emulator = EmulatedAtm90e32(load, clock=clock, board=board)  # type: ignore[arg-type]
+    write(emulator, reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
+    for phase in Phase:
+        write(emulator, reg.UGAIN[phase], gain)
+        write(emulator, reg.IGAIN[phase], gain)
+    for name, value in thresholds.items():
+        write(emulator, getattr(reg, name), value)
+    write(emulator, reg.METER_EN, reg.METER_ENABLE)
+    write(emulator, reg.CFG_REG_ACC_EN, reg.CFG_LOCK_CODE)
+    clear_latches(emulator)
+    return emulator
+
+
+def status(emulator: EmulatedAtm90e32) -> tuple[int, int]:
+    """Read EMMState0 and EMMState1."""
+    return read(emulator, reg.EMM_STATE0), read(emulator, reg.EMM_STATE1)
+
+
+def latched(emulator: EmulatedAtm90e32) -> tuple[int, int]:
+    """Read EMMIntState0 and EMMIntState1 (reading does not clear them)."""
+    return read(emulator, reg.EMM_INT_STATE0), read(emulator, reg.EMM_INT_STATE1)
+
+
+def clear_latches(emulator: EmulatedAtm90e32) -> None:
+    """Write back what EMMIntState0/1 hold: write 1 to clear."""
+    for address in (reg.EMM_INT_STATE0, reg.EMM_INT_STATE1):
+        write(emulator, address, read(emulator, address))
+
+
+def test_power_quality_register_map() -> None:
+    assert reg.OI_TH == 0x0B
+    assert (reg.UPEAK, reg.IPEAK) == ((0xF1, 0xF2, 0xF3), (0xF5, 0xF6, 0xF7))
+    assert (reg.PMEAN_F, reg.PMEAN_F_LSB) == ((0xD1, 0xD2, 0xD3), (0xE1, 0xE2, 0xE3))
+    assert (reg.PMEAN_H, reg.PMEAN_H_LSB) == ((0xD5, 0xD6, 0xD7), (0xE5, 0xE6, 0xE7))
+    assert (reg.OI_BITS, reg.OV_BITS) == ((0x8000, 0x4000, 0x2000), (0x1000, 0x0800, 0x0400))
+    assert (reg.FREQ_HI_BIT, reg.SAG_BITS, reg.FREQ_LO_BIT) == (0x8000, (0x4000, 0x2000, 0x1000), 0x0800)
+    assert reg.PHASE_LOSS_BITS == (0x0400, 0x0200, 0x0100)
+
+
+@pytest.mark.parametrize(
+    ("gain", "name", "threshold", "volts", "tripped"),
+    [
+        # V = Th x 2 x Ugain / 32768 / (100 x sqrt(2)):
+        # SagTh 56744 at Ugain 3920 = 95.99997 V (80 % of 120 V, protocol.sag_threshold(96, 3920))
+        (3920, "SAG_TH", 56744, 96.00, False),
+        (3920, "SAG_TH", 56744, 95.99, True),
+        # SagTh 8485 at Ugain 32768 = 119.99602 V
+        (32768, "SAG_TH", 8485, 120.00, False),
+        (32768, "SAG_TH", 8485, 119.99, True),
+        # OVth 9334 at Ugain 32768 = 132.00269 V
+        (32768, "OV_TH", 9334, 132.00, False),
+        (32768, "OV_TH", 9334, 132.01, True),
+        # OVth at its 16-bit limit 65535 at Ugain 3920 = 110.87265 V: no swell threshold above it is representable
+        (3920, "OV_TH", 0xFFFF, 110.87, False),
+        (3920, "OV_TH", 0xFFFF, 110.88, True),
+        # PhaseLossTh 4243 at Ugain 32768 = 60.00508 V
+        (32768, "PHASE_LOSS_TH", 4243, 60.01, False),
+        (32768, "PHASE_LOSS_TH", 4243, 60.00, True),
+    ],
+)
+def test_voltage_thresholds_map_to_volts(gain: int, name: str, threshold: int, volts: float, tripped: bool) -> None:
+    bit = {"SAG_TH": (1, SAG_A), "OV_TH": (0, reg.OV_BITS[A]), "PHASE_LOSS_TH": (1, LOSS_A)}[name]
+    emulator = true_reading_chip(ConstantLoad(volts=volts), ManualClock(), gain, **{name: threshold})
+    assert Atm90e32(emulator).read_phase(A).voltage == pytest.approx(volts, abs=0.01)  # the reading is true
+    assert bool(status(emulator)[bit[0]] & bit[1]) is tripped
+
+
+@pytest.mark.parametrize(
+    ("gain", "threshold", "amps", "tripped"),
+    [
+        # I = Th x 2 x Igain / 32768 / (1000 x sqrt(2)): OIth 14142 at Igain 32768 = 19.99981 A
+        (32768, 14142, 19.999, False),
+        (32768, 14142, 20.000, True),
+        # OIth 18175 at Igain 25498 = 20.00072 A
+        (25498, 18175, 20.000, False),
+        (25498, 18175, 20.001, True),
+    ],
+)
+def test_the_over_current_threshold_maps_to_amps(gain: int, threshold: int, amps: float, tripped: bool) -> None:
+    load = ConstantLoad(watts=(amps * 120.0, 0.0), volts=120.0, power_factor=1.0)
+    emulator = true_reading_chip(load, ManualClock(), gain, OI_TH=threshold)
+    assert Atm90e32(emulator).read_phase(A).current == pytest.approx(amps, abs=0.001)
+    assert bool(status(emulator)[0] & reg.OI_BITS[A]) is tripped
+
+
+def test_an_unconfigured_chip_reports_nothing() -> None:
+    clock = ManualClock()
+    emulator = EmulatedAtm90e32(ConstantLoad(volts=300.0), clock=clock)  # every threshold at its power-on 0
+    set_config(emulator, reg.METER_EN, reg.METER_ENABLE)
+    clock.advance(1)
+    assert status(emulator) == (0, 0)  # no over-voltage, and phase B's 0 V is no sag without SagTh
+    assert latched(emulator) == (0, 0)
+    emulator = EmulatedAtm90e32(ConstantLoad(volts=50.0), clock=clock)
+    set_config(emulator, reg.SAG_TH, 56744)
+    clock.advance(1)
+    assert status(emulator) == (0, 0)  # MeterEn = 0: nothing is monitored
+
+
+def test_a_sag_between_two_reads_is_latched() -> None:
+    clock = ManualClock()
+    emulator = configured(ConstantLoad(watts=(1000.0, 500.0), volts=120.0, power_factor=1.0), clock)
+    # the driver's SagTh: 80 % of 120 V at Ugain 3920 = 56744 = 95.99997 V; phase B (no voltage) is in sag
+    assert read(emulator, reg.SAG_TH) == 56744
+    assert status(emulator) == (0, SAG_B)
+    clear_latches(emulator)
+    emulator.schedule(Disturbance("sag", start=10.0, end=10.2, value=90.0, phase=A))
+    clock.advance(8)
+    assert status(emulator) == (0, SAG_B)
+    assert latched(emulator) == (0, 0)
+    clock.advance(5)  # 13 s: the 200 ms sag began and ended between the reads 5 s apart
+    assert status(emulator) == (0, SAG_B)  # over
+    assert latched(emulator) == (0, SAG_A)  # but latched
+    assert latched(emulator) == (0, SAG_A)  # reading does not clear it
+    write(emulator, reg.EMM_INT_STATE1, 0)  # a 0 bit clears nothing
+    assert read(emulator, reg.LAST_SPI_DATA) == 0  # the write is echoed as any write
+    assert latched(emulator) == (0, SAG_A)
+    write(emulator, reg.EMM_INT_STATE1, SAG_A)  # outside the configuration space: no unlock needed
+    assert read(emulator, reg.LAST_SPI_DATA) == SAG_A
+    assert latched(emulator) == (0, 0)
+    assert read(emulator, reg.CRC_ERR_STATUS) == 0
+    # the energy follows the sag, current unchanged: 1000 W for 12.8 s and 1000 x 90 / 120 = 750 W for 0.2 s
+    assert emulator.energy[A].forward_wh == pytest.approx((1000 * 12.8 + 750 * 0.2) / 3600)
+
+
+def test_a_swell_lasting_across_a_read_shows_in_status_and_latch() -> None:
+    clock = ManualClock()
+    # OVth 9334 at Ugain 32768 = 132.0027 V (110 % of 120 V)
+    emulator = true_reading_chip(ConstantLoad(volts=120.0), clock, OV_TH=9334)
+    ov_a = reg.OV_BITS[A]
+    emulator.schedule(Disturbance("swell", start=10.0, end=20.0, value=135.0, phase=A))
+    clock.advance(15)
+    assert status(emulator)[0] == ov_a
+    assert latched(emulator)[0] == ov_a
+    assert Atm90e32(emulator).read_phase(A).voltage == pytest.approx(135.0)
+    write(emulator, reg.EMM_INT_STATE0, ov_a)
+    assert latched(emulator)[0] == 0  # cleared, while the condition still holds
+    assert status(emulator)[0] == ov_a
+    clock.advance(10)
+    assert status(emulator)[0] == 0
+    assert latched(emulator)[0] == ov_a  # the end is a change too
+    assert Atm90e32(emulator).read_phase(A).voltage == pytest.approx(120.0)
+
+
+def test_clearing_one_latched_bit_leaves_the_others() -> None:
+    clock = ManualClock()
+    emulator = true_reading_chip(ConstantLoad(volts=120.0), clock, SAG_TH=8485)  # 119.996 V
+    emulator.schedule(Disturbance("sag", 1.0, 1.5, 100.0, A))
+    emulator.schedule(Disturbance("sag", 1.2, 2.0, 100.0, C))  # overlapping, on another phase
+    clock.advance(5)
+    assert latched(emulator) == (0, SAG_A | SAG_C)
+    write(emulator, reg.EMM_INT_STATE1, SAG_A)
+    assert latched(emulator) == (0, SAG_C)
+    write(emulator, reg.EMM_INT_STATE1, 0xFFFF)
+    assert latched(emulator) == (0, 0)
+    assert status(emulator) == (0, SAG_B)  # phase B has no voltage all along
+
+
+def test_frequency_excursions_set_freqhi_and_freqlo() -> None:
+    clock = ManualClock()
+    # 60 Hz +- 1 %: FreqLoTh 5940, FreqHiTh 6060 (0.01 Hz)
+    emulator = true_reading_chip(ConstantLoad(frequency=60.0), clock, FREQ_LO_TH=5940, FREQ_HI_TH=6060)
+    emulator.schedule(Disturbance("frequency", 10.0, 12.0, 60.61))
+    emulator.schedule(Disturbance("frequency", 20.0, 20.5, 59.39))
+    emulator.schedule(Disturbance("frequency", 30.0, 31.0, 60.60))  # not above 60.60 Hz: nothing
+    clock.advance(11)
+    assert read(emulator, reg.FREQ) == 6061
+    assert status(emulator) == (0, reg.FREQ_HI_BIT)
+    clock.advance(4)
+    assert status(emulator) == (0, 0)
+    assert latched(emulator) == (0, reg.FREQ_HI_BIT)
+    clear_latches(emulator)
+    clock.advance(10)
+    assert read(emulator, reg.FREQ) == 6000
+    assert latched(emulator) == (0, reg.FREQ_LO_BIT)
+    clear_latches(emulator)
+    clock.advance(10)
+    assert latched(emulator) == (0, 0)
+
+
+def test_frequency_bits_need_both_thresholds() -> None:
+    clock = ManualClock()
+    emulator = true_reading_chip(ConstantLoad(frequency=60.0), clock, FREQ_HI_TH=6060)
+    emulator.schedule(Disturbance("frequency", 1.0, 2.0, 61.0))
+    clock.advance(1.5)
+    assert status(emulator) == (0, 0)
+
+
+def test_over_current_keeps_the_power_factor() -> None:
+    clock = ManualClock()
+    # 1200 W at 120 V and PF 0.8: 12.5 A.  OIth 14142 at Igain 32768 = 19.9998 A
+    emulator = true_reading_chip(ConstantLoad(watts=(1200.0, 0.0), power_factor=0.8), clock, OI_TH=14142)
+    oi_a = reg.OI_BITS[A]
+    emulator.schedule(Disturbance("over_current", 10.0, 70.0, 25.0, A))
+    clock.advance(5)
+    assert status(emulator)[0] == 0
+    clock.advance(10)
+    reading = Atm90e32(emulator).read_phase(A)
+    assert reading.current == pytest.approx(25.0)
+    assert reading.active_power == pytest.approx(120 * 25 * 0.8)  # 2400 W
+    assert reading.power_factor == pytest.approx(0.8)
+    assert status(emulator)[0] == oi_a
+    assert latched(emulator)[0] == oi_a
+    clock.advance(85)  # 100 s
+    assert status(emulator)[0] == 0
+    # 1200 W for 40 s and 2400 W for 60 s = 13.333 + 40 = 53.333 Wh
+    assert emulator.energy[A].forward_wh == pytest.approx((1200 * 40 + 2400 * 60) / 3600)
+
+
+def test_a_phase_loss_meters_nothing_on_that_phase() -> None:
+    clock = ManualClock()
+    # 3600 W on A at PF 1; PhaseLossTh 4243 at Ugain 32768 = 60.005 V
+    emulator = true_reading_chip(ConstantLoad(watts=(3600.0, 0.0), power_factor=1.0), clock, PHASE_LOSS_TH=4243)
+    emulator.schedule(Disturbance("phase_loss", 10.0, 20.0, 0.0, A))
+    clock.advance(15)
+    assert status(emulator) == (0, LOSS_A | LOSS_B)
+    reading = Atm90e32(emulator).read_phase(A)
+    assert (reading.voltage, reading.current, reading.active_power) == (0.0, 0.0, 0.0)
+    clock.advance(15)  # 30 s: 3600 W for 20 of them = 20 Wh = 6400 counts
+    assert status(emulator) == (0, LOSS_B)
+    assert latched(emulator) == (0, LOSS_A)
+    assert emulator.pending_counts(A) == (6400, 0)
+    assert emulator.energy[A].forward_wh == pytest.approx(20.0)
+
+
+def test_disturbances_split_the_load_steps_exactly() -> None:
+    clock = ManualClock()
+    load = TraceLoad()
+    emulator = configured(load, clock)
+    # phase loss over [1.5, 2.25) s: second 1 meters 0.5 s, second 2 meters 0.75 s
+    emulator.schedule(Disturbance("phase_loss", 1.5, 2.25, 0.0, A))
+    clock.advance(3)
+    emulator.pending_counts(A)
+    l1 = [load.leg_watts(t)[0] for t in range(3)]
+    assert emulator.energy[A].forward_wh == pytest.approx((l1[0] + 0.5 * l1[1] + 0.75 * l1[2]) / 3600, rel=1e-12)
+    assert read(emulator, reg.EMM_INT_STATE1) & SAG_A  # the driver's SagTh saw it too
+
+
+def test_peak_registers_invert_the_datasheet_formula() -> None:
+    clock = ManualClock()
+    emulator = configured(ConstantLoad(watts=(1200.0, 0.0), volts=120.0, power_factor=1.0), clock)  # 10 A
+    # UPeak = round(sqrt(2) x 120.00 x 100 x 2^13 / 3920) = round(35465.01) = 35465
+    assert read(emulator, reg.UPEAK[A]) == 35465
+    peak_volts = 35465 * 3920 / (100 * 2**13)  # U = reg x Ugain / (100 x 2^13) = 169.7039 V
+    assert peak_volts == pytest.approx(120.0 * 2**0.5, abs=0.002)  # 169.7056 V
+    # IPeak = round(sqrt(2) x 10.000 x 1000 x 2^13 / 25498) = round(4543.59) = 4544
+    assert read(emulator, reg.IPEAK[A]) == 4544
+    assert read(emulator, reg.UPEAK[B]) == read(emulator, reg.IPEAK[B]) == 0
+
+
+def test_fundamental_and_harmonic_power() -> None:
+    clock = ManualClock()
+    load = ConstantLoad(watts=(1000.0, -500.0), power_factor=1.0, harmonic_share=0.1)
+    emulator = configured(load, clock)
+
+    def power(high: tuple[int, ...], low: tuple[int, ...], phase: Phase) -> float:
+        return protocol.power(protocol.to_signed32(read(emulator, high[phase]), read(emulator, low[phase])))
+
+    # 0.1 of 1000 W is harmonic: PmeanF 900 W (2 812 500 LSB of 0.00032 W), PmeanH 100 W
+    assert power(reg.PMEAN_F, reg.PMEAN_F_LSB, A) == pytest.approx(900.0, abs=reg.POWER_LSB)
+    assert power(reg.PMEAN_H, reg.PMEAN_H_LSB, A) == pytest.approx(100.0, abs=reg.POWER_LSB)
+    assert power(reg.PMEAN, reg.PMEAN_LSB, A) == pytest.approx(1000.0, abs=reg.POWER_LSB)
+    assert power(reg.PMEAN_F, reg.PMEAN_F_LSB, C) == pytest.approx(-450.0, abs=reg.POWER_LSB)  # signed as Pmean
+    assert power(reg.PMEAN_H, reg.PMEAN_H_LSB, C) == pytest.approx(-50.0, abs=reg.POWER_LSB)
+    with pytest.raises(ValueError, match="harmonic_share"):
+        ConstantLoad(harmonic_share=1.5)
+
+
+@pytest.mark.parametrize("how", ["brown_out", "soft_reset"])
+def test_a_reset_clears_the_latches(how: str) -> None:
+    clock = ManualClock()
+    emulator = FaultyEmulator(ConstantLoad(volts=120.0), clock=clock)
+    Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
+    emulator.schedule(Disturbance("sag", 1.0, 2.0, 50.0, A))
+    clock.advance(3)
+    assert latched(emulator) == (0, SAG_A | SAG_B)
+    if how == "brown_out":
+        emulator.brown_out()
+    else:
+        write(emulator, reg.SOFT_RESET, reg.SOFT_RESET_CODE)
+    assert latched(emulator) == (0, 0)
+    assert status(emulator) == (0, 0)  # power-on defaults: MeterEn 0, no thresholds
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("surge", 0.0, 1.0, 1.0, A), "unknown"),
+        (("sag", 1.0, 1.0, 90.0, A), "end after"),
+        (("sag", 0.0, 1.0, -1.0, A), "at least 0"),
+        (("sag", 0.0, 1.0, 90.0, None), "needs a phase"),
+        (("frequency", 0.0, 1.0, 61.0, A), "no single phase"),
+        (("frequency", 0.0, 1.0, 0.0, None), "positive"),
+    ],
+)
+def test_disturbance_rejects_bad_input(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Disturbance(*args)  # type: ignore[arg-type]

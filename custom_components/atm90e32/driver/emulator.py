@@ -16,7 +16,13 @@ framing, verification and decoding run exactly as against hardware.  It models:
 - the all-phase APenergyT / ANenergyT (DS p.59): the arithmetic sum of the active power
   of the phases enabled by MMode0 EnPA/EnPB/EnPC (ABSEnP = 0, DS p.47), metered on its
   own, so opposite-signed phases net out inside the chip, above PStartTh (DS p.48);
-- MeterEn: any non-zero value meters (DS p.41).
+- MeterEn: any non-zero value meters (DS p.41);
+- power quality (DS pp.55-57): EMMState0/1 over-voltage, over-current, sag, phase loss
+  and FreqHi/FreqLo against OVth, OIth, SagTh, PhaseLossTh and FreqLoTh/FreqHiTh, and
+  the latched EMMIntState0/1 (write 1 to clear) set at the instant a status bit changes,
+  also between two transactions; :class:`Disturbance` schedules the events;
+- UPeak / IPeak (DS p.69) and the fundamental / harmonic active power PmeanF / PmeanH
+  per phase (DS p.65), from each phase's ``harmonic_share``.
 
 Its clock is injectable (tests pass a manual clock; :func:`scaled_clock` accelerates a
 replay) so tests replay hours in milliseconds.  Fault injection (bit flips, a dead bus,
@@ -34,10 +40,11 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Callable
+from bisect import bisect_right, insort
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from . import protocol
 from . import registers as reg
@@ -53,11 +60,16 @@ TRACE_PATH = Path(__file__).parent / "traces" / "rae_house1_mains_6h_1hz.csv"
 
 @dataclass(frozen=True, slots=True)
 class PhaseLoad:
-    """True conditions on one phase: volts V rms, watts W (signed, negative = export), power factor 0..1."""
+    """True conditions on one phase: volts V rms, watts W (signed, negative = export), power factor 0..1.
+
+    ``harmonic_share`` is the fraction (0..1, clamped) of the active power carried by
+    harmonics: PmeanF reads ``watts x (1 - share)``, PmeanH ``watts x share``.
+    """
 
     volts: float
     watts: float
     power_factor: float = 0.95
+    harmonic_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +97,29 @@ class LoadSource(Protocol):
 
 @dataclass
 class ConstantLoad:
-    """The same load forever: ``watts`` per leg (L1 = phase A, L2 = phase C), at ``volts`` and ``power_factor``."""
+    """The same load forever: ``watts`` per leg (L1 = phase A, L2 = phase C), at ``volts`` and ``power_factor``.
+
+    ``harmonic_share`` (0..1) of each leg's active power is harmonic (see :class:`PhaseLoad`);
+    ValueError outside 0..1.
+    """
 
     watts: tuple[float, float] = (1000.0, 500.0)
     volts: float = 120.0
     power_factor: float = 0.95
     frequency: float = 60.0
     step: float | None = None
+    harmonic_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Check the harmonic share."""
+        if not 0.0 <= self.harmonic_share <= 1.0:
+            raise ValueError("harmonic_share must be within 0..1")
 
     def load_at(self, t: float) -> LoadPoint:
         """Return the constant conditions (``t`` is ignored)."""
         return LoadPoint(
             phases={
-                leg: PhaseLoad(self.volts, watts, self.power_factor)
+                leg: PhaseLoad(self.volts, watts, self.power_factor, self.harmonic_share)
                 for leg, watts in zip(SPLIT_PHASE.phases, self.watts, strict=True)
             },
             frequency=self.frequency,
@@ -178,6 +200,79 @@ class TraceLoad:
             volts = self.nominal_volts - watts * self.volts_drop_per_kw / 1000
             phases[leg] = PhaseLoad(volts, watts, self.power_factor)
         return LoadPoint(phases=phases, frequency=self.frequency)
+
+
+DisturbanceKind = Literal["sag", "swell", "phase_loss", "over_current", "frequency"]
+"""What a :class:`Disturbance` changes: a phase's voltage (sag, swell, phase_loss), current, or the line frequency."""
+
+_VOLTAGE_KINDS = frozenset({"sag", "swell", "phase_loss"})
+
+
+@dataclass(frozen=True, slots=True)
+class Disturbance:
+    """A scheduled power-quality event during ``[start, end)`` seconds of the emulator's clock.
+
+    "sag", "swell": the true voltage of ``phase`` is ``value`` V rms (before gain scaling);
+    its current and power factor stay, so the active power follows the voltage.  A phase
+    the load does not give gets ``value`` V without load.  "phase_loss": the voltage is
+    ``value`` V (0 or a residual) and no current flows: the phase meters nothing.
+    "over_current": the true current of ``phase`` is ``value`` A at the
+    load's power factor, so the active power follows (a phase without voltage still
+    measures nothing).  "frequency": the line frequency is ``value`` Hz; ``phase`` None.
+    Overlapping disturbances on one phase and quantity: the one scheduled last wins.
+    Raises ValueError for an unknown kind, ``end <= start``, a negative value (frequency:
+    not positive), or a phase missing (given, for "frequency").
+    """
+
+    kind: DisturbanceKind
+    start: float
+    end: float
+    value: float
+    phase: Phase | None = None
+
+    def __post_init__(self) -> None:
+        """Check the kind, window, value and phase; normalise ``phase`` to :class:`Phase`."""
+        if self.kind not in get_args(DisturbanceKind):
+            raise ValueError(f"unknown disturbance kind {self.kind!r}")
+        if not self.end > self.start:
+            raise ValueError("a disturbance must end after it starts")
+        if self.kind == "frequency":
+            if self.phase is not None:
+                raise ValueError("a frequency excursion concerns no single phase")
+            if not self.value > 0:
+                raise ValueError("the line frequency must be positive")
+            return
+        if self.phase is None:
+            raise ValueError(f"a {self.kind} needs a phase")
+        object.__setattr__(self, "phase", Phase(self.phase))
+        if not self.value >= 0:
+            raise ValueError(f"a {self.kind} needs a value of at least 0")
+
+
+def _disturbed(point: LoadPoint, active: Sequence[Disturbance]) -> LoadPoint:
+    """Return ``point`` as changed by the ``active`` disturbances (in schedule order)."""
+    frequency = point.frequency
+    volts: dict[Phase, float] = {}
+    amps: dict[Phase, float] = {}
+    for d in active:
+        if d.phase is None:
+            frequency = d.value
+        elif d.kind in _VOLTAGE_KINDS:
+            volts[d.phase] = d.value
+            if d.kind == "phase_loss":
+                amps[d.phase] = 0.0
+        else:
+            amps[d.phase] = d.value
+    phases = dict(point.phases)
+    for phase in volts.keys() | amps.keys():
+        true = phases.get(phase) or PhaseLoad(0.0, 0.0)
+        pf = _clamp_pf(true.power_factor)
+        true_volts = max(0.0, true.volts)
+        true_amps = abs(true.watts) / (true_volts * pf) if true_volts > 0 else 0.0
+        v = volts.get(phase, true_volts)
+        watts = v * amps.get(phase, true_amps) * pf
+        phases[phase] = PhaseLoad(v, -watts if true.watts < 0 else watts, true.power_factor, true.harmonic_share)
+    return LoadPoint(phases=phases, frequency=frequency)
 
 
 def scaled_clock(speed: float = 1.0, clock: Callable[[], float] = time.monotonic) -> Callable[[], float]:
@@ -268,7 +363,17 @@ _MEASURED_PHASE_REGS = {
     **{a: ("s_lo", p) for p, a in zip(Phase, reg.SMEAN_LSB, strict=True)},
     **{a: ("pf", p) for p, a in zip(Phase, reg.PFMEAN, strict=True)},
     **{a: ("pangle", p) for p, a in zip(Phase, reg.PANGLE, strict=True)},
+    **{a: ("f_hi", p) for p, a in zip(Phase, reg.PMEAN_F, strict=True)},
+    **{a: ("f_lo", p) for p, a in zip(Phase, reg.PMEAN_F_LSB, strict=True)},
+    **{a: ("h_hi", p) for p, a in zip(Phase, reg.PMEAN_H, strict=True)},
+    **{a: ("h_lo", p) for p, a in zip(Phase, reg.PMEAN_H_LSB, strict=True)},
+    **{a: ("upeak", p) for p, a in zip(Phase, reg.UPEAK, strict=True)},
+    **{a: ("ipeak", p) for p, a in zip(Phase, reg.IPEAK, strict=True)},
 }
+_STATUS_OF_PHASE = (reg.UGAIN, reg.IGAIN, reg.OV_BITS, reg.OI_BITS, reg.SAG_BITS, reg.PHASE_LOSS_BITS)
+"""Per phase, in Phase order: its gain registers and its status bits."""
+_STATUS_REGISTERS = frozenset({reg.EMM_STATE0, reg.EMM_STATE1, reg.EMM_INT_STATE0, reg.EMM_INT_STATE1})
+_LATCHED = {reg.EMM_INT_STATE0, reg.EMM_INT_STATE1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +384,17 @@ class _Measured:
     vars: float
     va: float
     power_factor: float
+    harmonic_share: float = 0.0
+
+
+_POWER_OF: dict[str, Callable[[_Measured], float]] = {
+    "p": lambda m: m.watts,
+    "q": lambda m: m.vars,
+    "s": lambda m: m.va,
+    "f": lambda m: m.watts * (1.0 - max(0.0, min(1.0, m.harmonic_share))),
+    "h": lambda m: m.watts * max(0.0, min(1.0, m.harmonic_share)),
+}
+"""The 32-bit power a Pmean / Qmean / Smean / PmeanF / PmeanH register reads, from the measurement."""
 
 
 class EmulatedAtm90e32:
@@ -287,7 +403,7 @@ class EmulatedAtm90e32:
     Ground truth for tests: ``energy[phase]`` and ``total_energy`` (the all-phase
     APenergyT / ANenergyT) are :class:`PhaseEnergy` records; :meth:`pending_counts` and
     :meth:`pending_total_counts` give what the registers hold now; ``resets`` counts
-    resets, ``transfers`` transactions.
+    resets, ``transfers`` transactions.  :meth:`schedule` adds power-quality events.
 
     Args:
         load: the physical world (a :class:`TraceLoad`, :class:`ConstantLoad`, ...).
@@ -319,6 +435,24 @@ class EmulatedAtm90e32:
         self.transfers = 0
         self.closed = False
         self._time = clock()
+        self._disturbances: list[Disturbance] = []
+        self._boundaries: list[float] = []
+        """Every disturbance's start and end, sorted, once each."""
+        self._active: tuple[float, float, tuple[Disturbance, ...]] = (math.inf, -math.inf, ())
+        """Cache: the disturbances active throughout ``[lo, hi)``."""
+
+    def schedule(self, disturbance: Disturbance) -> None:
+        """Add ``disturbance`` to the physical world (any number; they may overlap).
+
+        The world is a function of time: a window already partly past the emulator's last
+        transaction applies from that transaction on; what was metered before stays.
+        """
+        self._disturbances.append(disturbance)
+        for t in (disturbance.start, disturbance.end):
+            i = bisect_right(self._boundaries, t)
+            if not (i and self._boundaries[i - 1] == t):
+                insort(self._boundaries, t)
+        self._active = (math.inf, -math.inf, ())
 
     # --- Transport ------------------------------------------------------------------
 
@@ -368,8 +502,13 @@ class EmulatedAtm90e32:
             if value != reg.CFG_UNLOCK_CODE:
                 self._golden = self._config_space()  # locking latches the golden CRC (DS p.58)
             return
+        if address in _LATCHED:  # write 1 to clear, at any time (DS p.57)
+            self._refresh_status()
+            self.registers[address] = self.registers.get(address, 0) & ~value
+            return
         if address in _CONFIG_SPACE and self.registers.get(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
             self.registers[address] = value
+            self._refresh_status()  # a threshold, gain or MeterEn may change the status now
         # other registers are read-only; the write is ignored as on the chip
 
     def _read(self, address: int) -> int:
@@ -383,16 +522,19 @@ class EmulatedAtm90e32:
         if address in reg.ENERGY_REGISTERS:
             return self._read_energy(address)
         if address == reg.FREQ:
-            return _clamp16(round(self.load.load_at(self._time).frequency / reg.FREQUENCY_LSB_HZ))
+            return _frequency_counts(self._point_at(self._time).frequency)
         if address == reg.TEMP:
             return self.temperature & 0xFFFF
         kind = _MEASURED_PHASE_REGS.get(address)
         if kind is None:
+            if address in _STATUS_REGISTERS:
+                self._refresh_status()
             return self.registers.get(address, 0)
         name, phase = kind
-        return self._measured_register(name, self._measure(phase, self.load.load_at(self._time)))
+        point = self._point_at(self._time) if self._disturbances else self.load.load_at(self._time)
+        return self._measured_register(name, phase, self._measure(phase, point))
 
-    def _measured_register(self, name: str, m: _Measured) -> int:
+    def _measured_register(self, name: str, phase: Phase, m: _Measured) -> int:
         if name in ("urms", "urms_lsb"):
             counts = m.volts / reg.VOLTAGE_LSB_V
         elif name in ("irms", "irms_lsb"):
@@ -402,8 +544,10 @@ class EmulatedAtm90e32:
         elif name == "pangle":
             angle = math.degrees(math.atan2(m.vars, m.watts)) % 360.0
             return round(angle / reg.ANGLE_LSB_DEG) % 3600
+        elif name in ("upeak", "ipeak"):
+            return self._peak_register(name, phase, m)
         else:
-            value = {"p": m.watts, "q": m.vars, "s": m.va}[name[0]]
+            value = _POWER_OF[name[0]](m)
             raw = max(-(2**31), min(2**31 - 1, round(value / reg.POWER_LSB))) & 0xFFFF_FFFF
             return raw >> 16 if name.endswith("hi") else raw & 0xFFFF
         if name.endswith("lsb"):
@@ -411,6 +555,89 @@ class EmulatedAtm90e32:
                 return 0
             return (math.floor((counts - math.floor(counts)) * 256) & 0xFF) << 8
         return _clamp16(math.floor(counts + 1e-6))  # 1e-6 count: absorb float noise such as 65.535 / 0.001
+
+    def _peak_register(self, name: str, phase: Phase, m: _Measured) -> int:
+        """UPeak / IPeak of a sinusoid: sqrt(2) x the rms reading, U = reg x Ugain / (100 x 2^13) inverted (DS p.69)."""
+        if name == "upeak":
+            gain, reading, scale = self.registers[reg.UGAIN[phase]], m.volts, 100
+        else:
+            gain, reading, scale = self.registers[reg.IGAIN[phase]], m.amps, 1000
+        if gain == 0:
+            return 0
+        return _clamp16(round(math.sqrt(2) * reading * scale * 2**13 / gain))
+
+    def _point_at(self, t: float) -> LoadPoint:
+        """The true conditions at ``t``: the load, changed by the disturbances active then."""
+        point = self.load.load_at(t)
+        if not self._disturbances:
+            return point
+        lo, hi, active = self._active
+        if not lo <= t < hi:
+            i = bisect_right(self._boundaries, t)
+            lo = self._boundaries[i - 1] if i else -math.inf
+            hi = self._boundaries[i] if i < len(self._boundaries) else math.inf
+            active = tuple(d for d in self._disturbances if d.start <= t < d.end)
+            self._active = (lo, hi, active)
+        return _disturbed(point, active) if active else point
+
+    def _next_boundary(self, t: float) -> float:
+        """The first time after ``t`` at which the load may step or a disturbance start or end (s)."""
+        step = self.load.step
+        boundary = math.inf if step is None else (math.floor(t / step) + 1) * step
+        i = bisect_right(self._boundaries, t)
+        if i < len(self._boundaries):
+            boundary = min(boundary, self._boundaries[i])
+        return boundary
+
+    def _status(self, measured: Sequence[_Measured], frequency: float) -> tuple[int, int]:
+        """EMMState0 and EMMState1 for these readings (DS pp.55-56); 0 while MeterEn is 0.
+
+        A threshold register at 0 never trips; the frequency bits need both FreqLoTh and
+        FreqHiTh.  Voltage and current are compared as readings (gain-scaled).
+        """
+        r = self.registers
+        if r.get(reg.METER_EN, 0) == 0:
+            return 0, 0
+        state0 = state1 = 0
+        ov, oi, sag, loss = r.get(reg.OV_TH, 0), r.get(reg.OI_TH, 0), r.get(reg.SAG_TH, 0), r.get(reg.PHASE_LOSS_TH, 0)
+        if ov or oi or sag or loss:
+            for m, ugain, igain, ov_bit, oi_bit, sag_bit, loss_bit in zip(measured, *_STATUS_OF_PHASE, strict=True):
+                volts_per_count = r[ugain] * _VOLTS_PER_COUNT_PER_UGAIN
+                if ov and m.volts > ov * volts_per_count:
+                    state0 |= ov_bit
+                if oi and m.amps > oi * r[igain] * _AMPS_PER_COUNT_PER_IGAIN:
+                    state0 |= oi_bit
+                if sag and m.volts < sag * volts_per_count:
+                    state1 |= sag_bit
+                if loss and m.volts < loss * volts_per_count:
+                    state1 |= loss_bit
+        low, high = r.get(reg.FREQ_LO_TH, 0), r.get(reg.FREQ_HI_TH, 0)
+        if low and high:
+            counts = _frequency_counts(frequency)
+            if counts > high:
+                state1 |= reg.FREQ_HI_BIT
+            if counts < low:
+                state1 |= reg.FREQ_LO_BIT
+        return state0, state1
+
+    def _update_status(self, measured: Sequence[_Measured], frequency: float) -> None:
+        """Set EMMState0/1 for these readings; latch every bit that changed into EMMIntState0/1 (DS p.57)."""
+        state0, state1 = self._status(measured, frequency)
+        r = self.registers
+        old0, old1 = r.get(reg.EMM_STATE0, 0), r.get(reg.EMM_STATE1, 0)
+        if state0 != old0 or state1 != old1:
+            r[reg.EMM_STATE0], r[reg.EMM_STATE1] = state0, state1
+            r[reg.EMM_INT_STATE0] = r.get(reg.EMM_INT_STATE0, 0) | (state0 ^ old0)
+            r[reg.EMM_INT_STATE1] = r.get(reg.EMM_INT_STATE1, 0) | (state1 ^ old1)
+
+    def _refresh_status(self) -> None:
+        """Re-evaluate the status at the present transaction (after a write, or for a status read)."""
+        point = self._point_at(self._time)
+        self._update_status(self._measure_all(point), point.frequency)
+
+    def _measure_all(self, point: LoadPoint) -> tuple[_Measured, ...]:
+        measure = self._measure
+        return measure(Phase.A, point), measure(Phase.B, point), measure(Phase.C, point)
 
     def _measure(self, phase: Phase, point: LoadPoint) -> _Measured:
         """What the chip measures on ``phase`` under ``point``: the truth scaled by the gains."""
@@ -439,24 +666,34 @@ class EmulatedAtm90e32:
             vars=va * math.sqrt(max(0.0, 1.0 - pf * pf)),
             va=va,
             power_factor=sign * pf,
+            harmonic_share=true.harmonic_share,
         )
 
     def _advance(self) -> None:
-        """Accumulate energy from the last transaction's time to now, segment by segment."""
+        """Accumulate energy from the last transaction's time to now, segment by segment.
+
+        Segments end where the load may step and where a disturbance starts or ends; the
+        status is evaluated (and its changes latched) at the start of each segment.
+        """
         now = self.clock()
         t = self._time
         if now <= t:
             self._time = now  # a clock that jumps back accumulates nothing
             return
-        step = self.load.step
-        while t < now:
-            end = now if step is None else min(now, (math.floor(t / step) + 1) * step)
-            self._accumulate(self.load.load_at(t), end - t)
-            t = end
+        while True:
+            point = self._point_at(t)
+            measured = self._measure_all(point)
+            self._update_status(measured, point.frequency)
+            boundary = self._next_boundary(t)
+            if boundary >= now:
+                self._accumulate(measured, now - t)
+                break
+            self._accumulate(measured, boundary - t)
+            t = boundary
         self._time = now
 
-    def _accumulate(self, point: LoadPoint, seconds: float) -> None:
-        """Meter ``seconds`` of ``point`` into every phase's registers and the all-phase total.
+    def _accumulate(self, measured: Sequence[_Measured], seconds: float) -> None:
+        """Meter ``seconds`` of the ``measured`` phases into their registers and the all-phase total.
 
         A phase meters when |P| + |Q| exceeds PPhaseTh (DS p.49).  The total meters the
         arithmetic sum of P over the phases whose EnPx bit is set in MMode0 (DS p.47),
@@ -465,8 +702,7 @@ class EmulatedAtm90e32:
         phase_threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
         summed = self.registers[reg.MMODE0]
         total_watts = total_vars = 0.0
-        for phase in Phase:
-            m = self._measure(phase, point)
+        for phase, m in zip(Phase, measured, strict=True):
             if m.watts != 0.0 and abs(m.watts) + abs(m.vars) > phase_threshold:
                 _meter(self.energy[phase], m.watts, seconds)
             if summed & reg.MMODE0_ENP[phase]:
@@ -546,3 +782,19 @@ def _meter(e: PhaseEnergy, watts: float, seconds: float) -> None:
 
 def _clamp16(value: int) -> int:
     return max(0, min(0xFFFF, value))
+
+
+def _clamp_pf(power_factor: float) -> float:
+    """The power factor the emulator computes with: 0.001..1."""
+    return max(1e-3, min(1.0, power_factor))
+
+
+def _frequency_counts(hz: float) -> int:
+    """The Freq register for ``hz``: 0.01 Hz per count (DS p.70)."""
+    return _clamp16(round(hz / reg.FREQUENCY_LSB_HZ))
+
+
+_VOLTS_PER_COUNT_PER_UGAIN = 2 / 32768 / (100 * math.sqrt(2))
+"""SagTh / OVth / PhaseLossTh: V rms of reading per threshold count and unit of Ugain (AN p.17, inverted)."""
+_AMPS_PER_COUNT_PER_IGAIN = 2 / 32768 / (1000 * math.sqrt(2))
+"""OIth: A rms of reading per threshold count and unit of Igain (the AN p.17 formula with 1000)."""

@@ -33,6 +33,8 @@ SAG_TH: Final = 0x08
 """SagTh: voltage sag threshold, see :func:`protocol.sag_threshold` (DS p.42, AN p.17)."""
 PHASE_LOSS_TH: Final = 0x09
 """PhaseLossTh: phase-loss threshold (DS p.42)."""
+OI_TH: Final = 0x0B
+"""OIth: over-current threshold, from Igain as SagTh is from Ugain (DS p.43, AN p.17)."""
 FREQ_LO_TH: Final = 0x0C
 """FreqLoTh: low line-frequency threshold, 0.01 Hz (DS p.43)."""
 FREQ_HI_TH: Final = 0x0D
@@ -86,6 +88,18 @@ EMM_INT_STATE0: Final = 0x73
 """EMMIntState0: latched status, write 1 to clear (DS p.57)."""
 EMM_INT_STATE1: Final = 0x74
 """EMMIntState1: latched status, write 1 to clear (DS p.57)."""
+OI_BITS: Final = (1 << 15, 1 << 14, 1 << 13)
+"""EMMState0 / EMMIntState0 over-current bits OIPhaseA/B/CST, indexed by Phase (DS p.55)."""
+OV_BITS: Final = (1 << 12, 1 << 11, 1 << 10)
+"""EMMState0 / EMMIntState0 over-voltage bits OVPhaseA/B/CST, indexed by Phase (DS p.55)."""
+FREQ_HI_BIT: Final = 1 << 15
+"""EMMState1 / EMMIntState1 bit 15: line frequency above FreqHiTh (DS p.56)."""
+SAG_BITS: Final = (1 << 14, 1 << 13, 1 << 12)
+"""EMMState1 / EMMIntState1 voltage sag bits SagPhaseA/B/CST, indexed by Phase (DS p.56)."""
+FREQ_LO_BIT: Final = 1 << 11
+"""EMMState1 / EMMIntState1 bit 11: line frequency below FreqLoTh (DS p.56)."""
+PHASE_LOSS_BITS: Final = (1 << 10, 1 << 9, 1 << 8)
+"""EMMState1 / EMMIntState1 phase-loss bits PhaseLossA/B/CST, indexed by Phase (DS p.56)."""
 LAST_SPI_DATA: Final = 0x78
 """LastSPIData: the data of the previous SPI read or write (DS p.58, AN p.11)."""
 CRC_ERR_STATUS: Final = 0x79
@@ -123,6 +137,16 @@ QMEAN_LSB: Final = (0xC5, 0xC6, 0xC7)
 SMEAN_LSB: Final = (0xC9, 0xCA, 0xCB)
 """SmeanALSB/BLSB/CLSB: apparent power low word (DS p.64)."""
 
+# --- Fundamental / harmonic active power, signed 32-bit like Pmean (DS pp.65-68) ----------
+PMEAN_F: Final = (0xD1, 0xD2, 0xD3)
+"""PmeanAF/BF/CF: fundamental active power high word, 0.00032 W with the low word (DS p.65)."""
+PMEAN_H: Final = (0xD5, 0xD6, 0xD7)
+"""PmeanAH/BH/CH: harmonic active power high word, 0.00032 W with the low word (DS p.65)."""
+PMEAN_F_LSB: Final = (0xE1, 0xE2, 0xE3)
+"""PmeanAFLSB/BFLSB/CFLSB: fundamental active power low word (DS p.67)."""
+PMEAN_H_LSB: Final = (0xE5, 0xE6, 0xE7)
+"""PmeanAHLSB/BHLSB/CHLSB: harmonic active power low word (DS p.67)."""
+
 # --- RMS, frequency, angles, temperature (DS pp.66-71) --------------------------------
 URMS: Final = (0xD9, 0xDA, 0xDB)
 """UrmsA/B/C: voltage rms, unsigned x 0.01 V (DS p.66)."""
@@ -134,6 +158,10 @@ URMS_LSB: Final = (0xE9, 0xEA, 0xEB)
 """UrmsALSB..: top 8 bits add 0.01/256 V each (DS p.68)."""
 IRMS_LSB: Final = (0xED, 0xEE, 0xEF)
 """IrmsALSB..: top 8 bits add 0.001/256 A each (DS p.68)."""
+UPEAK: Final = (0xF1, 0xF2, 0xF3)
+"""UPeakA/B/C: voltage peak; U = reg x Ugain / (100 x 2^13) V (DS p.69)."""
+IPEAK: Final = (0xF5, 0xF6, 0xF7)
+"""IPeakA/B/C: current peak; I = reg x Igain / (1000 x 2^13) A (DS p.69)."""
 FREQ: Final = 0xF8
 """Freq: line frequency, unsigned x 0.01 Hz (DS p.70)."""
 PANGLE: Final = (0xF9, 0xFA, 0xFB)
