@@ -55,23 +55,25 @@ CLOCKS_PER_TRANSACTION = 32
 LEGS = len(SPLIT_PHASE.channels)
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
 
-# Reads per quantity, for one leg: (16-bit registers, 32-bit values, read-to-clear registers)
-# of the default sensor set: voltage, current, power factor, phase angle | active,
-# reactive, apparent power | forward and reverse energy; plus, once per chip, frequency and
-# temperature, and the all-phase forward and reverse energy the service totals come from.
-PER_LEG_16, PER_LEG_32, PER_LEG_ENERGY, PER_CHIP_16, PER_CHIP_ENERGY = 4, 3, 2, 2, 2
+# Reads per quantity, for one leg: (16-bit registers, 32-bit values, read-to-clear registers):
+# voltage, current, power factor, phase angle, peak voltage, peak current | active,
+# reactive, apparent, fundamental and harmonic power | forward and reverse energy; plus, once
+# per chip, frequency, temperature and the four power-quality status registers, and the
+# all-phase forward and reverse energy the service totals come from.
+PER_LEG_16, PER_LEG_32, PER_LEG_ENERGY, PER_CHIP_16, PER_CHIP_ENERGY = 6, 5, 2, 6, 2
 
 
 def esphome_plan() -> int:
-    """ESPHome's atm90e32 read plan for the same quantities (its atm90e32.cpp, 2025).
+    """ESPHome's atm90e32 read plan per refresh (its atm90e32.cpp, 2025), for the quantities it reads.
 
     Voltage, current and power factor: one read plus a LastSPIData read each; active,
-    reactive and apparent power: two reads each (high, low), unchecked; phase angle one
-    read; forward and reverse energy one read each, unchecked; frequency and temperature
-    one read each per chip.  ESPHome reads no all-phase energy (it has no service totals).
+    reactive, apparent and harmonic power: two reads each (high, low), unchecked; phase
+    angle and peak current one read each; forward and reverse energy one read each,
+    unchecked; frequency and temperature one read each per chip.  It reads no fundamental
+    power, peak voltage, latched status or all-phase energy.
     """
-    per_leg = 3 * 2 + 3 * 2 + 1 + 2
-    return LEGS * per_leg + PER_CHIP_16
+    per_leg = 3 * 2 + 4 * 2 + 1 + 1 + 2
+    return LEGS * per_leg + 2
 
 
 def verified_minimum() -> int:

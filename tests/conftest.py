@@ -26,7 +26,7 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.driver.emulator import ConstantLoad, TraceLoad
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, TraceLoad
 
 from .emulation import FaultyEmulator, ManualClock
 
@@ -145,3 +145,22 @@ def spidev_module(monkeypatch: pytest.MonkeyPatch) -> FaultyEmulator:
     module.__dict__["SpiDev"] = EmulatedSpiDev
     monkeypatch.setitem(sys.modules, "spidev", module)
     return emulator
+
+
+@pytest.fixture
+def v14_board(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
+    """A v1.4 board with a 9 V transformer (Ugain 37106): every threshold fits in the chip."""
+    mock_transport.board = Board(voltage_gains=(37106.0,) * 3)
+    mock_transport.load = ConstantLoad(watts=(1000.0, 500.0), volts=120.0, power_factor=0.95)
+    return mock_transport
+
+
+def v14_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        data=dict(config_entry.data),
+        options={**config_entry.options, "vt_preset": "9v_v14", "voltage_gain": 37106, "voltage_gain_l2": 37106},
+        unique_id=config_entry.unique_id,
+        title=config_entry.title,
+    )

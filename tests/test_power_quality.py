@@ -6,22 +6,19 @@ import random
 from typing import Any
 
 import pytest
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.setup import async_setup_component
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
-from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, Disturbance, EmulatedAtm90e32
+from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance, DisturbanceKind, EmulatedAtm90e32
 
+from .conftest import v14_entry
 from .emulation import ManualClock
 from .helpers import replay, setup_entry
 
@@ -47,6 +44,7 @@ def record(hass: HomeAssistant, *entity_ids: str) -> list[tuple[str, str, dict[s
     """Every state written to ``entity_ids`` from now on: (entity id, state, attributes)."""
     seen: list[tuple[str, str, dict[str, Any]]] = []
 
+    @callback
     def changed(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         if new is not None:
@@ -61,25 +59,6 @@ async def open_power_quality(hass: HomeAssistant, entry: MockConfigEntry) -> Any
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "power_quality"})
     assert result["step_id"] == "power_quality"
     return result
-
-
-@pytest.fixture
-def v14_board(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
-    """A v1.4 board with a 9 V transformer (Ugain 37106): every threshold fits in the chip."""
-    mock_transport.board = Board(voltage_gains=(37106.0,) * 3)
-    mock_transport.load = ConstantLoad(watts=(1000.0, 500.0), volts=120.0, power_factor=0.95)
-    return mock_transport
-
-
-def v14_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        version=2,
-        data=dict(config_entry.data),
-        options={**config_entry.options, "vt_preset": "9v_v14", "voltage_gain": 37106, "voltage_gain_l2": 37106},
-        unique_id=config_entry.unique_id,
-        title=config_entry.title,
-    )
 
 
 @pytest.mark.usefixtures("patched_monotonic")
@@ -115,7 +94,13 @@ async def test_a_day_with_100_random_events_books_each_exactly_once(
     event = entity_id(hass, entry, "event", "power_quality")
     seen = record(hass, event)
     rng = random.Random(20261126)
-    values = {"sag": 80.0, "swell": 140.0, "phase_loss": 5.0, "over_current": 70.0, "frequency": 61.0}
+    values: dict[DisturbanceKind, float] = {
+        "sag": 80.0,
+        "swell": 140.0,
+        "phase_loss": 5.0,
+        "over_current": 70.0,
+        "frequency": 61.0,
+    }
     scheduled: list[tuple[str, Phase | None]] = []
     for i in range(100):
         kind = rng.choice(list(values))
@@ -182,6 +167,7 @@ async def test_a_threshold_the_chip_cannot_hold_is_said_once_then_accepted(
     result = await open_power_quality(hass, config_entry)
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["errors"] == {"base": "thresholds_polled"}
+    assert result["description_placeholders"] is not None
     assert "swell (at most 110.9 V)" in result["description_placeholders"]["polled"]
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -238,39 +224,3 @@ async def test_a_clipped_current_raises_the_current_scaling_repair(
     assert found is not None
     assert found.translation_placeholders is not None
     assert found.translation_placeholders["value"] == "65.5"
-
-
-@pytest.mark.usefixtures("recorder_mock", "patched_monotonic")
-async def test_the_logbook_lists_the_events_in_order(
-    hass: HomeAssistant,
-    hass_ws_client: WebSocketGenerator,
-    config_entry: MockConfigEntry,
-    v14_board: EmulatedAtm90e32,
-    clock: ManualClock,
-) -> None:
-    assert await async_setup_component(hass, "logbook", {})
-    entry = v14_entry(config_entry)
-    coordinator = await setup_entry(hass, entry)
-    await replay(coordinator, clock, 10)
-    start = dt_util.utcnow()
-    sag = entity_id(hass, entry, "binary_sensor", "l1_sag")
-    swell = entity_id(hass, entry, "binary_sensor", "l2_swell")
-    event = entity_id(hass, entry, "event", "power_quality")
-    now = clock()
-    v14_board.schedule(Disturbance(kind="sag", phase=Phase.A, start=now + 2.0, end=now + 2.2, value=80.0))
-    v14_board.schedule(Disturbance(kind="swell", phase=Phase.C, start=now + 7.0, end=now + 8.0, value=140.0))
-    await replay(coordinator, clock, 3 * INTERVAL)
-    await async_wait_recording_done(hass)
-
-    client = await hass_ws_client()
-    await client.send_json(
-        {"id": 1, "type": "logbook/get_events", "start_time": start.isoformat(), "entity_ids": [sag, swell, event]}
-    )
-    response = await client.receive_json()
-    assert response["success"], response
-    entries = [(e["entity_id"], e.get("state")) for e in response["result"]]
-    binary = [(entity, state) for entity, state in entries if entity in (sag, swell)]
-    assert binary == [(sag, "on"), (sag, "off"), (swell, "on"), (swell, "off")]
-    assert len([entity for entity, _ in entries if entity == event]) == 4  # two starts, two ends
-    times = [e["when"] for e in response["result"]]
-    assert times == sorted(times)

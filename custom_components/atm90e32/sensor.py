@@ -69,7 +69,7 @@ def _harmonic_share(r: PhaseReading) -> float | None:
     """Harmonic active power as a percentage of the active power (DS p.65); None near no load."""
     if abs(r.active_power) < HARMONIC_SHARE_MIN_W:
         return None
-    return 100.0 * r.harmonic_power / r.active_power
+    return 100.0 * r.harmonic_power / r.active_power + 0.0  # + 0.0: no "-0.0" for a pure load exporting
 
 
 PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (

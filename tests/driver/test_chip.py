@@ -256,7 +256,9 @@ def test_a_reset_chip_is_reported_and_can_be_configured_again() -> None:
 
 def test_snapshot_transaction_count() -> None:
     chip, _, _ = make_chip(ConstantLoad())
+    first = chip.read_snapshot(CONFIG)  # clears what configuring latched (unused phase B now sags): 2 writes
     snapshot = chip.read_snapshot(CONFIG)
+    assert first.transactions == snapshot.transactions + 2 * 2
     # per leg: 6 verified 16-bit reads (2 each: U, I, PF, angle, UPeak, IPeak) + 5 guarded 32-bit reads
     # (4 each: P, Q, S, fundamental and harmonic P) + 2 energy (2 each); chip: all-phase APenergyT /
     # ANenergyT (2 each); frequency, temperature, EMMIntState0/1, EMMState0/1, MeterEn (2 each);
@@ -284,6 +286,7 @@ ENERGY_AND_METER_EN = (2 * 2 + 2) * 2 + 2
 def test_a_bus_dying_among_the_energy_reads_keeps_the_counts_already_read(level: int, alive_energy_reads: int) -> None:
     chip, emulator, clock = make_chip(ConstantLoad(watts=(1000.0, -500.0)))
     clock.advance(5)
+    chip.read_snapshot(CONFIG)  # clears what configuring latched, so the next snapshot writes nothing
     measurements = chip.read_snapshot(CONFIG).transactions - ENERGY_AND_METER_EN
     clock.advance(60)  # about 16.7 / 8.3 Wh waiting in the registers: 5333 / 2666 counts
     pending = {phase: emulator.pending_counts(phase) for phase in (Phase.A, Phase.C)}

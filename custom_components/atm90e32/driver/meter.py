@@ -217,6 +217,8 @@ class Meter:
                     *chip.config_registers(self.config),
                     reg.EMM_STATE0,
                     reg.EMM_STATE1,
+                    reg.EMM_INT_STATE0,  # read only: they clear when written
+                    reg.EMM_INT_STATE1,
                     reg.CRC_ERR_STATUS,
                     reg.CFG_REG_ACC_EN,
                 }

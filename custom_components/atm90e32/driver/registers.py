@@ -228,31 +228,3 @@ ENERGY_LSB_WH: Final = 1000.0 / METER_CONSTANT_IMP_PER_KWH / 100.0
 """One energy count = 0.01 CF = 1/3200 kWh / 100 = 0.003125 Wh (DS p.12, p.59)."""
 ENERGY_REGISTER_MAX: Final = 0xFFFF
 """Energy registers are 16-bit: at most 65 535 counts = 204.797 Wh before wrapping (DS p.59)."""
-
-# --- Power quality (DS pp.42-43, pp.55-57, p.70) -------------------------------------
-OI_TH: Final = 0x0B
-"""OIth: over-current threshold, same form as the voltage thresholds with Igain (DS p.43)."""
-UPEAK: Final = (0xF1, 0xF2, 0xF3)
-"""UPeakA/B/C: peak voltage; U = reg x Ugain / (100 x 2^13) V (DS p.70)."""
-IPEAK: Final = (0xF5, 0xF6, 0xF7)
-"""IPeakA/B/C: peak current; I = reg x Igain / (1000 x 2^13) A (DS p.70)."""
-PMEAN_F: Final = (0xD1, 0xD2, 0xD3)
-"""PmeanAF/BF/CF: fundamental active power high word; low word in PMEAN_F_LSB (DS p.65)."""
-PMEAN_F_LSB: Final = (0xE1, 0xE2, 0xE3)
-"""PmeanAFLSB..: fundamental active power low word (DS p.69)."""
-PMEAN_H: Final = (0xD5, 0xD6, 0xD7)
-"""PmeanAH/BH/CH: harmonic active power high word; low word in PMEAN_H_LSB (DS p.65)."""
-PMEAN_H_LSB: Final = (0xE5, 0xE6, 0xE7)
-"""PmeanAHLSB..: harmonic active power low word (DS p.69)."""
-OI_BITS: Final = (1 << 15, 1 << 14, 1 << 13)
-"""EMMState0 over-current of phase A/B/C (DS p.55)."""
-OV_BITS: Final = (1 << 12, 1 << 11, 1 << 10)
-"""EMMState0 over-voltage of phase A/B/C (DS p.55)."""
-FREQ_HI_BIT: Final = 1 << 15
-"""EMMState1 line frequency above FreqHiTh (DS p.56)."""
-SAG_BITS: Final = (1 << 14, 1 << 13, 1 << 12)
-"""EMMState1 voltage sag of phase A/B/C (DS p.56)."""
-FREQ_LO_BIT: Final = 1 << 11
-"""EMMState1 line frequency below FreqLoTh (DS p.56)."""
-PHASE_LOSS_BITS: Final = (1 << 10, 1 << 9, 1 << 8)
-"""EMMState1 phase loss of phase A/B/C (DS p.56)."""
