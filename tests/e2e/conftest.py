@@ -1,7 +1,7 @@
 """Real servers for the end-to-end tests: an InfluxDB 1.x, a Home Assistant process and a Prometheus.
 
 All listen on 127.0.0.1 only, on free ports, with temporary data directories, and are
-stopped when the session's tests end (one Home Assistant serves every e2e module).
+stopped when the e2e package's tests end (one Home Assistant serves every e2e module).
 scripts/setup installs influxd and prometheus; Home Assistant is the venv's own.  The
 Prometheus parts of Home Assistant's configuration and of prometheus.yml are the
 README's own blocks, so what the README tells people to write is what is tested.
@@ -105,7 +105,7 @@ class InfluxServer:
         return list(result.get("series", []))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def influxdb(tmp_path_factory: pytest.TempPathFactory) -> Generator[InfluxServer]:
     """influxd on 127.0.0.1 with a temporary data directory and a fresh database."""
     pytest_socket.enable_socket()  # module fixtures are set up before the autouse one
@@ -189,7 +189,7 @@ class HassProcess:
         return asyncio.run(run())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def hass_process(tmp_path_factory: pytest.TempPathFactory, influxdb: InfluxServer) -> Generator[HassProcess]:
     """A real `hass -c <tmp>` with this integration (accelerated trace replay), InfluxDB's YAML filters
     and the README's `prometheus:` configuration."""
@@ -289,7 +289,7 @@ class PrometheusServer:
         return list(body["data"]["result"])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prometheus(tmp_path_factory: pytest.TempPathFactory, hass_process: HassProcess) -> Generator[PrometheusServer]:
     """A real Prometheus scraping the Home Assistant process with the README's scrape_configs.
 

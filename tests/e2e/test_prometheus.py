@@ -1,17 +1,19 @@
 """End to end: Home Assistant's `prometheus` integration exporting our sensors, scraped by a real Prometheus.
 
-The Prometheus server starts first, so that it gathers history while the other tests
-run.  The Home Assistant process is the session's (tests/e2e/conftest.py), configured with the
-README's `prometheus:` block; the Prometheus server uses the README's scrape_configs and
-runs the README's PromQL queries.  States change at every refresh (5 s, that is 100 s
-of the replayed trace), so a metric is compared with the state Home Assistant showed
-only when that state did not change around the scrape: same ``last_updated`` before
-and after, and the same time in the metric ``homeassistant_last_updated_time_seconds``.
-Then the values must be equal, not merely close.
+The Home Assistant process is the e2e package's (tests/e2e/conftest.py), configured
+with the README's `prometheus:` block; the Prometheus server uses the README's
+scrape_configs and runs the README's PromQL queries, and starts first, so that it
+gathers history while the other tests run.  States change at every refresh (5 s, that
+is 100 s of the replayed trace), so a metric is compared with the state Home Assistant
+showed only when that state did not change around the scrape: same ``last_updated``
+before and after, and the same time in the metric
+``homeassistant_last_updated_time_seconds``.  Then the values must be equal, not
+merely close.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 from typing import Any
@@ -20,7 +22,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import HassProcess, PrometheusServer, readme_blocks, wait_for
+from .conftest import REPO, HassProcess, PrometheusServer, readme_blocks, wait_for
 
 PREFIX = "sensor.atm90e32as_simulated_"
 LAST_UPDATED = "homeassistant_last_updated_time_seconds"
@@ -86,6 +88,14 @@ def test_prometheus_scrapes_home_assistant_with_the_readme_configuration(prometh
     wait_for(up, 30, "a successful scrape of Home Assistant")
     (samples,) = prometheus.query(f'scrape_samples_scraped{{job="{prometheus.job}"}}')
     assert float(samples["value"][1]) >= len(METRICS)
+
+
+def test_readme_names_the_metrics_home_assistant_exports() -> None:
+    """The README's metric table names exactly the metrics the scrape test finds for our sensors."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Prometheus and Grafana", 1)[1].split("\n## ", 1)[0]
+    assert set(re.findall(r"`(homeassistant_sensor_\w+)`", section)) == set(METRICS.values())
+    assert {AVAILABLE, LAST_UPDATED} <= set(re.findall(r"`(homeassistant_\w+)`", section))
 
 
 def test_metrics_need_a_token(hass_process: HassProcess) -> None:
