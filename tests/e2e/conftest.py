@@ -1,12 +1,15 @@
-"""Real servers for the end-to-end tests: an InfluxDB 1.x and a Home Assistant process.
+"""Real servers for the end-to-end tests: an InfluxDB 1.x, a Home Assistant process and a Prometheus.
 
-Both listen on 127.0.0.1 only, on free ports, with temporary data directories, and are
-stopped when the module's tests end.  scripts/setup installs influxd; Home Assistant is
-the venv's own.
+All listen on 127.0.0.1 only, on free ports, with temporary data directories, and are
+stopped when the e2e package's tests end (one Home Assistant serves every e2e module).
+scripts/setup installs influxd and prometheus; Home Assistant is the venv's own.  The
+Prometheus parts of Home Assistant's configuration and of prometheus.yml are the
+README's own blocks, so what the README tells people to write is what is tested.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -18,14 +21,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_socket
 import requests
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SIMULATION_SPEED = 20.0
 """Trace seconds per real second: 100 s of household per 5 s refresh (a register fills no more than 40 %)."""
 START_TIMEOUT_S = 180
+
+
+def readme_blocks(language: str) -> list[str]:
+    """The README's fenced code blocks in ``language`` (```yaml, ```promql), dedented, in order."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    indent = 0
+    for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if current is None and stripped == f"```{language}":
+            current, indent = [], len(line) - len(line.lstrip())
+        elif current is not None and stripped == "```":
+            blocks.append("\n".join(current) + "\n")
+            current = None
+        elif current is not None:
+            current.append(line[indent:])
+    return blocks
+
+
+def readme_yaml(top_key: str) -> str:
+    """The README's ```yaml block whose first line is ``<top_key>:``."""
+    found = [block for block in readme_blocks("yaml") if block.startswith(f"{top_key}:")]
+    assert len(found) == 1, f"the README should have one yaml block starting with {top_key}:"
+    return found[0]
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +105,7 @@ class InfluxServer:
         return list(result.get("series", []))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def influxdb(tmp_path_factory: pytest.TempPathFactory) -> Generator[InfluxServer]:
     """influxd on 127.0.0.1 with a temporary data directory and a fresh database."""
     pytest_socket.enable_socket()  # module fixtures are set up before the autouse one
@@ -144,10 +173,26 @@ class HassProcess:
         assert isinstance(result, dict)
         return result
 
+    def ws(self, command: dict[str, Any]) -> Any:
+        """One WebSocket command as the onboarded user, from synchronous code; its result, or raises."""
 
-@pytest.fixture(scope="module")
+        async def run() -> Any:
+            async with aiohttp.ClientSession() as session, session.ws_connect(self.ws_url) as ws:
+                assert (await ws.receive_json())["type"] == "auth_required"
+                await ws.send_json({"type": "auth", "access_token": self.token})
+                assert (await ws.receive_json())["type"] == "auth_ok"
+                await ws.send_json({"id": 1, **command})
+                reply = await ws.receive_json()
+                assert reply["success"], reply
+                return reply["result"]
+
+        return asyncio.run(run())
+
+
+@pytest.fixture(scope="package")
 def hass_process(tmp_path_factory: pytest.TempPathFactory, influxdb: InfluxServer) -> Generator[HassProcess]:
-    """A real `hass -c <tmp>` with this integration (accelerated trace replay) and InfluxDB's YAML filters."""
+    """A real `hass -c <tmp>` with this integration (accelerated trace replay), InfluxDB's YAML filters
+    and the README's `prometheus:` configuration."""
     pytest_socket.enable_socket()
     config_dir = tmp_path_factory.mktemp("hass")
     port = free_port()
@@ -179,7 +224,7 @@ influxdb:
     - state_class
     - unit_of_measurement
     - icon
-logger:
+{readme_yaml("prometheus")}logger:
   default: warning
 """,
         encoding="utf-8",
@@ -223,6 +268,66 @@ logger:
             "the simulated meter's sensors",
         )
         yield hass
+    finally:
+        stop(process)
+        log.close()
+
+
+@dataclass
+class PrometheusServer:
+    url: str
+    job: str
+    token_file: Path
+
+    def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+        """An instant PromQL query (now, or at Unix time ``at``); its result vector of ``metric`` and ``value``."""
+        params = {"query": promql} if at is None else {"query": promql, "time": f"{at:.3f}"}
+        response = requests.get(f"{self.url}/api/v1/query", params=params, timeout=10)
+        body = response.json()
+        assert body["status"] == "success", (promql, body)
+        assert body["data"]["resultType"] == "vector", body
+        return list(body["data"]["result"])
+
+
+@pytest.fixture(scope="package")
+def prometheus(tmp_path_factory: pytest.TempPathFactory, hass_process: HassProcess) -> Generator[PrometheusServer]:
+    """A real Prometheus scraping the Home Assistant process with the README's scrape_configs.
+
+    Only what a person fills in differs: the target, the token file's path (the token is
+    a long-lived access token made as the README says, through Home Assistant's own
+    WebSocket command) and a 0.5 s scrape interval, so that the tests do not wait minutes.
+    """
+    pytest_socket.enable_socket()
+    binary = shutil.which("prometheus")
+    assert binary, "prometheus is missing: run scripts/setup"
+    data = tmp_path_factory.mktemp("prometheus")
+    token = hass_process.ws({"type": "auth/long_lived_access_token", "client_name": "Prometheus", "lifespan": 365})
+    token_file = data / "home-assistant.token"
+    token_file.write_text(token, encoding="utf-8")
+    config = yaml.safe_load(readme_yaml("scrape_configs"))
+    (job,) = config["scrape_configs"]
+    assert job["authorization"]["credentials_file"], job
+    job["authorization"]["credentials_file"] = str(token_file)
+    job["static_configs"] = [{"targets": [hass_process.url.removeprefix("http://")]}]
+    job["scrape_interval"] = "500ms"
+    (data / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    port = free_port()
+    log = (data / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={data / 'prometheus.yml'}",
+            f"--storage.tsdb.path={data / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=data,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: requests.get(f"{url}/-/ready", timeout=2).status_code == 200, 60, "prometheus")
+        yield PrometheusServer(url=url, job=job["job_name"], token_file=token_file)
     finally:
         stop(process)
         log.close()
