@@ -20,7 +20,12 @@ import pytest
 from homeassistant.const import EntityCategory
 
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.sensor import CHIP_SENSORS, channel_descriptions, energy_descriptions
+from custom_components.atm90e32.sensor import (
+    CHIP_SENSORS,
+    channel_descriptions,
+    counter_descriptions,
+    energy_descriptions,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -34,6 +39,7 @@ def created_sensors() -> dict[str, dict[str, object]]:
         *(d for channel in SPLIT_PHASE.channels for d in channel_descriptions(channel)),
         *CHIP_SENSORS,
         *energy_descriptions(SPLIT_PHASE),
+        *(d for channel in SPLIT_PHASE.channels for d in counter_descriptions(channel)),
     ]
     sensors: dict[str, dict[str, object]] = {}
     for d in descriptions:
