@@ -224,3 +224,22 @@ async def test_a_clipped_current_raises_the_current_scaling_repair(
     assert found is not None
     assert found.translation_placeholders is not None
     assert found.translation_placeholders["value"] == "65.5"
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+async def test_a_voltage_out_of_range_for_ten_minutes_raises_a_repair_that_clears(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    mock_transport.load = ConstantLoad(watts=(1000.0, 500.0), volts=106.0)  # 11.7 % below 120 V, above the sag
+    coordinator = await setup_entry(hass, config_entry)
+    issue_id = f"voltage_out_of_range_l1_{config_entry.entry_id}"
+    await replay(coordinator, clock, 595)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    await replay(coordinator, clock, 10)
+    found = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert found is not None
+    assert found.translation_placeholders is not None
+    assert (found.translation_placeholders["value"], found.translation_placeholders["nominal"]) == ("106.0", "120")
+    mock_transport.load = ConstantLoad(watts=(1000.0, 500.0), volts=121.0)
+    await replay(coordinator, clock, 5)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -22,6 +22,7 @@ from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.chip import Adoption
 from custom_components.atm90e32.driver.emulator import (
     ConstantLoad,
+    Disturbance,
     EmulatedAtm90e32,
     LoadPoint,
     LoadSource,
@@ -425,3 +426,25 @@ def test_read_phase_passes_the_phase_angle_guard_through(raw: int, degrees: floa
     assert reading.phase_angle == (None if degrees is None else pytest.approx(degrees))
     assert reading.voltage == pytest.approx(120.0, abs=0.01)  # the other registers are read as they are
     assert chip.verify_failures == 0
+
+
+def test_a_latched_change_is_cleared_only_by_the_refresh_that_read_it() -> None:
+    chip, emulator, clock = make_chip(ConstantLoad(volts=120.0))
+    chip.read_snapshot(CONFIG)  # clears what configuring latched
+    sag_a = reg.SAG_BITS[Phase.A]
+    emulator.schedule(Disturbance("sag", start=clock() + 1.0, end=clock() + 1.2, value=80.0, phase=Phase.A))
+    clock.advance(5)
+    # A refresh that fails after the status was read leaves the change latched for the next one.
+    emulator.faults.dies_after = 80  # after the 76 transactions of measurements and status: among the energy reads
+    with pytest.raises(DeadBusError):
+        chip.read_snapshot(CONFIG)
+    emulator.faults.dead_bus = None
+    assert emulator.registers.get(reg.EMM_INT_STATE1, 0) & sag_a
+    # The last read before closing reports nothing and clears nothing.
+    assert chip.read_snapshot(CONFIG, clear_status=False).status.latched1 & sag_a
+    assert emulator.registers.get(reg.EMM_INT_STATE1, 0) & sag_a
+    snapshot = chip.read_snapshot(CONFIG)
+    assert snapshot.status.latched1 & sag_a
+    assert not snapshot.status.state1 & sag_a  # over by the time it was read
+    assert not emulator.registers.get(reg.EMM_INT_STATE1, 0) & sag_a  # read, then cleared
+    assert not chip.read_snapshot(CONFIG).status.latched1 & sag_a

@@ -43,6 +43,11 @@ METRICS = {
     "line_frequency": "homeassistant_sensor_frequency_hz",
     "chip_temperature": "homeassistant_sensor_temperature_celsius",
     **{f"{leg}_energy_{d}": ENERGY for leg in ("l1", "l2", "total") for d in ("imported", "exported")},
+    **{
+        f"{leg}_{count}": "homeassistant_sensor_state"
+        for leg in ("l1", "l2")
+        for count in ("sags", "swells", "phase_losses")
+    },
 }
 """Every sensor a new installation enables, and the metric Home Assistant exports it as (the README's table)."""
 
