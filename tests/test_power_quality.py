@@ -19,7 +19,7 @@ from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance, DisturbanceKind, EmulatedAtm90e32
 
 from .conftest import v14_entry
-from .emulation import ManualClock
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry
 
 INTERVAL = 5
@@ -243,3 +243,22 @@ async def test_a_voltage_out_of_range_for_ten_minutes_raises_a_repair_that_clear
     mock_transport.load = ConstantLoad(watts=(1000.0, 500.0), volts=121.0)
     await replay(coordinator, clock, 5)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+async def test_condition_sensors_go_unavailable_with_the_chip_and_come_back(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    sag = entity_id(hass, config_entry, "binary_sensor", "l1_sag")
+    event = entity_id(hass, config_entry, "event", "power_quality")
+    seen = record(hass, sag, event)
+    await replay(coordinator, clock, 15)
+    assert seen == []  # nothing changed: nothing written
+    mock_transport.faults.dead_bus = 0xFF
+    await replay(coordinator, clock, 5)
+    assert hass.states.get(sag).state == hass.states.get(event).state == "unavailable"  # type: ignore[union-attr]
+    mock_transport.faults.dead_bus = None
+    await replay(coordinator, clock, 5)
+    assert hass.states.get(sag).state == "off"  # type: ignore[union-attr]
+    assert hass.states.get(event).state == "unknown"  # type: ignore[union-attr]

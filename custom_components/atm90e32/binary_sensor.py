@@ -77,6 +77,8 @@ class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
         self._condition: ConditionKey = (description.condition, None if channel is None else channel.phase)
         self._passing: bool | None = None
         """The state being written for one transition of the last refresh (None: follow ``active``)."""
+        self._written: tuple[bool, bool] | None = None
+        """(available, on) as last written: a refresh that changes neither writes nothing."""
 
     @property
     def is_on(self) -> bool:
@@ -87,10 +89,16 @@ class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
 
     @callback
     def _handle_coordinator_update(self) -> None:
-        """Write each transition of the refresh in order, then the state now."""
+        """Write each transition of the refresh in order, then the state now if it changed."""
         for transition in self.coordinator.transitions:
             if (transition.condition, transition.phase) == self._condition:
                 self._passing = transition.started
-                self.async_write_ha_state()
+                self._write()
         self._passing = None
-        super()._handle_coordinator_update()
+        if self._written != (self.available, self.is_on):
+            self._write()
+
+    @callback
+    def _write(self) -> None:
+        self._written = (self.available, self.is_on)
+        self.async_write_ha_state()

@@ -55,6 +55,8 @@ class Atm90e32PowerQualityEvent(Atm90e32Entity, EventEntity):
         """One per service."""
         super().__init__(coordinator, EventEntityDescription(key="power_quality", translation_key="power_quality"))
         self._attr_event_types = list(EVENT_TYPES)
+        self._available: bool | None = None
+        """Availability as last written: a refresh with no event and no change of it writes nothing."""
 
     @callback
     def _handle_coordinator_update(self) -> None:
@@ -62,5 +64,8 @@ class Atm90e32PowerQualityEvent(Atm90e32Entity, EventEntity):
         for transition in self.coordinator.transitions:
             event_type = transition.condition.value if transition.started else f"{transition.condition.value}_end"
             self._trigger_event(event_type, event_data(self.coordinator, transition))
+            self._available = self.available
             self.async_write_ha_state()
-        super()._handle_coordinator_update()
+        if self._available != self.available:
+            self._available = self.available
+            self.async_write_ha_state()
