@@ -168,6 +168,8 @@ class LoopTimer:
     def __init__(self) -> None:
         self.active = False
         self.callbacks: list[tuple[float, float]] = []
+        self.slowest: tuple[float, str] = (0.0, "")
+        """The most loop-thread CPU one callback took, and what it ran."""
         self._original = asyncio.events.Handle._run
         timer = self
 
@@ -177,7 +179,10 @@ class LoopTimer:
                 return
             wall, cpu = time.perf_counter(), time.thread_time()
             timer._original(handle)
-            timer.callbacks.append((time.perf_counter() - wall, time.thread_time() - cpu))
+            used = time.thread_time() - cpu
+            timer.callbacks.append((time.perf_counter() - wall, used))
+            if used > timer.slowest[0]:
+                timer.slowest = (used, repr(handle)[:300])
 
         self.patch = patch.object(asyncio.events.Handle, "_run", timed_run)
 
@@ -249,6 +254,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
         "longest_loop_callback_wall_ms": max((w for w, _ in callbacks), default=0.0) * 1000,
         "loop_callbacks_over_5ms_cpu": sum(1 for _, c in callbacks if c > 0.005),
         "loop_callbacks_over_5ms_wall": sum(1 for w, _ in callbacks if w > 0.005),
+        "slowest_loop_callback": timer.slowest[1],
     }
 
 

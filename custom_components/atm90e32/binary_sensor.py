@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .driver import power_quality
 from .driver.channels import Channel
 from .driver.power_quality import Condition, ConditionKey
 from .entity import Atm90e32Entity
@@ -24,24 +25,20 @@ class ConditionDescription(BinarySensorEntityDescription):
     condition: Condition
 
 
-CHANNEL_CONDITIONS: tuple[ConditionDescription, ...] = tuple(
-    ConditionDescription(
-        key=condition.value,
-        translation_key=condition.value,
-        device_class=BinarySensorDeviceClass.PROBLEM,
-        condition=condition,
+def _describe(conditions: tuple[Condition, ...]) -> tuple[ConditionDescription, ...]:
+    return tuple(
+        ConditionDescription(
+            key=condition.value,
+            translation_key=condition.value,
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            condition=condition,
+        )
+        for condition in conditions
     )
-    for condition in (Condition.SAG, Condition.SWELL, Condition.PHASE_LOSS, Condition.OVER_CURRENT)
-)
-SERVICE_CONDITIONS: tuple[ConditionDescription, ...] = tuple(
-    ConditionDescription(
-        key=condition.value,
-        translation_key=condition.value,
-        device_class=BinarySensorDeviceClass.PROBLEM,
-        condition=condition,
-    )
-    for condition in (Condition.FREQUENCY_HIGH, Condition.FREQUENCY_LOW)
-)
+
+
+CHANNEL_DESCRIPTIONS = _describe(power_quality.CHANNEL_CONDITIONS)
+SERVICE_DESCRIPTIONS = _describe(power_quality.SERVICE_CONDITIONS)
 
 
 async def async_setup_entry(
@@ -54,9 +51,9 @@ async def async_setup_entry(
     entities = [
         Atm90e32ConditionSensor(coordinator, description, channel)
         for channel in coordinator.settings.wiring.channels
-        for description in CHANNEL_CONDITIONS
+        for description in CHANNEL_DESCRIPTIONS
     ]
-    entities += [Atm90e32ConditionSensor(coordinator, description, None) for description in SERVICE_CONDITIONS]
+    entities += [Atm90e32ConditionSensor(coordinator, description, None) for description in SERVICE_DESCRIPTIONS]
     async_add_entities(entities)
 
 
