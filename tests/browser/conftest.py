@@ -145,7 +145,9 @@ def screenshot(page: Page, request: pytest.FixtureRequest) -> Generator[Path]:
     """The path of this test's screenshot; it is also saved when the test fails, with what the browser showed then."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', request.node.name)}.png"
+    at_failure = path.with_name(path.stem + "-at-failure.png")
     path.unlink(missing_ok=True)
+    at_failure.unlink(missing_ok=True)
     yield path
     if not path.exists():
-        page.screenshot(path=str(path.with_name(path.stem + "-at-failure.png")))
+        page.screenshot(path=str(at_failure))

@@ -45,7 +45,7 @@ def start_adding_the_meter(page: Page, hass: FrontendHass) -> None:
     page.get_by_role("button", name="Add integration").click()
     expect(page.get_by_text("Select brand")).to_be_visible()
     page.get_by_placeholder("Search for a brand name").fill("ATM90E32")
-    page.get_by_text(NAME, exact=True).click()
+    page.get_by_role("button", name=NAME).click()
     dialog = flow_dialog(page)
     expect(dialog.get_by_text(NAME, exact=True)).to_be_visible()  # the integration's own name
     expect(dialog.get_by_label("SPI device")).to_contain_text("Simulated meter (trace replay)")
@@ -97,7 +97,7 @@ def test_02_a_config_flow_error_is_shown_and_keeps_the_value(
     expect(dialog.get_by_text("A gain must be a whole number from 1 to 65535.")).to_be_visible()
     expect(gain).to_have_value("0")
     page.screenshot(path=str(screenshot))
-    dialog.get_by_role("button", name="Close").click()
+    dialog.get_by_role("button", name="Close").first.click()
     expect(dialog).to_have_count(0)
 
 
@@ -111,8 +111,7 @@ def test_03_adding_the_simulated_meter(page: Page, frontend_hass: FrontendHass, 
     expect(dialog).to_contain_text("Microchip Technology")
     page.screenshot(path=str(screenshot))
     dialog.get_by_role("button", name="Skip and finish").click()
-    expect(page.get_by_text(NAME, exact=True).first).to_be_visible()  # its card on the integrations page
-    expect(page.get_by_text("1 device", exact=True).first).to_be_visible()
+    expect(page.get_by_role("heading", name="Device info")).to_be_visible()  # the new device's page opens
 
 
 def test_04_the_same_chip_cannot_be_added_twice(page: Page, frontend_hass: FrontendHass, screenshot: Path) -> None:
@@ -120,7 +119,7 @@ def test_04_the_same_chip_cannot_be_added_twice(page: Page, frontend_hass: Front
     dialog = flow_dialog(page)
     expect(dialog.get_by_text("This chip is already set up.")).to_be_visible()
     page.screenshot(path=str(screenshot))
-    dialog.get_by_role("button", name="Close").click()
+    dialog.get_by_role("button", name="Close").first.click()
 
 
 def open_options(page: Page, hass: FrontendHass, menu_item: str) -> Locator:
@@ -164,7 +163,9 @@ def test_06_calibration_errors_say_what_is_wrong_and_keep_the_values(
     current.fill("5")
     power.fill("600")
     submit(page)
-    expect(dialog.get_by_text("Give this leg either its current or the power of a resistive load, not both.")).to_be_visible()
+    expect(
+        dialog.get_by_text("Give this leg either its current or the power of a resistive load, not both.")
+    ).to_be_visible()
     expect(current).to_have_value("5")
     expect(power).to_have_value("600")
     page.screenshot(path=str(screenshot))
@@ -174,7 +175,7 @@ def test_06_calibration_errors_say_what_is_wrong_and_keep_the_values(
     expect(dialog.get_by_text("A reference must be more than 0.")).to_be_visible()
     expect(power).to_have_value("0")
     expect(dialog).not_to_contain_text("(None)")
-    dialog.get_by_role("button", name="Close").click()
+    dialog.get_by_role("button", name="Close").first.click()
 
 
 def test_07_calibration_by_current_alone_shows_before_and_after(
@@ -182,7 +183,8 @@ def test_07_calibration_by_current_alone_shows_before_and_after(
 ) -> None:
     dialog = open_options(page, frontend_hass, "Calibrate against a reference meter")
     expect(dialog).to_contain_text("The meter reads now: L1 ")
-    readings = re.search(r"L1 [0-9.]+ V, ([0-9.]+) A", dialog.inner_text())
+    now = dialog.get_by_text(re.compile("The meter reads now: L1")).inner_text()
+    readings = re.search(r"L1 [0-9.]+ V, ([0-9.]+) A", now)
     assert readings is not None
     shown = float(readings.group(1))
     number(page, "Reference current L1").fill(f"{shown * 1.02:.3f}")  # the clamp meter reads 2 % more
@@ -203,5 +205,25 @@ def test_08_the_device_page_shows_the_sensors(page: Page, frontend_hass: Fronten
     expect(page.get_by_text("Microchip Technology").first).to_be_visible()
     for name in ("L1 voltage", "L2 power", "Line frequency", "Total power", "Imported energy", "Exported energy"):
         expect(page.get_by_text(name, exact=True).first).to_be_visible()
-    expect(page.get_by_text(re.compile(r"^1[12][0-9](\.[0-9])? V$")).first).to_be_visible()  # a leg's voltage
+    shown = page.locator("body").aria_snapshot()  # what a screen reader reads: name and live value
+    assert re.search(r"L1 voltage 1[12][0-9]\.[0-9] V", shown), shown  # from the simulated meter
+    assert re.search(r"Line frequency 60\.00 Hz", shown), shown
     page.screenshot(path=str(screenshot), full_page=True)
+
+
+def test_09_energy_dashboard_takes_our_energy_sensors(
+    page: Page, frontend_hass: FrontendHass, screenshot: Path
+) -> None:
+    page.goto(f"{frontend_hass.url}/config/energy")
+    page.get_by_role("button", name=re.compile("Add grid connection", re.IGNORECASE)).click()
+    expect(page.get_by_text("Configure grid connection", exact=True)).to_be_visible()
+    expect(page.get_by_text("Energy imported from grid", exact=True)).to_be_visible()
+    expect(page.get_by_text("Energy exported to grid", exact=True)).to_be_visible()
+    for name in ("Imported energy", "Exported energy"):
+        page.get_by_text("Select a statistic").first.click()
+        page.get_by_text(name, exact=True).last.click()  # the list shows our names, the device below
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+    page.screenshot(path=str(screenshot))
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Configure grid connection", exact=True)).to_have_count(0)
+    expect(page.get_by_text(re.compile("Imported energy")).first).to_be_visible()
