@@ -11,6 +11,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -137,28 +138,49 @@ async def test_walking_away_from_the_result_restores_the_old_gains(
     assert config_entry.options["current_gain_l2"] == 25498
 
 
+def suggested(result: ConfigFlowResult) -> dict[str, Any]:
+    """The values a form shows filled in (what the person typed before an error)."""
+    assert result["data_schema"] is not None
+    values = {str(key): (key.description or {}).get("suggested_value") for key in result["data_schema"].schema}
+    return {key: value for key, value in values.items() if value is not None}
+
+
 @pytest.mark.parametrize(
-    ("references", "field"),
+    ("references", "errors", "gain"),
     [
-        ({"reference_voltage_l1": VOLTS, "reference_current_l1": 1000.0}, "reference_current_l1"),
-        ({"reference_voltage_l1": 9000.0}, "reference_voltage_l1"),
+        (
+            {"reference_voltage_l1": VOLTS, "reference_current_l1": 1000.0},
+            {"reference_current_l1": "gain_out_of_range"},
+            "> 65535",
+        ),
+        ({"reference_voltage_l1": 9000.0}, {"reference_voltage_l1": "gain_out_of_range"}, "> 65535"),
         (
             {"reference_voltage_l1": VOLTS, "reference_current_l2": 5.0, "reference_power_l2": 600.0},
-            "reference_power_l2",
+            {"reference_power_l2": "current_and_power"},
+            "",
         ),
+        ({"reference_current_l1": 0.0}, {"reference_current_l1": "reference_not_positive"}, ""),
+        ({"reference_voltage_l1": 0}, {"reference_voltage_l1": "reference_not_positive"}, ""),
+        ({}, {"base": "no_reference"}, ""),
     ],
+    ids=["current_too_large", "voltage_too_large", "current_and_power", "zero_current", "zero_voltage", "nothing"],
 )
-async def test_bad_references_write_nothing_and_recover(
+async def test_bad_references_write_nothing_say_why_and_recover(
     hass: HomeAssistant,
     config_entry: MockConfigEntry,
     miscalibrated: EmulatedAtm90e32,
     references: dict[str, Any],
-    field: str,
+    errors: dict[str, str],
+    gain: str,
 ) -> None:
     await setup_entry(hass, config_entry)
     registers = dict(miscalibrated.registers)
     result = await calibrate(hass, config_entry, references)
-    assert result["errors"] == {field: "gain_out_of_range"}
+    assert result["errors"] == errors
+    assert result["description_placeholders"] is not None
+    shown_gain = result["description_placeholders"]["gain"]
+    assert int(shown_gain) > 0xFFFF if gain == "> 65535" else shown_gain == gain
+    assert suggested(result) == references  # the form keeps what was typed
     assert miscalibrated.registers == registers  # nothing written
     assert config_entry.runtime_data.meter.config.voltage_gains[Phase.A] == 3920
     result = await hass.config_entries.options.async_configure(
@@ -168,6 +190,41 @@ async def test_bad_references_write_nothing_and_recover(
     hass.config_entries.options.async_abort(result["flow_id"])
     await hass.async_block_till_done()
     assert miscalibrated.registers == registers  # dismissed: taken back
+
+
+async def test_a_current_alone_calibrates_that_ct_only(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    await setup_entry(hass, config_entry)
+    result = await calibrate(hass, config_entry, {"reference_current_l2": L2_AMPS})
+    assert result["step_id"] == "calibrate_result"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert config_entry.options["voltage_gain"] == 3920  # no reference voltage: gain kept
+    assert config_entry.options["current_gain_l1"] == 25498
+    # L2's CT reads 7 % low and the voltage 3 % high: the current is corrected on its own
+    assert config_entry.options["current_gain_l2"] == pytest.approx(25498 / 0.93, abs=2)
+    assert relative_error(state(hass, config_entry, "l2_current").state, L2_AMPS) < 0.005
+
+
+async def test_an_input_that_measures_nothing_says_so(
+    hass: HomeAssistant, config_entry: MockConfigEntry, miscalibrated: EmulatedAtm90e32
+) -> None:
+    miscalibrated.load = ConstantLoad(watts=(L1_WATTS, 0.0), volts=VOLTS, power_factor=PF)  # no load on L2
+    await setup_entry(hass, config_entry)
+    result = await calibrate(hass, config_entry, {"reference_current_l2": 4.0})
+    assert result["errors"] == {"reference_current_l2": "nothing_measured"}
+
+
+def test_every_reference_is_optional() -> None:
+    from custom_components.atm90e32.config_flow import _calibrate_schema
+
+    for dual in (False, True):
+        schema = _calibrate_schema(SPLIT_PHASE, dual)
+        assert not any(isinstance(key, vol.Required) for key in schema.schema)
+    assert "reference_voltage_l2" not in {str(key) for key in _calibrate_schema(SPLIT_PHASE, False).schema}
+    assert "reference_voltage_l2" in {str(key) for key in _calibrate_schema(SPLIT_PHASE, True).schema}
 
 
 async def test_a_silent_chip_during_calibration_writes_nothing(

@@ -26,15 +26,19 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
 from .conftest import ENTRY_DATA, EmulatedSpiDev
 from .emulation import FaultyEmulator, ManualClock
 
 USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60"}
+GAIN_OPTIONS = {option for c in SPLIT_PHASE.channels for option in (c.voltage_gain_option, c.current_gain_option)}
+"""The typed gains: asked on the custom gains step only, never on the presets form."""
 GAINS_INPUT: dict[str, Any] = {
     key: str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     for key, value in DEFAULT_OPTIONS.items()
+    if key not in GAIN_OPTIONS
 }
 
 
@@ -164,27 +168,80 @@ async def test_chip_not_answering_then_recovery(
     assert result["step_id"] == "gains"
 
 
+def fields_of(result: ConfigFlowResult) -> list[str]:
+    """The fields a form shows, in order."""
+    assert result["data_schema"] is not None
+    return [str(key) for key in result["data_schema"].schema]
+
+
+async def test_the_presets_form_asks_for_no_gain(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
+    result = await to_gains(hass)
+    assert not GAIN_OPTIONS & set(fields_of(result))
+
+
 @pytest.mark.parametrize(
-    ("changes", "field"),
+    ("presets", "shown"),
     [
-        ({CONF_VT_PRESET: "custom", "voltage_gain": 0}, "voltage_gain"),
-        ({CONF_VT_PRESET: "custom", "voltage_gain_l2": 70000}, "voltage_gain_l2"),
-        ({"ct_preset_l1": "custom", "current_gain_l1": 65536}, "current_gain_l1"),
-        ({"ct_preset_l2": "custom", "current_gain_l2": 1.5}, "current_gain_l2"),
-        ({"ct_preset_l2": "custom", "current_gain_l2": -3}, "current_gain_l2"),
+        ({CONF_VT_PRESET: "custom"}, ["voltage_gain"]),  # one transformer: one voltage gain
+        ({CONF_VT_PRESET: "custom", CONF_VOLTAGE_TRANSFORMERS: "dual"}, ["voltage_gain", "voltage_gain_l2"]),
+        ({"ct_preset_l2": "custom"}, ["current_gain_l2"]),
+        (
+            {CONF_VT_PRESET: "custom", "ct_preset_l1": "custom", "ct_preset_l2": "custom"},
+            ["voltage_gain", "current_gain_l1", "current_gain_l2"],
+        ),
+    ],
+)
+async def test_custom_gains_are_asked_only_where_used(
+    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, presets: dict[str, Any], shown: list[str]
+) -> None:
+    result = await to_gains(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**GAINS_INPUT, **presets})
+    assert result["step_id"] == "custom_gains"
+    assert fields_of(result) == shown
+    typed = {field: 4000 + index for index, field in enumerate(shown)}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    for field, gain in typed.items():
+        assert result["options"][field] == gain
+    for field in GAIN_OPTIONS - set(shown):  # the others come from their presets
+        assert result["options"][field] == DEFAULT_OPTIONS[field]
+
+
+@pytest.mark.parametrize(
+    ("presets", "typed", "field"),
+    [
+        ({CONF_VT_PRESET: "custom"}, {"voltage_gain": 0}, "voltage_gain"),
+        (
+            {CONF_VT_PRESET: "custom", CONF_VOLTAGE_TRANSFORMERS: "dual"},
+            {"voltage_gain": 3920, "voltage_gain_l2": 70000},
+            "voltage_gain_l2",
+        ),
+        ({"ct_preset_l1": "custom"}, {"current_gain_l1": 65536}, "current_gain_l1"),
+        ({"ct_preset_l2": "custom"}, {"current_gain_l2": 1.5}, "current_gain_l2"),
+        ({"ct_preset_l2": "custom"}, {"current_gain_l2": -3}, "current_gain_l2"),
     ],
 )
 async def test_invalid_gain_then_recovery(
-    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, changes: dict[str, Any], field: str
+    hass: HomeAssistant,
+    mock_transport: EmulatedAtm90e32,
+    presets: dict[str, Any],
+    typed: dict[str, Any],
+    field: str,
 ) -> None:
     result = await to_gains(hass)
     transfers = mock_transport.transfers
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**GAINS_INPUT, **changes})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**GAINS_INPUT, **presets})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "custom_gains"
     assert result["errors"] == {field: "invalid_gain"}
     assert mock_transport.transfers == transfers  # nothing reached the chip
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
+    assert result["data_schema"] is not None  # the form keeps what was typed
+    suggested = {str(k): (k.description or {}).get("suggested_value") for k in result["data_schema"].schema}
+    assert suggested == typed
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**typed, field: 4242})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"][field] == 4242
 
 
 async def test_a_preset_too_large_for_the_pga_is_refused(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
@@ -248,23 +305,47 @@ async def test_options_settings_rescale_a_custom_gain_and_reload(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
 ) -> None:
     config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, "ct_preset_l1": "custom", "current_gain_l1": 25000}
+    )
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
     assert result["step_id"] == "settings"
-    custom = {**GAINS_INPUT, "ct_preset_l1": "custom", "current_gain_l1": 25498}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**custom, CONF_VT_PRESET: "custom", "voltage_gain": 0}
-    )
-    assert result["errors"] == {"voltage_gain": "invalid_gain"}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {**custom, CONF_CURRENT_SCALE: "2"})
+    assert not GAIN_OPTIONS & set(fields_of(result))
+    presets = {**GAINS_INPUT, "ct_preset_l1": "custom", CONF_CURRENT_SCALE: "2"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], presets)
+    assert result["step_id"] == "custom_gains"
+    assert fields_of(result) == ["current_gain_l1"]
+    assert result["data_schema"] is not None
+    # the custom gain is offered halved, as the chip needs it for 2x scaling
+    assert next(iter(result["data_schema"].schema)).default() == 12500
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"current_gain_l1": 0})
+    assert result["errors"] == {"current_gain_l1": "invalid_gain"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"current_gain_l1": 12500})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert config_entry.options["current_gain_l1"] == 12749  # halved in the chip for 2x scaling
+    assert config_entry.options["current_gain_l1"] == 12500
     assert config_entry.options["current_gain_l2"] == 12749  # preset divided by the scale
     assert config_entry.runtime_data.settings.current_scale == 2
-    assert mock_transport.registers[0x62] == 12749  # reloaded and written to the chip
+    assert mock_transport.registers[0x62] == 12500  # reloaded and written to the chip
+
+
+async def test_options_presets_only_save_at_once(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**GAINS_INPUT, CONF_VT_PRESET: "12v_v14", "invert_l2": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.meter.config.voltage_gains == (29462, 29462, 29462)
+    assert config_entry.options["invert_l2"] is True
 
 
 async def test_options_dual_transformer_custom_gains(
@@ -275,14 +356,11 @@ async def test_options_dual_transformer_custom_gains(
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            **GAINS_INPUT,
-            CONF_VOLTAGE_TRANSFORMERS: "dual",
-            CONF_VT_PRESET: "custom",
-            "voltage_gain": 3900,
-            "voltage_gain_l2": 3950,
-        },
+        result["flow_id"], {**GAINS_INPUT, CONF_VOLTAGE_TRANSFORMERS: "dual", CONF_VT_PRESET: "custom"}
+    )
+    assert fields_of(result) == ["voltage_gain", "voltage_gain_l2"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"voltage_gain": 3900, "voltage_gain_l2": 3950}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()

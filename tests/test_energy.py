@@ -137,9 +137,9 @@ async def test_totals_survive_a_restart(
                 {"native_value": value, "native_unit_of_measurement": "kWh"},
             )
             for name, value in (
-                ("l1_energy_imported", stored["l1_energy_import"]),
-                ("total_energy_imported", stored["total_energy_import"]),
-                ("l2_energy_exported", stored["l2_energy_export"]),
+                ("l1_imported_energy", stored["l1_energy_import"]),
+                ("imported_energy", stored["total_energy_import"]),
+                ("l2_exported_energy", stored["l2_energy_export"]),
             )
         ],
     )
@@ -209,7 +209,7 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
     stale_l1 = next(
         s["extra_data"]["native_value"]
         for s in stale_restore_state["data"]
-        if s["state"]["entity_id"] == "sensor.atm90e32as_simulated_l1_energy_imported"
+        if s["state"]["entity_id"] == "sensor.atm90e32as_simulated_l1_imported_energy"
     )
     assert kwh_to_counts(stale_l1) < read_so_far  # what a restore state alone would have resumed from
 
@@ -242,7 +242,7 @@ async def test_a_damaged_ledger_store_falls_back_to_the_restore_state(
         hass,
         [
             (
-                State("sensor.atm90e32as_simulated_l1_energy_imported", "1.5"),
+                State("sensor.atm90e32as_simulated_l1_imported_energy", "1.5"),
                 {"native_value": 1.5, "native_unit_of_measurement": "kWh"},
             )
         ],

@@ -68,7 +68,7 @@ async def test_reconfigure_to_another_chip_select_keeps_entities_device_and_ener
     (device_id,) = {device for _, device in before.values()}
     energy_ids = [entity_id for entity_id, (unique_id, _) in before.items() if "_energy_" in unique_id]
     energy_before = energy_states(hass, energy_ids)
-    assert energy_before["sensor.atm90e32as_spidev0_0_l1_energy_imported"] > 0
+    assert energy_before["sensor.atm90e32as_spidev0_0_l1_imported_energy"] > 0
 
     devices = ["/dev/spidev0.0", "/dev/spidev0.1"]
     with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=devices):
@@ -93,8 +93,8 @@ async def test_reconfigure_to_another_chip_select_keeps_entities_device_and_ener
         assert energy_after[entity_id] >= value, entity_id  # the last read before unloading adds, never resets
     await replay(entry.runtime_data, clock, 60)
     assert (
-        energy_states(hass, energy_ids)["sensor.atm90e32as_spidev0_0_l1_energy_imported"]
-        > energy_after["sensor.atm90e32as_spidev0_0_l1_energy_imported"]
+        energy_states(hass, energy_ids)["sensor.atm90e32as_spidev0_0_l1_imported_energy"]
+        > energy_after["sensor.atm90e32as_spidev0_0_l1_imported_energy"]
     )
     assert registry_view(hass, entry) == before
     assert device_id in {d.id for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)}

@@ -74,7 +74,7 @@ async def test_names_device_and_disabled_diagnostics(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
 ) -> None:
     await setup_entry(hass, config_entry)
-    assert state(hass, config_entry, "l1_energy_import").name == "ATM90E32AS (simulated) L1 energy imported"
+    assert state(hass, config_entry, "l1_energy_import").name == "ATM90E32AS (simulated) L1 imported energy"
     assert state(hass, config_entry, "total_power").name == "ATM90E32AS (simulated) Total power"
     device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, config_entry.entry_id), config_entry.entry_id)
     assert device is not None
@@ -170,3 +170,41 @@ def test_refresh_interval_cannot_let_a_counter_wrap() -> None:
     assert fill_seconds == pytest.approx(40.8, abs=0.1)
     assert MAX_UPDATE_INTERVAL.total_seconds() == pytest.approx(fill_seconds / 2, abs=1e-5)
     assert DEFAULT_UPDATE_INTERVAL <= MAX_UPDATE_INTERVAL
+
+
+async def test_energy_names_differ_early(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    """The Energy dashboard's legend cuts a series' name to about 30 characters: ours must differ before that."""
+    await setup_entry(hass, config_entry)
+    keys = [f"{name}_energy_{direction}" for name in ("l1", "l2", "total") for direction in ("import", "export")]
+    names = [state(hass, config_entry, key).name for key in keys]
+    assert names[4:] == ["ATM90E32AS (simulated) Imported energy", "ATM90E32AS (simulated) Exported energy"]
+    legend = [name[:30] for name in names]
+    assert len(set(legend)) == len(legend), legend
+
+
+def test_voltage_and_frequency_have_their_own_icons() -> None:
+    """icons.json, else the device class's icon from Home Assistant's sensor icons."""
+    import json
+    from pathlib import Path
+
+    import homeassistant.components.sensor as sensor_component
+
+    ours = json.loads(
+        (Path(__file__).parents[1] / "custom_components/atm90e32/icons.json").read_text(encoding="utf-8")
+    )["entity"]["sensor"]
+    defaults = json.loads((Path(sensor_component.__file__).parent / "icons.json").read_text(encoding="utf-8"))[
+        "entity_component"
+    ]
+
+    def icon(translation_key: str, device_class: str) -> str:
+        return str(ours.get(translation_key, defaults[device_class])["default"])
+
+    shown = {
+        "voltage": icon("leg_voltage", "voltage"),
+        "frequency": icon("frequency", "frequency"),
+        "current": icon("leg_current", "current"),
+        "power": icon("leg_power", "power"),
+    }
+    assert len(set(shown.values())) == len(shown), shown

@@ -3,7 +3,8 @@
 - user: the SPI device (or the simulated meter), line frequency and wiring; the chip is
   probed before anything is stored; then the ``gains`` step.
 - gains (also the options flow's ``settings`` step): voltage transformer and CT presets
-  or custom gains, PGA, CT direction, current scaling.
+  (or "custom"), PGA, CT direction, current scaling; then, only when a custom gain was
+  chosen, ``custom_gains`` asks for exactly the gains that are used.
 - calibrate (options): reference readings in, new gains computed with the application
   note's formula, written, read back, shown before and after; stored only on confirm,
   reverted in the chip if the person walks away.
@@ -157,18 +158,19 @@ GAIN = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
 
 
 def _gains_schema(wiring: Wiring, current: Mapping[str, Any]) -> vol.Schema:
-    """The gains form of ``wiring``, defaulting to ``current`` settings (options of the entry)."""
+    """The presets form of ``wiring``, defaulting to ``current`` settings (options of the entry).
+
+    No gain is typed here: a "custom" choice leads to :func:`custom_gain_fields` on the next step.
+    """
     values = {**default_options(wiring), **current}
     ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
     selectors: dict[str, Any] = {
         CONF_VOLTAGE_TRANSFORMERS: _select([VT_SINGLE, VT_DUAL], CONF_VOLTAGE_TRANSFORMERS),
         CONF_VT_PRESET: _select([*VT_PRESETS, PRESET_CUSTOM], CONF_VT_PRESET),
-        **{channel.voltage_gain_option: GAIN for channel in wiring.channels},
         CONF_PGA_GAIN: _select(["1", "2", "4"], CONF_PGA_GAIN),
     }
     for channel in wiring.channels:
         selectors[channel.ct_preset_option] = ct_presets
-        selectors[channel.current_gain_option] = GAIN
     for channel in wiring.channels:
         selectors[channel.invert_option] = BooleanSelector()
     selectors[CONF_CURRENT_SCALE] = _select(["1", "2", "4"], CONF_CURRENT_SCALE)
@@ -182,21 +184,37 @@ def _form_value(value: Any) -> Any:
 
 
 def _valid_gain(value: Any) -> int | None:
-    if isinstance(value, (int, float)) and value == int(value) and 1 <= value <= 0xFFFF:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value) and 1 <= value <= 0xFFFF:
         return int(value)
     return None
 
 
-def resolve_gains(
+def custom_gain_fields(wiring: Wiring, options: Mapping[str, Any]) -> list[str]:
+    """The gain options of ``wiring`` that ``options`` leave to the person: those set to "custom".
+
+    The voltage gain of the reference channel with a custom transformer (and of every
+    other channel when each has its own transformer), and the CT gain of each channel
+    whose CT is custom.  Empty when every gain comes from a preset.
+    """
+    fields: list[str] = []
+    if options[CONF_VT_PRESET] == PRESET_CUSTOM:
+        dual = options[CONF_VOLTAGE_TRANSFORMERS] == VT_DUAL
+        fields += [c.voltage_gain_option for c in wiring.channels if dual or c == wiring.reference]
+    fields += [c.current_gain_option for c in wiring.channels if options[c.ct_preset_option] == PRESET_CUSTOM]
+    return fields
+
+
+def resolve_presets(
     wiring: Wiring, user_input: Mapping[str, Any], previous: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turn the gains form of ``wiring`` into entry options; returns ``(options, errors)``.
+    """Turn the presets form of ``wiring`` into entry options; returns ``(options, errors)``.
 
     A preset gives the gain (a CT preset at the chosen PGA, divided by the current
-    scale); "custom" takes the typed gain, which is what the chip is given.  When only
-    the current scale changed, a custom current gain is rescaled so readings stay right.
+    scale).  A "custom" gain keeps the ``previous`` one as the starting value of the
+    custom gains step, a CT gain rescaled to a changed current scale so readings stay right.
     """
     errors: dict[str, str] = {}
+    previous = {**default_options(wiring), **previous}
     pga = int(user_input[CONF_PGA_GAIN])
     scale = int(user_input[CONF_CURRENT_SCALE])
     options: dict[str, Any] = {
@@ -206,29 +224,44 @@ def resolve_gains(
         CONF_CURRENT_SCALE: scale,
     }
     vt_preset = user_input[CONF_VT_PRESET]
-    previous_scale = int({**default_options(wiring), **previous}[CONF_CURRENT_SCALE])
+    previous_scale = int(previous[CONF_CURRENT_SCALE])
     for channel in wiring.channels:
         field = channel.voltage_gain_option
-        gain = VT_PRESETS[vt_preset] if vt_preset != PRESET_CUSTOM else _valid_gain(user_input[field])
-        if gain is None:
-            errors[field] = "invalid_gain"
-        options[field] = gain
+        options[field] = VT_PRESETS[vt_preset] if vt_preset != PRESET_CUSTOM else previous[field]
         options[channel.invert_option] = bool(user_input[channel.invert_option])
         preset = options[channel.ct_preset_option] = user_input[channel.ct_preset_option]
         gain_field = channel.current_gain_option
-        if preset != PRESET_CUSTOM:
-            try:
-                options[gain_field] = max(1, round(preset_current_gain(preset, pga) / scale))
-            except CalibrationError:
-                errors[channel.ct_preset_option] = "preset_out_of_range"
+        if preset == PRESET_CUSTOM:
+            rescaled = round(int(previous[gain_field]) * previous_scale / scale)
+            options[gain_field] = min(0xFFFF, max(1, rescaled))
             continue
-        gain = _valid_gain(user_input[gain_field])
-        if gain is not None and scale != previous_scale and gain == previous.get(gain_field):
-            gain = _valid_gain(round(gain * previous_scale / scale))
-        if gain is None:
-            errors[gain_field] = "invalid_gain"
-        options[gain_field] = gain
+        try:
+            options[gain_field] = max(1, round(preset_current_gain(preset, pga) / scale))
+        except CalibrationError:
+            errors[channel.ct_preset_option] = "preset_out_of_range"
     return options, errors
+
+
+def _custom_gains_schema(fields: list[str], values: Mapping[str, Any]) -> vol.Schema:
+    return vol.Schema({vol.Required(field, default=values[field]): GAIN for field in fields})
+
+
+def resolve_custom_gains(
+    fields: list[str], user_input: Mapping[str, Any], options: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Take the typed gains of ``fields`` into ``options``; returns ``(options, errors)``.
+
+    Each must be a whole number 1..65535 (the chip's 16-bit gain registers); a field
+    that is not gets the ``invalid_gain`` error and nothing is taken.
+    """
+    errors: dict[str, str] = {}
+    result = dict(options)
+    for field in fields:
+        gain = _valid_gain(user_input.get(field))
+        if gain is None:
+            errors[field] = "invalid_gain"
+        result[field] = gain
+    return result, errors
 
 
 class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -240,6 +273,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with no device chosen."""
         self._data: dict[str, Any] = {}
+        self._options: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -267,16 +301,38 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the voltage transformer and CTs (presets or custom gains)."""
+        """Choose the voltage transformer and CTs (presets, or custom gains on the next step)."""
         errors: dict[str, str] = {}
         wiring = entry_wiring(self._data)
         if user_input is not None:
-            options, errors = resolve_gains(wiring, user_input, default_options(wiring))
+            self._options, errors = resolve_presets(wiring, user_input, default_options(wiring))
             if not errors:
-                return self.async_create_entry(title=f"{MODEL} ({self.unique_id})", data=self._data, options=options)
+                if custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self._async_create()
         return self.async_show_form(
             step_id="gains", data_schema=_gains_schema(wiring, user_input or default_options(wiring)), errors=errors
         )
+
+    async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Type the gains chosen as "custom" on the previous step, and only those."""
+        errors: dict[str, str] = {}
+        fields = custom_gain_fields(entry_wiring(self._data), self._options)
+        if user_input is not None:
+            options, errors = resolve_custom_gains(fields, user_input, self._options)
+            if not errors:
+                self._options = options
+                return self._async_create()
+        return self.async_show_form(
+            step_id="custom_gains",
+            data_schema=self.add_suggested_values_to_schema(
+                _custom_gains_schema(fields, self._options), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    def _async_create(self) -> ConfigFlowResult:
+        return self.async_create_entry(title=f"{MODEL} ({self.unique_id})", data=self._data, options=self._options)
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the SPI device, line frequency or wiring of an existing meter."""
@@ -304,6 +360,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     def __init__(self) -> None:
         """No calibration pending yet."""
+        self._options: dict[str, Any] = {}
         self._pending: tuple[ChipConfig, dict[str, Any]] | None = None
         self._report = ""
         self._expire: CALLBACK_TYPE | None = None
@@ -315,13 +372,15 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         return self.async_show_menu(step_id="init", menu_options=["settings", "calibrate", "power_quality"])
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Presets or custom gains, PGA, CT direction, current scaling."""
+        """Presets (or custom gains on the next step), PGA, CT direction, current scaling."""
         errors: dict[str, str] = {}
         wiring = entry_wiring(self.config_entry.data)
         if user_input is not None:
-            options, errors = resolve_gains(wiring, user_input, self.config_entry.options)
+            self._options, errors = resolve_presets(wiring, user_input, self.config_entry.options)
             if not errors:
-                return self.async_create_entry(data=options)
+                if custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self.async_create_entry(data=self._options)
         return self.async_show_form(
             step_id="settings",
             data_schema=_gains_schema(wiring, user_input or self.config_entry.options),
@@ -358,6 +417,22 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             description_placeholders=placeholders,
         )
 
+    async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Type the gains chosen as "custom" on the settings step, and only those."""
+        errors: dict[str, str] = {}
+        fields = custom_gain_fields(entry_wiring(self.config_entry.data), self._options)
+        if user_input is not None:
+            options, errors = resolve_custom_gains(fields, user_input, self._options)
+            if not errors:
+                return self.async_create_entry(data=options)
+        return self.async_show_form(
+            step_id="custom_gains",
+            data_schema=self.add_suggested_values_to_schema(
+                _custom_gains_schema(fields, self._options), user_input or {}
+            ),
+            errors=errors,
+        )
+
     async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Take reference readings, compute, write and read back new gains (AN p.21-24)."""
         if self.config_entry.state is not ConfigEntryState.LOADED:
@@ -367,12 +442,14 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         dual = self._voltage_transformers(wiring) == VT_DUAL
         form_errors: dict[str, str] = {}
         placeholders = {"gain": "", "readings": _readings(wiring, coordinator.data)}
-        if user_input is not None:
+        if user_input is not None and not any(value is not None for value in user_input.values()):
+            form_errors["base"] = "no_reference"
+        elif user_input is not None:
             try:
                 report = await self._async_calibrate(coordinator, _references(wiring, user_input), dual)
             except CalibrationError as err:
-                form_errors[err.field] = "gain_out_of_range"
-                placeholders["gain"] = str(err.gain)
+                form_errors[err.field] = err.reason
+                placeholders["gain"] = "" if err.gain is None else str(err.gain)
             except Atm90e32Error as err:
                 form_errors["base"] = translation_key(err)
             except Exception:
@@ -384,7 +461,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 return await self.async_step_calibrate_result()
         return self.async_show_form(
             step_id="calibrate",
-            data_schema=_calibrate_schema(wiring, user_input or {}, dual),
+            data_schema=self.add_suggested_values_to_schema(_calibrate_schema(wiring, dual), user_input or {}),
             errors=form_errors,
             description_placeholders=placeholders,
         )
@@ -471,11 +548,15 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 REFERENCE = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step="any", min=0))
 
 
-def _calibrate_schema(wiring: Wiring, defaults: Mapping[str, Any], dual: bool) -> vol.Schema:
-    reference = f"reference_voltage_{wiring.reference.key}"
-    fields: dict[Any, Any] = {vol.Required(reference, default=defaults.get(reference)): REFERENCE}
-    if dual:
-        for channel in wiring.channels[1:]:
+def _calibrate_schema(wiring: Wiring, dual: bool) -> vol.Schema:
+    """Every reference of ``wiring`` is optional: an empty field keeps that gain.
+
+    A voltage for the reference channel (for every channel with a transformer each),
+    and per channel a current or the power of a resistive load.
+    """
+    fields: dict[Any, Any] = {}
+    for channel in wiring.channels:
+        if dual or channel == wiring.reference:
             fields[vol.Optional(f"reference_voltage_{channel.key}")] = REFERENCE
     for channel in wiring.channels:
         fields[vol.Optional(f"reference_current_{channel.key}")] = REFERENCE

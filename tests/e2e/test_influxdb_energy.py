@@ -20,7 +20,8 @@ import pytest
 from .conftest import REPO, HassProcess, InfluxServer, wait_for
 
 PREFIX = "sensor.atm90e32as_simulated_"
-ENERGY_SENSORS = [f"{PREFIX}{leg}_energy_{d}" for leg in ("l1", "l2", "total") for d in ("imported", "exported")]
+ENERGY_SENSORS = [f"{PREFIX}{leg}{d}_energy" for leg in ("l1_", "l2_", "") for d in ("imported", "exported")]
+"""Entity ids of a new installation (names "L1 imported energy" ... "Imported energy", "Exported energy")."""
 
 
 async def ws_command(hass: HassProcess, command: Mapping[str, Any]) -> Any:
@@ -75,7 +76,7 @@ def test_points_arrive_in_home_assistant_layout(hass_process: HassProcess, influ
 
 @pytest.mark.parametrize(
     ("entity", "measurement"),
-    [("total_energy_imported", "kWh"), ("l1_power", "W"), ("l2_voltage", "V"), ("l1_current", "A")],
+    [("imported_energy", "kWh"), ("l1_power", "W"), ("l2_voltage", "V"), ("l1_current", "A")],
 )
 def test_points_match_the_states_home_assistant_shows(
     hass_process: HassProcess, influxdb: InfluxServer, entity: str, measurement: str
@@ -109,6 +110,30 @@ def test_grafana_dashboard_queries_return_data(influxdb: InfluxServer) -> None:
                     assert (start.hour, start.minute) == (0, 0), row
 
 
+def test_grafana_dashboard_matches_old_and_new_entity_ids() -> None:
+    """Installations made before the energy sensors' names changed keep their entity ids: both must match."""
+    import re
+
+    dashboard = json.loads((REPO / "grafana" / "atm90e32-influxdb.json").read_text(encoding="utf-8"))
+    queries = [target["query"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+    def selected(query: str, ids: list[str]) -> list[str]:
+        wanted = re.findall(r'"entity_id" =~ /(.*?)/', query)
+        unwanted = re.findall(r'"entity_id" !~ /(.*?)/', query)
+        return [i for i in ids if all(re.search(w, i) for w in wanted) and not any(re.search(u, i) for u in unwanted)]
+
+    old_ids = [
+        f"atm90e32as_spidev0_0_{leg}_energy_{d}" for leg in ("l1", "l2", "total") for d in ("imported", "exported")
+    ]
+    new_ids = [f"atm90e32as_spidev0_0_{leg}{d}_energy" for leg in ("l1_", "l2_", "") for d in ("imported", "exported")]
+    daily = next(q for q in queries if "time(1d)" in q)
+    assert selected(daily, old_ids) == [i for i in old_ids if i.endswith("imported")]
+    assert selected(daily, new_ids) == [i for i in new_ids if "imported" in i]
+    hourly = next(q for q in queries if "time(1h)" in q)  # the service totals only
+    assert selected(hourly, old_ids) == old_ids[4:]
+    assert selected(hourly, new_ids) == new_ids[4:]
+
+
 async def test_long_term_statistics_compile_with_no_negative_sums(hass_process: HassProcess) -> None:
     """Waits for the recorder's next 5-minute statistics run (at most about 5 minutes)."""
     started = time.time()
@@ -129,10 +154,10 @@ async def test_long_term_statistics_compile_with_no_negative_sums(hass_process: 
     stats: dict[str, list[dict[str, Any]]] = {}
     while time.time() - started < 330:
         stats = await statistics()
-        if set(stats) >= {f"{PREFIX}total_energy_imported", f"{PREFIX}l1_energy_imported"}:
+        if set(stats) >= {f"{PREFIX}imported_energy", f"{PREFIX}l1_imported_energy"}:
             break
         await asyncio.sleep(5)
-    assert f"{PREFIX}total_energy_imported" in stats, f"no statistics compiled in 330 s: {list(stats)}"
+    assert f"{PREFIX}imported_energy" in stats, f"no statistics compiled in 330 s: {list(stats)}"
     for statistic_id, rows in stats.items():
         sums = [row["sum"] for row in rows]
         assert all(value >= 0 for value in sums), (statistic_id, sums)
@@ -147,20 +172,20 @@ async def test_energy_dashboard_configuration_passes_validation(hass_process: Ha
         "energy_sources": [
             {
                 "type": "grid",
-                "stat_energy_from": f"{PREFIX}total_energy_imported",
-                "stat_energy_to": f"{PREFIX}total_energy_exported",
+                "stat_energy_from": f"{PREFIX}imported_energy",
+                "stat_energy_to": f"{PREFIX}exported_energy",
                 "stat_rate": f"{PREFIX}total_power",
                 "cost_adjustment_day": 0,
             }
         ],
         "device_consumption": [
-            {"stat_consumption": f"{PREFIX}l1_energy_imported", "name": "Leg L1"},
-            {"stat_consumption": f"{PREFIX}l2_energy_imported", "name": "Leg L2"},
+            {"stat_consumption": f"{PREFIX}l1_imported_energy", "name": "Leg L1"},
+            {"stat_consumption": f"{PREFIX}l2_imported_energy", "name": "Leg L2"},
         ],
     }
     await ws_command(hass_process, {"type": "energy/save_prefs", **prefs})
     saved = await ws_command(hass_process, {"type": "energy/get_prefs"})
-    assert saved["energy_sources"][0]["stat_energy_from"] == f"{PREFIX}total_energy_imported"
+    assert saved["energy_sources"][0]["stat_energy_from"] == f"{PREFIX}imported_energy"
     validation = await ws_command(hass_process, {"type": "energy/validate"})
     assert validation["energy_sources"] == [[]], validation
     assert validation["device_consumption"] == [[], []], validation

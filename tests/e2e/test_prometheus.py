@@ -42,7 +42,7 @@ METRICS = {
     "total_power_factor": "homeassistant_sensor_power_factor_None",
     "line_frequency": "homeassistant_sensor_frequency_hz",
     "chip_temperature": "homeassistant_sensor_temperature_celsius",
-    **{f"{leg}_energy_{d}": ENERGY for leg in ("l1", "l2", "total") for d in ("imported", "exported")},
+    **{f"{leg}{d}_energy": ENERGY for leg in ("l1_", "l2_", "") for d in ("imported", "exported")},
     **{
         f"{leg}_{count}": "homeassistant_sensor_state"
         for leg in ("l1", "l2")
@@ -51,8 +51,10 @@ METRICS = {
 }
 """Every sensor a new installation enables, and the metric Home Assistant exports it as (the README's table)."""
 
-IMPORTED = [f"{PREFIX}{leg}_energy_imported" for leg in ("l1", "l2", "total")]
-EXPORTED = [f"{PREFIX}{leg}_energy_exported" for leg in ("l1", "l2", "total")]
+IMPORTED = [f"{PREFIX}{leg}imported_energy" for leg in ("l1_", "l2_", "")]
+EXPORTED = [f"{PREFIX}{leg}exported_energy" for leg in ("l1_", "l2_", "")]
+TOTAL_IMPORTED = f"{PREFIX}imported_energy"
+"""The service's imported energy (installations before 0.2: ``…_total_energy_imported``)."""
 
 type Scrape = dict[tuple[str, str], float]
 """(metric name, entity id) -> value, of the samples that carry an ``entity`` label."""
@@ -141,7 +143,7 @@ def test_every_metric_equals_the_state_home_assistant_shows(hass_process: HassPr
 def test_energy_counters_count_up_between_refreshes(hass_process: HassProcess) -> None:
     """Across one refresh every energy metric is >= before; each leg and the total import more (no solar here)."""
     first, _ = scrape(hass_process)
-    total = f"{PREFIX}total_energy_imported"
+    total = TOTAL_IMPORTED
 
     def refreshed() -> bool:
         return scrape(hass_process)[0][LAST_UPDATED, total] > first[LAST_UPDATED, total]
@@ -156,7 +158,7 @@ def test_energy_counters_count_up_between_refreshes(hass_process: HassProcess) -
 
 def wait_for_history(prometheus: PrometheusServer) -> None:
     """Enough samples for increase(): ten scrapes (0.5 s apart), and a refresh in between."""
-    selector = f'{ENERGY}{{entity="{PREFIX}total_energy_imported"}}'
+    selector = f'{ENERGY}{{entity="{TOTAL_IMPORTED}"}}'
 
     def enough() -> bool:
         changes = prometheus.query(f"changes({selector}[1h])")
@@ -211,8 +213,8 @@ def test_readme_energy_queries_agree_with_the_counters(prometheus: PrometheusSer
     daily = by_entity(prometheus.query(queries["daily"], at))
     assert set(daily) == set(IMPORTED), daily
     today = by_entity(prometheus.query(queries["today"].replace("$__range", "1h"), at))
-    assert set(today) == {f"{PREFIX}total_energy_imported"}, today
-    selector = f'{ENERGY}{{entity=~"{PREFIX}.*_energy_imported"}}'
+    assert set(today) == {TOTAL_IMPORTED}, today
+    selector = f'{ENERGY}{{entity=~"{PREFIX}.*imported_energy"}}'
     low = by_entity(prometheus.query(f"min_over_time({selector}[1d])", at))
     rise = {
         entity: high - low[entity]
@@ -221,5 +223,5 @@ def test_readme_energy_queries_agree_with_the_counters(prometheus: PrometheusSer
     for entity_id in IMPORTED:
         assert rise[entity_id] > 0, entity_id
         assert rise[entity_id] <= daily[entity_id] <= 1.5 * rise[entity_id], (entity_id, daily, rise)
-    total = f"{PREFIX}total_energy_imported"
+    total = TOTAL_IMPORTED
     assert rise[total] <= today[total] <= 1.5 * rise[total]

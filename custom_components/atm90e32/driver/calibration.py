@@ -46,14 +46,29 @@ SAMPLE_INTERVAL_S: Final = 0.35
 """Between samples: measurements refresh about 3 times a second (atm90e32as-facts)."""
 
 
-class CalibrationError(ValueError):
-    """A calibration that cannot be applied; ``field`` names the input, ``gain`` the result."""
+REASON_GAIN_OUT_OF_RANGE: Final = "gain_out_of_range"
+"""The reference gives a gain outside 1..65535."""
+REASON_NOT_POSITIVE: Final = "reference_not_positive"
+"""A reference of 0 (or less): nothing to scale to."""
+REASON_NOTHING_MEASURED: Final = "nothing_measured"
+"""The meter reads nothing on that input: a CT or transformer not connected, or no load."""
+REASON_CURRENT_AND_POWER: Final = "current_and_power"
+"""Both a reference current and a reference power for one channel."""
 
-    def __init__(self, field: str, message: str, gain: int | None = None) -> None:
-        """Record which input (``field``) led to the unusable ``gain``."""
+
+class CalibrationError(ValueError):
+    """A calibration that cannot be applied.
+
+    ``field`` names the input, ``reason`` what is wrong with it (one of the ``REASON_*``
+    constants, also the flow's error key) and ``gain`` the unusable result, when one was computed.
+    """
+
+    def __init__(self, field: str, message: str, gain: int | None = None, *, reason: str = "") -> None:
+        """Record which input (``field``) is unusable, why (``reason``) and the ``gain`` it gave."""
         super().__init__(message)
         self.field = field
         self.gain = gain
+        self.reason = reason or REASON_GAIN_OUT_OF_RANGE
 
 
 def preset_current_gain(preset: str, pga_gain: int) -> int:
@@ -134,8 +149,9 @@ def new_gains(
     whatever the phase order.  From a reference power the current gain also
     accounts for the voltage gain changed in the same calibration.
     Field names in errors are ``reference_<quantity>_<channel key>``.
-    Raises CalibrationError naming the input whose result is outside 1..65535, or that
-    contradicts another; this function applies nothing.
+    Raises CalibrationError naming the input and the reason: a result outside 1..65535, a
+    reference of 0, an input that measures nothing, or a current and a power for one
+    channel; this function applies nothing.
     """
     volts = dict(voltage_gains)
     amps = dict(current_gains)
@@ -153,7 +169,11 @@ def new_gains(
         ratio = volts[phase] / voltage_gains[phase]
         ref_i, ref_p = references.current.get(phase), references.power.get(phase)
         if ref_i is not None and ref_p is not None:
-            raise CalibrationError(f"reference_power_{name}", "give a reference current or a reference power, not both")
+            raise CalibrationError(
+                f"reference_power_{name}",
+                "give a reference current or a reference power, not both",
+                reason=REASON_CURRENT_AND_POWER,
+            )
         if ref_i is not None:
             shown = sample.current * current_scale
             amps[phase] = _gain(f"reference_current_{name}", ref_i, shown, current_gains[phase])
@@ -164,8 +184,12 @@ def new_gains(
 
 
 def _gain(field: str, reference: float, measured: float, existing: int) -> int:
+    """The new gain for one input, or CalibrationError saying what is wrong with it."""
+    if reference <= 0:
+        raise CalibrationError(field, "the reference value must be positive", reason=REASON_NOT_POSITIVE)
+    if measured <= 0:
+        raise CalibrationError(field, "the meter measured nothing on this input", reason=REASON_NOTHING_MEASURED)
     try:
         return protocol.calibrated_gain(reference, measured, existing)
     except ValueError as err:
-        gain = round(reference / measured * existing) if measured > 0 and reference > 0 else None
-        raise CalibrationError(field, str(err), gain) from err
+        raise CalibrationError(field, str(err), round(reference / measured * existing)) from err
