@@ -1,9 +1,13 @@
 # Shared helpers for scripts/*: where the Python >= 3.14.2 toolbox lives and how to run in it.
-# Sourced, not executed.  Sets REPO, VENV and the function `in_env`.
+# Sourced, not executed.  Sets REPO, VENV, VENV_OLDEST and the functions `in_env`, `in_venv`.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The newest Home Assistant (requirements_dev.txt): development, ruff, mypy, the whole suite.
 VENV="$REPO/.venv"
+# The oldest supported Home Assistant (requirements_oldest.txt, Python 3.13): the suite
+# without tests/e2e.
+VENV_OLDEST="$REPO/.venv-oldest"
 # The Debian "forky" toolbox root (only used when no native python3.14 >= 3.14.2 exists).
 # Kept outside the repository on purpose: bwrap binds /dev and /proc into it, and a recursive
 # delete of the work tree must never reach those.
@@ -18,16 +22,32 @@ native_python() {
   fi
 }
 
+native_python313() {
+  # Print a native python3.13 >= 3.13.2 (what Home Assistant 2025.8 requires) if one is on PATH.
+  local py
+  py="$(command -v python3.13 || true)"
+  if [ -n "$py" ] && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 13, 2))' 2>/dev/null; then
+    echo "$py"
+  fi
+}
+
 uses_root() {
-  # True when the environment was built inside the toolbox root (recorded by scripts/setup).
-  [ -f "$VENV/.atm90e32-root" ]
+  # True when a venv (default .venv) was built inside the toolbox root (recorded by scripts/setup).
+  [ -f "${1:-$VENV}/.atm90e32-root" ]
 }
 
 in_env() {
-  # Run a command with the venv first on PATH, inside the toolbox root when one is used.
-  if uses_root; then
+  # Run a command in .venv (the newest Home Assistant).
+  in_venv "$VENV" "$@"
+}
+
+in_venv() {
+  # Run a command with the venv $1 first on PATH, inside the toolbox root when it was built there.
+  local venv="$1"
+  shift
+  if uses_root "$venv"; then
     local root
-    root="$(cat "$VENV/.atm90e32-root")"
+    root="$(cat "$venv/.atm90e32-root")"
     local args=(--bind "$root" / --dev /dev --proc /proc --tmpfs /tmp
       --ro-bind /etc/resolv.conf /etc/resolv.conf
       --bind "$REPO" "$REPO")
@@ -38,9 +58,9 @@ in_env() {
     done
     # The shared folder beside the repository, when present (never required).
     [ -d "$REPO/../shared" ] && args+=(--ro-bind "$REPO/../shared" "$REPO/../shared")
-    env -u PIP_FIND_LINKS PATH="$VENV/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    env -u PIP_FIND_LINKS PATH="$venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
       HOME=/root bwrap "${args[@]}" --chdir "$PWD" -- "$@"
   else
-    PATH="$VENV/bin:$PATH" "$@"
+    PATH="$venv/bin:$PATH" "$@"
   fi
 }

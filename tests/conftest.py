@@ -11,7 +11,6 @@ from unittest.mock import PropertyMock, patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 # Imported before any test patches coordinator.open_transport, so that config_flow's own
@@ -29,6 +28,7 @@ from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, TraceLoad
 
 from .emulation import FaultyEmulator, ManualClock
+from .snapshot_extension import VersionedSnapshotExtension
 
 ENTRY_DATA: dict[str, Any] = {
     CONF_DEVICE: SIMULATED,
@@ -45,8 +45,11 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Syrupy with Home Assistant's serializer: registry ids and times that vary between runs are masked."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    """Syrupy with Home Assistant's serializer: registry ids and times that vary between runs are masked.
+
+    The oldest supported Home Assistant release keeps its snapshots apart (tests/snapshot_extension.py).
+    """
+    return snapshot.use_extension(VersionedSnapshotExtension)
 
 
 @pytest.fixture

@@ -76,8 +76,9 @@ async def test_names_device_and_disabled_diagnostics(
     await setup_entry(hass, config_entry)
     assert state(hass, config_entry, "l1_energy_import").name == "ATM90E32AS (simulated) L1 imported energy"
     assert state(hass, config_entry, "total_power").name == "ATM90E32AS (simulated) Total power"
-    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, config_entry.entry_id), config_entry.entry_id)
-    assert device is not None
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
+    assert [device.identifiers for device in devices] == [{(DOMAIN, config_entry.entry_id)}]
+    device = devices[0]
     assert (device.manufacturer, device.model) == ("Microchip Technology", "ATM90E32AS")
     registry = er.async_get(hass)
     entities = er.async_entries_for_config_entry(registry, config_entry.entry_id)

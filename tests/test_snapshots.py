@@ -1,7 +1,8 @@
 """Snapshots of what a person sees: every entity's registry entry and state, and the diagnostics download.
 
 A change to names, units, classes, unique ids or values shows up here as a diff in
-tests/snapshots/test_snapshots.ambr; read it as the user will see it before updating
+tests/snapshots-newest/test_snapshots.ambr (tests/snapshots-oldest/ on the oldest supported
+Home Assistant); read it as the user will see it before updating
 (``scripts/test tests/test_snapshots.py --snapshot-update``).
 """
 

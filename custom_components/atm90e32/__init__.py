@@ -77,7 +77,10 @@ async def _async_migrate_identities(hass: HomeAssistant, entry: Atm90e32ConfigEn
         return {"new_unique_id": f"{entry.entry_id}_{entity.unique_id.removeprefix(old_prefix)}"}
 
     await er.async_migrate_entries(hass, entry.entry_id, new_unique_id)
+    # The entry's own devices: async_get_device(identifiers=...) is deprecated from Home
+    # Assistant 2026.x (identifiers are no longer unique across entries) and its
+    # replacements do not exist in 2025.8; this works on both.
     devices = dr.async_get(hass)
-    device = devices.async_get_device(identifiers={(DOMAIN, old_id)})
-    if device is not None:
-        devices.async_update_device(device.id, new_identifiers={(DOMAIN, entry.entry_id)})
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        if (DOMAIN, old_id) in device.identifiers:
+            devices.async_update_device(device.id, new_identifiers={(DOMAIN, entry.entry_id)})
