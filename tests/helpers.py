@@ -37,6 +37,7 @@ async def replay(coordinator: Atm90e32Coordinator, clock: ManualClock, seconds: 
     for _ in range(seconds // interval):
         clock.advance(interval)
         await coordinator.async_refresh()
+    await coordinator.hass.async_block_till_done()  # listeners of the states written (older releases defer them)
 
 
 async def unload_as_a_crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:

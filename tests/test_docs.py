@@ -153,15 +153,22 @@ def anchors(path: Path) -> set[str]:
     return {github_anchor(match) for match in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}
 
 
+DOCS_URL = "https://github.com/atm90e32/atm90e32/blob/main/docs/"
+"""Where the README links the docs: absolute, as HACS renders it inside Home Assistant (test_store_rules)."""
+
+
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.name)
 def test_relative_links_lead_somewhere(path: Path) -> None:
     text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
     links = re.findall(r"\]\(([^)\s]+)\)", text)
-    for link in links:
-        if re.match(r"[a-z]+:", link):
-            continue  # http(s), mailto: not checked here
+    for found in links:
+        link, base = found, path.parent
+        if found.startswith(DOCS_URL):  # the README's absolute links to this repository's docs
+            link, base = found.removeprefix(DOCS_URL), DOCS
+        elif re.match(r"[a-z]+:", found):
+            continue  # other http(s), mailto: not checked here
         target, _, anchor = link.partition("#")
-        file = (path.parent / target).resolve() if target else path
+        file = (base / target).resolve() if target else path
         assert file.exists(), f"{path.name}: {link} leads to no file"
         if anchor:
             assert anchor in anchors(file), f"{path.name}: {link} leads to no heading"
@@ -170,4 +177,4 @@ def test_relative_links_lead_somewhere(path: Path) -> None:
 def test_readme_links_every_docs_page() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for page in DOCS.glob("*.md"):
-        assert f"](docs/{page.name}" in readme, f"README does not link docs/{page.name}"
+        assert f"]({DOCS_URL}{page.name}" in readme, f"README does not link docs/{page.name}"
