@@ -17,7 +17,8 @@ so a string added there without its translations fails here. For each language:
 
 And Home Assistant really uses them: with its language set to German, French or Spanish
 the entities are named in it, and (Home Assistant's rule for languages in the Latin
-alphabet, ``NATIVE_ENTITY_IDS``) new entity ids are made from those names too.
+alphabet, ``NATIVE_ENTITY_IDS``) new entity ids are made from those names too; the six
+energy names differ within the Energy dashboard legend's 30 characters in each language.
 """
 
 from __future__ import annotations
@@ -145,9 +146,9 @@ def test_hassfest_value_rules(language: str) -> None:
 @pytest.mark.parametrize(
     ("language", "import_name", "voltage_name"),
     [
-        ("de", "Netzbezug L1", "Spannung L2"),
-        ("fr", "Énergie importée L1", "Tension L2"),
-        ("es", "Energía importada L1", "Tensión L2"),
+        ("de", "L1 Bezug", "Spannung L2"),
+        ("fr", "L1 importation d'énergie", "Tension L2"),
+        ("es", "L1 importación de energía", "Tensión L2"),
     ],
 )
 async def test_home_assistant_names_entities_in_its_language(
@@ -166,3 +167,15 @@ async def test_home_assistant_names_entities_in_its_language(
     assert voltage.name == f"ATM90E32AS (simulated) {voltage_name}"
     assert energy.entity_id == f"sensor.{slugify(energy.name)}"
     assert voltage.entity_id == f"sensor.{slugify(voltage.name)}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_energy_names_differ_early_in_every_language(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, language: str
+) -> None:
+    """As test_sensor's English test: the Energy dashboard's legend cuts a name to about 30 characters."""
+    hass.config.language = language
+    await setup_entry(hass, config_entry)
+    keys = [f"{name}_energy_{direction}" for name in ("l1", "l2", "total") for direction in ("import", "export")]
+    legend = [state(hass, config_entry, key).name[:30] for key in keys]
+    assert len(set(legend)) == len(legend), legend
