@@ -40,6 +40,13 @@ def entity_id(hass: HomeAssistant, entry: MockConfigEntry, domain: str, key: str
     return found
 
 
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of ``entity_id`` now (it must exist)."""
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
+
+
 def record(hass: HomeAssistant, *entity_ids: str) -> list[tuple[str, str, dict[str, Any]]]:
     """Every state written to ``entity_ids`` from now on: (entity id, state, attributes)."""
     seen: list[tuple[str, str, dict[str, Any]]] = []
@@ -78,11 +85,11 @@ async def test_a_200_ms_sag_between_two_refreshes_is_one_event_one_count_and_an_
     assert [s for e, s, _ in seen if e == sag] == ["on", "off"]
     fired = [(a["event_type"], a.get("channel"), a.get("voltage")) for e, _, a in seen if e == event]
     assert [(t, c) for t, c, _ in fired] == [("sag", "L1"), ("sag_end", "L1")]
-    assert hass.states.get(counter).state == "1"  # type: ignore[union-attr]
+    assert state_of(hass, counter) == "1"
     assert v14_board.registers.get(reg.EMM_INT_STATE1, 0) == 0  # read, then cleared
     await replay(coordinator, clock, 60)
     assert len([s for e, s, _ in seen if e == sag]) == 2  # nothing more
-    assert hass.states.get(sag).state == "off"  # type: ignore[union-attr]
+    assert state_of(hass, sag) == "off"
 
 
 @pytest.mark.usefixtures("patched_monotonic")
@@ -183,9 +190,9 @@ async def test_a_swell_the_chip_cannot_latch_is_seen_in_the_readings(
     now = clock()
     mock_transport.schedule(Disturbance(kind="swell", phase=Phase.C, start=now + 1, end=now + 31, value=140.0))
     await replay(coordinator, clock, 15)
-    assert hass.states.get(swell).state == "on"  # type: ignore[union-attr]
+    assert state_of(hass, swell) == "on"
     await replay(coordinator, clock, 30)
-    assert hass.states.get(swell).state == "off"  # type: ignore[union-attr]
+    assert state_of(hass, swell) == "off"
     assert coordinator.watch.counters["l2_swell"] == 1
 
 
@@ -257,8 +264,8 @@ async def test_condition_sensors_go_unavailable_with_the_chip_and_come_back(
     assert seen == []  # nothing changed: nothing written
     mock_transport.faults.dead_bus = 0xFF
     await replay(coordinator, clock, 5)
-    assert hass.states.get(sag).state == hass.states.get(event).state == "unavailable"  # type: ignore[union-attr]
+    assert state_of(hass, sag) == state_of(hass, event) == "unavailable"
     mock_transport.faults.dead_bus = None
     await replay(coordinator, clock, 5)
-    assert hass.states.get(sag).state == "off"  # type: ignore[union-attr]
-    assert hass.states.get(event).state == "unknown"  # type: ignore[union-attr]
+    assert state_of(hass, sag) == "off"
+    assert state_of(hass, event) == "unknown"

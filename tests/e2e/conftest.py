@@ -262,6 +262,9 @@ influxdb:
             timeout=30,
         ).json()["access_token"]
         hass = HassProcess(url=url, token=token, config_dir=config_dir, process=process)
+        # Home Assistant 2026.10 moves the http: YAML above into its storage as a trial and, unless a
+        # person confirms it, restarts on its default port after 5 minutes: confirm, as a person does.
+        hass.ws({"type": "http/config/promote"})
         wait_for(
             lambda: hass.state("sensor.atm90e32as_simulated_total_power")["state"] not in ("unavailable", "unknown"),
             60,
