@@ -20,7 +20,7 @@ from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance
 
 from .conftest import v14_entry
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry
+from .helpers import replay, setup_entry, unload_as_a_crash
 
 INTERVAL = 5
 PQ_INPUT: dict[str, Any] = {
@@ -269,3 +269,26 @@ async def test_condition_sensors_go_unavailable_with_the_chip_and_come_back(
     await replay(coordinator, clock, 5)
     assert state_of(hass, sag) == "off"
     assert state_of(hass, event) == "unknown"
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+async def test_the_event_counters_survive_a_reload_and_a_crash(
+    hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    entry = v14_entry(config_entry)
+    coordinator = await setup_entry(hass, entry)
+    now = clock()
+    v14_board.schedule(Disturbance(kind="sag", phase=Phase.C, start=now + 1.0, end=now + 1.3, value=70.0))
+    await replay(coordinator, clock, INTERVAL)
+    counter = entity_id(hass, entry, "sensor", "l2_sag_count")
+    assert state_of(hass, counter) == "1"
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, counter) == "1"
+    await unload_as_a_crash(hass, entry)  # only what is on disk survives
+    coordinator = await setup_entry(hass, entry)
+    assert state_of(hass, counter) == "1"
+    now = clock()
+    v14_board.schedule(Disturbance(kind="sag", phase=Phase.C, start=now + 1.0, end=now + 1.3, value=70.0))
+    await replay(coordinator, clock, INTERVAL)
+    assert state_of(hass, counter) == "2"
