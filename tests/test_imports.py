@@ -10,25 +10,31 @@ REPO = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import sys
-import custom_components.atm90e32 as integration
-from custom_components.atm90e32 import config_flow, coordinator, diagnostics, sensor
-
-transport = None if True else None
+from custom_components.atm90e32 import config_flow, coordinator, diagnostics, sensor  # noqa: F401
+{open_bus}
 loaded = sorted(name for name in sys.modules if name.endswith(".emulator") or name.startswith("tests"))
 print(",".join(loaded))
 """
 
 
-def test_setting_up_the_integration_imports_no_emulator() -> None:
+def loaded_after(open_bus: str) -> str:
+    """The emulator or test modules a fresh interpreter has loaded after importing the integration and ``open_bus``."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=REPO, capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", PROBE.format(open_bus=open_bus)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
-    assert result.stdout.strip() == ""
+    return result.stdout.strip()
+
+
+def test_setting_up_the_integration_imports_no_emulator() -> None:
+    assert loaded_after("") == ""
 
 
 def test_the_simulated_meter_imports_it_when_chosen() -> None:
-    probe = PROBE.replace("None if True else None", "coordinator.open_transport({'device': 'simulated'})")
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True, timeout=120
+    assert loaded_after("coordinator.open_transport({'device': 'simulated'})") == (
+        "custom_components.atm90e32.driver.emulator"
     )
-    assert result.stdout.strip() == "custom_components.atm90e32.driver.emulator"
