@@ -378,3 +378,23 @@ async def test_an_unexpected_error_is_unknown_and_logged(
     assert "kaput" in caplog.text
     result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
     assert result["step_id"] == "gains"
+
+
+@pytest.mark.parametrize("custom", [False, True], ids=["presets", "custom gains"])
+async def test_saving_the_settings_keeps_the_other_options(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, custom: bool
+) -> None:
+    power_quality = {"sag_percent": 90.0, "nominal_voltage": 115.0, "export_expected": True}
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options={**config_entry.options, **power_quality})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
+    presets = {**GAINS_INPUT, "ct_preset_l2": "custom" if custom else "sct_006"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], presets)
+    if custom:
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {"current_gain_l2": 20000})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert {key: config_entry.options[key] for key in power_quality} == power_quality
+    assert config_entry.options["current_gain_l2"] == (20000 if custom else 10170)

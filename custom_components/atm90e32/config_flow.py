@@ -376,7 +376,9 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         wiring = entry_wiring(self.config_entry.data)
         if user_input is not None:
-            self._options, errors = resolve_presets(wiring, user_input, self.config_entry.options)
+            gains, errors = resolve_presets(wiring, user_input, self.config_entry.options)
+            # The other options (power quality, …) stay as they are: this step changes only its own.
+            self._options = {**self.config_entry.options, **gains}
             if not errors:
                 if custom_gain_fields(wiring, self._options):
                     return await self.async_step_custom_gains()
