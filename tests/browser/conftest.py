@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,7 @@ def page(frontend_hass: FrontendHass, browser_state: Path) -> Generator[Page]:
     test.  The storage state carries the login from one test to the next, as a person's
     browser keeps it.
     """
+    threads_before = set(threading.enumerate())
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium_path())
         context = browser.new_context(
@@ -138,6 +140,11 @@ def page(frontend_hass: FrontendHass, browser_state: Path) -> Generator[Page]:
         finally:
             context.storage_state(path=browser_state)
             browser.close()
+    # Playwright's driver leaves its executor threads ("asyncio_N") finishing as it closes: wait for
+    # them, or Home Assistant's test plugin finds a thread left behind by the test.
+    for thread in set(threading.enumerate()) - threads_before:
+        if thread.name.startswith("asyncio_"):
+            thread.join(timeout=30)
 
 
 @pytest.fixture
