@@ -11,6 +11,7 @@ from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.chip import Adoption
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 from custom_components.atm90e32.driver.meter import Meter, Outcome
+from custom_components.atm90e32.driver.models import EnergyRead
 
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
 
@@ -32,8 +33,8 @@ def make_meter(watts: tuple[float, float] = (1000.0, 500.0)) -> tuple[Meter, Emu
     return meter, emulator, clock
 
 
-def booked(reads: tuple[object, ...], phase: Phase) -> int:
-    return sum(r.phases[phase].forward for r in reads if phase in r.phases)  # type: ignore[attr-defined]
+def booked(reads: tuple[EnergyRead, ...], phase: Phase) -> int:
+    return sum(r.phases[phase].forward for r in reads if phase in r.phases)
 
 
 def test_a_fresh_chip_is_configured_and_a_metering_one_adopted_with_its_counts() -> None:
