@@ -15,6 +15,7 @@ from custom_components.atm90e32.driver.emulator import (
     Disturbance,
     EmulatedAtm90e32,
     LoadPoint,
+    LoadSource,
     PhaseLoad,
     TraceLoad,
     scaled_clock,
@@ -30,7 +31,7 @@ B_LOST = reg.SAG_BITS[Phase.B] | reg.PHASE_LOSS_BITS[Phase.B]
 """Phase B has no voltage on the split-phase board: sag and phase loss, ignored by the driver."""
 
 
-def configured(load: ConstantLoad | TraceLoad, clock: ManualClock, board: Board | None = None) -> EmulatedAtm90e32:
+def configured(load: LoadSource, clock: ManualClock, board: Board | None = None) -> EmulatedAtm90e32:
     emulator = EmulatedAtm90e32(load, clock=clock, board=board)
     Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
     return emulator
@@ -136,12 +137,12 @@ def test_forward_and_reverse_net_within_one_count() -> None:
     class Alternating:
         step: float | None = 1.0
 
-        def load_at(self, t: float) -> object:
+        def load_at(self, t: float) -> LoadPoint:
             watts = 5.0 if int(t) % 2 == 0 else -5.0  # 0.44 counts a second, then back
             return ConstantLoad(watts=(watts, 0.0), power_factor=1.0).load_at(t)
 
     clock = ManualClock()
-    emulator = configured(Alternating(), clock)  # type: ignore[arg-type]
+    emulator = configured(Alternating(), clock)
     clock.advance(3600)
     # without netting each direction would count 200 times 0.44; netted, the residual never reaches a count
     assert emulator.pending_counts(Phase.A) == (0, 0)
@@ -274,7 +275,7 @@ def test_total_nets_an_exporting_leg_inside_the_chip() -> None:
 
 def test_total_sums_only_the_phases_mmode0_enables() -> None:
     clock = ManualClock()
-    emulator = configured(ThreePhaseLoad(watts=(1000.0, 700.0, 500.0)), clock)  # type: ignore[arg-type]
+    emulator = configured(ThreePhaseLoad(watts=(1000.0, 700.0, 500.0)), clock)
     assert read(emulator, reg.MMODE0) == 0x1185  # split-phase: EnPA and EnPC set, EnPB clear
     clock.advance(180)
     # phase B meters into its own registers (700 W x 180 s = 35 Wh = 11200 counts) but not into the total:
@@ -395,14 +396,14 @@ SAG_A, SAG_B, SAG_C = reg.SAG_BITS
 LOSS_A, LOSS_B, LOSS_C = reg.PHASE_LOSS_BITS
 
 
-def true_reading_chip(load: object, clock: ManualClock, gain: int = 32768, **thresholds: int) -> EmulatedAtm90e32:
+def true_reading_chip(load: LoadSource, clock: ManualClock, gain: int = 32768, **thresholds: int) -> EmulatedAtm90e32:
     """A metering chip whose Ugain = Igain = ``gain`` read the truth (board at the same gains, PGA 1x).
 
     ``thresholds`` maps register names of ``reg`` (OV_TH, SAG_TH, ...) to values.  Every
     latched bit the setup caused (phase B has no voltage) is cleared before returning.
     """
     board = Board(voltage_gains=(gain,) * 3, current_gains=(gain,) * 3, current_gain_pga=1)
-    emulator = EmulatedAtm90e32(load, clock=clock, board=board)  # type: ignore[arg-type]
+    emulator = EmulatedAtm90e32(load, clock=clock, board=board)
     write(emulator, reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
     for phase in Phase:
         write(emulator, reg.UGAIN[phase], gain)
