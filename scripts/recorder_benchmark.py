@@ -188,6 +188,7 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         if not configurable:
             for entry in entries:
                 entry.runtime_data.update_interval = timedelta(seconds=interval)
+        effective = entries[0].runtime_data.update_interval.total_seconds()
         registry = er.async_get(hass)
         ours = {e.entity_id for entry in entries for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
         energy_entity = registry.async_get_entity_id(
@@ -255,6 +256,7 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         "interval_s": interval,
         "chips": chips,
         "configured_through_options": configurable,
+        "effective_interval_s": effective,
         "states_rows_hour": sum(per_entity.values()),
         "states_rows_per_day": 24 * sum(per_entity.values()),
         "states_rows_per_entity_hour": dict(per_entity.most_common()),
@@ -295,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for r in results:
         n = r["chips"]
+        if r["effective_interval_s"] != r["interval_s"]:
+            print(
+                f"  ({r['interval_s']} s refused by the integration: it read every {r['effective_interval_s']:.0f} s)"
+            )
         kwh = "n/a" if r["hour_energy_kwh"] is None else f"{r['hour_energy_kwh']:.6f}"
         print(
             f"{r['interval_s']:>7}s {n:>5} {r['states_rows_per_day']:>12,} {r['states_rows_per_day'] // n:>9,} "
