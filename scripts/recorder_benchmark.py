@@ -35,6 +35,7 @@ from pytest_homeassistant_custom_component import patch_time  # isort: skip
 import argparse
 import asyncio
 import json
+import random
 import sqlite3
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def states_bytes(sizes: dict[str, int]) -> int:
 
 async def run(interval: int, chips: int) -> dict[str, Any]:
     """One simulated hour at ``interval`` seconds with ``chips`` meters."""
+    random.seed(1000 * interval + chips)  # Home Assistant spreads each coordinator's refreshes at random
     writes = LedgerWrites()
     emulators: list[EmulatedAtm90e32] = []
 
@@ -185,9 +187,10 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
             assert await hass.config_entries.async_setup(entry.entry_id)
             entries.append(entry)
         await hass.async_block_till_done()
-        if not configurable:
+        if not configurable:  # as if configured from the start: the next refresh one interval after the first
             for entry in entries:
                 entry.runtime_data.update_interval = timedelta(seconds=interval)
+                entry.runtime_data._schedule_refresh()
         effective = entries[0].runtime_data.update_interval.total_seconds()
         registry = er.async_get(hass)
         ours = {e.entity_id for entry in entries for e in er.async_entries_for_config_entry(registry, entry.entry_id)}

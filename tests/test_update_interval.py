@@ -177,3 +177,11 @@ async def test_thirty_seconds_keeps_every_count_and_raises_no_overflow_issue(
         assert lifetime == mock_transport.energy[phase].forward_counts - mock_transport.pending_counts(phase)[0]
     assert coordinator.health.possible_overflows == 0
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"counters_overflowed_{entry.entry_id}") is None
+
+
+async def test_an_interval_not_offered_falls_back_to_the_default(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    entry = entry_with(config_entry, options={CONF_UPDATE_INTERVAL: 0})
+    coordinator = await setup_entry(hass, entry)
+    assert coordinator.update_interval == timedelta(seconds=5)

@@ -145,7 +145,11 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
     (the options form refuses it; a nominal voltage changed since may make a stored one
     too long) is replaced by the longest offered interval within it, and logged.
     """
-    chosen = int(options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL.total_seconds()))
+    default = int(DEFAULT_UPDATE_INTERVAL.total_seconds())
+    chosen = int(options.get(CONF_UPDATE_INTERVAL, default))
+    if chosen not in UPDATE_INTERVALS:
+        _LOGGER.warning("An update interval of %d s is not one offered; reading every %d s", chosen, default)
+        chosen = default
     nominal = settings.chip.power_quality.nominal_voltage
     longest = max_read_interval_s(nominal)
     if chosen <= longest:
@@ -351,7 +355,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         else:
             power = 0.0 if self.last_energy_read is None else self.last_energy_read.power_w
         self.last_energy_read = LastEnergyRead(dt_util.utcnow(), power)
-        due = self._saved_at is None or monotonic() - self._saved_at >= LEDGER_SAVE_INTERVAL.total_seconds()
+        since = None if self._saved_at is None else monotonic() - self._saved_at
+        due = since is None or not 0 <= since < LEDGER_SAVE_INTERVAL.total_seconds()
         await self._async_save(durable=due)
         return True
 
