@@ -24,7 +24,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import restore_state as rs
 from homeassistant.helpers.event import async_track_state_change_event
@@ -286,3 +286,20 @@ async def test_a_power_cut_loses_at_most_the_minute_since_the_store_was_written(
     assert l1 == read_so_far(mock_transport)["l1"] - lost
     # at most a minute of the trace's power (under 4 kW) was read since the store was written
     assert lost * 0.003125 <= 4000 * 60 / 3600
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+async def test_home_assistant_stopping_writes_the_store(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    mock_transport: FaultyEmulator,
+    clock: ManualClock,
+) -> None:
+    coordinator = await setup_entry(hass, config_entry)
+    await replay(coordinator, clock, 40)  # the store was written at the first read only
+    read = read_so_far(mock_transport)["l1"]
+    assert hass_storage[ledger_key(config_entry)]["data"]["counts"]["l1_import"] < read
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert hass_storage[ledger_key(config_entry)]["data"]["counts"]["l1_import"] == read
