@@ -9,7 +9,7 @@ Measures with the chip emulator, in one run:
   datasheet allows with every read verified, for the same quantities;
 - CPU time per refresh of the driver and decoding (responses replayed from a recording,
   so the emulator's own cost is not counted), and of the whole path through a real Home
-  Assistant core (coordinator, executor hop, energy ledger and its file, entity state writes), with
+  Assistant core (coordinator, executor hop, energy ledger and its files, entity state writes), with
   the emulator's cost measured separately and subtracted;
 - scaling from 1 to 8 chips;
 - event-loop health: the longest event-loop callback while refreshing (asyncio debug
@@ -212,7 +212,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
     async with AsyncExitStack() as stack:
         stack.enter_context(timer.patch)
         stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
-        # A real configuration directory: the ledger store is written to disk after every read.
+        # A real configuration directory: the ledger journal is written after every read, the store once a minute.
         config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
         hass = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)

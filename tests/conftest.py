@@ -6,6 +6,7 @@ import errno
 import sys
 import types
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any, ClassVar
 from unittest.mock import PropertyMock, patch
 
@@ -41,6 +42,15 @@ ENTRY_OPTIONS: dict[str, Any] = dict(DEFAULT_OPTIONS)
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/atm90e32 in every test."""
+
+
+@pytest.fixture(autouse=True)
+def journal_in_tmp_path(tmp_path: Path) -> Generator[Path]:
+    """Ledger journals go to the test's own directory (the test Home Assistant's config dir is shared)."""
+    with patch(
+        "custom_components.atm90e32.storage.journal_path", lambda _hass, key: tmp_path / ".storage" / f"{key}.journal"
+    ):
+        yield tmp_path / ".storage"
 
 
 @pytest.fixture

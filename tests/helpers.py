@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.atm90e32 import storage
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
+from custom_components.atm90e32.storage import LedgerJournal
 
 from .emulation import ManualClock
 
@@ -41,17 +44,27 @@ async def replay(coordinator: Atm90e32Coordinator, clock: ManualClock, seconds: 
 
 
 async def unload_as_a_crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Tear ``entry`` down the way a killed process ends it: no unload code touches the chip.
+    """Tear ``entry`` down the way a killed process ends it: no unload code touches the chip or the disk.
 
     The entry's objects must go so that it can be set up again in the same Home
-    Assistant; the last read before unloading, which a crash never makes, is left out.
+    Assistant; the last read before unloading and the ledger store's write at unload,
+    which a crash never makes, are left out: the ledger files stay as the last refresh
+    left them.
     """
 
-    async def no_read(_self: Atm90e32Coordinator) -> None:
+    async def nothing(_self: Atm90e32Coordinator) -> None:
         return None
 
-    with patch.object(Atm90e32Coordinator, "async_read_before_unload", no_read):
+    with (
+        patch.object(Atm90e32Coordinator, "async_read_before_unload", nothing),
+        patch.object(Atm90e32Coordinator, "async_save_ledger", nothing),
+    ):
         assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def journal_record(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any] | None:
+    """The ledger journal's record of ``entry`` as on disk (None without an intact one)."""
+    return LedgerJournal(storage.journal_path(hass, ledger_key(entry))).read()
 
 
 def ledger_key(entry: MockConfigEntry) -> str:

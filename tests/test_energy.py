@@ -21,7 +21,7 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLo
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .emulation import ManualClock
-from .helpers import ledger_key, replay, setup_entry, state, unload_as_a_crash
+from .helpers import journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 
@@ -179,11 +179,12 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
     mock_transport: EmulatedAtm90e32,
     clock: ManualClock,
 ) -> None:
-    """Power cut or kill -9: only what was on disk survives.
+    """kill -9: only what was on disk survives.
 
     Home Assistant writes its restore state every 15 minutes and at a clean stop; the
-    ledger store is written after every read.  The chip clears its registers on read,
-    so the counts read since the last restore-state dump exist only in the store.
+    ledger store at most once a minute, its journal after every read.  The chip clears
+    its registers on read, so the counts read since the last restore-state dump exist
+    only in the ledger files.  (tests/test_ledger_crashes.py kills it at every step.)
     """
     coordinator = await setup_entry(hass, config_entry)
     await replay(coordinator, clock, 60)
@@ -191,8 +192,12 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
     stale_restore_state = copy.deepcopy(hass_storage[rs.STORAGE_KEY])
     await replay(coordinator, clock, 14 * 60)
     ledger_on_disk = copy.deepcopy(hass_storage[ledger_key(config_entry)])
-    read_so_far = mock_transport.energy[Phase.A].forward_counts - mock_transport.pending_counts(Phase.A)[0]
-    assert ledger_on_disk["data"]["counts"]["l1_import"] == read_so_far  # on disk before it was shown
+    pending = mock_transport.pending_counts(Phase.A)[0]
+    read_so_far = mock_transport.energy[Phase.A].forward_counts - pending
+    journal = journal_record(hass, config_entry)
+    assert journal is not None
+    assert journal["counts"]["l1_import"] == read_so_far  # on disk before it was shown
+    assert ledger_on_disk["data"]["counts"]["l1_import"] <= read_so_far  # the store: at most a minute older
 
     # The crash: the process is gone; the disk holds the stale restore state and the ledger.
     await unload_as_a_crash(hass, config_entry)
@@ -224,10 +229,14 @@ async def test_the_ledger_store_is_deleted_with_the_entry(
     coordinator = await setup_entry(hass, config_entry)
     await replay(coordinator, clock, 30)
     key = ledger_key(config_entry)
-    assert hass_storage[key]["data"]["counts"]["l1_import"] > 0
+    assert key in hass_storage
+    journal = journal_record(hass, config_entry)
+    assert journal is not None
+    assert journal["counts"]["l1_import"] > 0
     assert await hass.config_entries.async_remove(config_entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+    assert journal_record(hass, config_entry) is None
 
 
 async def test_a_damaged_ledger_store_falls_back_to_the_restore_state(

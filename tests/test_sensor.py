@@ -162,15 +162,24 @@ async def test_unload_releases_the_spi_device(
     assert mock_transport.closed
 
 
-def test_refresh_interval_cannot_let_a_counter_wrap() -> None:
-    """A register holds 204.797 Wh; at full scale on one phase it fills in about 40 s."""
-    from custom_components.atm90e32.const import DEFAULT_UPDATE_INTERVAL, MAX_UPDATE_INTERVAL
-    from custom_components.atm90e32.driver.ledger import COUNTER_CAPACITY_WH, FULL_SCALE_POWER_W
+def test_no_offered_default_lets_a_counter_wrap() -> None:
+    """A register holds 204.797 Wh; at full scale (65.535 A at 230 V + 20 %) it fills in about 40.8 s."""
+    from custom_components.atm90e32.const import DEFAULT_UPDATE_INTERVAL
+    from custom_components.atm90e32.driver.ledger import (
+        COUNTER_CAPACITY_WH,
+        FULL_SCALE_FILL_S,
+        FULL_SCALE_POWER_W,
+        max_read_interval_s,
+        register_fill_s,
+    )
 
     fill_seconds = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
     assert fill_seconds == pytest.approx(40.8, abs=0.1)
-    assert MAX_UPDATE_INTERVAL.total_seconds() == pytest.approx(fill_seconds / 2, abs=1e-5)
-    assert DEFAULT_UPDATE_INTERVAL <= MAX_UPDATE_INTERVAL
+    assert register_fill_s(230) == pytest.approx(FULL_SCALE_FILL_S)
+    assert register_fill_s(120) == pytest.approx(78.1, abs=0.1)  # 65.535 A at 144 V
+    assert max_read_interval_s(230) == pytest.approx(fill_seconds / 2)
+    # the default interval is safe on every supply offered (up to 240 V)
+    assert DEFAULT_UPDATE_INTERVAL.total_seconds() <= max_read_interval_s(240) / 3
 
 
 async def test_energy_names_differ_early(

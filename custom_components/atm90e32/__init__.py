@@ -32,18 +32,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
-    """Book the counts not read yet, unload the sensors, write the lifetime totals, release the SPI device."""
+    """Book the counts not read yet, unload the sensors, write the ledger store, release the SPI device."""
     coordinator = entry.runtime_data
     await coordinator.async_read_before_unload()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await coordinator.async_save_ledger()
+        await coordinator.store.async_close()
         await hass.async_add_executor_job(coordinator.meter.close)
     return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
-    """Delete the entry's ledger store when the meter is deleted."""
+    """Delete the entry's ledger store and journal when the meter is deleted."""
     await LedgerStore(hass, entry.entry_id).async_remove()
 
 

@@ -8,6 +8,9 @@
 - calibrate (options): reference readings in, new gains computed with the application
   note's formula, written, read back, shown before and after; stored only on confirm,
   reverted in the chip if the person walks away.
+- power_quality (options): nominal voltage, thresholds, declared generation.
+- update_interval (options): seconds between refreshes, refused where an energy
+  register could fill between two reads.
 - reconfigure: the SPI device, line frequency and wiring of an existing entry.
 """
 
@@ -45,15 +48,18 @@ from .const import (
     CONF_LINE_FREQUENCY,
     CONF_PGA_GAIN,
     CONF_SPI_SPEED,
+    CONF_UPDATE_INTERVAL,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
+    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     MODEL,
     PRESET_CUSTOM,
     SIMULATED,
     SPI_SPEEDS,
+    UPDATE_INTERVALS,
     VT_DUAL,
     VT_SINGLE,
     default_options,
@@ -70,6 +76,7 @@ from .driver.calibration import (
     preset_current_gain,
 )
 from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
+from .driver.ledger import max_read_interval_s, register_fill_s
 from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
 
@@ -369,7 +376,9 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "calibrate", "power_quality"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "calibrate", "power_quality", "update_interval"]
+        )
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Presets (or custom gains on the next step), PGA, CT direction, current scaling."""
@@ -433,6 +442,41 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 _custom_gains_schema(fields, self._options), user_input or {}
             ),
             errors=errors,
+        )
+
+    async def async_step_update_interval(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """How often the meter is read, s; an interval in which an energy register could fill is refused.
+
+        The rule (driver.ledger.max_read_interval_s): at most half the time one register
+        takes to fill at full scale at the nominal voltage + 20 %, whatever the current
+        scaling (which keeps the chip within its full scale).  The form says the limit.
+        """
+        options = self.config_entry.options
+        nominal = meter_settings(self.config_entry.data, options).chip.power_quality.nominal_voltage
+        longest = max_read_interval_s(nominal)
+        placeholders = {
+            "voltage": f"{nominal:.0f}",
+            "fill": f"{register_fill_s(nominal):.0f}",
+            "longest": f"{longest:.0f}",
+            "interval": "",
+        }
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interval = int(user_input[CONF_UPDATE_INTERVAL])
+            if interval <= longest:
+                return self.async_create_entry(data={**options, CONF_UPDATE_INTERVAL: interval})
+            errors[CONF_UPDATE_INTERVAL] = "interval_too_long"
+            placeholders["interval"] = str(interval)
+        current = (user_input or options).get(CONF_UPDATE_INTERVAL, int(DEFAULT_UPDATE_INTERVAL.total_seconds()))
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_UPDATE_INTERVAL, default=str(current)): _select(
+                    [str(seconds) for seconds in UPDATE_INTERVALS], CONF_UPDATE_INTERVAL
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="update_interval", data_schema=schema, errors=errors, description_placeholders=placeholders
         )
 
     async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

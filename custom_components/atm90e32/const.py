@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any, Final
 
 from .driver.channels import SPLIT_PHASE, Wiring
-from .driver.ledger import FULL_SCALE_FILL_S
 from .driver.power_quality import (
     FREQUENCY_DEFAULT_PERCENT,
     PHASE_LOSS_DEFAULT_PERCENT,
@@ -94,11 +93,15 @@ POWER_QUALITY_DEFAULTS: Final[dict[str, Any]] = {
 }
 """Power-quality options until the person changes them (nominal voltage and over-current follow other settings)."""
 
-MAX_UPDATE_INTERVAL: Final = timedelta(seconds=FULL_SCALE_FILL_S / 2)
-"""Half the time a register takes to fill at full scale (about 20 s): no counter can wrap."""
+CONF_UPDATE_INTERVAL: Final = "update_interval"
+"""Seconds between refreshes (entry options), one of UPDATE_INTERVALS; entries without it use the default."""
+UPDATE_INTERVALS: Final = (1, 2, 5, 10, 30, 60)
+"""Refresh intervals offered, s; one longer than driver.ledger.max_read_interval_s is refused."""
 DEFAULT_UPDATE_INTERVAL: Final = timedelta(seconds=5)
-"""Refresh every 5 s: live enough for the dashboard, a quarter of MAX_UPDATE_INTERVAL."""
+"""Refresh every 5 s: live enough for the dashboard, a quarter of the longest safe interval at 230 V."""
+LEDGER_SAVE_INTERVAL: Final = timedelta(seconds=60)
+"""The ledger store (atomic, fsync) is written at most this often; the journal after every read (storage.py)."""
 CHIP_NOT_ANSWERING_REPAIR_AFTER: Final = timedelta(seconds=60)
 """A chip silent for this long gets a repair issue (a brief glitch only makes entities unavailable)."""
-CONFIG_CHECK_EVERY: Final = 60
-"""Every this many refreshes (5 min at 5 s) every configuration register is read back."""
+CONFIG_CHECK_INTERVAL: Final = timedelta(minutes=5)
+"""About this often (every 60 refreshes at 5 s) every configuration register is read back."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from time import monotonic
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -30,14 +32,17 @@ from .const import (
     CONF_SIMULATION_SPEED,
     CONF_SPI_SPEED,
     CONF_SWELL_PERCENT,
+    CONF_UPDATE_INTERVAL,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
-    CONFIG_CHECK_EVERY,
+    CONFIG_CHECK_INTERVAL,
     DEFAULT_OVER_CURRENT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    LEDGER_SAVE_INTERVAL,
     POWER_QUALITY_DEFAULTS,
     SIMULATED,
+    UPDATE_INTERVALS,
     VT_DUAL,
     default_options,
 )
@@ -45,7 +50,7 @@ from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phas
 from .driver import registers as reg
 from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
 from .driver.chip import Adoption
-from .driver.ledger import LastRead, WrapRisk, check_gap
+from .driver.ledger import LastRead, WrapRisk, check_gap, max_read_interval_s
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
@@ -133,6 +138,32 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     )
 
 
+def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> timedelta:
+    """The refresh interval the entry's options choose, within what keeps every energy count.
+
+    An interval longer than :func:`max_read_interval_s` at the settings' nominal voltage
+    (the options form refuses it; a nominal voltage changed since may make a stored one
+    too long) is replaced by the longest offered interval within it, and logged.
+    """
+    default = int(DEFAULT_UPDATE_INTERVAL.total_seconds())
+    chosen = int(options.get(CONF_UPDATE_INTERVAL, default))
+    if chosen not in UPDATE_INTERVALS:
+        _LOGGER.warning("An update interval of %d s is not one offered; reading every %d s", chosen, default)
+        chosen = default
+    nominal = settings.chip.power_quality.nominal_voltage
+    longest = max_read_interval_s(nominal)
+    if chosen <= longest:
+        return timedelta(seconds=chosen)
+    safe = max(seconds for seconds in UPDATE_INTERVALS if seconds <= longest)
+    _LOGGER.warning(
+        "An update interval of %d s could let an energy register overflow at %.0f V; reading every %d s instead",
+        chosen,
+        nominal,
+        safe,
+    )
+    return timedelta(seconds=safe)
+
+
 def default_nominal_voltage(line_frequency: int) -> float:
     """120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
     return 120.0 if line_frequency == 60 else 230.0
@@ -179,14 +210,18 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     def __init__(self, hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
         """Create the coordinator; the bus is opened in :meth:`_async_setup`."""
+        settings = meter_settings(entry.data, entry.options)
+        interval = update_interval(settings, entry.options)
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {entry.data[CONF_DEVICE]}",
-            update_interval=DEFAULT_UPDATE_INTERVAL,
+            update_interval=interval,
         )
-        self.settings = meter_settings(entry.data, entry.options)
+        self.settings = settings
+        self.config_check_every = max(1, round(CONFIG_CHECK_INTERVAL / interval))
+        """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
         self.meter = Meter(partial(open_transport, dict(entry.data)), self.settings.chip)
         self.ledger = EnergyLedger(self.settings.wiring)
         self.store = LedgerStore(hass, entry.entry_id)
@@ -211,6 +246,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._last_read: LastRead | None = None
         """This run's last energy read on the monotonic clock."""
         self._failing_since: float | None = None
+        self._saved_at: float | None = None
+        """When the ledger store was last written (monotonic); the journal is written after every read."""
 
     @property
     def device(self) -> str:
@@ -226,6 +263,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         that tells the person what to fix.
         """
         self._previous_run = self.last_energy_read = await self.store.async_load(self.ledger, self.watch)
+        self.config_entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_save_at_stop)
+        )
         for channel in self.settings.wiring.channels:  # judged again under the settings now in force
             issues.async_clear(self.hass, self.config_entry, *FINDING_ISSUES, channel=channel.key)
         try:
@@ -237,11 +277,15 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._adopted = adoption is not Adoption.CONFIGURED
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
 
+    async def _async_save_at_stop(self, _event: Event) -> None:
+        """Home Assistant stops: write the store (the chip keeps what it counts until the next start)."""
+        await self.async_save_ledger()
+
     async def _async_update_data(self) -> MeterSnapshot:
-        """Read one refresh in the executor, book its energy (on disk before it is shown), check the gap."""
+        """Read one refresh in the executor, book its energy (journaled before it is shown), check the gap."""
         self.health.refreshes += 1
         self.transitions = ()
-        check_config = self.health.refreshes % CONFIG_CHECK_EVERY == 0
+        check_config = self.health.refreshes % self.config_check_every == 0
         try:
             result = await self.hass.async_add_executor_job(partial(self.meter.refresh, check_config=check_config))
         except Atm90e32Error as err:
@@ -294,11 +338,13 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             self.async_update_listeners()
 
     async def _async_book(self, reads: tuple[EnergyRead, ...], snapshot: MeterSnapshot | None) -> bool:
-        """Add ``reads`` to the ledger under the current settings and write the ledger store.
+        """Add ``reads`` to the ledger under the current settings and put the totals on disk.
 
         The chip cleared these counts when they were read, so they exist only here until
-        written.  The largest power noted is ``snapshot``'s, or the last one known when no
-        snapshot completed.  Returns whether anything was booked.
+        written: the journal is written at once (before the sensors show them), the store
+        when LEDGER_SAVE_INTERVAL has passed since it last was.  The largest power noted is
+        ``snapshot``'s, or the last one known when no snapshot completed.  Returns whether
+        anything was booked.
         """
         if not reads:
             return False
@@ -309,12 +355,18 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         else:
             power = 0.0 if self.last_energy_read is None else self.last_energy_read.power_w
         self.last_energy_read = LastEnergyRead(dt_util.utcnow(), power)
-        await self.async_save_ledger()
+        since = None if self._saved_at is None else monotonic() - self._saved_at
+        due = since is None or not 0 <= since < LEDGER_SAVE_INTERVAL.total_seconds()
+        await self._async_save(durable=due)
         return True
 
     async def async_save_ledger(self) -> None:
-        """Write the lifetime totals, the last energy read and the event counters to the ledger store."""
-        await self.store.async_save(self.ledger, self.last_energy_read, self.watch)
+        """Write the lifetime totals, the last energy read and the event counters to both ledger files."""
+        await self._async_save(durable=True)
+
+    async def _async_save(self, *, durable: bool) -> None:
+        if await self.store.async_save(self.ledger, self.last_energy_read, self.watch, durable=durable):
+            self._saved_at = monotonic()
 
     def _report_findings(self, report: Report) -> None:
         """Raise and clear the repair issues of what :class:`SupplyWatch` found."""

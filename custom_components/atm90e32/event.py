@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver.power_quality import Condition, Transition
 from .entity import Atm90e32Entity
+from .sensor import AMPERE, HERTZ, PEAK_AMPERE, PEAK_VOLT, VOLT, rounded
 
 PARALLEL_UPDATES = 0  # coordinator-driven
 
@@ -32,19 +33,21 @@ def event_data(coordinator: Atm90e32Coordinator, transition: Transition) -> dict
     """The attributes of one event: the channel and what the refresh that saw it read.
 
     Voltage conditions carry ``voltage`` and ``peak_voltage`` (V), over-current ``current``
-    and ``peak_current`` (A), frequency conditions ``frequency`` (Hz).
+    and ``peak_current`` (A), frequency conditions ``frequency`` (Hz), each to the
+    precision of its sensor.
     """
     snapshot = coordinator.data
     if transition.phase is None:
-        return {"frequency": snapshot.frequency}
+        return {"frequency": rounded(snapshot.frequency, HERTZ)}
     data: dict[str, Any] = {"channel": coordinator.settings.wiring.channel(transition.phase).name}
     reading = snapshot.phases.get(transition.phase)
     if reading is None:
         return data
     if transition.condition in VOLTAGE_CONDITIONS:
-        data |= {"voltage": reading.voltage, "peak_voltage": round(reading.peak_voltage, 2)}
+        data |= {"voltage": rounded(reading.voltage, VOLT), "peak_voltage": rounded(reading.peak_voltage, PEAK_VOLT)}
     else:
-        data |= {"current": reading.current, "peak_current": round(reading.peak_current, 3)}
+        peak = rounded(reading.peak_current, PEAK_AMPERE)
+        data |= {"current": rounded(reading.current, AMPERE), "peak_current": peak}
     return data
 
 

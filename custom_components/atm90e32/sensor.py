@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Final
 
 from homeassistant.components.sensor import (
     RestoreSensor,
@@ -40,18 +41,55 @@ from .quality import counter_key
 PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
 
 
+VOLT: Final = 2
+"""Decimals of a voltage state: 0.01 V, UrmsA-C's step (DS p.66); the datasheet's +-0.5 % is 0.6 V at 120 V."""
+AMPERE: Final = 3
+"""Decimals of a current state: 0.001 A, IrmsA-C's step (DS p.66), times current scaling."""
+WATT: Final = 1
+"""Decimals of an active, reactive or apparent power state: 0.1 W (var, VA).
+
+The registers step by 0.00032 W (DS p.62), but +-0.5 % is already 5 W at 1 kW: digits
+below 0.1 W are noise that would write a new state row at every refresh.
+"""
+POWER_FACTOR: Final = 3
+"""Decimals of a power factor state: 0.001, PFmeanA-C's step (DS p.63)."""
+HERTZ: Final = 2
+"""Decimals of the line frequency: 0.01 Hz, Freq's step and the datasheet's accuracy (DS p.70)."""
+DEGREE_STEP: Final = 1
+"""Decimals of the phase angle: 0.1 degree, PAngleA-C's step (DS p.70)."""
+PEAK_VOLT: Final = 1
+"""Decimals of a peak voltage: 0.1 V.  UPeak steps by Ugain / 819200 V (DS p.70), at most 0.08 V."""
+PEAK_AMPERE: Final = 2
+"""Decimals of a peak current: 0.01 A.  IPeak steps by Igain / 8192000 A (DS p.70), at most 0.008 A (x scaling)."""
+PERCENT_STEP: Final = 1
+"""Decimals of the harmonic share: 0.1 %, a ratio of two powers shown to 0.1 W."""
+
+
+def rounded(value: float | None, decimals: int | None) -> float | None:
+    """``value`` rounded to ``decimals`` places (None leaves it as it is), never ``-0.0``."""
+    if value is None or decimals is None:
+        return value
+    return round(value, decimals) + 0.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class PhaseSensorDescription(SensorEntityDescription):
-    """A per-channel measurement taken from that channel's PhaseReading."""
+    """A per-channel measurement taken from that channel's PhaseReading, stated to ``precision`` decimals.
+
+    ``precision`` is what the chip resolves and its accuracy supports: a reading that did
+    not change by that much writes no new state (and so no new recorder row).
+    """
 
     value_fn: Callable[[PhaseReading], float | None]
+    precision: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ChipSensorDescription(SensorEntityDescription):
-    """A measurement of the whole chip or of all its channels together."""
+    """A measurement of the whole chip or of all its channels together, stated to ``precision`` decimals."""
 
     value_fn: Callable[[MeterSnapshot], float | None]
+    precision: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,10 +104,11 @@ HARMONIC_SHARE_MIN_W = 1.0
 
 
 def _harmonic_share(r: PhaseReading) -> float | None:
-    """Harmonic active power as a percentage of the active power (DS p.65); None near no load."""
-    if abs(r.active_power) < HARMONIC_SHARE_MIN_W:
+    """Harmonic active power as a percentage of the active power as shown (DS p.65); None near no load."""
+    active = round(r.active_power, WATT)
+    if abs(active) < HARMONIC_SHARE_MIN_W:
         return None
-    return 100.0 * r.harmonic_power / r.active_power + 0.0  # + 0.0: no "-0.0" for a pure load exporting
+    return 100.0 * round(r.harmonic_power, WATT) / active
 
 
 PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
@@ -80,6 +119,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
+        precision=VOLT,
         value_fn=lambda r: r.voltage,
     ),
     PhaseSensorDescription(
@@ -89,6 +129,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
+        precision=AMPERE,
         value_fn=lambda r: r.current,
     ),
     PhaseSensorDescription(
@@ -98,6 +139,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
+        precision=WATT,
         value_fn=lambda r: r.active_power,
     ),
     PhaseSensorDescription(
@@ -108,6 +150,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         entity_registry_enabled_default=False,
+        precision=WATT,
         value_fn=lambda r: r.reactive_power,
     ),
     PhaseSensorDescription(
@@ -118,6 +161,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         entity_registry_enabled_default=False,
+        precision=WATT,
         value_fn=lambda r: r.apparent_power,
     ),
     PhaseSensorDescription(
@@ -126,6 +170,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER_FACTOR,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
+        precision=POWER_FACTOR,
         value_fn=lambda r: r.power_factor,
     ),
     PhaseSensorDescription(
@@ -136,6 +181,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
+        precision=DEGREE_STEP,
         value_fn=lambda r: r.phase_angle,
     ),
     PhaseSensorDescription(
@@ -147,6 +193,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         suggested_display_precision=1,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
+        precision=PEAK_VOLT,
         value_fn=lambda r: r.peak_voltage,
     ),
     PhaseSensorDescription(
@@ -158,6 +205,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         suggested_display_precision=2,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
+        precision=PEAK_AMPERE,
         value_fn=lambda r: r.peak_current,
     ),
     PhaseSensorDescription(
@@ -168,6 +216,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
         entity_registry_enabled_default=False,
+        precision=WATT,
         value_fn=lambda r: r.fundamental_power,
     ),
     PhaseSensorDescription(
@@ -178,6 +227,7 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         entity_registry_enabled_default=False,
+        precision=WATT,
         value_fn=lambda r: r.harmonic_power,
     ),
     PhaseSensorDescription(
@@ -187,17 +237,20 @@ PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         entity_registry_enabled_default=False,
+        precision=PERCENT_STEP,
         value_fn=_harmonic_share,
     ),
 )
 
 
 def _total_power(snapshot: MeterSnapshot) -> float:
-    return sum(r.active_power for r in snapshot.phases.values())
+    """The channels' active powers as shown (to 0.1 W), added: the total is exactly L1 + L2 as they read."""
+    return sum(round(r.active_power, WATT) for r in snapshot.phases.values())
 
 
 def _total_power_factor(snapshot: MeterSnapshot) -> float | None:
-    apparent = sum(r.apparent_power for r in snapshot.phases.values())
+    """Total power over the channels' apparent powers as shown; None with no load."""
+    apparent = sum(round(r.apparent_power, WATT) for r in snapshot.phases.values())
     return _total_power(snapshot) / apparent if apparent else None
 
 
@@ -209,6 +262,7 @@ CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.WATT,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
+        precision=WATT,
         value_fn=_total_power,
     ),
     ChipSensorDescription(
@@ -217,6 +271,7 @@ CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER_FACTOR,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
+        precision=POWER_FACTOR,
         value_fn=_total_power_factor,
     ),
     ChipSensorDescription(
@@ -226,6 +281,7 @@ CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfFrequency.HERTZ,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
+        precision=HERTZ,
         value_fn=lambda s: s.frequency,
     ),
     ChipSensorDescription(
@@ -324,9 +380,11 @@ class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
 
     @property
     def native_value(self) -> float | None:
-        """The channel's value from the last snapshot."""
+        """The channel's value from the last snapshot, rounded to the description's precision."""
         reading = self.coordinator.data.phases.get(self._phase)
-        return None if reading is None else self.entity_description.value_fn(reading)
+        if reading is None:
+            return None
+        return rounded(self.entity_description.value_fn(reading), self.entity_description.precision)
 
 
 class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
@@ -336,8 +394,8 @@ class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
 
     @property
     def native_value(self) -> float | None:
-        """The value from the last snapshot."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        """The value from the last snapshot, rounded to the description's precision."""
+        return rounded(self.entity_description.value_fn(self.coordinator.data), self.entity_description.precision)
 
 
 class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):

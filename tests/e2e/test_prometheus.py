@@ -184,6 +184,7 @@ def test_readme_power_query_gives_each_leg_as_home_assistant_shows_it(
 ) -> None:
     query = readme_queries()["power"]
     legs = {f"{PREFIX}l1_power", f"{PREFIX}l2_power"}
+    wait_for_history(prometheus)  # the queries look a second back: Prometheus must have scraped by then
     for _ in range(20):
         at = time.time() - 1  # both queries see the same scrape
         power = by_entity(prometheus.query(query, at))

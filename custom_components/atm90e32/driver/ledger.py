@@ -30,12 +30,44 @@ DIRECTIONS: Final[tuple[Direction, ...]] = ("import", "export")
 TOTAL: Final = "total"
 """The ledger key of the service totals (a channel key is never ``total``)."""
 type LedgerKey = tuple[str, Direction]
-FULL_SCALE_POWER_W: Final = 0xFFFF * CURRENT_LSB_A * 276.0
-"""Most power one phase can meter: 65.535 A (Irms full scale, DS p.66) at 276 V (230 V + 20 %)."""
+FULL_SCALE_CURRENT_A: Final = 0xFFFF * CURRENT_LSB_A
+"""65.535 A: Irms full scale (DS p.66), the most current the chip is meant to see.
+
+Current scaling (2x, 4x) divides the service's current so that it stays within this:
+a 2x service may carry 131 A, of which the chip sees at most 65.535 A.  So at the top
+of the range the configured scaling is chosen for, the chip sees the same full scale
+and its registers fill just as fast.
+"""
+VOLTAGE_HEADROOM: Final = 1.2
+"""Full-scale power allows the voltage 20 % above nominal."""
+FULL_SCALE_POWER_W: Final = FULL_SCALE_CURRENT_A * 230.0 * VOLTAGE_HEADROOM
+"""Most power one phase can meter: 65.535 A at 276 V (230 V + 20 %), the highest any supply reaches."""
 COUNTER_CAPACITY_WH: Final = ENERGY_REGISTER_MAX * ENERGY_LSB_WH
 """204.797 Wh: one 16-bit energy register full (DS p.59)."""
 FULL_SCALE_FILL_S: Final = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
 """About 40.8 s: the shortest time in which any energy register can fill."""
+READ_INTERVAL_MARGIN: Final = 2.0
+"""Energy is read at least twice per register fill time, so a read that comes late still loses nothing."""
+
+
+def register_fill_s(nominal_voltage: float) -> float:
+    """Shortest time, s, in which one energy register fills on a channel of ``nominal_voltage`` V rms.
+
+    At full scale: 65.535 A at the nominal voltage + 20 %.  230 V gives FULL_SCALE_FILL_S
+    (40.8 s), a 120 V North American leg 78.1 s.  Current scaling does not change it
+    (see FULL_SCALE_CURRENT_A).  Raises ValueError for a voltage that is not positive.
+    """
+    if not nominal_voltage > 0:
+        raise ValueError("the nominal voltage must be above 0 V")
+    return COUNTER_CAPACITY_WH / (FULL_SCALE_CURRENT_A * nominal_voltage * VOLTAGE_HEADROOM) * 3600
+
+
+def max_read_interval_s(nominal_voltage: float) -> float:
+    """Longest interval between energy reads, s, on a channel of ``nominal_voltage`` V: half the fill time.
+
+    39.0 s at 120 V, 20.4 s at 230 V, 19.5 s at 240 V.
+    """
+    return register_fill_s(nominal_voltage) / READ_INTERVAL_MARGIN
 
 
 class EnergyLedger:
@@ -134,9 +166,13 @@ def _scaled(counts: EnergyCounts, scale: int) -> tuple[int, int]:
     return counts.forward * scale, counts.reverse * scale
 
 
+KWH_DECIMALS: Final = 9
+"""One count is 0.000003125 kWh: every lifetime total is an exact decimal with at most 9 places."""
+
+
 def counts_to_kwh(counts: int) -> float:
-    """Convert energy counts to kWh (0.003125 Wh each, DS p.12)."""
-    return counts * ENERGY_LSB_WH / 1000.0
+    """Convert energy counts to kWh (0.003125 Wh each, DS p.12), exactly: no float noise in the last digits."""
+    return round(counts * ENERGY_LSB_WH / 1000.0, KWH_DECIMALS)
 
 
 def kwh_to_counts(kwh: float) -> int:
