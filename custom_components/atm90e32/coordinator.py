@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from time import monotonic
@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 from . import errors, issues
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
+    CONF_CHANNELS,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
     CONF_EXPORT_EXPECTED,
@@ -33,22 +34,25 @@ from .const import (
     CONF_SPI_SPEED,
     CONF_SWELL_PERCENT,
     CONF_UPDATE_INTERVAL,
+    CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     CONFIG_CHECK_INTERVAL,
     DEFAULT_OVER_CURRENT,
     DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_VOLTAGE_SYSTEM,
     DOMAIN,
     LEDGER_SAVE_INTERVAL,
     POWER_QUALITY_DEFAULTS,
     SIMULATED,
     UPDATE_INTERVALS,
+    VOLTAGE_SYSTEMS,
     VT_DUAL,
     default_options,
 )
 from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phase, SpidevTransport, Transport
 from .driver import registers as reg
-from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
+from .driver.channels import SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.chip import Adoption
 from .driver.ledger import LastRead, WrapRisk, check_gap, max_read_interval_s
 from .driver.meter import Meter, Outcome
@@ -79,6 +83,8 @@ class MeterSettings:
     current_scale: int
     inverted: frozenset[Phase]
     export_expected: bool = False
+    factors: Mapping[str, int] = field(default_factory=dict)
+    """Channel key -> 2 for a circuit whose power and energy are doubled (a 240 V load on one CT, 120 V reference)."""
 
     @property
     def wiring(self) -> Wiring:
@@ -86,9 +92,52 @@ class MeterSettings:
         return self.chip.wiring
 
 
-def entry_wiring(data: Mapping[str, Any]) -> Wiring:
-    """The wiring a config entry's data names (entries made before the choice existed are split-phase)."""
-    return WIRINGS[str(data.get(CONF_WIRING, SPLIT_PHASE.key))]
+def entry_wiring(data: Mapping[str, Any], options: Mapping[str, Any] | None = None) -> Wiring:
+    """The wiring a config entry's data names, with the channel names its ``options`` give.
+
+    Entries made before the choice existed are split-phase.  A circuits entry has only
+    the channels its data enables (``channels``); each channel takes the name the
+    person gave it (its ``name_option``), so sensors, repair issues and the calibration
+    form say "Heat pump" rather than "CT1".
+    Raises KeyError for an unknown wiring, ValueError for a circuits entry with no channel.
+    """
+    channels = data.get(CONF_CHANNELS)
+    wiring = wiring_for(str(data.get(CONF_WIRING, SPLIT_PHASE.key)), None if channels is None else list(channels))
+    if not options:
+        return wiring
+    named = tuple(replace(c, name=str(options.get(c.name_option) or c.name)) for c in wiring.channels)
+    return replace(wiring, channels=named)
+
+
+def entry_voltage_system(data: Mapping[str, Any]) -> tuple[int, int]:
+    """The nominal ``(line-to-neutral, line-to-line)`` volts of a three-phase entry (230/400 unless chosen)."""
+    return VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))]
+
+
+def with_factors(snapshot: MeterSnapshot, wiring: Wiring, factors: Mapping[str, int]) -> MeterSnapshot:
+    """``snapshot`` with each channel's powers multiplied by its factor (1 or 2); currents and voltages unchanged.
+
+    A 240 V load (two legs, no neutral) measured with one CT against a 120 V reference
+    reads half its power (atm90e32as-facts, CircuitSetup 6-channel issue #99): its
+    active, reactive, apparent, fundamental and harmonic power double.
+    """
+    doubled = {c.phase: factors[c.key] for c in wiring.channels if factors.get(c.key, 1) != 1}
+    if not doubled:
+        return snapshot
+    phases = dict(snapshot.phases)
+    for phase, factor in doubled.items():
+        r = phases.get(phase)
+        if r is None:
+            continue
+        phases[phase] = replace(
+            r,
+            active_power=r.active_power * factor,
+            reactive_power=r.reactive_power * factor,
+            apparent_power=r.apparent_power * factor,
+            fundamental_power=r.fundamental_power * factor,
+            harmonic_power=r.harmonic_power * factor,
+        )
+    return replace(snapshot, phases=phases)
 
 
 def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> MeterSettings:
@@ -99,7 +148,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     Phases no channel uses keep the default current gain.
     Raises ValueError for out-of-range values, KeyError for an unknown wiring.
     """
-    wiring = entry_wiring(data)
+    wiring = entry_wiring(data, options)
     merged = {**default_options(wiring), **POWER_QUALITY_DEFAULTS, **data, **options}
     dual = merged[CONF_VOLTAGE_TRANSFORMERS] == VT_DUAL
     reference_gain = int(merged[wiring.reference.voltage_gain_option])
@@ -113,7 +162,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     scale = int(merged[CONF_CURRENT_SCALE])
     if scale not in (1, 2, 4):
         raise ValueError("current scale must be 1, 2 or 4")
-    nominal = float(merged.get(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(frequency)))
+    nominal = float(merged.get(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(frequency, data)))
     over_current = float(merged.get(CONF_OVER_CURRENT, DEFAULT_OVER_CURRENT * scale))
     power_quality = PowerQualitySettings.from_percent(
         nominal_voltage=nominal,
@@ -133,8 +182,15 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
         power_quality=power_quality,
     )
     inverted = frozenset(channel.phase for channel in wiring.channels if merged[channel.invert_option])
+    factors = {c.key: int(merged.get(c.voltage_factor_option, 1)) for c in wiring.channels}
+    if any(factor not in (1, 2) for factor in factors.values()):
+        raise ValueError("a circuit's voltage factor must be 1 or 2")
     return MeterSettings(
-        chip=chip, current_scale=scale, inverted=inverted, export_expected=bool(merged[CONF_EXPORT_EXPECTED])
+        chip=chip,
+        current_scale=scale,
+        inverted=inverted,
+        export_expected=bool(merged[CONF_EXPORT_EXPECTED]),
+        factors={key: factor for key, factor in factors.items() if factor != 1},
     )
 
 
@@ -164,8 +220,11 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
     return timedelta(seconds=safe)
 
 
-def default_nominal_voltage(line_frequency: int) -> float:
-    """120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
+def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None = None) -> float:
+    """The nominal voltage of each channel, V rms: a three-phase entry's line-to-neutral voltage;
+    otherwise 120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
+    if data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+        return float(entry_voltage_system(data)[0])
     return 120.0 if line_frequency == 60 else 230.0
 
 
@@ -317,7 +376,11 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             self._report(check_gap(previous, now, kept_counting=kept_counting and self._adopted))
         self._report(check_gap(self._last_read, current, kept_counting=kept_counting))
         self._last_read = current
-        shown = result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
+        shown = with_factors(
+            result.snapshot.scaled(self.settings.current_scale, self.settings.inverted),
+            self.settings.wiring,
+            self.settings.factors,
+        )
         self._report_findings(self.watch.check(shown, monotonic()))
         return shown
 
@@ -349,7 +412,12 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         if not reads:
             return False
         for read in reads:
-            self.ledger.add(read, scale=self.settings.current_scale, inverted=self.settings.inverted)
+            self.ledger.add(
+                read,
+                scale=self.settings.current_scale,
+                inverted=self.settings.inverted,
+                factors=self.settings.factors,
+            )
         if snapshot is not None:
             power = snapshot.largest_power
         else:
