@@ -279,7 +279,8 @@ class Atm90e32:
 
         Measurements and the power-quality status first (EMMIntState0/1, the changes
         latched since the last clear, then EMMState0/1, DS pp.55-57), then the read-to-clear
-        energy counts (per phase, then the all-phase APenergyT/ANenergyT), then MeterEn;
+        energy counts (per phase, then the all-phase APenergyT/ANenergyT when the wiring has a
+        service total), then MeterEn;
         last, exactly the latched bits read are cleared (write 1 to clear), so a change
         latched after they were read is kept for the next refresh, and a refresh that
         fails keeps them all (``clear_status`` False keeps them in any case).  All ones from a bus that died never
@@ -310,9 +311,10 @@ class Atm90e32:
                 forward = self._read_energy_checked(reg.AP_ENERGY[phase])
                 counts[phase] = EnergyCounts(forward=forward, reverse=0)
                 counts[phase] = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY[phase]))
-            forward = self._read_energy_checked(reg.AP_ENERGY_T)
-            total = EnergyCounts(forward=forward, reverse=0)
-            total = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY_T))
+            if config.wiring.has_service_total:  # circuits sum no phase (EnPx clear): T means nothing
+                forward = self._read_energy_checked(reg.AP_ENERGY_T)
+                total = EnergyCounts(forward=forward, reverse=0)
+                total = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY_T))
             enabled = self.check_alive()
             for address, latched in ((reg.EMM_INT_STATE0, latched0), (reg.EMM_INT_STATE1, latched1)):
                 if latched and clear_status:
