@@ -56,9 +56,11 @@ from . import replay, wiring_form
 from .const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
+    CONF_CHANNELS,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
+    CONF_NOMINAL_VOLTAGE,
     CONF_PGA_GAIN,
     CONF_REPLAY_FILE,
     CONF_SPI_SPEED,
@@ -162,9 +164,7 @@ def _device_schema(
     ``wiring`` None is the reconfigure form (no board fields).  With ``simulated`` the
     replay file field is offered (it applies to the simulated meter only).
     """
-    device_options = [
-        SelectOptionDict(value=d, label=_simulated_label(d) if is_simulated(d) else d) for d in devices
-    ]
+    device_options = [SelectOptionDict(value=d, label=_simulated_label(d) if is_simulated(d) else d) for d in devices]
     default_device = defaults.get(CONF_DEVICE, device_options[0]["value"])
     fields: dict[Any, Any] = {
         vol.Required(CONF_DEVICE, default=default_device): SelectSelector(
@@ -177,13 +177,11 @@ def _device_schema(
             fields[vol.Required(CONF_BOARD_POSITION, default=str(defaults.get(CONF_BOARD_POSITION, 1)))] = _select(
                 ["1", "2"], CONF_BOARD_POSITION
             )
-    fields[vol.Required(CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY)))] = (
-        SelectSelector(SelectSelectorConfig(options=["60", "50"], translation_key=CONF_LINE_FREQUENCY))
-    )
-    fields[vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))] = (
-        SelectSelector(
-            SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
-        )
+    fields[
+        vol.Required(CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY)))
+    ] = SelectSelector(SelectSelectorConfig(options=["60", "50"], translation_key=CONF_LINE_FREQUENCY))
+    fields[vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))] = SelectSelector(
+        SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
     )
     if simulated:
         fields[vol.Optional(CONF_REPLAY_FILE, default=defaults.get(CONF_REPLAY_FILE, ""))] = TextSelector()
@@ -351,7 +349,9 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = vol.Schema(
             {
                 vol.Required(CONF_WIRING, default=default): SelectSelector(
-                    SelectSelectorConfig(options=list(WIRINGS), translation_key=CONF_WIRING, mode=SelectSelectorMode.LIST)
+                    SelectSelectorConfig(
+                        options=list(WIRINGS), translation_key=CONF_WIRING, mode=SelectSelectorMode.LIST
+                    )
                 )
             }
         )
@@ -426,7 +426,11 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         taken = sorted(self._configured_devices())
         placeholders["configured"] = ", ".join(taken) if taken else "-"
         placeholders["folder"] = REPLAY_FOLDER
-        defaults = {**self._board_defaults(), CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY), **(user_input or {})}
+        defaults = {
+            **self._board_defaults(),
+            CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY),
+            **(user_input or {}),
+        }
         return self.async_show_form(
             step_id="device",
             data_schema=_device_schema(devices, defaults, wiring=wiring),
@@ -472,10 +476,12 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._options = {**self._options, **choice.options}
                     return await self._async_gains_done()
         values = wiring_form.circuit_values({}, CIRCUIT_KEYS, position)
-        values = {**values, **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, "")), **(user_input or {})}
-        return self.async_show_form(
-            step_id="circuits", data_schema=wiring_form.circuits_schema(values), errors=errors
-        )
+        values = {
+            **values,
+            **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, "")),
+            **(user_input or {}),
+        }
+        return self.async_show_form(step_id="circuits", data_schema=wiring_form.circuits_schema(values), errors=errors)
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""
@@ -491,7 +497,9 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                 except Atm90e32Error as err:
                     errors["base"] = translation_key(err)
                 else:
-                    reason = wiring_form.split_phase_reason(check, self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE)
+                    reason = wiring_form.split_phase_reason(
+                        check, self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE
+                    )
                     if reason is not None:
                         errors["base"] = "wired_as_split_phase"
                         placeholders["reason"] = _voltage_report(check)
@@ -632,9 +640,18 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Presets (or custom gains on the next step), PGA, CT direction, current scaling."""
+        """Presets (or custom gains on the next step), PGA, CT direction, current scaling.
+
+        A circuits entry gets the circuits form (channels on or off, names, 240 V factor),
+        a three-phase entry the three-phase form; both keep the entry's other options.
+        """
+        data = self.config_entry.data
+        if data.get(CONF_WIRING) == CIRCUITS_KEY:
+            return await self.async_step_circuits()
+        if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+            return await self.async_step_three_phase()
         errors: dict[str, str] = {}
-        wiring = entry_wiring(self.config_entry.data)
+        wiring = entry_wiring(data)
         if user_input is not None:
             gains, errors = resolve_presets(wiring, user_input, self.config_entry.options)
             # The other options (power quality, …) stay as they are: this step changes only its own.
@@ -649,6 +666,60 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             errors=errors,
         )
 
+    async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Circuits: channels on or off, names (refused when empty or taken), CTs, 240 V factor, transformer.
+
+        Turning a channel on or off changes the entry's data (its wiring); the entry
+        reloads with the options either way.  Nothing is saved while the form has errors.
+        """
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            choice, errors = wiring_form.validate_circuits(user_input, _circuit_names(self.hass, entry.entry_id))
+            if choice is not None:
+                gains, errors = resolve_presets(
+                    choice.wiring, wiring_form.circuit_gains_input(choice, user_input), entry.options
+                )
+                if not errors:
+                    self._options = {**entry.options, **gains, **choice.options}
+                    if choice.data[CONF_CHANNELS] != list(entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS)):
+                        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **choice.data})
+                    if custom_gain_fields(choice.wiring, self._options):
+                        return await self.async_step_custom_gains()
+                    return self.async_create_entry(data=self._options)
+        values = wiring_form.circuit_values(
+            entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
+        )
+        return self.async_show_form(
+            step_id="circuits", data_schema=wiring_form.circuits_schema({**values, **(user_input or {})}), errors=errors
+        )
+
+    async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-phase: transformers, presets, CT directions, current scaling (the nominal system stays)."""
+        entry = self.config_entry
+        wiring = entry_wiring(entry.data)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            gains, errors = resolve_presets(wiring, user_input, entry.options)
+            self._options = {**entry.options, **gains}
+            if not errors:
+                if user_input[CONF_VOLTAGE_SYSTEM] != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
+                    system = user_input[CONF_VOLTAGE_SYSTEM]
+                    self.hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_VOLTAGE_SYSTEM: system})
+                    self._options.pop(CONF_NOMINAL_VOLTAGE, None)  # follows the new system
+                if custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self.async_create_entry(data=self._options)
+        values = {
+            **default_options(wiring),
+            **entry.options,
+            CONF_VOLTAGE_SYSTEM: entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM),
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="three_phase", data_schema=wiring_form.three_phase_schema(wiring, values), errors=errors
+        )
+
     async def async_step_power_quality(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal voltage, sag/swell/phase-loss/frequency/over-current thresholds and declared generation.
 
@@ -660,7 +731,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         placeholders = {"polled": ""}
         if user_input is not None:
-            new, errors = pq_form.validate(user_input)
+            new, errors = pq_form.validate(user_input, data)
             if not errors:
                 merged = {**options, **new}
                 polled = pq_form.polled(data, merged)

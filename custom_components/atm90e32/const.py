@@ -75,6 +75,7 @@ def enabled_field(channel_key: str) -> str:
     """The circuits form's field saying whether channel ``channel_key`` has a CT."""
     return f"enabled_{channel_key}"
 
+
 SIMULATED: Final = "simulated"
 """The first chip select of the simulated bus (entries made before many chips existed use it)."""
 SIMULATED_CHIPS: Final = 14
@@ -94,6 +95,8 @@ def is_simulated(device: str) -> bool:
 def simulated_index(device: str) -> int:
     """The chip select number of a simulated ``device`` (0 for ``simulated``)."""
     return 0 if device == SIMULATED else int(device.removeprefix(f"{SIMULATED}_"))
+
+
 PRESET_CUSTOM: Final = "custom"
 VT_SINGLE: Final = "single"
 """One voltage transformer feeds every voltage input (jumper JP3 on the split-phase board)."""

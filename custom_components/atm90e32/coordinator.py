@@ -58,6 +58,7 @@ from .driver.ledger import LastRead, WrapRisk, check_gap, max_read_interval_s
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
+from .driver.three_phase import PhaseSequence, phase_sequence
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 from .quality import Finding, Report, SupplyWatch
 from .storage import LastEnergyRead, LedgerStore
@@ -85,6 +86,8 @@ class MeterSettings:
     export_expected: bool = False
     factors: Mapping[str, int] = field(default_factory=dict)
     """Channel key -> 2 for a circuit whose power and energy are doubled (a 240 V load on one CT, 120 V reference)."""
+    voltage_per_channel: bool = False
+    """Each channel's voltage input has its own transformer (three-phase: one per phase), so angles mean something."""
 
     @property
     def wiring(self) -> Wiring:
@@ -191,6 +194,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
         inverted=inverted,
         export_expected=bool(merged[CONF_EXPORT_EXPECTED]),
         factors={key: factor for key, factor in factors.items() if factor != 1},
+        voltage_per_channel=dual and not wiring.shared_voltage,
     )
 
 
@@ -221,8 +225,11 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
 
 
 def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None = None) -> float:
-    """The nominal voltage of each channel, V rms: a three-phase entry's line-to-neutral voltage;
-    otherwise 120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
+    """The nominal voltage of each channel, V rms.
+
+    A three-phase entry's (``data``) line-to-neutral voltage; otherwise 120 V for a 60 Hz
+    service (North America's legs), 230 V for 50 Hz (IEC 60038).
+    """
     if data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
         return float(entry_voltage_system(data)[0])
     return 120.0 if line_frequency == 60 else 230.0
@@ -307,6 +314,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._failing_since: float | None = None
         self._saved_at: float | None = None
         """When the ledger store was last written (monotonic); the journal is written after every read."""
+        self._sequence_reversed = False
+        """The last three-phase judgement found L2 and L3 swapped (logged once per reversal)."""
 
     @property
     def device(self) -> str:
@@ -382,7 +391,44 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             self.settings.factors,
         )
         self._report_findings(self.watch.check(shown, monotonic()))
+        self._judge_sequence(shown)
         return shown
+
+    def _judge_sequence(self, snapshot: MeterSnapshot) -> None:
+        """Raise the phase-sequence repair issue when L2 and L3 are swapped; clear it when the order is right.
+
+        Judged from the voltage angles (driver.three_phase.phase_sequence, DS p.20, p.71)
+        of a three-phase entry with a transformer per phase: with one shared transformer
+        every input reads angle 0 and there is no sequence to judge.
+        """
+        if not (self.settings.voltage_per_channel and self.settings.wiring.three_phase):
+            return
+        three_phase = snapshot.three_phase
+        if three_phase is None:
+            return
+        angles = three_phase.voltage_angles
+        if Phase.B not in angles or Phase.C not in angles:
+            return
+        sequence = phase_sequence(angles[Phase.B], angles[Phase.C])
+        if sequence is PhaseSequence.REVERSED:
+            if not self._sequence_reversed:
+                _LOGGER.warning(
+                    "ATM90E32AS on %s: the phase sequence is reversed (L2 at %.1f°, L3 at %.1f°)",
+                    self.device,
+                    angles[Phase.B],
+                    angles[Phase.C],
+                )
+            self._sequence_reversed = True
+            issues.async_raise(
+                self.hass,
+                self.config_entry,
+                issues.PHASE_SEQUENCE_REVERSED,
+                angle_l2=f"{angles[Phase.B]:.1f}",
+                angle_l3=f"{angles[Phase.C]:.1f}",
+            )
+        elif sequence is PhaseSequence.CORRECT:
+            self._sequence_reversed = False
+            issues.async_clear(self.hass, self.config_entry, issues.PHASE_SEQUENCE_REVERSED)
 
     async def async_read_before_unload(self) -> None:
         """Read the energy registers one last time and book their counts at the current settings.

@@ -87,9 +87,9 @@ def validate(
         CONF_EXPORT_EXPECTED: bool(user_input[CONF_EXPORT_EXPECTED]),
     }
     errors: dict[str, str] = {}
-    if data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
-        if options[CONF_NOMINAL_VOLTAGE] != entry_voltage_system(data)[0]:
-            errors[CONF_NOMINAL_VOLTAGE] = "nominal_not_wiring"
+    three_phase = data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key
+    if three_phase and options[CONF_NOMINAL_VOLTAGE] != entry_voltage_system(data or {})[0]:
+        errors[CONF_NOMINAL_VOLTAGE] = "nominal_not_wiring"
     if not 0 < options[CONF_SAG_PERCENT] < 100:
         errors[CONF_SAG_PERCENT] = "sag_not_below_nominal"
     if not 100 < options[CONF_SWELL_PERCENT] <= 200:
