@@ -298,20 +298,21 @@ async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, con
     assert config_entry.options == DEFAULT_OPTIONS  # gains and calibration stay
 
 
-async def test_reconfigure_to_a_chip_set_up_elsewhere_aborts(
+async def test_reconfigure_offers_no_chip_set_up_elsewhere(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
 ) -> None:
     config_entry.add_to_hass(hass)
     MockConfigEntry(
         domain=DOMAIN, data={**ENTRY_DATA, CONF_DEVICE: "/dev/spidev0.1"}, unique_id="spidev0.1"
     ).add_to_hass(hass)
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.1"]):
+    with patch(
+        "custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0", "/dev/spidev0.1"]
+    ):
         result = await config_entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**USER_INPUT, CONF_DEVICE: "/dev/spidev0.1"}
-        )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["data_schema"] is not None
+    schema = result["data_schema"].schema
+    options = [o["value"] for o in schema[next(k for k in schema if k == CONF_DEVICE)].config["options"]]
+    assert options == ["/dev/spidev0.0", SIMULATED]  # the free ones and its own (simulated); not spidev0.1
 
 
 async def test_options_settings_rescale_a_custom_gain_and_reload(

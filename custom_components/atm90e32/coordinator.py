@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from time import monotonic
 from typing import Any, Final
 
@@ -29,6 +30,7 @@ from .const import (
     CONF_OVER_CURRENT,
     CONF_PGA_GAIN,
     CONF_PHASE_LOSS_PERCENT,
+    CONF_REPLAY_FILE,
     CONF_SAG_PERCENT,
     CONF_SIMULATION_SPEED,
     CONF_SPI_SPEED,
@@ -44,15 +46,16 @@ from .const import (
     DOMAIN,
     LEDGER_SAVE_INTERVAL,
     POWER_QUALITY_DEFAULTS,
-    SIMULATED,
     UPDATE_INTERVALS,
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     default_options,
+    is_simulated,
+    simulated_index,
 )
 from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phase, SpidevTransport, Transport
 from .driver import registers as reg
-from .driver.channels import SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
+from .driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.chip import Adoption
 from .driver.ledger import LastRead, WrapRisk, check_gap, max_read_interval_s
 from .driver.meter import Meter, Outcome
@@ -235,22 +238,58 @@ def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None 
     return 120.0 if line_frequency == 60 else 230.0
 
 
-def open_transport(data: Mapping[str, Any]) -> Transport:
-    """Open the bus named by a config entry's data: a spidev node at its SPI clock, or the simulated meter.
+def open_transport(data: Mapping[str, Any], config_dir: Path | None = None) -> Transport:
+    """Open the bus named by a config entry's data: a spidev node at its SPI clock, or a simulated chip.
 
-    The simulated meter is the emulator replaying the bundled real household trace in
-    real time (or ``simulation_speed`` times faster); it is imported only then, so a real
-    meter never loads it or its trace.  Blocking: run in the executor.
-    Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError.
+    A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or
+    ``simulation_speed`` times faster) measuring :func:`simulated_load`; it is imported
+    only then, so a real meter never loads it or its trace.  ``config_dir`` is Home
+    Assistant's configuration directory, where a replay file lives.  Blocking: run in
+    the executor.
+    Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError
+    (and replay.ReplayPathError / the replay parser's error for a bad replay file).
     """
     device = data[CONF_DEVICE]
-    if device == SIMULATED:
-        from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock  # noqa: PLC0415
+    if is_simulated(device):
+        from .driver.emulator import EmulatedAtm90e32, scaled_clock  # noqa: PLC0415
 
         speed = float(data.get(CONF_SIMULATION_SPEED, 1.0))
-        return EmulatedAtm90e32(TraceLoad(), clock=scaled_clock(speed))
+        return EmulatedAtm90e32(simulated_load(data, config_dir), clock=scaled_clock(speed))
     bus, chip_select = parse_spidev_path(device)
     return SpidevTransport(bus, chip_select, int(data.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))
+
+
+SIMULATED_CHIP_OFFSET_S: Final = 1800
+"""Each simulated chip select starts the trace 30 minutes after the previous one, so the chips differ."""
+
+
+def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None) -> Any:
+    """The load a simulated chip measures, by the entry's wiring (the emulator's documented rules).
+
+    Split-phase: the household trace over two legs (driver TraceLoad); circuits: the trace
+    shared 50/30/20 % among CT1-CT3 on one voltage (TraceCircuitLoad); three-phase: a third
+    of the trace per phase, 20 minutes apart, at the system's voltage (TraceThreePhaseLoad).
+    The trace starts SIMULATED_CHIP_OFFSET_S later on each further chip select.  A replay
+    file (``replay_file``, inside ``<config_dir>/atm90e32_replay``) replaces the trace.
+    """
+    from .driver import emulator  # noqa: PLC0415
+
+    frequency = int(data.get(CONF_LINE_FREQUENCY, 60))
+    start = simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S
+    wiring = str(data.get(CONF_WIRING, SPLIT_PHASE.key))
+    if data.get(CONF_REPLAY_FILE) and config_dir is not None:
+        from . import replay  # noqa: PLC0415
+
+        return replay.load(config_dir, str(data[CONF_REPLAY_FILE]), data)
+    if wiring == CIRCUITS_KEY:
+        volts = 121.5 if frequency == 60 else 232.0
+        return emulator.TraceCircuitLoad(nominal_volts=volts, frequency=float(frequency), start=start)
+    if wiring == THREE_PHASE_WYE.key:
+        volts = float(entry_voltage_system(data)[0]) + 1.5
+        return emulator.TraceThreePhaseLoad(nominal_volts=volts, frequency=float(frequency), start=start)
+    if start == 0 and frequency == 60:
+        return emulator.TraceLoad()
+    return emulator.TraceLoad(frequency=float(frequency), start=start)
 
 
 @dataclass
@@ -288,7 +327,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.settings = settings
         self.config_check_every = max(1, round(CONFIG_CHECK_INTERVAL / interval))
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
-        self.meter = Meter(partial(open_transport, dict(entry.data)), self.settings.chip)
+        self.meter = Meter(partial(open_transport, dict(entry.data), Path(hass.config.config_dir)), self.settings.chip)
         self.ledger = EnergyLedger(self.settings.wiring)
         self.store = LedgerStore(hass, entry.entry_id)
         self.watch = SupplyWatch(

@@ -63,3 +63,16 @@ def resolve(config_dir: Path, relative: str) -> Path:
     if target.stat().st_size > REPLAY_MAX_BYTES:
         raise ReplayPathError(TOO_LARGE, f"{target} is larger than {REPLAY_MAX_BYTES} bytes")
     return target
+
+
+def check(config_dir: Path, relative: str) -> ReplayProblem | None:
+    """Why the replay file ``relative`` cannot be used, or None when it can (blocking: run in the executor).
+
+    The path is checked first (:func:`resolve`), then the whole file is parsed as the
+    simulated meter will parse it: a malformed line gives the parser's reason and its line.
+    """
+    try:
+        path = resolve(config_dir, relative)
+    except ReplayPathError as err:
+        return ReplayProblem(err.reason)
+    return _parse_problem(path)
