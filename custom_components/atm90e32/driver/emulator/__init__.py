@@ -26,6 +26,7 @@ from .loads import (
     TraceThreePhaseLoad,
     read_trace,
 )
+from .replay import ReplayLoad
 
 __all__ = [
     "CIRCUIT_SHARES",
@@ -43,6 +44,7 @@ __all__ = [
     "LoadSource",
     "PhaseEnergy",
     "PhaseLoad",
+    "ReplayLoad",
     "ThreePhaseLoad",
     "TraceCircuitLoad",
     "TraceLoad",

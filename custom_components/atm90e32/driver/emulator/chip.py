@@ -465,6 +465,9 @@ class EmulatedAtm90e32:
         """The first time after ``t`` at which the load may step or a disturbance start or end (s)."""
         step = self.load.step
         boundary = math.inf if step is None else (math.floor(t / step) + 1) * step
+        next_change = getattr(self.load, "next_change", None)  # irregular steps (ReplayLoad)
+        if next_change is not None:
+            boundary = min(boundary, next_change(t))
         i = bisect_right(self._boundaries, t)
         if i < len(self._boundaries):
             boundary = min(boundary, self._boundaries[i])

@@ -66,7 +66,9 @@ class LoadSource(Protocol):
 
     ``load_at(t)`` gives the conditions at ``t`` seconds.  Loads are piecewise constant:
     they may change only at multiples of ``step`` seconds (``None``: never), which lets
-    the emulator integrate energy exactly.
+    the emulator integrate energy exactly.  A load whose steps are irregular also has a
+    method ``next_change(t) -> float``, the first time after ``t`` it may change (see
+    ``ReplayLoad``); the emulator then segments there too.
     """
 
     step: float | None
