@@ -439,15 +439,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def _async_check_replay(self, data: Mapping[str, Any]) -> tuple[dict[str, str], str]:
-        """Check the replay file the data names (none: nothing to check); returns ``(errors, line)``."""
-        if not data.get(CONF_REPLAY_FILE):
-            return {}, ""
-        problem = await self.hass.async_add_executor_job(
-            replay.check, Path(self.hass.config.config_dir), str(data[CONF_REPLAY_FILE])
-        )
-        if problem is None:
-            return {}, ""
-        return {CONF_REPLAY_FILE: problem.reason}, "" if problem.line is None else str(problem.line)
+        return await _async_check_replay(self.hass, data)
 
     async def async_step_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the voltage transformer and CTs (presets, or custom gains on the next step)."""
@@ -464,6 +456,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Which CT inputs carry a CT, each circuit's name, CT, direction and 240 V factor; the shared transformer."""
         errors: dict[str, str] = {}
+        placeholders = {"line": ""}
         position = int(self._data.get(CONF_BOARD_POSITION, 1))
         if user_input is not None:
             choice, errors = wiring_form.validate_circuits(user_input, _circuit_names(self.hass))
@@ -472,7 +465,10 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     choice.wiring, wiring_form.circuit_gains_input(choice, user_input), default_options(choice.wiring)
                 )
                 if not errors:
-                    self._data = {**self._data, **choice.data}
+                    data = {**self._data, **choice.data}
+                    errors, placeholders["line"] = await _async_check_replay(self.hass, data, "base")
+                if not errors:
+                    self._data = data
                     self._options = {**self._options, **choice.options}
                     return await self._async_gains_done()
         values = wiring_form.circuit_values({}, CIRCUIT_KEYS, position)
@@ -577,6 +573,25 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+
+async def _async_check_replay(
+    hass: HomeAssistant, data: Mapping[str, Any], field: str = CONF_REPLAY_FILE
+) -> tuple[dict[str, str], str]:
+    """Check the replay file ``data`` names (none: nothing to check); returns ``(errors, line)``.
+
+    A circuits entry's columns are checked once its channels are chosen (``channels`` in
+    ``data``); the other wirings' at once.  The error goes on ``field``.
+    """
+    if not data.get(CONF_REPLAY_FILE):
+        return {}, ""
+    columns_known = data.get(CONF_WIRING) != CIRCUITS_KEY or CONF_CHANNELS in data
+    problem = await hass.async_add_executor_job(
+        replay.check, Path(hass.config.config_dir), str(data[CONF_REPLAY_FILE]), data if columns_known else None
+    )
+    if problem is None:
+        return {}, ""
+    return {field: problem.reason}, "" if problem.line is None else str(problem.line)
 
 
 def _circuit_names(hass: HomeAssistant, exclude: str | None = None) -> list[str]:

@@ -59,8 +59,6 @@ CONF_REPLAY_FILE: Final = "replay_file"
 """Entry data of a simulated chip: a CSV path relative to REPLAY_FOLDER (empty: the bundled trace)."""
 REPLAY_FOLDER: Final = "atm90e32_replay"
 """The folder under Home Assistant's configuration directory that replay files must lie in."""
-REPLAY_MAX_BYTES: Final = 20_000_000
-"""Largest replay file accepted: 20 MB, about a week of one-second rows of six channels."""
 
 VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
     "230_400": (230, 400),
