@@ -22,6 +22,7 @@ from custom_components.atm90e32.driver.emulator import (
     TraceCircuitLoad,
     TraceThreePhaseLoad,
     read_trace,
+    simulated_load,
 )
 from custom_components.atm90e32.driver.exceptions import DeviceNotFoundError
 from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
@@ -278,3 +279,25 @@ def test_a_bus_holds_chips_with_their_own_registers_and_energy() -> None:
     clock.advance(36)  # 1000 W x 36 s = 10 Wh = 3200 counts; 250 W x 36 s = 2.5 Wh = 800 counts
     assert first.pending_counts(Phase.A)[0] == pytest.approx(3200, abs=1)
     assert second.pending_counts(Phase.A)[0] == pytest.approx(800 * 20000 / 25498, abs=1)  # Igain scales the energy
+
+
+@pytest.mark.parametrize(
+    ("wiring", "frequency", "kind", "volts"),
+    [
+        (SPLIT_PHASE, 60, "TraceLoad", 121.5),
+        (circuits_wiring(["ct1"]), 60, "TraceCircuitLoad", 121.5),
+        (THREE_PHASE_WYE, 50, "TraceThreePhaseLoad", 230.0),
+    ],
+)
+def test_simulated_load_shapes_the_trace_as_the_wirings_service(
+    wiring: Wiring, frequency: int, kind: str, volts: float
+) -> None:
+    load = simulated_load(wiring, line_frequency=frequency)
+    assert type(load).__name__ == kind
+    point = load.load_at(0.0)
+    assert point.frequency == frequency
+    assert set(wiring.phases) <= set(point.phases)
+    # idle-ish first second of the trace: every voltage within 2 % of nominal
+    assert all(abs(p.volts - volts) < 0.02 * volts for p in point.phases.values())
+    later = simulated_load(wiring, line_frequency=frequency, start=1800).load_at(0.0)
+    assert [later.phases[p].watts for p in wiring.phases] != [point.phases[p].watts for p in wiring.phases]

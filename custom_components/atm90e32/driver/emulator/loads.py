@@ -12,7 +12,8 @@ and power factor, and the line frequency.  The shapes offered:
   factor;
 - :class:`TraceThreePhaseLoad` and :class:`TraceCircuitLoad`: the household trace divided
   among phases or circuits by the fixed rule each documents;
-- ``ReplayLoad`` (emulator/replay.py): a person's own CSV.
+- ``ReplayLoad`` (emulator/replay.py): a person's own CSV;
+- :func:`simulated_load`: the trace shaped as a given wiring's service.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
 
-from ..channels import SPLIT_PHASE
+from ..channels import SPLIT_PHASE, Wiring
 from ..registers import Phase
 
 TRACE_PATH = Path(__file__).parent.parent / "traces" / "rae_house1_mains_6h_1hz.csv"
@@ -426,3 +427,31 @@ class TraceCircuitLoad:
         volts = self.nominal_volts - sum(watts.values()) * self.volts_drop_per_kw / 1000
         power_factors = dict(zip(Phase, self.power_factor, strict=True))
         return _shared_voltage_point(volts, watts, power_factors, 1.0, self.frequency)
+
+
+def simulated_load(
+    wiring: Wiring,
+    *,
+    line_frequency: int = 60,
+    nominal_volts: float | None = None,
+    start: int = 0,
+    path: Path = TRACE_PATH,
+) -> LoadSource:
+    """The household trace as ``wiring``'s service: what a simulated meter of that wiring measures.
+
+    Split-phase: :class:`TraceLoad`; circuits: :class:`TraceCircuitLoad` (the circuits
+    not in the wiring still draw their share, unmetered, as unused CTs would not see);
+    three-phase: :class:`TraceThreePhaseLoad`.  ``nominal_volts`` (line to neutral) defaults
+    to 121.5 V at 60 Hz and 230 V at 50 Hz.  ``start`` shifts the trace: give each chip of
+    a many-chip bus its own (e.g. ``index x 1800`` s) so that their loads differ.
+    Raises as :func:`read_trace`; ValueError for another frequency than 50 or 60.
+    """
+    if line_frequency not in (50, 60):
+        raise ValueError("line frequency must be 50 or 60 Hz")
+    volts = nominal_volts if nominal_volts is not None else (121.5 if line_frequency == 60 else 230.0)
+    frequency = float(line_frequency)
+    if wiring.three_phase:
+        return TraceThreePhaseLoad(path, nominal_volts=volts, frequency=frequency, start=start)
+    if wiring.shared_voltage:
+        return TraceCircuitLoad(path, nominal_volts=volts, frequency=frequency, start=start)
+    return TraceLoad(path, nominal_volts=volts, frequency=frequency, start=start)
