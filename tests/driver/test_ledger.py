@@ -91,14 +91,14 @@ def test_circuits_have_no_service_total_and_book_each_channel_alone() -> None:
 
 def test_a_channel_factor_of_two_doubles_its_counts_and_the_totals_net_the_legs() -> None:
     circuits = EnergyLedger(circuits_wiring(["ct1", "ct3"]))
-    circuits.add(read(a=(10, 1), c=(3, 0)), scale=2, factors={Phase.C: 2})
+    circuits.add(read(a=(10, 1), c=(3, 0)), scale=2, factors={"ct3": 2})
     assert circuits.as_dict() == {"ct1_import": 20, "ct1_export": 2, "ct3_import": 12, "ct3_export": 0}
     mains = EnergyLedger()
     # The chip's sum does not know L2's factor: the totals come from the legs (100 - 2 x 30 = 40 imported).
-    mains.add(read(a=(100, 0), c=(0, 30), total=(71, 1)), factors={Phase.C: 2})
+    mains.add(read(a=(100, 0), c=(0, 30), total=(71, 1)), factors={"l2": 2})
     assert (mains.counts(("total", "import")), mains.counts(("total", "export"))) == (40, 0)
     with pytest.raises(ValueError, match="factor"):
-        mains.add(read(), factors={Phase.A: 3})
+        mains.add(read(), factors={"l1": 3})
 
 
 def test_restore_keeps_the_newest_total_whenever_and_in_whatever_order_it_comes() -> None:

@@ -301,20 +301,3 @@ def test_simulated_load_shapes_the_trace_as_the_wirings_service(
     assert all(abs(p.volts - volts) < 0.02 * volts for p in point.phases.values())
     later = simulated_load(wiring, line_frequency=frequency, start=1800).load_at(0.0)
     assert [later.phases[p].watts for p in wiring.phases] != [point.phases[p].watts for p in wiring.phases]
-
-
-def test_scaled_multiplies_a_factored_channels_power_not_its_current_and_scales_the_neutral() -> None:
-    load = ThreePhaseLoad(watts=(2300.0, 1150.0, 460.0), power_factor=1.0)
-    chip, _, _ = make_chip(load, config_for(THREE_PHASE_WYE))
-    snapshot = chip.read_snapshot(config_for(THREE_PHASE_WYE))
-    shown = snapshot.scaled(2, frozenset({Phase.C}), {Phase.B: 2})
-    a, b, c = (snapshot.phases[p] for p in Phase)
-    assert shown.phases[Phase.A].active_power == 2 * a.active_power
-    assert shown.phases[Phase.B].active_power == 4 * b.active_power  # current scaling x the 240 V factor
-    assert shown.phases[Phase.B].current == 2 * b.current  # the factor is no current
-    assert shown.phases[Phase.B].power_factor == b.power_factor
-    assert shown.phases[Phase.C].active_power == -2 * c.active_power
-    assert snapshot.three_phase is not None
-    assert shown.three_phase is not None
-    assert shown.three_phase.neutral_current == 2 * snapshot.three_phase.neutral_current
-    assert snapshot.scaled(1, frozenset(), {Phase.A: 1}) is snapshot

@@ -96,15 +96,15 @@ class EnergyLedger:
         *,
         scale: int = 1,
         inverted: frozenset[Phase] = frozenset(),
-        factors: Mapping[Phase, int] | None = None,
+        factors: Mapping[str, int] | None = None,
     ) -> None:
         """Add one read of the energy registers.
 
         ``scale`` multiplies counts (current scaling 1x/2x/4x: Igain divided in the chip);
         a phase in ``inverted`` has a reversed CT, so its forward counts are exports.
-        ``factors`` maps a channel's phase to a further multiplier, 1 or 2 (the channel's
+        ``factors`` maps a channel key to a further multiplier, 1 or 2 (the channel's
         ``voltage_factor_option``: a 240 V load measured against a 120 V reference);
-        phases not named keep 1.  The totals (wirings with a service total only) come
+        channels not named keep 1.  The totals (wirings with a service total only) come
         from ``read.total`` when the chip's sum is right for these settings (no inverted
         channel, no factor other than 1; a read that failed before the all-phase
         registers adds nothing to them: the chip keeps those counts for the next read),
@@ -122,7 +122,7 @@ class EnergyLedger:
             counts = read.phases.get(channel.phase)
             if counts is None:
                 continue
-            imported, exported = _scaled(counts, scale * factors.get(channel.phase, 1))
+            imported, exported = _scaled(counts, scale * factors.get(channel.key, 1))
             if channel.phase in inverted:
                 imported, exported = exported, imported
             self._added[(channel.key, "import")] += imported
@@ -131,7 +131,7 @@ class EnergyLedger:
                 net += imported - exported
         if not self.wiring.has_service_total:
             return
-        if self.wiring.totals_from_chip(inverted) and all(factors.get(c.phase, 1) == 1 for c in self.wiring.channels):
+        if self.wiring.totals_from_chip(inverted) and all(factors.get(c.key, 1) == 1 for c in self.wiring.channels):
             if read.total is not None:
                 imported, exported = _scaled(read.total, scale)
                 self._added[(TOTAL, "import")] += imported

@@ -155,43 +155,36 @@ class MeterSnapshot:
         """The largest |active power| of any phase, W (0.0 with no phase)."""
         return max((abs(r.active_power) for r in self.phases.values()), default=0.0)
 
-    def scaled(
-        self, scale: int, inverted: frozenset[Phase], factors: Mapping[Phase, int] | None = None
-    ) -> MeterSnapshot:
+    def scaled(self, scale: int, inverted: frozenset[Phase]) -> MeterSnapshot:
         """Return the snapshot as the person sees it: current scaling and CT direction applied.
 
         ``scale`` (1, 2, 4) multiplies current and powers: the chip was given Igain / scale
         so that services above 65.535 A stay in range (DS; CircuitSetup docs).  A phase in
         ``inverted`` has a CT clipped on backwards: its active and reactive power and power
-        factor change sign and its phase angle turns by 180 degrees.  ``factors`` maps a
-        phase to a multiplier (1 or 2) of its powers alone, not its current or voltage: a
-        240 V load measured with one CT against a 120 V reference (the channel's
-        ``voltage_factor_option``); the power factor is unchanged.  The neutral current
+        factor change sign and its phase angle turns by 180 degrees.  The neutral current
         scales like the currents.  Energy counts are left as read: the ledger applies the
         same settings to them.
         """
-        factors = factors or {}
-        if scale == 1 and not inverted and all(f == 1 for f in factors.values()):
+        if scale == 1 and not inverted:
             return self
         phases = {}
         for phase, r in self.phases.items():
             sign = -1.0 if phase in inverted else 1.0
-            power_scale = scale * factors.get(phase, 1)
             angle = r.phase_angle
             if phase in inverted and angle is not None:
                 angle = angle - 180.0 if angle > 0 else angle + 180.0
             phases[phase] = PhaseReading(
                 voltage=r.voltage,
                 current=r.current * scale,
-                active_power=r.active_power * power_scale * sign,
-                reactive_power=r.reactive_power * power_scale * sign,
-                apparent_power=r.apparent_power * power_scale,
+                active_power=r.active_power * scale * sign,
+                reactive_power=r.reactive_power * scale * sign,
+                apparent_power=r.apparent_power * scale,
                 power_factor=r.power_factor * sign,
                 phase_angle=angle,
                 peak_voltage=r.peak_voltage,
                 peak_current=r.peak_current * scale,
-                fundamental_power=r.fundamental_power * power_scale * sign,
-                harmonic_power=r.harmonic_power * power_scale * sign,
+                fundamental_power=r.fundamental_power * scale * sign,
+                harmonic_power=r.harmonic_power * scale * sign,
             )
         three_phase = self.three_phase
         if three_phase is not None and scale != 1:
