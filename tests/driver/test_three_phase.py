@@ -301,3 +301,20 @@ def test_simulated_load_shapes_the_trace_as_the_wirings_service(
     assert all(abs(p.volts - volts) < 0.02 * volts for p in point.phases.values())
     later = simulated_load(wiring, line_frequency=frequency, start=1800).load_at(0.0)
     assert [later.phases[p].watts for p in wiring.phases] != [point.phases[p].watts for p in wiring.phases]
+
+
+def test_one_voltage_transformer_on_three_phase_reads_l2_and_l3_at_the_wrong_angle() -> None:
+    # Balanced resistive 10 A per phase at 230 V; every voltage input sees L1 (angle 0).
+    # L2's current is at 120 degrees: the chip reads 230 x 10 x cos(120) = -1150 W; L3 cos(240) = -1150 W.
+    load = ThreePhaseLoad(watts=(2300.0, 2300.0, 2300.0), power_factor=1.0, one_voltage_transformer=True)
+    chip, _, _ = make_chip(load, config_for(THREE_PHASE_WYE))
+    snapshot = chip.read_snapshot(config_for(THREE_PHASE_WYE))
+    assert snapshot.phases[Phase.A].active_power == pytest.approx(2300.0, rel=1e-4)
+    assert snapshot.phases[Phase.B].active_power == pytest.approx(-1150.0, rel=1e-4)
+    assert snapshot.phases[Phase.C].active_power == pytest.approx(-1150.0, rel=1e-4)
+    assert snapshot.phases[Phase.B].current == pytest.approx(10.0, abs=0.001)  # the current is right
+    extra = snapshot.three_phase
+    assert extra is not None
+    assert extra.voltage_angles == {Phase.A: 0.0, Phase.B: 0.0, Phase.C: 0.0}  # one voltage: no sequence
+    assert phase_sequence(extra.voltage_angles[Phase.B], extra.voltage_angles[Phase.C]) is PhaseSequence.NOT_THREE_PHASE
+    assert extra.neutral_current == pytest.approx(0.0, abs=0.002)  # the currents still cancel in the neutral

@@ -45,6 +45,11 @@ class PhaseLoad:
     voltage feeds every input, 120 / 240 for B / C of a three-phase service in sequence
     A -> B -> C); the current lags its voltage by acos(power factor) (inductive) and
     turns by 180 degrees when exporting.
+    ``input_angle`` is the angle of the voltage the chip's voltage input of this phase
+    sees, when that is not the phase's own (None: it is): with one voltage transformer on
+    a three-phase service every input sees phase A's voltage (0) while each current keeps
+    its phase's angle, so B and C read their power at an angle 120 degrees wrong, as the
+    real chip would.
     """
 
     volts: float
@@ -52,6 +57,7 @@ class PhaseLoad:
     power_factor: float = 0.95
     harmonic_share: float = 0.0
     voltage_angle: float = 0.0
+    input_angle: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +219,11 @@ class ThreePhaseLoad:
     (:data:`REVERSED_ANGLES`), as two swapped phase conductors do, and the emulated chip
     then sets its voltage (and current) sequence error bits.  The neutral current the
     chip computes (IrmsN) is the vector sum of the phase currents.
+    ``one_voltage_transformer``: a single transformer on L1 feeds every voltage input
+    (the 6-channel board's jumper left in place): every input reads L1's voltage at
+    angle 0 while the currents keep their phases' angles, so L2 and L3 read power
+    ``V x I x cos(phi + 120)`` and ``cos(phi + 240)`` (a balanced resistive load reads
+    -half its power on each), the error the flow has to state.
     Raises ValueError for a power factor outside (0, 1] or a wrong number of values.
     """
 
@@ -221,6 +232,7 @@ class ThreePhaseLoad:
     power_factor: float | tuple[float, float, float] = 0.95
     frequency: float = 50.0
     reversed_sequence: bool = False
+    one_voltage_transformer: bool = False
     step: float | None = None
 
     def __post_init__(self) -> None:
@@ -233,9 +245,17 @@ class ThreePhaseLoad:
         """Return the constant conditions (``t`` is ignored)."""
         angles = REVERSED_ANGLES if self.reversed_sequence else SEQUENCE_ANGLES
         volts, pfs = _three(self.volts, "volts"), _three(self.power_factor, "power_factor")
+        if self.one_voltage_transformer:  # every input sees L1's voltage
+            volts = (volts[0], volts[0], volts[0])
         return LoadPoint(
             phases={
-                phase: PhaseLoad(volts[phase], self.watts[phase], pfs[phase], voltage_angle=angles[phase])
+                phase: PhaseLoad(
+                    volts[phase],
+                    self.watts[phase],
+                    pfs[phase],
+                    voltage_angle=angles[phase],
+                    input_angle=0.0 if self.one_voltage_transformer else None,
+                )
                 for phase in Phase
             },
             frequency=self.frequency,
