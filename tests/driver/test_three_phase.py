@@ -22,6 +22,7 @@ from custom_components.atm90e32.driver.emulator import (
     TraceCircuitLoad,
     TraceThreePhaseLoad,
     read_trace,
+    simulated_load,
 )
 from custom_components.atm90e32.driver.exceptions import DeviceNotFoundError
 from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
@@ -278,3 +279,42 @@ def test_a_bus_holds_chips_with_their_own_registers_and_energy() -> None:
     clock.advance(36)  # 1000 W x 36 s = 10 Wh = 3200 counts; 250 W x 36 s = 2.5 Wh = 800 counts
     assert first.pending_counts(Phase.A)[0] == pytest.approx(3200, abs=1)
     assert second.pending_counts(Phase.A)[0] == pytest.approx(800 * 20000 / 25498, abs=1)  # Igain scales the energy
+
+
+@pytest.mark.parametrize(
+    ("wiring", "frequency", "kind", "volts"),
+    [
+        (SPLIT_PHASE, 60, "TraceLoad", 121.5),
+        (circuits_wiring(["ct1"]), 60, "TraceCircuitLoad", 121.5),
+        (THREE_PHASE_WYE, 50, "TraceThreePhaseLoad", 230.0),
+    ],
+)
+def test_simulated_load_shapes_the_trace_as_the_wirings_service(
+    wiring: Wiring, frequency: int, kind: str, volts: float
+) -> None:
+    load = simulated_load(wiring, line_frequency=frequency)
+    assert type(load).__name__ == kind
+    point = load.load_at(0.0)
+    assert point.frequency == frequency
+    assert set(wiring.phases) <= set(point.phases)
+    # idle-ish first second of the trace: every voltage within 2 % of nominal
+    assert all(abs(p.volts - volts) < 0.02 * volts for p in point.phases.values())
+    later = simulated_load(wiring, line_frequency=frequency, start=1800).load_at(0.0)
+    assert [later.phases[p].watts for p in wiring.phases] != [point.phases[p].watts for p in wiring.phases]
+
+
+def test_one_voltage_transformer_on_three_phase_reads_l2_and_l3_at_the_wrong_angle() -> None:
+    # Balanced resistive 10 A per phase at 230 V; every voltage input sees L1 (angle 0).
+    # L2's current is at 120 degrees: the chip reads 230 x 10 x cos(120) = -1150 W; L3 cos(240) = -1150 W.
+    load = ThreePhaseLoad(watts=(2300.0, 2300.0, 2300.0), power_factor=1.0, one_voltage_transformer=True)
+    chip, _, _ = make_chip(load, config_for(THREE_PHASE_WYE))
+    snapshot = chip.read_snapshot(config_for(THREE_PHASE_WYE))
+    assert snapshot.phases[Phase.A].active_power == pytest.approx(2300.0, rel=1e-4)
+    assert snapshot.phases[Phase.B].active_power == pytest.approx(-1150.0, rel=1e-4)
+    assert snapshot.phases[Phase.C].active_power == pytest.approx(-1150.0, rel=1e-4)
+    assert snapshot.phases[Phase.B].current == pytest.approx(10.0, abs=0.001)  # the current is right
+    extra = snapshot.three_phase
+    assert extra is not None
+    assert extra.voltage_angles == {Phase.A: 0.0, Phase.B: 0.0, Phase.C: 0.0}  # one voltage: no sequence
+    assert phase_sequence(extra.voltage_angles[Phase.B], extra.voltage_angles[Phase.C]) is PhaseSequence.NOT_THREE_PHASE
+    assert extra.neutral_current == pytest.approx(0.0, abs=0.002)  # the currents still cancel in the neutral

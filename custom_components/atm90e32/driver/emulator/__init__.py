@@ -25,6 +25,7 @@ from .loads import (
     TraceLoad,
     TraceThreePhaseLoad,
     read_trace,
+    simulated_load,
 )
 from .replay import ReplayLoad
 
@@ -52,4 +53,5 @@ __all__ = [
     "power_on_defaults",
     "read_trace",
     "scaled_clock",
+    "simulated_load",
 ]

@@ -37,7 +37,9 @@ Several chips on one bus: :class:`~.bus.EmulatedBus`.
 
 Modelling choices the datasheet leaves open: with MeterEn = 0 the power and energy
 registers read 0 and nothing accumulates; rms values are still measured.  Reactive power
-is modelled unsigned (inductive), reactive and apparent energy registers read 0.
+is modelled unsigned (inductive), reactive and apparent energy registers read 0.  The
+current sequence bit IRevWnST is set only when all three currents stand A -> C -> B;
+currents in no clear order (an exporting or reversed phase) set neither way.
 """
 
 from __future__ import annotations
@@ -125,7 +127,12 @@ def _disturbed(point: LoadPoint, active: Sequence[Disturbance]) -> LoadPoint:
         v = volts.get(phase, true_volts)
         watts = v * amps.get(phase, true_amps) * pf
         phases[phase] = PhaseLoad(
-            v, -watts if true.watts < 0 else watts, true.power_factor, true.harmonic_share, true.voltage_angle
+            v,
+            -watts if true.watts < 0 else watts,
+            true.power_factor,
+            true.harmonic_share,
+            true.voltage_angle,
+            true.input_angle,
         )
     return LoadPoint(phases=phases, frequency=frequency)
 
@@ -242,7 +249,7 @@ class _Measured:
     power_factor: float
     harmonic_share: float = 0.0
     voltage_angle: float = 0.0
-    """Degrees from phase A's voltage (the load's)."""
+    """Degrees from phase A of the voltage the input sees (the load's ``input_angle`` or ``voltage_angle``)."""
     current_angle: float = 0.0
     """Degrees: the voltage angle less acos(PF) (inductive lag), turned by 180 when exporting."""
 
@@ -543,19 +550,25 @@ class EmulatedAtm90e32:
         amps = min(amps, 0xFFFF * reg.CURRENT_LSB_A)
         va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
-        voltage_angle = true.voltage_angle % 360.0
-        current_angle = (voltage_angle - math.degrees(math.acos(pf)) + (180.0 if sign < 0 else 0.0)) % 360.0
+        current_angle = (true.voltage_angle - math.degrees(math.acos(pf)) + (180.0 if sign < 0 else 0.0)) % 360.0
+        if true.input_angle is None:  # the voltage input sees the phase's own voltage
+            input_angle = true.voltage_angle % 360.0
+            watts, vars_, power_factor = sign * va * pf, va * math.sqrt(max(0.0, 1.0 - pf * pf)), sign * pf
+        else:  # another phase's voltage: the chip multiplies at the angle between them
+            input_angle = true.input_angle % 360.0
+            delta = math.radians(input_angle - current_angle)
+            watts, vars_, power_factor = va * math.cos(delta), va * abs(math.sin(delta)), math.cos(delta)
         if self.registers[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
-            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0, 0.0, voltage_angle, current_angle)
+            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0, 0.0, input_angle, current_angle)
         return _Measured(
             volts=volts,
             amps=amps,
-            watts=sign * va * pf,
-            vars=va * math.sqrt(max(0.0, 1.0 - pf * pf)),
+            watts=watts,
+            vars=vars_,
             va=va,
-            power_factor=sign * pf,
+            power_factor=power_factor,
             harmonic_share=true.harmonic_share,
-            voltage_angle=voltage_angle,
+            voltage_angle=input_angle,
             current_angle=current_angle,
         )
 

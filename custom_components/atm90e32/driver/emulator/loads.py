@@ -12,7 +12,8 @@ and power factor, and the line frequency.  The shapes offered:
   factor;
 - :class:`TraceThreePhaseLoad` and :class:`TraceCircuitLoad`: the household trace divided
   among phases or circuits by the fixed rule each documents;
-- ``ReplayLoad`` (emulator/replay.py): a person's own CSV.
+- ``ReplayLoad`` (emulator/replay.py): a person's own CSV;
+- :func:`simulated_load`: the trace shaped as a given wiring's service.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Protocol
 
-from ..channels import SPLIT_PHASE
+from ..channels import SPLIT_PHASE, Wiring
 from ..registers import Phase
 
 TRACE_PATH = Path(__file__).parent.parent / "traces" / "rae_house1_mains_6h_1hz.csv"
@@ -44,6 +45,11 @@ class PhaseLoad:
     voltage feeds every input, 120 / 240 for B / C of a three-phase service in sequence
     A -> B -> C); the current lags its voltage by acos(power factor) (inductive) and
     turns by 180 degrees when exporting.
+    ``input_angle`` is the angle of the voltage the chip's voltage input of this phase
+    sees, when that is not the phase's own (None: it is): with one voltage transformer on
+    a three-phase service every input sees phase A's voltage (0) while each current keeps
+    its phase's angle, so B and C read their power at an angle 120 degrees wrong, as the
+    real chip would.
     """
 
     volts: float
@@ -51,6 +57,7 @@ class PhaseLoad:
     power_factor: float = 0.95
     harmonic_share: float = 0.0
     voltage_angle: float = 0.0
+    input_angle: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +219,11 @@ class ThreePhaseLoad:
     (:data:`REVERSED_ANGLES`), as two swapped phase conductors do, and the emulated chip
     then sets its voltage (and current) sequence error bits.  The neutral current the
     chip computes (IrmsN) is the vector sum of the phase currents.
+    ``one_voltage_transformer``: a single transformer on L1 feeds every voltage input
+    (the 6-channel board's jumper left in place): every input reads L1's voltage at
+    angle 0 while the currents keep their phases' angles, so L2 and L3 read power
+    ``V x I x cos(phi + 120)`` and ``cos(phi + 240)`` (a balanced resistive load reads
+    -half its power on each), the error the flow has to state.
     Raises ValueError for a power factor outside (0, 1] or a wrong number of values.
     """
 
@@ -220,6 +232,7 @@ class ThreePhaseLoad:
     power_factor: float | tuple[float, float, float] = 0.95
     frequency: float = 50.0
     reversed_sequence: bool = False
+    one_voltage_transformer: bool = False
     step: float | None = None
 
     def __post_init__(self) -> None:
@@ -232,9 +245,17 @@ class ThreePhaseLoad:
         """Return the constant conditions (``t`` is ignored)."""
         angles = REVERSED_ANGLES if self.reversed_sequence else SEQUENCE_ANGLES
         volts, pfs = _three(self.volts, "volts"), _three(self.power_factor, "power_factor")
+        if self.one_voltage_transformer:  # every input sees L1's voltage
+            volts = (volts[0], volts[0], volts[0])
         return LoadPoint(
             phases={
-                phase: PhaseLoad(volts[phase], self.watts[phase], pfs[phase], voltage_angle=angles[phase])
+                phase: PhaseLoad(
+                    volts[phase],
+                    self.watts[phase],
+                    pfs[phase],
+                    voltage_angle=angles[phase],
+                    input_angle=0.0 if self.one_voltage_transformer else None,
+                )
                 for phase in Phase
             },
             frequency=self.frequency,
@@ -426,3 +447,31 @@ class TraceCircuitLoad:
         volts = self.nominal_volts - sum(watts.values()) * self.volts_drop_per_kw / 1000
         power_factors = dict(zip(Phase, self.power_factor, strict=True))
         return _shared_voltage_point(volts, watts, power_factors, 1.0, self.frequency)
+
+
+def simulated_load(
+    wiring: Wiring,
+    *,
+    line_frequency: int = 60,
+    nominal_volts: float | None = None,
+    start: int = 0,
+    path: Path = TRACE_PATH,
+) -> LoadSource:
+    """The household trace as ``wiring``'s service: what a simulated meter of that wiring measures.
+
+    Split-phase: :class:`TraceLoad`; circuits: :class:`TraceCircuitLoad` (the circuits
+    not in the wiring still draw their share, unmetered, as unused CTs would not see);
+    three-phase: :class:`TraceThreePhaseLoad`.  ``nominal_volts`` (line to neutral) defaults
+    to 121.5 V at 60 Hz and 230 V at 50 Hz.  ``start`` shifts the trace: give each chip of
+    a many-chip bus its own (e.g. ``index x 1800`` s) so that their loads differ.
+    Raises as :func:`read_trace`; ValueError for another frequency than 50 or 60.
+    """
+    if line_frequency not in (50, 60):
+        raise ValueError("line frequency must be 50 or 60 Hz")
+    volts = nominal_volts if nominal_volts is not None else (121.5 if line_frequency == 60 else 230.0)
+    frequency = float(line_frequency)
+    if wiring.three_phase:
+        return TraceThreePhaseLoad(path, nominal_volts=volts, frequency=frequency, start=start)
+    if wiring.shared_voltage:
+        return TraceCircuitLoad(path, nominal_volts=volts, frequency=frequency, start=start)
+    return TraceLoad(path, nominal_volts=volts, frequency=frequency, start=start)
