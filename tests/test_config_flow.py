@@ -69,7 +69,12 @@ async def test_simulated_meter_creates_an_entry(hass: HomeAssistant, mock_transp
     result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "ATM90E32AS (simulated)"
-    assert result["data"] == {**ENTRY_DATA, CONF_LINE_FREQUENCY: 60, CONF_SPI_SPEED: 1_000_000, CONF_BOARD: "ATM90E32AS"}
+    assert result["data"] == {
+        **ENTRY_DATA,
+        CONF_LINE_FREQUENCY: 60,
+        CONF_SPI_SPEED: 1_000_000,
+        CONF_BOARD: "ATM90E32AS",
+    }
     assert result["options"] == DEFAULT_OPTIONS
     assert result["result"].unique_id == SIMULATED
 
@@ -276,7 +281,9 @@ async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_t
     schema = result["data_schema"].schema
     options = [o["value"] for o in schema[next(k for k in schema if k == CONF_DEVICE)].config["options"]]
     assert options == ["/dev/spidev0.0", f"{SIMULATED}_1"]  # the next chip select of the simulated bus
-    assert result["description_placeholders"]["configured"] == SIMULATED
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["configured"] == SIMULATED
 
 
 async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:

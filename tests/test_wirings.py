@@ -118,7 +118,7 @@ def entity_id(hass: HomeAssistant, entry: ConfigEntry, key: str) -> str | None:
 
 
 async def add_circuits(hass: HomeAssistant, circuits: dict[str, Any], **device: Any) -> ConfigFlowResult:
-    """The circuits wiring through the flow with the defaults but ``circuits`` and ``device``; returns the last result."""
+    """The circuits wiring through the flow, defaults but ``circuits`` and ``device``; returns the last result."""
     result = await start(hass, CIRCUITS_KEY)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {**defaults(result), **device})
     assert result["step_id"] == "circuits", result.get("errors")
@@ -412,7 +412,9 @@ async def test_one_shared_transformer_is_accepted_and_reports_no_sequence(
     assert not ir.async_get(hass).issues
 
 
-async def test_a_nominal_voltage_not_of_the_system_is_refused(hass: HomeAssistant, bus: Bus, clock: ManualClock) -> None:
+async def test_a_nominal_voltage_not_of_the_system_is_refused(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
     entry = await three_phase_entry(hass, bus, clock, ThreePhaseLoad())
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "power_quality"})
@@ -455,4 +457,3 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
     assert not any(key.startswith(("l3_", "ct")) or key in ("neutral_current", "voltage_unbalance") for key in keys)
     assert config_entry.data[CONF_WIRING] == SPLIT_PHASE.key
     assert default_options(SPLIT_PHASE) == config_entry.options
-

@@ -28,12 +28,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         raise
     entry.runtime_data = coordinator
     # The chip's device first: a circuit's device names it as its via_device.
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, entry.entry_id)},
-        manufacturer=MANUFACTURER,
-        model=MODEL,
-        name=entry.title,
+    coordinator.chip_device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, entry.entry_id)},
+            manufacturer=MANUFACTURER,
+            model=MODEL,
+            name=entry.title,
+        )
+        .id
     )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -355,6 +355,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """When the ledger store was last written (monotonic); the journal is written after every read."""
         self._sequence_reversed = False
         """The last three-phase judgement found L2 and L3 swapped (logged once per reversal)."""
+        self.chip_device_id: str | None = None
+        """The chip's device registry id, set at setup before the platforms (a circuit's device links to it)."""
 
     @property
     def device(self) -> str:

@@ -12,6 +12,8 @@ from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32Coordinator
 from .driver.channels import Channel
 
+VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__annotations__
+"""Home Assistant links a child device by the parent's registry id (``via_device`` is deprecated there)."""
 CIRCUIT_MODEL: Final = "CT channel"
 """The model shown for a circuit's own device (a CT input of the chip, not a product)."""
 
@@ -54,9 +56,13 @@ class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
                 name=entry.title,
             )
         else:
-            self._attr_device_info = DeviceInfo(
+            info = DeviceInfo(
                 identifiers={(DOMAIN, circuit_device_id(entry.entry_id, circuit))},
                 model=CIRCUIT_MODEL,
                 name=circuit.name,
-                via_device=(DOMAIN, entry.entry_id),
             )
+            if VIA_DEVICE_ID and coordinator.chip_device_id is not None:
+                info["via_device_id"] = coordinator.chip_device_id  # type: ignore[typeddict-unknown-key,unused-ignore]
+            else:  # Home Assistant before via_device_id (2025.8 ..): the parent by its identifier
+                info["via_device"] = (DOMAIN, entry.entry_id)  # type: ignore[typeddict-unknown-key,unused-ignore]
+            self._attr_device_info = info
