@@ -9,8 +9,10 @@ here independently (phasors with cmath), never from the integration's own functi
 from __future__ import annotations
 
 import cmath
+import importlib.util
 import math
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -457,3 +459,42 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
     assert not any(key.startswith(("l3_", "ct")) or key in ("neutral_current", "voltage_unbalance") for key in keys)
     assert config_entry.data[CONF_WIRING] == SPLIT_PHASE.key
     assert default_options(SPLIT_PHASE) == config_entry.options
+
+
+# --- scripts/develop: every wiring side by side --------------------------------------------
+
+
+async def test_the_development_configuration_runs_every_wiring_side_by_side(hass: HomeAssistant) -> None:
+    """scripts/seed_dev_config.py's four simulated chips set up together, no patch, each with its entities."""
+    spec = importlib.util.spec_from_file_location(
+        "seed_dev_config", Path(__file__).resolve().parent.parent / "scripts" / "seed_dev_config.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed)
+    seeded = seed.entries(1.0)
+    assert [e.data[CONF_WIRING] for e in seeded] == [SPLIT_PHASE.key, CIRCUITS_KEY, CIRCUITS_KEY, THREE_PHASE_WYE.key]
+    for made in seeded:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            version=2,
+            data=dict(made.data),
+            options=dict(made.options),
+            unique_id=made.unique_id,
+            title=made.title,
+        )
+        await setup_entry(hass, entry)
+    entries = hass.config_entries.async_entries(DOMAIN)
+    assert len(entries) == 4
+    split, first, second, three = entries
+    assert float(state(hass, split, "l1_power").state) > 0
+    assert float(state(hass, split, "total_energy_import").state) >= 0
+    assert [state(hass, first, f"{key}_power").name for key in ("ct1", "ct2", "ct3")] == [
+        "CT1 Power",
+        "CT2 Power",
+        "CT3 Power",
+    ]
+    assert state(hass, second, "ct1_power").name == "CT4 Power"
+    assert float(state(hass, three, "l3_voltage_angle").state) == pytest.approx(240.0, abs=1.0)
+    assert float(state(hass, three, "l1_voltage").state) == pytest.approx(231.5, abs=5.0)
