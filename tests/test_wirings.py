@@ -58,6 +58,7 @@ from .emulation import ManualClock
 from .helpers import replay, setup_entry, state
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
+SEED_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "seed_dev_config.py"
 
 
 class Bus:
@@ -466,9 +467,7 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
 
 async def test_the_development_configuration_runs_every_wiring_side_by_side(hass: HomeAssistant) -> None:
     """scripts/seed_dev_config.py's four simulated chips set up together, no patch, each with its entities."""
-    spec = importlib.util.spec_from_file_location(
-        "seed_dev_config", Path(__file__).resolve().parent.parent / "scripts" / "seed_dev_config.py"
-    )
+    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
     assert spec is not None
     assert spec.loader is not None
     seed = importlib.util.module_from_spec(spec)
