@@ -46,6 +46,7 @@ from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import (
+    Board,
     CircuitLoad,
     EmulatedAtm90e32,
     LoadSource,
@@ -497,3 +498,87 @@ async def test_the_development_configuration_runs_every_wiring_side_by_side(hass
     assert state(hass, second, "ct1_power").name == "CT4 Power"
     assert float(state(hass, three, "l3_voltage_angle").state) == pytest.approx(240.0, abs=1.0)
     assert float(state(hass, three, "l1_voltage").state) == pytest.approx(231.5, abs=5.0)
+
+
+# --- calibration of every input of every wiring ---------------------------------------------
+
+
+async def calibrate(hass: HomeAssistant, entry: ConfigEntry, references: dict[str, float]) -> ConfigFlowResult:
+    entry.runtime_data.meter.sleep = lambda _s: None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    assert result["step_id"] == "calibrate"
+    return await hass.config_entries.options.async_configure(result["flow_id"], references)
+
+
+def error(hass: HomeAssistant, entry: ConfigEntry, key: str, truth: float) -> float:
+    return abs(float(state(hass, entry, key).state) - truth) / truth
+
+
+async def test_circuits_calibrate_the_board_voltage_and_each_circuit(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    """CT2 off: the form asks the one board voltage (at the first circuit used) and each used circuit."""
+    volts, watts, pf = 120.0, {Phase.B: 1500.0, Phase.C: 600.0}, 0.95
+    bus.loads[SIMULATED] = CircuitLoad(watts=watts, volts=volts, default_power_factor=pf)
+    result = await add_circuits(hass, {"enabled_ct1": False, "name_ct2": "Oven", "name_ct3": "Fridge"})
+    entry = result["result"]
+    await hass.async_block_till_done()
+    chip = bus.chips[SIMULATED]
+    chip.board = Board(voltage_gains=(3920 / 1.04,) * 3, current_gains=(25498 / 0.95,) * 3)
+    clock.advance(5)
+    await entry.runtime_data.async_refresh()
+    amps = {phase: w / (volts * pf) for phase, w in watts.items()}
+    assert error(hass, entry, "ct2_voltage", volts) == pytest.approx(0.04, abs=0.001)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    fields = {str(key) for key in result["data_schema"].schema}  # type: ignore[union-attr]
+    assert fields == {
+        "reference_voltage_ct2",
+        "reference_current_ct2",
+        "reference_power_ct2",
+        "reference_current_ct3",
+        "reference_power_ct3",
+    }
+    assert "Oven" in result["description_placeholders"]["readings"]  # type: ignore[index]
+    hass.config_entries.options.async_abort(result["flow_id"])
+    result = await calibrate(
+        hass,
+        entry,
+        {"reference_voltage_ct2": volts, "reference_current_ct2": amps[Phase.B], "reference_power_ct3": watts[Phase.C]},
+    )
+    assert result["step_id"] == "calibrate_result"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    clock.advance(5)
+    await entry.runtime_data.async_refresh()
+    for key in ("ct2", "ct3"):
+        assert error(hass, entry, f"{key}_voltage", volts) < 0.002
+    assert error(hass, entry, "ct2_current", amps[Phase.B]) < 0.005
+    assert error(hass, entry, "ct3_power", watts[Phase.C]) < 0.005
+    assert entry.data[CONF_CHANNELS] == ["ct2", "ct3"]
+
+
+async def test_three_phase_calibrates_each_phase_voltage_and_current(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    load = ThreePhaseLoad(watts=(2000.0, 1500.0, 1000.0), volts=(229.0, 231.0, 233.0), power_factor=1.0)
+    entry = await three_phase_entry(hass, bus, clock, load)
+    chip = bus.chips[SIMULATED]
+    chip.board = Board(voltage_gains=(3920 / 1.02, 3920 / 0.97, 3920 / 1.05), current_gains=(25498 / 0.94,) * 3)
+    clock.advance(5)
+    await entry.runtime_data.async_refresh()
+    volts = dict(zip(("l1", "l2", "l3"), (229.0, 231.0, 233.0), strict=True))
+    references = {f"reference_voltage_{leg}": v for leg, v in volts.items()}
+    references |= {f"reference_power_{leg}": w for leg, w in zip(volts, load.watts, strict=True)}
+    result = await calibrate(hass, entry, references)
+    assert result["step_id"] == "calibrate_result"
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    clock.advance(5)
+    await entry.runtime_data.async_refresh()
+    for (leg, v), w in zip(volts.items(), load.watts, strict=True):
+        assert error(hass, entry, f"{leg}_voltage", v) < 0.002
+        assert error(hass, entry, f"{leg}_power", w) < 0.005
+    assert len({entry.options[f"voltage_gain{suffix}"] for suffix in ("", "_l2", "_l3")}) == 3
