@@ -272,9 +272,9 @@ async def test_options_rename_and_switch_off_a_circuit(hass: HomeAssistant, bus:
     heater = device(hass, entry, f"{entry.entry_id}_ct1")
     assert heater is not None
     assert heater.name == "Water heater"
-    assert hass.states.get(entity_id(hass, entry, "ct3_power") or "") is None or (
-        hass.states.get(entity_id(hass, entry, "ct3_power") or "").state == "unavailable"  # type: ignore[union-attr]
-    )
+    assert device(hass, entry, f"{entry.entry_id}_ct3") is None  # its device and entities are gone
+    assert entity_id(hass, entry, "ct3_power") is None
+    assert entity_id(hass, entry, "ct2_power") is not None
 
 
 async def test_an_hour_with_solar_export_on_one_circuit_books_import_and_export(
