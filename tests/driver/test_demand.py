@@ -25,9 +25,9 @@ KATHMANDU = ZoneInfo("Asia/Kathmandu")  # UTC+5:45
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def ts(tz: ZoneInfo, *args: int) -> float:
+def ts(tz: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
     """Unix seconds of a local wall time in ``tz``."""
-    return datetime(*args, tzinfo=tz).timestamp()  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=tz).timestamp()
 
 
 def local(at: float, tz: ZoneInfo) -> str:
