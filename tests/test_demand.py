@@ -25,7 +25,7 @@ from custom_components.atm90e32.coordinator import Atm90e32Coordinator
 from custom_components.atm90e32.driver.demand import DemandInterval
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 
-from .emulation import ManualClock
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import setup_entry, state, unload_as_a_crash
 
 WH_PER_COUNT = 0.003125  # DS p.12: PL_constant for 3200 imp/kWh
@@ -172,6 +172,7 @@ async def test_reads_straddling_the_boundaries_are_split_within_the_stated_bound
     complete = [i for i in replay.intervals if i.complete]
     assert len(complete) == 11
     straddled = worst_w = 0.0
+    bounds: list[float] = []
     for interval in complete:
         edges = straddling_counts(interval.start) + straddling_counts(interval.end)
         straddled += edges > 0
@@ -182,8 +183,41 @@ async def test_reads_straddling_the_boundaries_are_split_within_the_stated_bound
         error = abs(ours - truth * WH_PER_COUNT * 3600 / (interval.end - interval.start))
         assert error <= bound
         worst_w = max(worst_w, error)
+        bounds.append(bound)
     assert straddled >= 10  # 900 s is not a multiple of 7 s
-    print(f"\n7 s refreshes, {len(complete)} intervals with straddling reads: largest difference {worst_w:.3f} W")
+    print(
+        f"\n7 s refreshes, {len(complete)} intervals, {straddled:.0f} with straddling reads: largest difference "
+        f"{worst_w:.3f} W; the stated bound {min(bounds):.1f} to {max(bounds):.1f} W"
+    )
+
+
+async def test_refreshes_that_fail_inside_an_interval_change_nothing(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    mock_transport: FaultyEmulator,
+    clock: ManualClock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The bus is dead for 30 s in the middle of 14:00-14:15: six refreshes fail, the chip keeps counting."""
+    tz = dt_util.get_time_zone(hass.config.time_zone)
+    freezer.move_to(datetime(2026, 11, 2, 13, 52, 30, tzinfo=tz))
+    coordinator = await setup_entry(hass, config_entry)
+    replay = Replay(coordinator, clock, freezer)
+    await replay.run(7 * 60 + 30 + 7 * 60)  # to 14:07:00
+    failed = coordinator.health.failed_refreshes
+    mock_transport.faults.dead_bus = 0xFF
+    await replay.run(30)
+    mock_transport.faults.dead_bus = None
+    assert coordinator.health.failed_refreshes == failed + 6
+    await replay.run(8 * 60 + 5)  # past 14:15
+    interval = coordinator.demand.last
+    assert interval is not None
+    assert local(hass, interval.start) == "2026-11-02 14:00:00"
+    assert interval.complete
+    load = mock_transport.load
+    assert isinstance(load, TraceLoad)
+    expected = trace_average_w(load, round(interval.start - replay.t0), round(interval.end - replay.t0))
+    assert abs((interval.average_w or 0) - expected) <= step_w(interval)
 
 
 async def test_the_new_sensors_have_the_names_the_blueprints_use(
