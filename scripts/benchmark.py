@@ -5,6 +5,8 @@ Usage: scripts/benchmark [--refreshes N] [--json PATH]
 Measures with the chip emulator, in one run:
 - SPI transactions and bytes per refresh of the default split-phase sensor set, and the
   bus time that implies at the configured clock (32 clocks per transaction);
+- transactions per refresh of each wiring (split-phase, circuits with 3 CTs,
+  three-phase wye) against that wiring's verified minimum;
 - the same counts for ESPHome's atm90e32 read plan and for the fewest reads the
   datasheet allows with every read verified, for the same quantities;
 - CPU time per refresh of the driver and decoding (responses replayed from a recording,
@@ -46,8 +48,15 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.atm90e32.const import DEFAULT_OPTIONS, DOMAIN
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
+from custom_components.atm90e32.driver.channels import (
+    CIRCUIT_KEYS,
+    SPLIT_PHASE,
+    THREE_PHASE_WYE,
+    Wiring,
+    circuits_wiring,
+)
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad, simulated_load
+from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
 from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
 from tests.emulation import ManualClock
 
@@ -61,6 +70,15 @@ CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 2549
 # per chip, frequency, temperature and the four power-quality status registers, and the
 # all-phase forward and reverse energy the service totals come from.
 PER_LEG_16, PER_LEG_32, PER_LEG_ENERGY, PER_CHIP_16, PER_CHIP_ENERGY = 6, 5, 2, 6, 2
+# Three-phase only, once per chip: the neutral current IrmsN and the voltage angles UangleB/C
+# (UangleA is 0 by definition, DS p.71; the sequence error bits come with EMMState0).
+THREE_PHASE_16 = 3
+WIRINGS: tuple[tuple[str, Wiring, int], ...] = (
+    ("split-phase, 2 CTs", SPLIT_PHASE, 60),
+    ("circuits, 3 CTs", circuits_wiring(CIRCUIT_KEYS), 60),
+    ("three-phase wye", THREE_PHASE_WYE, 50),
+)
+"""Each wiring the benchmark counts, with the line frequency it is run at."""
 
 
 def esphome_plan() -> int:
@@ -76,14 +94,53 @@ def esphome_plan() -> int:
     return LEGS * per_leg + 2
 
 
-def verified_minimum() -> int:
-    """Fewest transactions with every read verified against LastSPIData (DS p.58, AN p.11).
+def verified_minimum(wiring: Wiring = SPLIT_PHASE) -> int:
+    """Fewest transactions with every read verified against LastSPIData (DS p.58, AN p.11), for ``wiring``.
 
     A 16-bit register: the read and a LastSPIData read (2).  A 32-bit value: both words,
     each verified (4).  A read-to-clear energy register: the read and LastSPIData (2).
+    Per channel the quantities above (36); per chip the six 16-bit registers (12); the
+    all-phase energy registers only where the wiring has a service total (not circuits,
+    whose MMode0 sums no phase: 4); the three-phase registers only for three-phase (6).
+    Split-phase 2 x 36 + 12 + 4 = 88; circuits with 3 CTs 3 x 36 + 12 = 120; three-phase
+    3 x 36 + 12 + 4 + 6 = 130.
     """
     per_leg = PER_LEG_16 * 2 + PER_LEG_32 * 4 + PER_LEG_ENERGY * 2
-    return LEGS * per_leg + PER_CHIP_16 * 2 + PER_CHIP_ENERGY * 2
+    total = len(wiring.channels) * per_leg + PER_CHIP_16 * 2
+    if wiring.has_service_total:
+        total += PER_CHIP_ENERGY * 2
+    if wiring.three_phase:
+        total += THREE_PHASE_16 * 2
+    return total
+
+
+def wiring_transactions() -> dict[str, dict[str, int]]:
+    """Transactions of one refresh of each wiring of WIRINGS, and its verified minimum.
+
+    Each wiring's chip measures the household trace shaped as its service
+    (``simulated_load``), with power-quality thresholds for its nominal voltage; the
+    refresh counted is the second, after the first cleared what configuring latched.
+    """
+    figures = {}
+    for name, wiring, frequency in WIRINGS:
+        clock = ManualClock()
+        nominal = 120.0 if frequency == 60 else 230.0
+        config = ChipConfig(
+            wiring=wiring,
+            line_frequency=frequency,
+            voltage_gains=(3920, 3920, 3920),
+            current_gains=(25498, 25498, 25498),
+            power_quality=PowerQualitySettings.from_percent(
+                nominal_voltage=nominal, line_frequency=frequency, over_current=65.0
+            ),
+        )
+        chip = Atm90e32(EmulatedAtm90e32(simulated_load(wiring, line_frequency=frequency), clock=clock))
+        chip.configure(config)
+        chip.read_snapshot(config)
+        clock.advance(5)
+        transactions = chip.read_snapshot(config).transactions
+        figures[name] = {"ours": transactions, "verified_minimum": verified_minimum(wiring)}
+    return figures
 
 
 class Recording:
@@ -289,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     driver = bench_driver(args.refreshes)
+    per_wiring = wiring_transactions()
     runs: dict[int, dict[str, Any]] = {}
     for chips in (1, 2, 4, 8):
         runs[chips] = asyncio.run(bench_home_assistant(chips, args.refreshes))
@@ -316,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "spi_clock_hz": DEFAULT_SPEED_HZ,
         "transactions_per_refresh": {"ours": ours, "verified_minimum": minimum, "esphome": esphome},
+        "transactions_per_refresh_by_wiring": per_wiring,
         "bytes_per_refresh": {"ours": ours * 4, "verified_minimum": minimum * 4, "esphome": esphome * 4},
         "bus_time_us_per_refresh": {
             "ours": bus_us(ours),
@@ -344,6 +403,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(row("  verified minimum (DS)", f"{minimum} ({minimum * 4} B)"))
     print(row("  ESPHome read plan (mostly unverified)", f"{esphome} ({esphome * 4} B)"))
+    for name, figures in per_wiring.items():
+        wiring_ours, wiring_min = figures["ours"], figures["verified_minimum"]
+        print(
+            row(
+                f"  {name}: ours / verified minimum",
+                f"{wiring_ours} / {wiring_min}",
+                f"<= {1.2 * wiring_min:.0f}",
+                wiring_ours <= 1.2 * wiring_min,
+            )
+        )
     print(
         row(
             "bus time per refresh (ours / min / ESPHome)",

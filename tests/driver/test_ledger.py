@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.atm90e32.driver import EnergyCounts, EnergyLedger, Phase
+from custom_components.atm90e32.driver.channels import circuits_wiring
 from custom_components.atm90e32.driver.ledger import (
     FULL_SCALE_FILL_S,
     LastRead,
@@ -75,6 +76,29 @@ def test_scale_and_inversion() -> None:
         ledger.add(read(), scale=3)
     with pytest.raises(ValueError, match="negative"):
         ledger.add(read(a=(-1, 0)))
+
+
+def test_circuits_have_no_service_total_and_book_each_channel_alone() -> None:
+    ledger = EnergyLedger(circuits_wiring(["ct1", "ct3"]))
+    assert ledger.keys == (("ct1", "import"), ("ct1", "export"), ("ct3", "import"), ("ct3", "export"))
+    # A chip with EnPx clear still returns something from APenergyT: it must be ignored.
+    ledger.add(read(a=(100, 0), c=(0, 30), total=(500, 500)))
+    ledger.add(read(a=(0, 5), c=(7, 0)))
+    assert ledger.as_dict() == {"ct1_import": 100, "ct1_export": 5, "ct3_import": 7, "ct3_export": 30}
+    with pytest.raises(KeyError):
+        ledger.counts(("total", "import"))
+
+
+def test_a_channel_factor_of_two_doubles_its_counts_and_the_totals_net_the_legs() -> None:
+    circuits = EnergyLedger(circuits_wiring(["ct1", "ct3"]))
+    circuits.add(read(a=(10, 1), c=(3, 0)), scale=2, factors={"ct3": 2})
+    assert circuits.as_dict() == {"ct1_import": 20, "ct1_export": 2, "ct3_import": 12, "ct3_export": 0}
+    mains = EnergyLedger()
+    # The chip's sum does not know L2's factor: the totals come from the legs (100 - 2 x 30 = 40 imported).
+    mains.add(read(a=(100, 0), c=(0, 30), total=(71, 1)), factors={"l2": 2})
+    assert (mains.counts(("total", "import")), mains.counts(("total", "export"))) == (40, 0)
+    with pytest.raises(ValueError, match="factor"):
+        mains.add(read(), factors={"l1": 3})
 
 
 def test_restore_keeps_the_newest_total_whenever_and_in_whatever_order_it_comes() -> None:

@@ -14,7 +14,7 @@ from .exceptions import (
     TransportError,
 )
 from .ledger import EnergyLedger
-from .models import ChipConfig, EnergyCounts, MeterSnapshot, PhaseReading
+from .models import ChipConfig, EnergyCounts, MeterSnapshot, PhaseReading, ThreePhaseReading
 from .registers import Phase
 from .transport import SpidevTransport, Transport
 
@@ -33,6 +33,7 @@ __all__ = [
     "Phase",
     "PhaseReading",
     "SpidevTransport",
+    "ThreePhaseReading",
     "Transport",
     "TransportError",
 ]

@@ -13,7 +13,7 @@ from enum import StrEnum
 from . import protocol
 from . import registers as reg
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
-from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading
+from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading, ThreePhaseReading
 from .power_quality import StatusWords, threshold_plan
 from .registers import Phase
 from .transport import Transport
@@ -274,12 +274,34 @@ class Atm90e32:
             harmonic_power=protocol.power(self.read_register32(reg.PMEAN_H[phase], reg.PMEAN_H_LSB[phase])),
         )
 
+    def read_three_phase(self, state0: int) -> ThreePhaseReading:
+        """Read the neutral current IrmsN and the voltage angles UangleB/C; decode ``state0``'s sequence bits.
+
+        ``state0`` is EMMState0 as just read (URevWnST b9, IRevWnST b8, DS p.20, p.55).
+        UangleA is 0 by definition and not read (DS p.71).  Three verified reads.
+        Raises CommunicationError / TransportError.
+        """
+        neutral = protocol.current(self.read_register(reg.IRMS_N))
+        angles = {Phase.A: 0.0}
+        for phase in (Phase.B, Phase.C):
+            angle = protocol.voltage_angle(self.read_register(reg.UANGLE[phase]))
+            if angle is not None:
+                angles[phase] = angle
+        return ThreePhaseReading(
+            neutral_current=neutral,
+            voltage_angles=angles,
+            voltage_sequence_error=bool(state0 & reg.U_REV_WN_BIT),
+            current_sequence_error=bool(state0 & reg.I_REV_WN_BIT),
+        )
+
     def read_snapshot(self, config: ChipConfig, *, clear_status: bool = True) -> MeterSnapshot:
         """Read everything one refresh needs from the phases of ``config``'s wiring.
 
         Measurements and the power-quality status first (EMMIntState0/1, the changes
-        latched since the last clear, then EMMState0/1, DS pp.55-57), then the read-to-clear
-        energy counts (per phase, then the all-phase APenergyT/ANenergyT), then MeterEn;
+        latched since the last clear, then EMMState0/1, DS pp.55-57; for a three-phase
+        wiring then :meth:`read_three_phase`), then the read-to-clear
+        energy counts (per phase, then the all-phase APenergyT/ANenergyT when the wiring has a
+        service total), then MeterEn;
         last, exactly the latched bits read are cleared (write 1 to clear), so a change
         latched after they were read is kept for the next refresh, and a refresh that
         fails keeps them all (``clear_status`` False keeps them in any case).  All ones from a bus that died never
@@ -303,6 +325,7 @@ class Atm90e32:
             latched0=latched0,
             latched1=latched1,
         )
+        three_phase = self.read_three_phase(status.state0) if config.wiring.three_phase else None
         counts: dict[Phase, EnergyCounts] = {}
         total: EnergyCounts | None = None
         try:
@@ -310,9 +333,10 @@ class Atm90e32:
                 forward = self._read_energy_checked(reg.AP_ENERGY[phase])
                 counts[phase] = EnergyCounts(forward=forward, reverse=0)
                 counts[phase] = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY[phase]))
-            forward = self._read_energy_checked(reg.AP_ENERGY_T)
-            total = EnergyCounts(forward=forward, reverse=0)
-            total = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY_T))
+            if config.wiring.has_service_total:  # circuits sum no phase (EnPx clear): T means nothing
+                forward = self._read_energy_checked(reg.AP_ENERGY_T)
+                total = EnergyCounts(forward=forward, reverse=0)
+                total = EnergyCounts(forward=forward, reverse=self._read_energy_checked(reg.AN_ENERGY_T))
             enabled = self.check_alive()
             for address, latched in ((reg.EMM_INT_STATE0, latched0), (reg.EMM_INT_STATE1, latched1)):
                 if latched and clear_status:
@@ -328,6 +352,7 @@ class Atm90e32:
             temperature=temperature,
             status=status,
             meter_enabled=enabled,
+            three_phase=three_phase,
             transactions=self.transactions - start,
         )
 

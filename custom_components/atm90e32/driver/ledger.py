@@ -5,7 +5,8 @@ The ledger adds every count read to lifetime integer totals, so nothing is round
 lost or counted twice by arithmetic; Wh and kWh are derived only when displayed.
 
 Keys are ``(channel key, direction)`` for each channel of the wiring (``"l1"``, ``"l2"``
-on the split-phase board) and ``(TOTAL, direction)`` for the service, with direction
+on the split-phase board) and, when the wiring has a service total (not circuits, see
+``Wiring.has_service_total``), ``(TOTAL, direction)`` for the service, with direction
 ``"import"`` or ``"export"``.  The service totals are what a utility's meter registers:
 where the chip's own sum is right for the settings (see ``Wiring.totals_from_chip``)
 they are booked from its all-phase registers APenergyT/ANenergyT, which net the legs
@@ -80,39 +81,57 @@ class EnergyLedger:
     """
 
     def __init__(self, wiring: Wiring = SPLIT_PHASE) -> None:
-        """Start every key of ``wiring`` (its channels and the total) at zero with no base restored."""
+        """Start every key of ``wiring`` (its channels and any service total) at zero with no base restored."""
         self.wiring = wiring
-        self.keys: tuple[LedgerKey, ...] = tuple(
-            (name, direction) for name in (*(c.key for c in wiring.channels), TOTAL) for direction in DIRECTIONS
-        )
+        names = [c.key for c in wiring.channels]
+        if wiring.has_service_total:
+            names.append(TOTAL)
+        self.keys: tuple[LedgerKey, ...] = tuple((name, direction) for name in names for direction in DIRECTIONS)
         self._added: dict[LedgerKey, int] = dict.fromkeys(self.keys, 0)
         self._base: dict[LedgerKey, int] = dict.fromkeys(self.keys, 0)
 
-    def add(self, read: EnergyRead, *, scale: int = 1, inverted: frozenset[Phase] = frozenset()) -> None:
+    def add(
+        self,
+        read: EnergyRead,
+        *,
+        scale: int = 1,
+        inverted: frozenset[Phase] = frozenset(),
+        factors: Mapping[str, int] | None = None,
+    ) -> None:
         """Add one read of the energy registers.
 
         ``scale`` multiplies counts (current scaling 1x/2x/4x: Igain divided in the chip);
-        a phase in ``inverted`` has a reversed CT, so its forward counts are exports.  The
-        totals come from ``read.total`` when the chip's sum is right for these settings
-        (a read that failed before the all-phase registers adds nothing to them: the chip
-        keeps those counts for the next read), else from this read's legs netted.
-        Raises ValueError for a scale other than 1, 2 or 4 or a negative count.
+        a phase in ``inverted`` has a reversed CT, so its forward counts are exports.
+        ``factors`` maps a channel key to a further multiplier, 1 or 2 (the channel's
+        ``voltage_factor_option``: a 240 V load measured against a 120 V reference);
+        channels not named keep 1.  The totals (wirings with a service total only) come
+        from ``read.total`` when the chip's sum is right for these settings (no inverted
+        channel, no factor other than 1; a read that failed before the all-phase
+        registers adds nothing to them: the chip keeps those counts for the next read),
+        else from this read's legs netted.
+        Raises ValueError for a scale other than 1, 2 or 4, a factor other than 1 or 2, or
+        a negative count.
         """
         if scale not in (1, 2, 4):
             raise ValueError("scale must be 1, 2 or 4")
+        factors = factors or {}
+        if any(factor not in (1, 2) for factor in factors.values()):
+            raise ValueError("a channel factor must be 1 or 2")
         net = 0
         for channel in self.wiring.channels:
             counts = read.phases.get(channel.phase)
             if counts is None:
                 continue
-            imported, exported = _scaled(counts, scale)
+            imported, exported = _scaled(counts, scale * factors.get(channel.key, 1))
             if channel.phase in inverted:
                 imported, exported = exported, imported
             self._added[(channel.key, "import")] += imported
             self._added[(channel.key, "export")] += exported
             if channel.nets_into_total:
                 net += imported - exported
-        if self.wiring.totals_from_chip(inverted):
+        if not self.wiring.has_service_total:
+            return
+        if self.wiring.totals_from_chip(inverted) and all(factors.get(c.key, 1) == 1 for c in self.wiring.channels):
             if read.total is not None:
                 imported, exported = _scaled(read.total, scale)
                 self._added[(TOTAL, "import")] += imported

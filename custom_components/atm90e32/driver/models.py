@@ -102,6 +102,28 @@ class EnergyRead:
     total: EnergyCounts | None = None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThreePhaseReading:
+    """What a three-phase wiring reads beyond the phases (only when ``Wiring.three_phase``).
+
+    Attributes:
+        neutral_current: IrmsN, the chip's calculated neutral current, A (0.001 A, DS
+            p.66): the vector sum of the phase currents.  A CT inverted in software was
+            summed backwards by the chip, so the value is then not the neutral's.
+        voltage_angles: UangleA-C, each phase's voltage angle from phase A, degrees
+            0..360 (0.1 degree, DS p.71); A is 0 by definition (not read); a phase whose
+            register held no angle is missing.
+        voltage_sequence_error: EMMState0 bit 9 URevWnST, the chip found the voltage zero
+            crossings not in the order A -> B -> C (DS p.20, p.55).
+        current_sequence_error: EMMState0 bit 8 IRevWnST, the same for the currents.
+    """
+
+    neutral_current: float
+    voltage_angles: Mapping[Phase, float]
+    voltage_sequence_error: bool
+    current_sequence_error: bool
+
+
 @dataclass(frozen=True, kw_only=True)
 class MeterSnapshot:
     """Everything one refresh read from one chip.
@@ -115,6 +137,8 @@ class MeterSnapshot:
         meter_enabled: MeterEn read non-zero at the end of the refresh; False means the chip
             was reset (brown-out) and lost its configuration: measurements are not
             trustworthy, though the energy counts read are (a reset chip counts none).
+        three_phase: neutral current, voltage angles and sequence bits when the wiring is
+            three-phase (``Wiring.three_phase``), else None (not read).
     """
 
     phases: dict[Phase, PhaseReading]
@@ -123,6 +147,7 @@ class MeterSnapshot:
     temperature: int
     status: StatusWords = field(default_factory=StatusWords)
     meter_enabled: bool = True
+    three_phase: ThreePhaseReading | None = None
     transactions: int = field(default=0, compare=False)
 
     @property
@@ -136,8 +161,9 @@ class MeterSnapshot:
         ``scale`` (1, 2, 4) multiplies current and powers: the chip was given Igain / scale
         so that services above 65.535 A stay in range (DS; CircuitSetup docs).  A phase in
         ``inverted`` has a CT clipped on backwards: its active and reactive power and power
-        factor change sign and its phase angle turns by 180 degrees.  Energy counts are
-        left as read: the ledger applies the same settings to them.
+        factor change sign and its phase angle turns by 180 degrees.  The neutral current
+        scales like the currents.  Energy counts are left as read: the ledger applies the
+        same settings to them.
         """
         if scale == 1 and not inverted:
             return self
@@ -160,4 +186,7 @@ class MeterSnapshot:
                 fundamental_power=r.fundamental_power * scale * sign,
                 harmonic_power=r.harmonic_power * scale * sign,
             )
-        return replace(self, phases=phases)
+        three_phase = self.three_phase
+        if three_phase is not None and scale != 1:
+            three_phase = replace(three_phase, neutral_current=three_phase.neutral_current * scale)
+        return replace(self, phases=phases, three_phase=three_phase)

@@ -113,6 +113,18 @@ PHASE_ANGLE_LIMIT: Final = 3600
 """Largest |PAngle| in counts, 360.0 degrees at 0.1 degree per count (DS p.70)."""
 
 
+def voltage_angle(raw: int) -> float | None:
+    """Voltage phase angle from phase A in degrees, 0 <= angle < 360, from UangleA-C (0.1 degree, DS p.71).
+
+    Read as two's complement like PAngle; None when beyond -360..+360 degrees (the
+    register holds no angle).
+    """
+    tenths = to_signed16(raw)
+    if abs(tenths) > PHASE_ANGLE_LIMIT:
+        return None
+    return round((tenths % 3600) * reg.ANGLE_LSB_DEG, 1)
+
+
 def phase_angle(raw: int) -> float | None:
     """Phase angle in degrees, wrapped to (-180, 180], from PAngle (0.1 degree, DS p.70).
 

@@ -92,6 +92,10 @@ OI_BITS: Final = (1 << 15, 1 << 14, 1 << 13)
 """EMMState0 / EMMIntState0 over-current bits OIPhaseA/B/CST, indexed by Phase (DS p.55)."""
 OV_BITS: Final = (1 << 12, 1 << 11, 1 << 10)
 """EMMState0 / EMMIntState0 over-voltage bits OVPhaseA/B/CST, indexed by Phase (DS p.55)."""
+U_REV_WN_BIT: Final = 1 << 9
+"""EMMState0 bit 9 URevWnST: voltage phase-sequence error, zero crossings not A -> B -> C in 3P4W (DS p.20, p.55)."""
+I_REV_WN_BIT: Final = 1 << 8
+"""EMMState0 bit 8 IRevWnST: current phase-sequence error (DS p.20, p.55)."""
 FREQ_HI_BIT: Final = 1 << 15
 """EMMState1 / EMMIntState1 bit 15: line frequency above FreqHiTh (DS p.56)."""
 SAG_BITS: Final = (1 << 14, 1 << 13, 1 << 12)
@@ -151,7 +155,7 @@ PMEAN_H_LSB: Final = (0xE5, 0xE6, 0xE7)
 URMS: Final = (0xD9, 0xDA, 0xDB)
 """UrmsA/B/C: voltage rms, unsigned x 0.01 V (DS p.66)."""
 IRMS_N: Final = 0xDC
-"""IrmsN: calculated neutral current, unsigned x 0.001 A (DS p.66)."""
+"""IrmsN: calculated neutral current, unsigned x 0.001 A (DS p.66; ESPHome's 0xD8 is wrong)."""
 IRMS: Final = (0xDD, 0xDE, 0xDF)
 """IrmsA/B/C: current rms, unsigned x 0.001 A (DS p.66)."""
 URMS_LSB: Final = (0xE9, 0xEA, 0xEB)
@@ -169,7 +173,7 @@ PANGLE: Final = (0xF9, 0xFA, 0xFB)
 TEMP: Final = 0xFC
 """Temp: chip temperature, signed 16-bit, 1 degree C (DS p.70)."""
 UANGLE: Final = (0xFD, 0xFE, 0xFF)
-"""UangleA/B/C: voltage phase angle, x 0.1 degree (DS p.71)."""
+"""UangleA/B/C: voltage phase angle from phase A, x 0.1 degree, 0..360; A always reads 0 (DS p.71)."""
 
 # --- Codes and defaults ---------------------------------------------------------------
 SOFT_RESET_CODE: Final = 0x789A

@@ -22,185 +22,40 @@ framing, verification and decoding run exactly as against hardware.  It models:
   the latched EMMIntState0/1 (write 1 to clear) set at the instant a status bit changes,
   also between two transactions; :class:`Disturbance` schedules the events;
 - UPeak / IPeak (DS p.69) and the fundamental / harmonic active power PmeanF / PmeanH
-  per phase (DS p.65), from each phase's ``harmonic_share``.
+  per phase (DS p.65), from each phase's ``harmonic_share``;
+- three-phase: the voltage angles UangleA-C (DS p.71, from each phase's
+  ``voltage_angle``), the neutral current IrmsN as the vector sum of the phase currents
+  (DS p.66), and in 3P4W the sequence error bits URevWnST / IRevWnST of EMMState0 (and
+  their latched copies) when the phases stand A -> C -> B (DS p.20, p.55).
 
 Its clock is injectable (tests pass a manual clock; :func:`scaled_clock` accelerates a
 replay) so tests replay hours in milliseconds.  Fault injection (bit flips, a dead bus,
 brown-outs) is a test concern and lives in the tests, not here.
-The physical world is a :class:`LoadSource` giving each phase's true volts, watts and
+The physical world is a :class:`~.loads.LoadSource` giving each phase's true volts, watts and
 power factor over time; :class:`Board` holds the gains at which this board reads true.
+Several chips on one bus: :class:`~.bus.EmulatedBus`.
 
 Modelling choices the datasheet leaves open: with MeterEn = 0 the power and energy
 registers read 0 and nothing accumulates; rms values are still measured.  Reactive power
-is modelled unsigned (inductive), reactive and apparent energy registers read 0.
+is modelled unsigned (inductive), reactive and apparent energy registers read 0.  The
+current sequence bit IRevWnST is set only when all three currents stand A -> C -> B;
+currents in no clear order (an exporting or reversed phase) set neither way.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, Protocol, get_args
+from typing import Literal, get_args
 
-from . import protocol
-from . import registers as reg
-from .channels import SPLIT_PHASE
-from .registers import Phase
-
-TRACE_PATH = Path(__file__).parent / "traces" / "rae_house1_mains_6h_1hz.csv"
-"""The bundled real household trace (RAE House 1, CC BY 4.0; see traces/SOURCE.md)."""
-
-
-# --- the physical world ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseLoad:
-    """True conditions on one phase: volts V rms, watts W (signed, negative = export), power factor 0..1.
-
-    ``harmonic_share`` is the fraction (0..1, clamped) of the active power carried by
-    harmonics: PmeanF reads ``watts x (1 - share)``, PmeanH ``watts x share``.
-    """
-
-    volts: float
-    watts: float
-    power_factor: float = 0.95
-    harmonic_share: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class LoadPoint:
-    """True conditions on every phase at one moment, plus the line frequency in Hz."""
-
-    phases: dict[Phase, PhaseLoad]
-    frequency: float = 60.0
-
-
-class LoadSource(Protocol):
-    """The physical world the emulated chip measures.
-
-    ``load_at(t)`` gives the conditions at ``t`` seconds.  Loads are piecewise constant:
-    they may change only at multiples of ``step`` seconds (``None``: never), which lets
-    the emulator integrate energy exactly.
-    """
-
-    step: float | None
-
-    def load_at(self, t: float) -> LoadPoint:
-        """Return the true conditions at time ``t`` (s)."""
-        ...
-
-
-@dataclass
-class ConstantLoad:
-    """The same load forever: ``watts`` per leg (L1 = phase A, L2 = phase C), at ``volts`` and ``power_factor``.
-
-    ``harmonic_share`` (0..1) of each leg's active power is harmonic (see :class:`PhaseLoad`);
-    ValueError outside 0..1.
-    """
-
-    watts: tuple[float, float] = (1000.0, 500.0)
-    volts: float = 120.0
-    power_factor: float = 0.95
-    frequency: float = 60.0
-    step: float | None = None
-    harmonic_share: float = 0.0
-
-    def __post_init__(self) -> None:
-        """Check the harmonic share."""
-        if not 0.0 <= self.harmonic_share <= 1.0:
-            raise ValueError("harmonic_share must be within 0..1")
-
-    def load_at(self, t: float) -> LoadPoint:
-        """Return the constant conditions (``t`` is ignored)."""
-        return LoadPoint(
-            phases={
-                leg: PhaseLoad(self.volts, watts, self.power_factor, self.harmonic_share)
-                for leg, watts in zip(SPLIT_PHASE.phases, self.watts, strict=True)
-            },
-            frequency=self.frequency,
-        )
-
-
-class TraceLoad:
-    """Replays a 1 Hz whole-home active-power trace over the two legs of a split-phase service.
-
-    The trace (``t_s,whole_home_w`` CSV, integer watts) is the sum of both legs.  It is
-    split by a fixed share: L1 (phase A) carries ``l1_share`` of each second's watts,
-    L2 (phase C) the rest.  The default 0.55 models a home whose 120 V loads sit a little
-    more on L1, with the 240 V loads shared evenly; the legs differ, so a swapped leg shows.
-    ``l2_generation_w`` adds solar generation on L2: that many watts are subtracted from
-    L2's share every second, so L2 exports (negative watts) whenever the generation
-    exceeds its load while L1 keeps importing, and the service total (L1 + L2) crosses
-    zero whenever the whole-home watts fall below the generation.  The default 0 replays
-    the trace unchanged.
-    Each leg's voltage sags with its own load through a source resistance:
-    ``volts = nominal_volts - watts * volts_drop_per_kw / 1000`` (an exporting leg rises).
-    The trace loops.
-
-    Args:
-        path: the CSV; default the bundled RAE House 1 trace.
-        l2_generation_w: constant solar generation on L2, W, >= 0.
-        start: trace second that ``t = 0`` maps to.
-    """
-
-    def __init__(
-        self,
-        path: Path = TRACE_PATH,
-        *,
-        l1_share: float = 0.55,
-        l2_generation_w: float = 0.0,
-        nominal_volts: float = 121.5,
-        volts_drop_per_kw: float = 0.6,
-        power_factor: float = 0.95,
-        frequency: float = 60.0,
-        start: int = 0,
-    ) -> None:
-        """Load the trace into memory.
-
-        Raises OSError / ValueError for a missing or malformed file, ValueError for an
-        ``l1_share`` outside 0..1 or a negative ``l2_generation_w``.
-        """
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = csv.DictReader(handle)
-            self.watts: list[int] = [int(row["whole_home_w"]) for row in rows]
-        if not self.watts:
-            raise ValueError(f"{path} holds no samples")
-        if not 0.0 <= l1_share <= 1.0:
-            raise ValueError("l1_share must be within 0..1")
-        if not l2_generation_w >= 0.0:
-            raise ValueError("l2_generation_w must be at least 0 W")
-        self.l1_share = l1_share
-        self.l2_generation_w = l2_generation_w
-        self.nominal_volts = nominal_volts
-        self.volts_drop_per_kw = volts_drop_per_kw
-        self.power_factor = power_factor
-        self.frequency = frequency
-        self.start = start
-        self.step: float | None = 1.0
-
-    def whole_home_watts(self, t: float) -> int:
-        """Return the trace's watts for the second containing ``t`` (looping)."""
-        return self.watts[(self.start + math.floor(t)) % len(self.watts)]
-
-    def leg_watts(self, t: float) -> tuple[float, float]:
-        """Return ``(L1 W, L2 W)`` at ``t``: the whole-home watts split by ``l1_share``, L2 less its generation."""
-        total = self.whole_home_watts(t)
-        l1 = total * self.l1_share
-        return l1, total - l1 - self.l2_generation_w
-
-    def load_at(self, t: float) -> LoadPoint:
-        """Return both legs' conditions at ``t`` (s)."""
-        phases = {}
-        for leg, watts in zip(SPLIT_PHASE.phases, self.leg_watts(t), strict=True):
-            volts = self.nominal_volts - watts * self.volts_drop_per_kw / 1000
-            phases[leg] = PhaseLoad(volts, watts, self.power_factor)
-        return LoadPoint(phases=phases, frequency=self.frequency)
-
+from .. import protocol
+from .. import registers as reg
+from ..registers import Phase
+from ..three_phase import PhaseSequence, neutral_current, phase_sequence
+from .loads import LoadPoint, LoadSource, PhaseLoad
 
 DisturbanceKind = Literal["sag", "swell", "phase_loss", "over_current", "frequency"]
 """What a :class:`Disturbance` changes: a phase's voltage (sag, swell, phase_loss), current, or the line frequency."""
@@ -271,7 +126,14 @@ def _disturbed(point: LoadPoint, active: Sequence[Disturbance]) -> LoadPoint:
         true_amps = abs(true.watts) / (true_volts * pf) if true_volts > 0 else 0.0
         v = volts.get(phase, true_volts)
         watts = v * amps.get(phase, true_amps) * pf
-        phases[phase] = PhaseLoad(v, -watts if true.watts < 0 else watts, true.power_factor, true.harmonic_share)
+        phases[phase] = PhaseLoad(
+            v,
+            -watts if true.watts < 0 else watts,
+            true.power_factor,
+            true.harmonic_share,
+            true.voltage_angle,
+            true.input_angle,
+        )
     return LoadPoint(phases=phases, frequency=frequency)
 
 
@@ -372,6 +234,7 @@ _MEASURED_PHASE_REGS = {
 }
 _STATUS_OF_PHASE = (reg.UGAIN, reg.IGAIN, reg.OV_BITS, reg.OI_BITS, reg.SAG_BITS, reg.PHASE_LOSS_BITS)
 """Per phase, in Phase order: its gain registers and its status bits."""
+_UANGLE_PHASE = dict(zip(reg.UANGLE, Phase, strict=True))
 _STATUS_REGISTERS = frozenset({reg.EMM_STATE0, reg.EMM_STATE1, reg.EMM_INT_STATE0, reg.EMM_INT_STATE1})
 _LATCHED = {reg.EMM_INT_STATE0, reg.EMM_INT_STATE1}
 
@@ -385,6 +248,10 @@ class _Measured:
     va: float
     power_factor: float
     harmonic_share: float = 0.0
+    voltage_angle: float = 0.0
+    """Degrees from phase A of the voltage the input sees (the load's ``input_angle`` or ``voltage_angle``)."""
+    current_angle: float = 0.0
+    """Degrees: the voltage angle less acos(PF) (inductive lag), turned by 180 when exporting."""
 
 
 _POWER_OF: dict[str, Callable[[_Measured], float]] = {
@@ -525,6 +392,10 @@ class EmulatedAtm90e32:
             return _frequency_counts(self._point_at(self._time).frequency)
         if address == reg.TEMP:
             return self.temperature & 0xFFFF
+        if address == reg.IRMS_N:
+            return self._neutral_register()
+        if address in _UANGLE_PHASE:
+            return self._voltage_angle_register(_UANGLE_PHASE[address])
         kind = _MEASURED_PHASE_REGS.get(address)
         if kind is None:
             if address in _STATUS_REGISTERS:
@@ -556,6 +427,23 @@ class EmulatedAtm90e32:
             return (math.floor((counts - math.floor(counts)) * 256) & 0xFF) << 8
         return _clamp16(math.floor(counts + 1e-6))  # 1e-6 count: absorb float noise such as 65.535 / 0.001
 
+    def _neutral_register(self) -> int:
+        """IrmsN: the magnitude of the vector sum of the measured phase currents, 0.001 A (DS p.66)."""
+        measured = self._measure_all(self._point_at(self._time))
+        neutral = neutral_current(
+            {phase: m.amps for phase, m in zip(Phase, measured, strict=True)},
+            {phase: m.current_angle for phase, m in zip(Phase, measured, strict=True)},
+        )
+        return _clamp16(round(neutral / reg.CURRENT_LSB_A))
+
+    def _voltage_angle_register(self, phase: Phase) -> int:
+        """UangleA-C: the phase's voltage angle from phase A, 0.1 degree, 0..3599; 0 without voltage (DS p.71)."""
+        point = self._point_at(self._time)
+        a, m = self._measure(Phase.A, point), self._measure(phase, point)
+        if a.volts <= 0.0 or m.volts <= 0.0:
+            return 0
+        return round(((m.voltage_angle - a.voltage_angle) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
+
     def _peak_register(self, name: str, phase: Phase, m: _Measured) -> int:
         """UPeak / IPeak of a sinusoid: sqrt(2) x the rms reading, U = reg x Ugain / (100 x 2^13) inverted (DS p.69)."""
         if name == "upeak":
@@ -584,6 +472,9 @@ class EmulatedAtm90e32:
         """The first time after ``t`` at which the load may step or a disturbance start or end (s)."""
         step = self.load.step
         boundary = math.inf if step is None else (math.floor(t / step) + 1) * step
+        next_change = getattr(self.load, "next_change", None)  # irregular steps (ReplayLoad)
+        if next_change is not None:
+            boundary = min(boundary, next_change(t))
         i = bisect_right(self._boundaries, t)
         if i < len(self._boundaries):
             boundary = min(boundary, self._boundaries[i])
@@ -611,6 +502,8 @@ class EmulatedAtm90e32:
                     state1 |= sag_bit
                 if loss and m.volts < loss * volts_per_count:
                     state1 |= loss_bit
+        if not r[reg.MMODE0] & reg.MMODE0_3P3W:  # 3P4W judges the sequence A -> B -> C (DS p.20)
+            state0 |= _sequence_bits(measured)
         low, high = r.get(reg.FREQ_LO_TH, 0), r.get(reg.FREQ_HI_TH, 0)
         if low and high:
             counts = _frequency_counts(frequency)
@@ -657,16 +550,26 @@ class EmulatedAtm90e32:
         amps = min(amps, 0xFFFF * reg.CURRENT_LSB_A)
         va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
+        current_angle = (true.voltage_angle - math.degrees(math.acos(pf)) + (180.0 if sign < 0 else 0.0)) % 360.0
+        if true.input_angle is None:  # the voltage input sees the phase's own voltage
+            input_angle = true.voltage_angle % 360.0
+            watts, vars_, power_factor = sign * va * pf, va * math.sqrt(max(0.0, 1.0 - pf * pf)), sign * pf
+        else:  # another phase's voltage: the chip multiplies at the angle between them
+            input_angle = true.input_angle % 360.0
+            delta = math.radians(input_angle - current_angle)
+            watts, vars_, power_factor = va * math.cos(delta), va * abs(math.sin(delta)), math.cos(delta)
         if self.registers[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
-            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
+            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0, 0.0, input_angle, current_angle)
         return _Measured(
             volts=volts,
             amps=amps,
-            watts=sign * va * pf,
-            vars=va * math.sqrt(max(0.0, 1.0 - pf * pf)),
+            watts=watts,
+            vars=vars_,
             va=va,
-            power_factor=sign * pf,
+            power_factor=power_factor,
             harmonic_share=true.harmonic_share,
+            voltage_angle=input_angle,
+            current_angle=current_angle,
         )
 
     def _advance(self) -> None:
@@ -778,6 +681,27 @@ def _meter(e: PhaseEnergy, watts: float, seconds: float) -> None:
         e.wrapped_counts += lost
         e.reverse_lost += lost
         e.reverse_register &= 0xFFFF
+
+
+def _sequence_bits(measured: Sequence[_Measured]) -> int:
+    """EMMState0 URevWnST / IRevWnST for the measured phases A, B, C (DS p.20, p.55).
+
+    The voltage bit is set when all three voltages are present and stand in the order
+    A -> C -> B (:func:`phase_sequence` REVERSED); the current bit likewise from the
+    current angles when all three currents flow.  One voltage on every input (angles all
+    0) is no sequence at all and sets neither (the real chip's bits mean nothing then).
+    """
+    a, b, c = measured
+    bits = 0
+    if a.volts > 0 and b.volts > 0 and c.volts > 0:
+        sequence = phase_sequence(b.voltage_angle - a.voltage_angle, c.voltage_angle - a.voltage_angle)
+        if sequence is PhaseSequence.REVERSED:
+            bits |= reg.U_REV_WN_BIT
+    if a.amps > 0 and b.amps > 0 and c.amps > 0:
+        sequence = phase_sequence(b.current_angle - a.current_angle, c.current_angle - a.current_angle)
+        if sequence is PhaseSequence.REVERSED:
+            bits |= reg.I_REV_WN_BIT
+    return bits
 
 
 def _clamp16(value: int) -> int:

@@ -1,0 +1,57 @@
+"""The ATM90E32AS emulator: emulated chips, their buses, and the loads they measure.
+
+- :mod:`.chip`: :class:`EmulatedAtm90e32`, a register-level chip that is a Transport;
+- :mod:`.loads`: load sources (split-phase, three-phase, circuits, the household trace);
+- :mod:`.bus`: :class:`EmulatedBus`, several chips by chip select;
+- :mod:`.replay`: :class:`ReplayLoad`, a person's own CSV (parsed by ``driver.replay``).
+
+Everything is re-exported here: ``from custom_components.atm90e32.driver.emulator import ...``.
+"""
+
+from .bus import EmulatedBus
+from .chip import Board, Disturbance, DisturbanceKind, EmulatedAtm90e32, PhaseEnergy, power_on_defaults, scaled_clock
+from .loads import (
+    CIRCUIT_SHARES,
+    REVERSED_ANGLES,
+    SEQUENCE_ANGLES,
+    TRACE_PATH,
+    CircuitLoad,
+    ConstantLoad,
+    LoadPoint,
+    LoadSource,
+    PhaseLoad,
+    ThreePhaseLoad,
+    TraceCircuitLoad,
+    TraceLoad,
+    TraceThreePhaseLoad,
+    read_trace,
+    simulated_load,
+)
+from .replay import ReplayLoad
+
+__all__ = [
+    "CIRCUIT_SHARES",
+    "REVERSED_ANGLES",
+    "SEQUENCE_ANGLES",
+    "TRACE_PATH",
+    "Board",
+    "CircuitLoad",
+    "ConstantLoad",
+    "Disturbance",
+    "DisturbanceKind",
+    "EmulatedAtm90e32",
+    "EmulatedBus",
+    "LoadPoint",
+    "LoadSource",
+    "PhaseEnergy",
+    "PhaseLoad",
+    "ReplayLoad",
+    "ThreePhaseLoad",
+    "TraceCircuitLoad",
+    "TraceLoad",
+    "TraceThreePhaseLoad",
+    "power_on_defaults",
+    "read_trace",
+    "scaled_clock",
+    "simulated_load",
+]
