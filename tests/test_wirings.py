@@ -156,8 +156,8 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     assert float(state(hass, entry, "ct3_power").state) == pytest.approx(2 * 900.0, rel=0.01)  # 240 V load x2
     assert float(state(hass, entry, "ct3_current").state) == pytest.approx(900.0 / 120.0 / 0.95, rel=0.01)
     assert entity_id(hass, entry, "ct2_power") is None  # unused input: no entities
-    for key in ("total_power", "total_energy_import", "total_energy_export", "total_power_factor"):
-        assert entity_id(hass, entry, key) is None  # circuits are never added up
+    for key in ("total_power", "total_energy_import", "total_energy_export", "total_power_factor", "demand"):
+        assert entity_id(hass, entry, key) is None  # circuits are never added up: no service, no demand
 
     chip = device(hass, entry, entry.entry_id)
     assert chip is not None

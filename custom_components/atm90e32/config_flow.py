@@ -18,6 +18,7 @@
 - power_quality (options): nominal voltage, thresholds, declared generation.
 - update_interval (options): seconds between refreshes, refused where an energy
   register could fill between two reads.
+- demand (options): the demand interval and the billing cycle's start day.
 - reconfigure: the SPI device, line frequency and SPI clock of an existing entry (the
   wiring stays: its entities and ledger are the entry's).
 """
@@ -51,8 +52,8 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
+from . import demand_form, replay, wiring_form
 from . import power_quality_form as pq_form
-from . import replay, wiring_form
 from .const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -651,7 +652,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
         return self.async_show_menu(
-            step_id="init", menu_options=["settings", "calibrate", "power_quality", "update_interval"]
+            step_id="init", menu_options=["settings", "calibrate", "power_quality", "update_interval", "demand"]
         )
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -815,6 +816,17 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="update_interval", data_schema=schema, errors=errors, description_placeholders=placeholders
         )
+
+    async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The demand interval (5/15/30/60 min) and the billing cycle's start day (1-28); wrong input saves nothing."""
+        options = self.config_entry.options
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            new, errors = demand_form.validate(user_input)
+            if not errors:
+                return self.async_create_entry(data={**options, **new})
+        values = {**demand_form.current_values(options), **(user_input or {})}
+        return self.async_show_form(step_id="demand", data_schema=demand_form.schema(values), errors=errors)
 
     async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Take reference readings, compute, write and read back new gains (AN p.21-24)."""
