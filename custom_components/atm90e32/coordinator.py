@@ -57,7 +57,7 @@ from .const import (
 )
 from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phase, SpidevTransport, Transport
 from .driver import registers as reg
-from .driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
+from .driver.channels import SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.chip import Adoption
 from .driver.demand import (
     CYCLE_START_DAYS,
@@ -307,32 +307,28 @@ SIMULATED_CHIP_OFFSET_S: Final = 1800
 
 
 def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None) -> Any:
-    """The load a simulated chip measures, by the entry's wiring (the emulator's documented rules).
+    """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
 
-    Split-phase: the household trace over two legs (driver TraceLoad); circuits: the trace
-    shared 50/30/20 % among CT1-CT3 on one voltage (TraceCircuitLoad); three-phase: a third
-    of the trace per phase, 20 minutes apart, at the system's voltage (TraceThreePhaseLoad).
-    The trace starts SIMULATED_CHIP_OFFSET_S later on each further chip select.  A replay
-    file (``replay_file``, inside ``<config_dir>/atm90e32_replay``) replaces the trace.
+    The driver's ``emulator.simulated_load`` gives the documented rule per wiring (55/45 %
+    over two legs; 50/30/20 % over CT1-CT3 on one voltage; a third per phase at the
+    three-phase system's line-to-neutral voltage); each further chip select starts the
+    trace SIMULATED_CHIP_OFFSET_S later.  A replay file (``replay_file``, inside
+    ``<config_dir>/atm90e32_replay``) replaces the trace.
     """
     from .driver import emulator  # noqa: PLC0415
 
-    frequency = int(data.get(CONF_LINE_FREQUENCY, 60))
-    start = simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S
-    wiring = str(data.get(CONF_WIRING, SPLIT_PHASE.key))
     if data.get(CONF_REPLAY_FILE) and config_dir is not None:
         from . import replay  # noqa: PLC0415
 
         return replay.load(config_dir, str(data[CONF_REPLAY_FILE]), data)
-    if wiring == CIRCUITS_KEY:
-        volts = 121.5 if frequency == 60 else 232.0
-        return emulator.TraceCircuitLoad(nominal_volts=volts, frequency=float(frequency), start=start)
-    if wiring == THREE_PHASE_WYE.key:
-        volts = float(entry_voltage_system(data)[0]) + 1.5
-        return emulator.TraceThreePhaseLoad(nominal_volts=volts, frequency=float(frequency), start=start)
-    if start == 0 and frequency == 60:
-        return emulator.TraceLoad()
-    return emulator.TraceLoad(frequency=float(frequency), start=start)
+    wiring = entry_wiring(data)
+    volts = float(entry_voltage_system(data)[0]) if wiring.three_phase else None
+    return emulator.simulated_load(
+        wiring,
+        line_frequency=int(data.get(CONF_LINE_FREQUENCY, 60)),
+        nominal_volts=volts,
+        start=simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S,
+    )
 
 
 @dataclass
