@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import math
+import random
 import time
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
@@ -49,6 +50,7 @@ from typing import Literal, Protocol, get_args
 from . import protocol
 from . import registers as reg
 from .channels import SPLIT_PHASE
+from .front_end import FrontEndErrors
 from .registers import Phase
 
 TRACE_PATH = Path(__file__).parent / "traces" / "rae_house1_mains_6h_1hz.csv"
@@ -64,12 +66,15 @@ class PhaseLoad:
 
     ``harmonic_share`` is the fraction (0..1, clamped) of the active power carried by
     harmonics: PmeanF reads ``watts x (1 - share)``, PmeanH ``watts x share``.
+    ``capacitive``: the current leads the voltage (a leading power factor, negative
+    reactive power); otherwise it lags (inductive).
     """
 
     volts: float
     watts: float
     power_factor: float = 0.95
     harmonic_share: float = 0.0
+    capacitive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +276,9 @@ def _disturbed(point: LoadPoint, active: Sequence[Disturbance]) -> LoadPoint:
         true_amps = abs(true.watts) / (true_volts * pf) if true_volts > 0 else 0.0
         v = volts.get(phase, true_volts)
         watts = v * amps.get(phase, true_amps) * pf
-        phases[phase] = PhaseLoad(v, -watts if true.watts < 0 else watts, true.power_factor, true.harmonic_share)
+        phases[phase] = PhaseLoad(
+            v, -watts if true.watts < 0 else watts, true.power_factor, true.harmonic_share, true.capacitive
+        )
     return LoadPoint(phases=phases, frequency=frequency)
 
 
@@ -410,6 +417,9 @@ class EmulatedAtm90e32:
         clock: seconds, injectable; default ``time.monotonic``.
         board: the gains at which the board reads true.
         temperature: chip temperature in degrees C (signed).
+        errors: the front end's CT errors, ADC offsets and noise (:mod:`.front_end`);
+            None (the default) is an ideal board.  The chip's own compensation registers
+            (Uoffset/Ioffset, Poffset/Qoffset, PhiA-C) act in either case.
     """
 
     def __init__(
@@ -419,8 +429,11 @@ class EmulatedAtm90e32:
         clock: Callable[[], float] = time.monotonic,
         board: Board | None = None,
         temperature: int = 38,
+        errors: FrontEndErrors | None = None,
     ) -> None:
         """Power the emulated chip on at ``clock()``."""
+        self.errors = errors
+        self._noise = random.Random(errors.seed if errors is not None else 0)
         self.load = load
         self.clock = clock
         self.board = board or Board()
@@ -532,7 +545,7 @@ class EmulatedAtm90e32:
             return self.registers.get(address, 0)
         name, phase = kind
         point = self._point_at(self._time) if self._disturbances else self.load.load_at(self._time)
-        return self._measured_register(name, phase, self._measure(phase, point))
+        return self._measured_register(name, phase, self._noisy(self._measure(phase, point)))
 
     def _measured_register(self, name: str, phase: Phase, m: _Measured) -> int:
         if name in ("urms", "urms_lsb"):
@@ -640,34 +653,92 @@ class EmulatedAtm90e32:
         return measure(Phase.A, point), measure(Phase.B, point), measure(Phase.C, point)
 
     def _measure(self, phase: Phase, point: LoadPoint) -> _Measured:
-        """What the chip measures on ``phase`` under ``point``: the truth scaled by the gains."""
+        """What the chip measures on ``phase`` under ``point``: the truth through the front end, scaled by the gains.
+
+        Order of the signal path: the CT's ratio error and phase displacement (``errors``),
+        the PhiA-C delay (DS p.51), the gains (AN p.21), then the ADC offsets (``errors``)
+        and the chip's offset registers: Uoffset/Ioffset add ``value x 2^7`` to the 32-bit
+        rms (AN p.23), Poffset/Qoffset add ``value`` to the 32-bit Pmean/Qmean (AN p.23).
+        The rms readings do not go below 0.
+        """
         true = point.phases.get(phase)
         if true is None or true.volts <= 0:
             return _NOTHING
+        r = self.registers
         pf = max(1e-3, min(1.0, true.power_factor))
         true_amps = abs(true.watts) / (true.volts * pf)
-        volts = true.volts * self.registers[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
-        pga = protocol.pga_of_channel(self.registers[reg.MMODE1], phase)
-        amps = (
-            true_amps
-            * self.registers[reg.IGAIN[phase]]
-            * pga
-            / (self.board.current_gains[phase] * self.board.current_gain_pga)
-        )
-        amps = min(amps, 0xFFFF * reg.CURRENT_LSB_A)
-        va = volts * amps
+        pga = protocol.pga_of_channel(r[reg.MMODE1], phase)
+        i_gain = r[reg.IGAIN[phase]] * pga
+        i_board = self.board.current_gains[phase] * self.board.current_gain_pga
+        errors = self.errors
+        ct = errors.ct.get(phase) if errors is not None else None
+        ct_amps = true_amps
+        shift = self._phase_compensation_deg(phase, point.frequency)  # a delayed current lags more
+        if ct is not None:
+            ct_amps *= 1.0 + ct.ratio_error(true_amps)
+            shift -= ct.phase_displacement_deg(true_amps)  # a leading CT lags less
+        if shift == 0.0:  # the exact values of an ideal path
+            cos_lag, sin_lag = pf, math.sqrt(max(0.0, 1.0 - pf * pf))
+            if true.capacitive:
+                sin_lag = -sin_lag
+        else:
+            lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0) + shift
+            cos_lag, sin_lag = math.cos(math.radians(lag)), math.sin(math.radians(lag))
+        full_scale = 0xFFFF * reg.CURRENT_LSB_A
+        volts = true.volts * r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
+        amps = min(ct_amps * i_gain / i_board, full_scale)
+        line_va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
-        if self.registers[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
+        watts, vars_ = sign * line_va * cos_lag, line_va * sin_lag
+        pf = sign * pf
+        offsets = (r.get(reg.UOFFSET[phase], 0), r.get(reg.IOFFSET[phase], 0))
+        powers = (r.get(reg.POFFSET[phase], 0), r.get(reg.QOFFSET[phase], 0))
+        if errors is not None or any(offsets) or any(powers) or shift != 0.0:
+            u_scale = r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
+            i_scale = i_gain / i_board
+            if errors is not None:
+                volts += errors.voltage_offset.get(phase, 0.0) * u_scale
+                amps += errors.current_offset.get(phase, 0.0) * i_scale
+                watts += errors.power_offset.get(phase, 0.0) * u_scale * i_scale
+                vars_ += errors.reactive_offset.get(phase, 0.0) * u_scale * i_scale
+            volts = max(0.0, volts + protocol.to_signed16(offsets[0]) * reg.UOFFSET_LSB_V)
+            amps = min(max(0.0, amps + protocol.to_signed16(offsets[1]) * reg.IOFFSET_LSB_A), full_scale)
+            watts += protocol.to_signed16(powers[0]) * reg.POWER_LSB
+            vars_ += protocol.to_signed16(powers[1]) * reg.POWER_LSB
+            pf = max(-1.0, min(1.0, watts / (volts * amps))) if volts * amps > 0 else 0.0
+        if r[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
             return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
         return _Measured(
             volts=volts,
             amps=amps,
-            watts=sign * va * pf,
-            vars=va * math.sqrt(max(0.0, 1.0 - pf * pf)),
-            va=va,
-            power_factor=sign * pf,
+            watts=watts,
+            vars=vars_,
+            va=volts * amps,
+            power_factor=pf,
             harmonic_share=true.harmonic_share,
         )
+
+    def _phase_compensation_deg(self, phase: Phase, frequency: float) -> float:
+        """The PhiA-C delay in degrees at ``frequency``: positive delays the current, negative the voltage (DS p.51)."""
+        value = self.registers.get(reg.PHI[phase], 0)
+        degrees = (value & reg.PHI_CYCLES_MASK) * 360.0 * frequency / reg.PHI_CLOCK_HZ
+        return -degrees if value & reg.PHI_DELAY_V else degrees
+
+    def _noisy(self, m: _Measured) -> _Measured:
+        """``m`` as one register read sees it: with the front end's read noise (none for an ideal board)."""
+        errors = self.errors
+        if errors is None or m is _NOTHING:
+            return m
+        gauss = self._noise.gauss
+        volts = max(0.0, m.volts + gauss(0.0, errors.voltage_noise))
+        amps = max(0.0, m.amps + gauss(0.0, errors.current_noise))
+        if m.va == 0.0 and m.watts == 0.0:
+            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
+        watts = m.watts + gauss(0.0, errors.power_noise)
+        vars_ = m.vars + gauss(0.0, errors.power_noise)
+        va = volts * amps
+        pf = max(-1.0, min(1.0, watts / va)) if va > 0 else 0.0
+        return _Measured(volts, amps, watts, vars_, va, pf, m.harmonic_share)
 
     def _advance(self) -> None:
         """Accumulate energy from the last transaction's time to now, segment by segment.
