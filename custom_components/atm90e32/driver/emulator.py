@@ -434,6 +434,8 @@ class EmulatedAtm90e32:
         """Power the emulated chip on at ``clock()``."""
         self.errors = errors
         self._noise = random.Random(errors.seed if errors is not None else 0)
+        self._noise_draws: dict[Phase, tuple[int, tuple[float, float, float, float]]] = {}
+        """Per phase: the measurement refresh the noise was drawn for, and its (V, A, W, var) deviations."""
         self.load = load
         self.clock = clock
         self.board = board or Board()
@@ -545,7 +547,7 @@ class EmulatedAtm90e32:
             return self.registers.get(address, 0)
         name, phase = kind
         point = self._point_at(self._time) if self._disturbances else self.load.load_at(self._time)
-        return self._measured_register(name, phase, self._noisy(self._measure(phase, point)))
+        return self._measured_register(name, phase, self._noisy(phase, self._measure(phase, point)))
 
     def _measured_register(self, name: str, phase: Phase, m: _Measured) -> int:
         if name in ("urms", "urms_lsb"):
@@ -724,18 +726,34 @@ class EmulatedAtm90e32:
         degrees = (value & reg.PHI_CYCLES_MASK) * 360.0 * frequency / reg.PHI_CLOCK_HZ
         return -degrees if value & reg.PHI_DELAY_V else degrees
 
-    def _noisy(self, m: _Measured) -> _Measured:
-        """``m`` as one register read sees it: with the front end's read noise (none for an ideal board)."""
+    def _noisy(self, phase: Phase, m: _Measured) -> _Measured:
+        """``m`` as the registers show it: with the front end's noise (none for an ideal board).
+
+        The noise is drawn once per measurement refresh (:data:`MEASUREMENT_REFRESH_S`), as
+        the chip's registers hold one value between refreshes: the two words of a 32-bit
+        value and a re-read agree.
+        """
         errors = self.errors
         if errors is None or m is _NOTHING:
             return m
-        gauss = self._noise.gauss
-        volts = max(0.0, m.volts + gauss(0.0, errors.voltage_noise))
-        amps = max(0.0, m.amps + gauss(0.0, errors.current_noise))
+        refresh = math.floor(self._time / MEASUREMENT_REFRESH_S)
+        drawn = self._noise_draws.get(phase)
+        if drawn is None or drawn[0] != refresh:
+            gauss = self._noise.gauss
+            deviations = (
+                gauss(0.0, errors.voltage_noise),
+                gauss(0.0, errors.current_noise),
+                gauss(0.0, errors.power_noise),
+                gauss(0.0, errors.power_noise),
+            )
+            drawn = self._noise_draws[phase] = (refresh, deviations)
+        dv, da, dw, dq = drawn[1]
+        volts = max(0.0, m.volts + dv)
+        amps = max(0.0, m.amps + da)
         if m.va == 0.0 and m.watts == 0.0:
             return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
-        watts = m.watts + gauss(0.0, errors.power_noise)
-        vars_ = m.vars + gauss(0.0, errors.power_noise)
+        watts = m.watts + dw
+        vars_ = m.vars + dq
         va = volts * amps
         pf = max(-1.0, min(1.0, watts / va)) if va > 0 else 0.0
         return _Measured(volts, amps, watts, vars_, va, pf, m.harmonic_share)
@@ -813,6 +831,9 @@ class EmulatedAtm90e32:
         self._advance()
         return self.total_energy.forward_register, self.total_energy.reverse_register
 
+
+MEASUREMENT_REFRESH_S = 1 / 3
+"""The chip refreshes its measurement registers about 3 times a second (atm90e32as-facts)."""
 
 _COUNT_NOISE = 1e-6
 """Float noise of a residual, in counts (3e-9 Wh): a residual this close to a whole count emits it."""

@@ -55,6 +55,13 @@ YHDC's SCT datasheets and Magnalab's give ratio and non-linearity only; the phas
 calibration step measures the error against a reference instead.
 """
 
+PRESET_CT_CLASS: Final = "0.5"
+"""The class the emulator gives the CT presets: an assumption, not data (see the module docstring).
+
+Split-core CTs such as the SCT-013 are sold without an IEC class; class 0.5 at its limits is
+an optimistic reading of YHDC's +-3 % non-linearity and a pessimistic one of a good unit.
+"""
+
 
 @dataclass(frozen=True)
 class CtModel:
@@ -124,7 +131,9 @@ class FrontEndErrors:
         seed: of the noise generator, so a run is repeatable.
     """
 
-    ct: dict[Phase, CtModel | None] = field(default_factory=lambda: dict.fromkeys(Phase, CtModel()))
+    ct: dict[Phase, CtModel | None] = field(
+        default_factory=lambda: dict.fromkeys(Phase, CtModel(100.0, PRESET_CT_CLASS))
+    )
     current_offset: dict[Phase, float] = field(default_factory=lambda: _per_phase(0.045, 0.030))
     voltage_offset: dict[Phase, float] = field(default_factory=lambda: _per_phase(0.05, 0.05))
     power_offset: dict[Phase, float] = field(default_factory=lambda: _per_phase(0.8, -0.6))
