@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,8 +21,8 @@ from custom_components.atm90e32.driver.accuracy import (
     STARTING_CURRENT_PERCENT,
     TEST_POINTS,
     Bench,
+    IecPoint,
     StageResult,
-    TestPoint,
     class_limit,
     run_stages,
     worst_margin,
@@ -94,7 +95,7 @@ def plot(cases: list[tuple[str, list[StageResult]]], path: Path) -> None:
         for cls, style in (("0.5S", "-"), ("1", "--")):
             for pf, cap, color in ((1.0, False, "tab:blue"), (0.5, False, "tab:red")):
                 grid = [0.9, 1, 2, 5, 10, 20, 50, 100, 120]
-                limits = [class_limit(cls, TestPoint(x, pf, cap)) for x in grid]
+                limits = [class_limit(cls, IecPoint(x, pf, cap)) for x in grid]
                 xs = [x for x, lim in zip(grid, limits, strict=True) if lim is not None]
                 ys = [lim for lim in limits if lim is not None]
                 label = f"class {cls} limit, {'PF 1' if pf == 1.0 else 'PF 0.5L/0.8C'}"
@@ -124,7 +125,7 @@ def main() -> int:
     cases = []
     report: dict[str, object] = {"stages": list(STAGES), "points": [p.label for p in TEST_POINTS], "cases": []}
     for ct_class, title in CT_CASES:
-        results = run_stages(lambda ct_class=ct_class: bench_factory(ct_class))
+        results = run_stages(partial(bench_factory, ct_class))
         cases.append((title, results))
         print(table(title, results), end="\n\n")
         report["cases"].append(  # type: ignore[attr-defined]

@@ -37,13 +37,6 @@ PHASE_KIND: Final = "phase_compensation"
 """Option prefix of the phase step: PhiA-C."""
 CONF_COMPENSATION_UNDO: Final = "compensation_undo"
 """The offsets and phase compensation before the last offset or phase step ({option: value})."""
-_FIELDS: Final = {
-    "current_offset": "current_offsets",
-    "power_offset": "power_offsets",
-    "reactive_offset": "reactive_offsets",
-    PHASE_KIND: "phase_compensation",
-}
-"""Option prefix -> ChipConfig field."""
 
 
 def option_key(kind: str, channel: Channel) -> str:
@@ -74,10 +67,13 @@ def apply_to_config(config: ChipConfig, options: Mapping[str, Any], nominal_volt
 
     Raises ValueError for a stored value that is not a 16-bit register value.
     """
-    values: dict[str, list[int]] = {field: [0, 0, 0] for field in _FIELDS.values()}
-    for kind, field in _FIELDS.items():
+
+    def per_phase(kind: str) -> tuple[int, int, int]:
+        values = [0, 0, 0]
         for channel in config.wiring.channels:
-            values[field][channel.phase] = int(options.get(option_key(kind, channel), 0))
+            values[channel.phase] = int(options.get(option_key(kind, channel), 0))
+        return values[0], values[1], values[2]
+
     threshold = start_threshold(
         rated_current(config.wiring, options), nominal_voltage, int(options.get(CONF_CURRENT_SCALE, 1))
     )
@@ -85,7 +81,10 @@ def apply_to_config(config: ChipConfig, options: Mapping[str, Any], nominal_volt
         config,
         p_start_threshold=threshold,
         p_phase_threshold=threshold,
-        **{field: (v[0], v[1], v[2]) for field, v in values.items()},
+        current_offsets=per_phase("current_offset"),
+        power_offsets=per_phase("power_offset"),
+        reactive_offsets=per_phase("reactive_offset"),
+        phase_compensation=per_phase(PHASE_KIND),
     )
 
 

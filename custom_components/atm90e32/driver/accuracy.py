@@ -57,7 +57,7 @@ PF08C: Final = (0.8, True)
 
 
 @dataclass(frozen=True)
-class TestPoint:
+class IecPoint:
     """One accuracy test point: ``percent`` of In at power factor ``pf`` (``capacitive``: leading)."""
 
     percent: float
@@ -74,14 +74,14 @@ class TestPoint:
 IMAX_PERCENT: Final = 120.0
 """Imax as a percentage of In (IEC 62053-22: Imax >= 1.2 In for transformer-operated meters)."""
 TEST_POINTS: Final = (
-    *(TestPoint(p, *PF1) for p in (1, 2, 5, 10, 20, 50, 100, IMAX_PERCENT)),
-    *(TestPoint(p, *PF05L) for p in (2, 10, 100)),
-    *(TestPoint(p, *PF08C) for p in (2, 10, 100)),
+    *(IecPoint(p, *PF1) for p in (1, 2, 5, 10, 20, 50, 100, IMAX_PERCENT)),
+    *(IecPoint(p, *PF05L) for p in (2, 10, 100)),
+    *(IecPoint(p, *PF08C) for p in (2, 10, 100)),
 )
 """The IEC 62053-21/-22 load points of the report."""
 
 
-def class_limit(accuracy_class: str, point: TestPoint) -> float | None:
+def class_limit(accuracy_class: str, point: IecPoint) -> float | None:
     """The +- percentage error limit of ``accuracy_class`` ("0.5S" or "1") at ``point``; None where it sets none."""
     p, unity = point.percent, point.pf == 1.0
     if accuracy_class == "0.5S":
@@ -260,7 +260,7 @@ class Bench:
             moved += forward + reverse + total
         return net, moved
 
-    def energy_error(self, point: TestPoint) -> float:
+    def energy_error(self, point: IecPoint) -> float:
         """Percent error of the metered active energy at ``point`` over ``seconds_per_point``."""
         self.set_load(point.percent, point.pf, point.capacitive)
         true_wh = self.load.phase.watts * self.seconds_per_point / 3600.0
@@ -310,7 +310,7 @@ class StageResult:
 
 def run_stages(
     bench_factory: Callable[[], Bench],
-    points: tuple[TestPoint, ...] = TEST_POINTS,
+    points: tuple[IecPoint, ...] = TEST_POINTS,
     *,
     creep_hours: float = 24.0,
 ) -> list[StageResult]:
@@ -346,7 +346,7 @@ def run_stages(
     return results
 
 
-def worst_margin(result: StageResult, accuracy_class: str, points: tuple[TestPoint, ...] = TEST_POINTS) -> float:
+def worst_margin(result: StageResult, accuracy_class: str, points: tuple[IecPoint, ...] = TEST_POINTS) -> float:
     """The smallest ``limit - |error|`` over the points ``accuracy_class`` limits, percentage points (negative: out)."""
     margins = []
     for p in points:
