@@ -140,8 +140,10 @@ def test_phase_error_from_a_reference_power_factor() -> None:
     lead = phase_error_from_reference(500.0, 850.0, 0.5)
     assert lead == pytest.approx(60.0 - math.degrees(math.atan2(850.0, 500.0)), abs=1e-9)
     assert lead == pytest.approx(0.4655, abs=1e-3)
-    # a capacitive load (Q < 0) and a reversed CT (P < 0) give the same angle
-    assert phase_error_from_reference(-500.0, -850.0, 0.5) == pytest.approx(-lead, abs=1e-9)
+    # a CT facing the wrong way turns P and Q round: the same lead
+    assert phase_error_from_reference(-500.0, -850.0, 0.5) == pytest.approx(lead, abs=1e-9)
+    # a capacitive load (Q < 0): the meter sees 59.53 degrees leading, the reference 60: the current is seen late
+    assert phase_error_from_reference(500.0, -850.0, 0.5) == pytest.approx(-lead, abs=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -389,8 +389,9 @@ def phase_error_from_reference(
 ) -> float:
     """How many degrees the meter sees the current lead more than a reference meter does, at a reactive load.
 
-    ``active_power`` / ``reactive_power`` are this meter's readings (W, var, any sign: a
-    reversed CT is allowed for); ``reference_pf`` the reference meter's power factor for
+    ``active_power`` / ``reactive_power`` are this meter's readings (W, var; negative
+    active power is a CT facing the wrong way at a load, whose current is turned by 180
+    degrees back before the angle is taken); ``reference_pf`` the reference meter's power factor for
     the same load, 0 < pf <= 0.9, inductive or capacitive as the meter sees it.  Add the
     result to the compensation already in PhiA-C to get the new one.
     Raises CalibrationError: ``reference_not_reactive`` for a PF outside (0, 0.9],
@@ -400,7 +401,9 @@ def phase_error_from_reference(
         raise CalibrationError(
             field, "the reference power factor must be above 0 and at most 0.9", reason=REASON_NOT_REACTIVE
         )
-    measured_lag = math.degrees(math.atan2(reactive_power, abs(active_power)))
+    if active_power < 0:  # a reversed CT: the current is the other way round, the angle the same
+        active_power, reactive_power = -active_power, -reactive_power
+    measured_lag = math.degrees(math.atan2(reactive_power, active_power))
     measured_pf = math.cos(math.radians(measured_lag))
     if abs(measured_pf - reference_pf) > REFERENCE_FAR_OFF * reference_pf:
         raise CalibrationError(

@@ -22,7 +22,12 @@ framing, verification and decoding run exactly as against hardware.  It models:
   the latched EMMIntState0/1 (write 1 to clear) set at the instant a status bit changes,
   also between two transactions; :class:`Disturbance` schedules the events;
 - UPeak / IPeak (DS p.69) and the fundamental / harmonic active power PmeanF / PmeanH
-  per phase (DS p.65), from each phase's ``harmonic_share``.
+  per phase (DS p.65), from each phase's ``harmonic_share``;
+- the compensation registers: Uoffset/Ioffset and Poffset/Qoffset add to the rms and
+  power values as the application note's offset procedure presumes (AN p.23), PhiA-C
+  delays the current or the voltage by 2.048 MHz cycles (DS p.51);
+- optionally (``errors``, :mod:`.front_end`) what a real front end adds: CT ratio error and
+  phase displacement against current, ADC offsets and read noise.
 
 Its clock is injectable (tests pass a manual clock; :func:`scaled_clock` accelerates a
 replay) so tests replay hours in milliseconds.  Fault injection (bit flips, a dead bus,
