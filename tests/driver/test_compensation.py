@@ -76,7 +76,6 @@ def test_an_offset_beyond_the_register_is_refused_not_wrapped() -> None:
 
 def test_the_no_load_step_refuses_current_or_power() -> None:
     quiet = NoLoadReads(
-        voltage_rms=(120 * 100 << 16,) * 5,
         current_rms=(0x002D3400,) * 5,
         active=(2500,) * 5,
         reactive=(-1875,) * 5,
@@ -84,8 +83,8 @@ def test_the_no_load_step_refuses_current_or_power() -> None:
     offsets = no_load_offsets(quiet, "l1")
     assert (offsets.current, offsets.active, offsets.reactive) == (0xA598, 0xF63C, 0x0753)
     assert pytest.approx(0.064, abs=0.0001) == NO_LOAD_CURRENT_LIMIT_A
-    kettle_left_on = NoLoadReads(quiet.voltage_rms, (0x00500000,) * 5, (2500,) * 5, (0,) * 5)  # 0.080 A
-    phone_charger = NoLoadReads(quiet.voltage_rms, quiet.current_rms, (15625,) * 5, (0,) * 5)  # 5 W
+    kettle_left_on = NoLoadReads((0x00500000,) * 5, (2500,) * 5, (0,) * 5)  # 0.080 A
+    phone_charger = NoLoadReads(quiet.current_rms, (15625,) * 5, (0,) * 5)  # 5 W
     for reads in (kettle_left_on, phone_charger):
         with pytest.raises(CalibrationError) as err:
             no_load_offsets(reads, "l2")

@@ -259,7 +259,6 @@ def power_offset_register(power32: Sequence[int], field: str = "offset") -> int:
 class NoLoadReads:
     """Raw 32-bit reads of one phase with voltage present and no current (AN p.23), one per sample."""
 
-    voltage_rms: tuple[int, ...]
     current_rms: tuple[int, ...]
     active: tuple[int, ...]
     reactive: tuple[int, ...]
@@ -288,21 +287,22 @@ def read_no_load(
     interval: float = SAMPLE_INTERVAL_S,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[Phase, NoLoadReads]:
-    """Read ``samples`` sets of the 32-bit rms and power values of each phase for the offset step (AN p.23).
+    """Read ``samples`` sets of the 32-bit rms current and power values of each phase for the offset step (AN p.23).
 
+    The voltage offset is not read: its procedure needs the voltage input at zero too,
+    which the CircuitSetup boards, powered from their voltage transformer, never have.
     Blocking (SPI and ``sleep``); raises the driver's communication errors.
     """
     phases = tuple(phases)
-    reads: dict[Phase, list[list[int]]] = {phase: [[], [], [], []] for phase in phases}
+    reads: dict[Phase, list[list[int]]] = {phase: [[], [], []] for phase in phases}
     for index in range(samples):
         if index:
             sleep(interval)
         for phase in phases:
             lists = reads[phase]
-            lists[0].append(chip.read_register32(reg.URMS[phase], reg.URMS_LSB[phase]) & 0xFFFF_FFFF)
-            lists[1].append(chip.read_register32(reg.IRMS[phase], reg.IRMS_LSB[phase]) & 0xFFFF_FFFF)
-            lists[2].append(chip.read_register32(reg.PMEAN[phase], reg.PMEAN_LSB[phase]))
-            lists[3].append(chip.read_register32(reg.QMEAN[phase], reg.QMEAN_LSB[phase]))
+            lists[0].append(chip.read_register32(reg.IRMS[phase], reg.IRMS_LSB[phase]) & 0xFFFF_FFFF)
+            lists[1].append(chip.read_register32(reg.PMEAN[phase], reg.PMEAN_LSB[phase]))
+            lists[2].append(chip.read_register32(reg.QMEAN[phase], reg.QMEAN_LSB[phase]))
     return {phase: NoLoadReads(*(tuple(values) for values in lists)) for phase, lists in reads.items()}
 
 
@@ -338,16 +338,6 @@ def no_load_offsets(reads: NoLoadReads, channel_key: str) -> Offsets:
         active=power_offset_register(reads.active, field),
         reactive=power_offset_register(reads.reactive, field),
     )
-
-
-def voltage_offset(reads: NoLoadReads, channel_key: str) -> int:
-    """Uoffset from reads taken with the voltage input at zero too (AN p.23); see :func:`rms_offset_register`.
-
-    Only for a board whose chip is powered apart from its voltage transformer: the
-    CircuitSetup boards take their supply from it, so their voltage input is never at zero
-    while the chip runs.  Raises CalibrationError as :func:`rms_offset_register`.
-    """
-    return rms_offset_register(reads.voltage_rms, f"offset_{channel_key}")
 
 
 # --- phase compensation (DS p.51, AN p.24) -------------------------------------------------
