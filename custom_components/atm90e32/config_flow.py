@@ -750,7 +750,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         if not undo:
             return self.async_abort(reason="nothing_to_undo")
         wiring = entry_wiring(self.config_entry.data)
-        frequency = int(self.config_entry.data[CONF_LINE_FREQUENCY])
+        frequency = int(self.config_entry.data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
         if user_input is None:
             return self.async_show_form(
                 step_id="undo_compensation",
