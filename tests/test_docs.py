@@ -22,6 +22,7 @@ from homeassistant.const import EntityCategory
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.sensor import (
     CHIP_SENSORS,
+    DEMAND_SENSORS,
     channel_descriptions,
     counter_descriptions,
     energy_descriptions,
@@ -39,6 +40,7 @@ def created_sensors() -> dict[str, dict[str, object]]:
         *(d for channel in SPLIT_PHASE.channels for d in channel_descriptions(channel)),
         *CHIP_SENSORS,
         *energy_descriptions(SPLIT_PHASE),
+        *DEMAND_SENSORS,
         *(d for channel in SPLIT_PHASE.channels for d in counter_descriptions(channel)),
     ]
     sensors: dict[str, dict[str, object]] = {}

@@ -24,10 +24,10 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import restore_state as rs
-from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.storage import Store
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_load_restore_state_from_storage
 
@@ -122,17 +122,25 @@ CRASH_POINTS: dict[str, CrashPoint] = {
 
 @pytest.fixture
 def shown(hass: HomeAssistant, config_entry: MockConfigEntry) -> dict[str, list[float]]:
-    """Every energy state Home Assistant shows, in order, as the recorder and InfluxDB receive them."""
+    """Every energy state Home Assistant shows, in order, as the recorder and InfluxDB receive them.
+
+    Entities are matched by unique id (looked up when each state is written), so the
+    check follows whatever entity ids the language and the entity names give them.
+    """
     values: dict[str, list[float]] = {name: [] for name in ENERGY.values()}
-    ids = {f"sensor.atm90e32as_simulated_{leg}_energy_imported": leg for leg in ENERGY.values()}
+    unique_ids = {f"{config_entry.entry_id}_{key}": leg for key, leg in ENERGY.items()}
+    registry = er.async_get(hass)
 
     @callback
     def record(event: Event[EventStateChangedData]) -> None:
+        entry = registry.async_get(event.data["entity_id"])
         new = event.data["new_state"]
-        if new is not None and new.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-            values[ids[event.data["entity_id"]]].append(float(new.state))
+        if entry is None or entry.unique_id not in unique_ids or new is None:
+            return
+        if new.state not in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            values[unique_ids[entry.unique_id]].append(float(new.state))
 
-    async_track_state_change_event(hass, list(ids), record)
+    hass.bus.async_listen(EVENT_STATE_CHANGED, record)
     return values
 
 
@@ -187,6 +195,7 @@ async def test_a_crash_at_any_step_of_a_refresh(
         lifetime = kwh_to_counts(float(state(hass, config_entry, key).state))
         lost = in_memory_only[leg] if crash.loses_the_read else 0
         assert lifetime == expected[leg] - lost, key  # nothing counted twice, nothing else lost
+        assert len(shown[leg]) > 12, key  # states before and after the crash were seen
         assert shown[leg] == sorted(shown[leg]), f"{key} decreased"  # nothing taken back
     assert mock_transport.energy[Phase.A].forward_lost == 0  # the chip itself lost nothing
 
@@ -250,6 +259,7 @@ async def test_a_crash_in_the_last_read_before_unloading_loses_only_that_read(
     expected = read_so_far(mock_transport)
     for key, leg in ENERGY.items():
         assert kwh_to_counts(float(state(hass, config_entry, key).state)) == expected[leg] - lost[leg], key
+        assert len(shown[leg]) > 12, key
         assert shown[leg] == sorted(shown[leg]), f"{key} decreased"
 
 

@@ -11,6 +11,7 @@
 - power_quality (options): nominal voltage, thresholds, declared generation.
 - update_interval (options): seconds between refreshes, refused where an energy
   register could fill between two reads.
+- demand (options): the demand interval and the billing cycle's start day.
 - reconfigure: the SPI device, line frequency and wiring of an existing entry.
 """
 
@@ -41,7 +42,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
-from . import compensation
+from . import compensation, demand_form
 from . import power_quality_form as pq_form
 from .const import (
     CONF_CURRENT_SCALE,
@@ -387,6 +388,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 "calibrate",
                 "power_quality",
                 "update_interval",
+                "demand",
                 # issue 14: offset and phase calibration, and their undo
                 *COMPENSATION_STEPS,
             ],
@@ -490,6 +492,17 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         return self.async_show_form(
             step_id="update_interval", data_schema=schema, errors=errors, description_placeholders=placeholders
         )
+
+    async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The demand interval (5/15/30/60 min) and the billing cycle's start day (1-28); wrong input saves nothing."""
+        options = self.config_entry.options
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            new, errors = demand_form.validate(user_input)
+            if not errors:
+                return self.async_create_entry(data={**options, **new})
+        values = {**demand_form.current_values(options), **(user_input or {})}
+        return self.async_show_form(step_id="demand", data_schema=demand_form.schema(values), errors=errors)
 
     async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Take reference readings, compute, write and read back new gains (AN p.21-24)."""

@@ -105,3 +105,8 @@ CHIP_NOT_ANSWERING_REPAIR_AFTER: Final = timedelta(seconds=60)
 """A chip silent for this long gets a repair issue (a brief glitch only makes entities unavailable)."""
 CONFIG_CHECK_INTERVAL: Final = timedelta(minutes=5)
 """About this often (every 60 refreshes at 5 s) every configuration register is read back."""
+
+CONF_DEMAND_INTERVAL: Final = "demand_interval"
+"""Minutes of a demand interval (entry options), one of driver.demand.DEMAND_INTERVALS_MIN; default 15."""
+CONF_CYCLE_START_DAY: Final = "billing_cycle_start_day"
+"""Day of the month (1-28) the billing cycle starts, at local midnight (entry options); default 1."""

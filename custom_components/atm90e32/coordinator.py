@@ -21,6 +21,8 @@ from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
     CONF_CURRENT_SCALE,
+    CONF_CYCLE_START_DAY,
+    CONF_DEMAND_INTERVAL,
     CONF_DEVICE,
     CONF_EXPORT_EXPECTED,
     CONF_FREQUENCY_PERCENT,
@@ -51,7 +53,15 @@ from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phas
 from .driver import registers as reg
 from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
 from .driver.chip import Adoption
-from .driver.ledger import LastRead, WrapRisk, check_gap, max_read_interval_s
+from .driver.demand import (
+    CYCLE_START_DAYS,
+    DEFAULT_CYCLE_START_DAY,
+    DEFAULT_DEMAND_INTERVAL_MIN,
+    DEMAND_INTERVALS_MIN,
+    DemandMeter,
+    max_split_for,
+)
+from .driver.ledger import TOTAL, LastRead, WrapRisk, check_gap, max_read_interval_s
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
@@ -166,6 +176,39 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
     return timedelta(seconds=safe)
 
 
+def demand_meter(settings: MeterSettings, options: Mapping[str, Any], interval: timedelta) -> DemandMeter:
+    """The service's demand meter under the entry's options (interval, cycle start day) and refresh ``interval``.
+
+    A stored value not offered (the options form refuses them) falls back to the default, logged.
+    Intervals are aligned to Home Assistant's time zone.
+    """
+    minutes = options.get(CONF_DEMAND_INTERVAL, DEFAULT_DEMAND_INTERVAL_MIN)
+    if minutes not in DEMAND_INTERVALS_MIN:
+        _LOGGER.warning(
+            "A demand interval of %s min is not one offered; using %d min", minutes, DEFAULT_DEMAND_INTERVAL_MIN
+        )
+        minutes = DEFAULT_DEMAND_INTERVAL_MIN
+    day = options.get(CONF_CYCLE_START_DAY, DEFAULT_CYCLE_START_DAY)
+    if day not in CYCLE_START_DAYS:
+        _LOGGER.warning(
+            "A billing cycle starting on day %s is not possible; starting on day %d", day, DEFAULT_CYCLE_START_DAY
+        )
+        day = DEFAULT_CYCLE_START_DAY
+    return DemandMeter(
+        interval_min=int(minutes),
+        cycle_start_day=int(day),
+        tz=dt_util.get_default_time_zone(),
+        max_split_s=max_split_for(interval.total_seconds()),
+    )
+
+
+def service_import_power(settings: MeterSettings, snapshot: MeterSnapshot) -> float:
+    """The service's import power, W: the channels that net into its totals, as shown, added; 0 when exporting."""
+    shown = snapshot.scaled(settings.current_scale, settings.inverted)
+    netted = {channel.phase for channel in settings.wiring.channels if channel.nets_into_total}
+    return max(0.0, sum(r.active_power for phase, r in shown.phases.items() if phase in netted))
+
+
 def default_nominal_voltage(line_frequency: int) -> float:
     """120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
     return 120.0 if line_frequency == 60 else 230.0
@@ -226,6 +269,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
         self.meter = Meter(partial(open_transport, dict(entry.data)), self.settings.chip)
         self.ledger = EnergyLedger(self.settings.wiring)
+        self.demand = demand_meter(settings, entry.options, interval)
+        """The service's demand intervals and billing-cycle peak, from the ledger's imported total."""
         self.store = LedgerStore(hass, entry.entry_id)
         self.watch = SupplyWatch(
             self.settings.wiring,
@@ -264,7 +309,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         raises UpdateFailed (Home Assistant retries the setup) and files the repair issue
         that tells the person what to fix.
         """
-        self._previous_run = self.last_energy_read = await self.store.async_load(self.ledger, self.watch)
+        self._previous_run = self.last_energy_read = await self.store.async_load(self.ledger, self.watch, self.demand)
         self.config_entry.async_on_unload(
             self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_save_at_stop)
         )
@@ -298,7 +343,19 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             raise self._update_failed(err) from err
         self.transitions, self.active = result.transitions, result.active
         self.watch.count(result.transitions)  # saved with the energy just below
-        await self._async_book(result.energy, result.snapshot)
+        kept_counting = result.outcome is not Outcome.RESET_RECOVERED
+        current = LastRead(result.read_at, result.snapshot.largest_power)
+        risks = [check_gap(self._last_read, current, kept_counting=kept_counting)]
+        first_of_run = self._last_read is None and self._previous_run is not None
+        if first_of_run:
+            assert self._previous_run is not None
+            # The gap across a restart runs from the previous run's last read, as its store recorded it.
+            previous = LastRead(self._previous_run.at.timestamp(), self._previous_run.power_w)
+            now = LastRead(dt_util.utcnow().timestamp(), current.power_w)
+            risks.insert(0, check_gap(previous, now, kept_counting=kept_counting and self._adopted))
+        # Counts of this read's span are missing after a reset, a fresh configuration or a possible wrap.
+        lost = not kept_counting or (first_of_run and not self._adopted) or any(risks)
+        await self._async_book(result.energy, result.snapshot, counts_lost=lost)
         self._failing_since = None
         issues.async_clear(self.hass, self.config_entry, *issues.CONNECTION_ISSUES)
         if result.outcome is Outcome.RESET_RECOVERED:
@@ -310,14 +367,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             )
         elif result.outcome is Outcome.CONFIGURATION_REAPPLIED:
             self.health.configuration_repairs += 1
-        kept_counting = result.outcome is not Outcome.RESET_RECOVERED
-        current = LastRead(result.read_at, result.snapshot.largest_power)
-        if self._last_read is None and self._previous_run is not None:
-            # The gap across a restart runs from the previous run's last read, as its store recorded it.
-            previous = LastRead(self._previous_run.at.timestamp(), self._previous_run.power_w)
-            now = LastRead(dt_util.utcnow().timestamp(), current.power_w)
-            self._report(check_gap(previous, now, kept_counting=kept_counting and self._adopted))
-        self._report(check_gap(self._last_read, current, kept_counting=kept_counting))
+        for risk in risks:
+            self._report(risk)
         self._last_read = current
         shown = result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
         self._report_findings(self.watch.check(shown, monotonic()))
@@ -339,8 +390,14 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         if await self._async_book(reads, None):
             self.async_update_listeners()
 
-    async def _async_book(self, reads: tuple[EnergyRead, ...], snapshot: MeterSnapshot | None) -> bool:
+    async def _async_book(
+        self, reads: tuple[EnergyRead, ...], snapshot: MeterSnapshot | None, *, counts_lost: bool = False
+    ) -> bool:
         """Add ``reads`` to the ledger under the current settings and put the totals on disk.
+
+        The service's imported counts of ``reads`` go to the demand meter too, with the
+        import power of ``snapshot``; ``counts_lost`` says some of the span's counts are
+        missing (the demand intervals it touches are then incomplete).
 
         The chip cleared these counts when they were read, so they exist only here until
         written: the journal is written at once (before the sensors show them), the store
@@ -350,8 +407,15 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """
         if not reads:
             return False
+        imported = self.ledger.counts((TOTAL, "import"))
         for read in reads:
             self.ledger.add(read, scale=self.settings.current_scale, inverted=self.settings.inverted)
+        self.demand.book(
+            dt_util.utcnow().timestamp(),
+            self.ledger.counts((TOTAL, "import")) - imported,
+            power_w=None if snapshot is None else service_import_power(self.settings, snapshot),
+            counts_lost=counts_lost,
+        )
         if snapshot is not None:
             power = snapshot.largest_power
         else:
@@ -367,7 +431,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         await self._async_save(durable=True)
 
     async def _async_save(self, *, durable: bool) -> None:
-        if await self.store.async_save(self.ledger, self.last_energy_read, self.watch, durable=durable):
+        if await self.store.async_save(
+            self.ledger, self.last_energy_read, self.watch, durable=durable, demand=self.demand
+        ):
             self._saved_at = monotonic()
 
     def _report_findings(self, report: Report) -> None:

@@ -1,4 +1,4 @@
-"""Diagnostics download: configuration, register dump, health counters, last snapshot, ledger, last energy read."""
+"""Diagnostics download: configuration, registers, health counters, last snapshot, ledger, last energy read, demand."""
 
 from __future__ import annotations
 
@@ -57,4 +57,5 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e3
         },
         "ledger_counts": coordinator.ledger.as_dict(),
         "last_energy_read": None if last is None else {"at": last.at.isoformat(), "largest_power_w": last.power_w},
+        "demand": coordinator.demand.as_dict(),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
 
@@ -29,10 +30,12 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver import MeterSnapshot, PhaseReading
 from .driver.channels import Channel, Wiring
+from .driver.demand import DemandMeter
 from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
 from .driver.power_quality import COUNTED
 from .entity import Atm90e32Entity
@@ -97,6 +100,13 @@ class EnergySensorDescription(SensorEntityDescription):
     """Lifetime imported or exported active energy from the ledger, under ``ledger_key``."""
 
     ledger_key: LedgerKey
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandSensorDescription(SensorEntityDescription):
+    """The service's demand (driver/demand.py): ``value_fn`` takes the demand meter and the time now (Unix s)."""
+
+    value_fn: Callable[[DemandMeter, float], float | datetime | None]
 
 
 HARMONIC_SHARE_MIN_W = 1.0
@@ -296,6 +306,52 @@ CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
 )
 
 
+def _utc(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+
+
+DEMAND_SENSORS: tuple[DemandSensorDescription, ...] = (
+    DemandSensorDescription(
+        key="demand",
+        translation_key="demand",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda demand, _now: rounded(demand.demand_w, WATT),
+    ),
+    DemandSensorDescription(
+        key="projected_demand",
+        translation_key="projected_demand",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda demand, now: rounded(demand.projected_w(now), WATT),
+    ),
+    DemandSensorDescription(
+        key="peak_demand",
+        translation_key="peak_demand",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda demand, _now: rounded(demand.peak_w, WATT),
+    ),
+    DemandSensorDescription(
+        key="peak_demand_time",
+        translation_key="peak_demand_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda demand, _now: _utc(demand.peak_at),
+    ),
+)
+"""Demand of the service: the last interval's average, the running one's projection, the cycle's peak and its time.
+
+The averages are stated to 0.1 W like the power sensors (WATT); they come from energy
+counts, not sampled power.  The peak's time is the start of the peak interval.
+"""
+
+
 def channel_descriptions(channel: Channel) -> tuple[PhaseSensorDescription, ...]:
     """The measurements of one channel: keys ``<channel key>_<quantity>``, its name as the ``leg`` placeholder."""
     return tuple(
@@ -360,6 +416,7 @@ async def async_setup_entry(
     ]
     entities += [Atm90e32ChipSensor(coordinator, description) for description in CHIP_SENSORS]
     entities += [Atm90e32EnergySensor(coordinator, description) for description in energy_descriptions(wiring)]
+    entities += [Atm90e32DemandSensor(coordinator, description) for description in DEMAND_SENSORS]
     entities += [
         Atm90e32CounterSensor(coordinator, description)
         for channel in wiring.channels
@@ -424,3 +481,14 @@ class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
     def native_value(self) -> int:
         """The count."""
         return self.coordinator.watch.counters[self.entity_description.key.removesuffix("_count")]
+
+
+class Atm90e32DemandSensor(Atm90e32Entity, SensorEntity):
+    """The service's demand: kept by the coordinator's demand meter and stored with the ledger."""
+
+    entity_description: DemandSensorDescription
+
+    @property
+    def native_value(self) -> float | datetime | None:
+        """The value now; None (unknown) for an interval that is incomplete or a cycle with no peak yet."""
+        return self.entity_description.value_fn(self.coordinator.demand, dt_util.utcnow().timestamp())

@@ -33,6 +33,7 @@ from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .driver.demand import DemandMeter
 from .driver.ledger import EnergyLedger
 from .quality import SupplyWatch
 
@@ -111,15 +112,15 @@ class LedgerJournal:
 
 
 class LedgerStore:
-    """The ledger's two files: ``{"counts", "read_at", "power_w", "events"}`` in each.
+    """The ledger's two files: ``{"counts", "read_at", "power_w", "events", "demand"}`` in each.
 
     ``counts`` holds the lifetime energy counts (``{"l1_import": counts, ...}``);
     ``read_at`` (ISO 8601 UTC) and ``power_w`` describe the last energy read, so the next
     run can judge how long the chip was left unread; ``events`` holds the power-quality
-    counters (``{"l1_sag": n, ...}``).  The store is written atomically with fsync: a
-    power cut leaves the previous or the new file, never a torn one (a file damaged anyway
-    is set aside by Home Assistant, and the totals fall back to the journal and the
-    restored sensor states).
+    counters (``{"l1_sag": n, ...}``); ``demand`` the demand state (DemandMeter.as_dict).
+    The store is written atomically with fsync: a power cut leaves the previous or the
+    new file, never a torn one (a file damaged anyway is set aside by Home Assistant, and
+    the totals fall back to the journal and the restored sensor states).
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
@@ -130,14 +131,19 @@ class LedgerStore:
         self.journal = LedgerJournal(journal_path(hass, key))
         self._journal_failed = False
 
-    async def async_load(self, ledger: EnergyLedger, watch: SupplyWatch) -> LastEnergyRead | None:
-        """Restore ``ledger`` and the event counters of ``watch`` from both files; return the newest last read.
+    async def async_load(
+        self, ledger: EnergyLedger, watch: SupplyWatch, demand: DemandMeter | None = None
+    ) -> LastEnergyRead | None:
+        """Restore ``ledger``, ``watch``'s event counters and ``demand`` from both files; return the newest last read.
 
+        ``demand`` takes the state of the newest record (the one whose last read is
+        latest): it was written with that record's totals, so the two agree.
         Returns None when neither file says when energy was last read.
         """
         stored = await self._store.async_load()
         journaled = await self._hass.async_add_executor_job(self.journal.read)
         last: LastEnergyRead | None = None
+        newest: dict[str, Any] | None = None
         for data in (stored, journaled):
             if not isinstance(data, dict):
                 continue
@@ -147,13 +153,23 @@ class LedgerStore:
                 watch.restore(data["events"])
             read = _last_read(data)
             if read is not None and (last is None or read.at > last.at):
-                last = read
+                last, newest = read, data
+        if demand is not None and newest is not None and isinstance(newest.get("demand"), dict):
+            demand.restore_dict(newest["demand"])
         return last
 
     async def async_save(
-        self, ledger: EnergyLedger, last_read: LastEnergyRead | None, watch: SupplyWatch, *, durable: bool
+        self,
+        ledger: EnergyLedger,
+        last_read: LastEnergyRead | None,
+        watch: SupplyWatch,
+        *,
+        durable: bool,
+        demand: DemandMeter | None = None,
     ) -> bool:
         """Write the journal, and the store too when ``durable``; returns whether the store was written.
+
+        ``demand``'s state goes into the same record as the totals it was booked from.
 
         Both writes run in the executor.  A journal that cannot be written (logged once)
         makes this write the store instead, so no read is ever left only in memory.  A
@@ -164,6 +180,8 @@ class LedgerStore:
         if last_read is not None:
             data["read_at"] = last_read.at.isoformat()
             data["power_w"] = last_read.power_w
+        if demand is not None:
+            data["demand"] = demand.as_dict()
         try:
             await self._hass.async_add_executor_job(self.journal.write, data)
         except (OSError, ValueError) as err:
