@@ -17,6 +17,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import errors, issues
+from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
     CONF_CURRENT_SCALE,
@@ -142,6 +143,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
         current_gains=(current_gains[0], current_gains[1], current_gains[2]),
         power_quality=power_quality,
     )
+    chip = apply_to_config(chip, merged, nominal)  # offsets, phase compensation, start thresholds
     inverted = frozenset(channel.phase for channel in wiring.channels if merged[channel.invert_option])
     return MeterSettings(
         chip=chip, current_scale=scale, inverted=inverted, export_expected=bool(merged[CONF_EXPORT_EXPECTED])
