@@ -1,4 +1,4 @@
-"""The README's "Check your bill" recipe in a real Home Assistant: billing-cycle figures equal the ledger's, to the count.
+"""The README's "Check your bill" recipe in a real Home Assistant: cycle figures equal the ledger's, to the count.
 
 The integration runs on the chip emulator replaying the household trace with solar on
 L2 (so the service both imports and exports); Home Assistant's own ``utility_meter``
@@ -26,7 +26,8 @@ import yaml
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.utility_meter.config_flow import ConfigFlowHandler as UtilityMeterFlow
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er, restore_state as rs
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import restore_state as rs
 from homeassistant.helpers.template import Template
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -183,7 +184,9 @@ async def test_billing_cycle_totals_equal_the_ledger_across_a_restart_and_the_mo
     for entry in meters:  # the meters come up first and wait for their sources
         assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get("select.energy_import_tou").state == "off_peak"  # restored
+    restored = hass.states.get("select.energy_import_tou")
+    assert restored is not None
+    assert restored.state == "off_peak"
     coordinator = await setup_entry(hass, config_entry)
     await hass.async_block_till_done()
     # The 30 s counted while down are booked at the start. The meters without tariffs count
@@ -241,7 +244,10 @@ async def test_billing_cycle_totals_equal_the_ledger_across_a_restart_and_the_mo
     prices = {"peak": Decimal("0.45"), "off_peak": Decimal("0.25"), "super_off_peak": Decimal("0.12")}
     for tariff, price in prices.items():
         await hass.services.async_call(
-            "input_number", "set_value", {"entity_id": f"input_number.price_{tariff}", "value": float(price)}, blocking=True
+            "input_number",
+            "set_value",
+            {"entity_id": f"input_number.price_{tariff}", "value": float(price)},
+            blocking=True,
         )
     dashboard = yaml.safe_load((REPO / "dashboards" / "bill_check.yaml").read_text(encoding="utf-8"))
     table = next(card for card in dashboard["views"][0]["cards"] if card["type"] == "markdown")
@@ -249,10 +255,11 @@ async def test_billing_cycle_totals_equal_the_ledger_across_a_restart_and_the_mo
     june_import = (end["import"] - start["import"]) * COUNT_KWH
     june_net = june_import - (end["export"] - start["export"]) * COUNT_KWH
     assert f"| **Imported** | **{july['import'] * COUNT_KWH:.3f}** | **{june_import:.3f}** |" in rendered
-    assert f"| **Net** (imported − exported) | **{(july['import'] - july['export']) * COUNT_KWH:.3f}** | **{june_net:.3f}** |" in rendered
+    july_net = (july["import"] - july["export"]) * COUNT_KWH
+    assert f"| **Net** (imported \N{MINUS SIGN} exported) | **{july_net:.3f}** | **{june_net:.3f}** |" in rendered
     june_charge = sum(
         (booked["import", tariff] - booked["export", tariff]) * COUNT_KWH * price for tariff, price in prices.items()
     )
-    assert f"| Energy charge, net at today's prices (USD) | " in rendered
+    assert "| Energy charge, net at today's prices (USD) | " in rendered
     assert rendered.rstrip().count(f" | {june_charge:.2f} |") == 1, (june_charge, rendered)
     print(f"\n{rendered}")  # the figures for the closing note (pytest -s)

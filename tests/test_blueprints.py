@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import voluptuous as vol
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.const import CONF_SELECTOR, EVENT_HOMEASSISTANT_STARTED, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import CoreState, Event, EventStateChangedData, HomeAssistant, ServiceCall
-from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.helpers import selector
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -103,6 +103,12 @@ async def wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: flo
         passed += tick
 
 
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
 async def set_value(hass: HomeAssistant, entity_id: str, value: float, device_class: str, unit: str) -> None:
     hass.states.async_set(entity_id, str(value), {"device_class": device_class, "unit_of_measurement": unit})
     await settle()
@@ -164,7 +170,7 @@ async def test_load_limit_sheds_in_priority_order_only_as_many_as_needed_and_res
     await set_value(hass, CURRENT, 34.0, "current", "A")  # under the upper limit: enough went off
     await wait(hass, freezer, 60)
     assert len(changes) == 2
-    assert hass.states.get("input_boolean.dryer").state == STATE_ON
+    assert state_of(hass, "input_boolean.dryer") == STATE_ON
 
     await set_value(hass, CURRENT, 25.0, "current", "A")  # below the lower limit
     await wait(hass, freezer, 180, step=10)
@@ -183,7 +189,7 @@ async def test_load_limit_sheds_in_priority_order_only_as_many_as_needed_and_res
 
     await wait(hass, freezer, 900, step=30)
     assert len(changes) == 4  # done: the pool pump, off before, stays off
-    assert hass.states.get("input_boolean.pool_pump").state == STATE_OFF
+    assert state_of(hass, "input_boolean.pool_pump") == STATE_OFF
 
 
 async def test_load_limit_sheds_again_when_the_load_rises_while_restoring(
@@ -236,7 +242,13 @@ async def test_solar_surplus_turns_the_load_on_while_exporting_and_off_when_impo
     await use_blueprint(
         hass,
         "solar_surplus.yaml",
-        {"service_power": POWER, "surplus": 1500, "import_limit": 100, "lasting": {"minutes": 5}, "load": "input_boolean.water_heater"},
+        {
+            "service_power": POWER,
+            "surplus": 1500,
+            "import_limit": 100,
+            "lasting": {"minutes": 5},
+            "load": "input_boolean.water_heater",
+        },
     )
     changes = switched(hass)
 
@@ -308,9 +320,7 @@ async def test_demand_alert_notifies_only_when_the_projection_would_set_a_new_pe
     assert "9000 W" in sent[1].data["message"]
 
 
-async def test_demand_alert_can_create_a_persistent_notification(
-    hass: HomeAssistant, blueprint_home: Path
-) -> None:
+async def test_demand_alert_can_create_a_persistent_notification(hass: HomeAssistant, blueprint_home: Path) -> None:
     created: list[ServiceCall] = async_mock_service(hass, "persistent_notification", "create")
     await set_value(hass, PEAK, 4000.0, "power", "W")
     await set_value(hass, PROJECTED, 1000.0, "power", "W")
@@ -343,7 +353,7 @@ async def tariff_meters(hass: HomeAssistant) -> list[str]:
     await hass.async_block_till_done()
     selects = ["select.import_cycle", "select.export_cycle"]
     for select in selects:
-        assert hass.states.get(select).state == "peak"  # utility_meter starts on the first tariff
+        assert state_of(hass, select) == "peak"  # utility_meter starts on the first tariff
     return selects
 
 
@@ -386,7 +396,7 @@ async def test_tariff_schedule_switches_the_tariff_selects_on_weekdays_and_weeke
     )
 
     def tariffs() -> set[str]:
-        return {hass.states.get(select).state for select in selects}
+        return {state_of(hass, select) for select in selects}
 
     assert tariffs() == {"peak"}  # nothing happens between the schedule's times
     expected = [
@@ -411,7 +421,6 @@ async def test_tariff_schedule_switches_the_tariff_selects_on_weekdays_and_weeke
         assert tariffs() == {tariff}, when
 
 
-
 # utility_meter's monthly reset stays scheduled: a YAML utility meter cannot be unloaded.
 @pytest.mark.parametrize("expected_lingering_timers", [True])
 async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts(
@@ -425,11 +434,11 @@ async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts(
         await hass.services.async_call("select", "select_option", {"entity_id": select, "option": "off_peak"})
     hass.set_state(CoreState.starting)  # the automation is set up while Home Assistant starts
     await use_blueprint(hass, "tariff_schedule.yaml", {"tariff_selects": selects})
-    assert {hass.states.get(select).state for select in selects} == {"off_peak"}
+    assert {state_of(hass, select) for select in selects} == {"off_peak"}
     hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
     hass.set_state(CoreState.running)
     await hass.async_block_till_done()
-    assert {hass.states.get(select).state for select in selects} == {"peak"}
+    assert {state_of(hass, select) for select in selects} == {"peak"}
 
 
 # --- wrong entities --------------------------------------------------------------------
@@ -464,7 +473,13 @@ async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts(
             "Entity input_select.tariff belongs to domain input_select",
         ),
     ],
-    ids=["load_limit-loads", "load_limit-sensor", "solar_surplus-load", "demand_alert-sensor", "tariff_schedule-select"],
+    ids=[
+        "load_limit-loads",
+        "load_limit-sensor",
+        "solar_surplus-load",
+        "demand_alert-sensor",
+        "tariff_schedule-select",
+    ],
 )
 async def test_a_blueprint_refuses_an_entity_of_the_wrong_domain(
     hass: HomeAssistant, blueprint_home: Path, blueprint: str, inputs: dict[str, Any], refused: str
@@ -479,7 +494,8 @@ async def test_a_blueprint_refuses_an_entity_of_the_wrong_domain(
     errors: list[str] = []
     for name, value in inputs.items():
         try:
-            selector.selector(loaded.inputs[name][CONF_SELECTOR])(value)
+            validate = cast(Callable[[Any], Any], selector.selector(loaded.inputs[name][CONF_SELECTOR]))
+            validate(value)
         except vol.Invalid as err:
             errors.append(str(err))
     assert len(errors) == 1, errors  # the wrong entity, and only it
