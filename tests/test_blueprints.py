@@ -22,7 +22,7 @@ import pytest
 import voluptuous as vol
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation.helpers import async_get_blueprints
-from homeassistant.const import CONF_SELECTOR, EVENT_HOMEASSISTANT_STARTED, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import CONF_SELECTOR, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import CoreState, Event, EventStateChangedData, HomeAssistant, ServiceCall
 from homeassistant.helpers import selector
 from homeassistant.setup import async_setup_component
@@ -432,11 +432,10 @@ async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts(
     selects = await tariff_meters(hass)
     for select in selects:
         await hass.services.async_call("select", "select_option", {"entity_id": select, "option": "off_peak"})
-    hass.set_state(CoreState.starting)  # the automation is set up while Home Assistant starts
+    hass.set_state(CoreState.not_running)  # as at a start: the automation is set up before Home Assistant runs
     await use_blueprint(hass, "tariff_schedule.yaml", {"tariff_selects": selects})
     assert {state_of(hass, select) for select in selects} == {"off_peak"}
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    hass.set_state(CoreState.running)
+    await hass.async_start()  # Home Assistant's own start: start event, startup jobs, started event
     await hass.async_block_till_done()
     assert {state_of(hass, select) for select in selects} == {"peak"}
 
