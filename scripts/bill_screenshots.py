@@ -13,7 +13,8 @@ for both) through its WebSocket API.  It lets the meter run MINUTES real minutes
 each half; ends a billing cycle halfway with ``utility_meter.reset`` (what the monthly
 cycle does at midnight on the 1st), so that the dashboard has a last cycle; and saves
 PNG screenshots with Playwright driving Debian's Chromium into docs/screenshots/.
-Nothing outside 127.0.0.1 is reached.
+It also creates an automation from the load limit blueprint (on input booleans) and
+photographs its form.  Nothing outside 127.0.0.1 is reached.
 """
 
 from __future__ import annotations
@@ -48,6 +49,24 @@ METERS = (
     "sensor.energy_net_cycle",
 )
 """The README's utility meters, each reset (by its tariff select where it has tariffs) to end a cycle."""
+LOAD_LIMIT_AUTOMATION = """- id: load_limit_l1
+  alias: L1 load limit
+  use_blueprint:
+    path: atm90e32/load_limit.yaml
+    input:
+      monitored: sensor.atm90e32as_simulated_l1_current
+      upper_limit: 80
+      over_for:
+        seconds: 10
+      lower_limit: 64
+      under_for:
+        minutes: 5
+      loads:
+        - input_boolean.ev_charger
+        - input_boolean.water_heater
+        - input_boolean.dryer
+"""
+"""An automation from the load limit blueprint, for its picture (loads are input booleans here)."""
 IMPORTED = "sensor.atm90e32as_simulated_imported_energy"
 EXPORTED = "sensor.atm90e32as_simulated_exported_energy"
 
@@ -80,6 +99,8 @@ def write_config(config: Path, port: int) -> None:
     (config / "custom_components" / "atm90e32").symlink_to(REPO / "custom_components" / "atm90e32")
     (config / "dashboards").mkdir()
     shutil.copy(REPO / "dashboards" / "bill_check.yaml", config / "dashboards" / "bill_check.yaml")
+    shutil.copytree(REPO / "blueprints", config / "blueprints")  # as importing them puts them
+    (config / "automations.yaml").write_text(LOAD_LIMIT_AUTOMATION, encoding="utf-8")
     recipe = "".join(readme_block(key) for key in ("template", "input_number", "utility_meter", "lovelace"))
     (config / "configuration.yaml").write_text(
         f"""homeassistant:
@@ -101,6 +122,14 @@ recorder:
   commit_interval: 1
 logger:
   default: warning
+automation: !include automations.yaml
+input_boolean:
+  ev_charger:
+    name: EV charger
+  water_heater:
+    name: Water heater
+  dryer:
+    name: Dryer
 {recipe}""",
         encoding="utf-8",
     )
@@ -198,6 +227,7 @@ def screenshots(url: str, token: dict[str, Any]) -> None:
             ("/bill-check/bill-check", "bill-check-dashboard.png", "This billing cycle and the last"),
             ("/config/energy", "energy-grid-costs.png", "Electricity grid"),
             ("/energy", "energy-dashboard.png", "Energy"),
+            ("/config/automation/edit/load_limit_l1", "blueprint-load-limit.png", "Sensor to limit"),
         ):
             page.goto(f"{url}{path}")
             page.get_by_text(wait_for).first.wait_for(timeout=60_000)
@@ -252,7 +282,10 @@ def main(minutes: float) -> None:
             "cost_adjustment_day": 0,
         }
         prefs = {"type": "energy/save_prefs", "energy_sources": [grid], "device_consumption": []}
-        asyncio.run(websocket(url, access, [prefs]))
+        # Home Assistant moved the http: settings above into its storage and keeps them only once
+        # confirmed (the frontend's "Confirm new HTTP server configuration"); unconfirmed, it
+        # restarts on its default port after 5 minutes.
+        asyncio.run(websocket(url, access, [{"type": "http/config/promote"}, prefs]))
         quarter = minutes * 60 / 4
         for step, tariff in enumerate(("peak", "off_peak", "peak", "off_peak")):
             set_tariff(url, access, tariff)
