@@ -15,6 +15,7 @@ import ast
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 from homeassistant.const import EntityCategory
@@ -180,3 +181,22 @@ def test_readme_links_every_docs_page() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for page in DOCS.glob("*.md"):
         assert f"]({DOCS_URL}{page.name}" in readme, f"README does not link docs/{page.name}"
+
+
+RAW_URL = "https://raw.githubusercontent.com/atm90e32/atm90e32/main/"
+"""Where the README shows pictures and points Home Assistant's blueprint import (raw files of main)."""
+
+
+def test_raw_links_to_this_repository_lead_to_files() -> None:
+    """Screenshots and blueprint import links (URL-encoded inside my.home-assistant.io links) name files that exist."""
+    readme = unquote((REPO / "README.md").read_text(encoding="utf-8"))
+    targets = re.findall(re.escape(RAW_URL) + r"([^)\s&]+)", readme)
+    assert any(t.startswith("blueprints/") for t in targets), targets
+    assert any(t.endswith(".png") for t in targets), targets
+    for target in targets:
+        assert (REPO / target).is_file(), f"README: {RAW_URL}{target} leads to no file"
+    for blueprint in (REPO / "blueprints" / "automation" / "atm90e32").glob("*.yaml"):
+        import_link = "https://my.home-assistant.io/redirect/blueprint_import/?blueprint_url=" + quote(
+            f"{RAW_URL}blueprints/automation/atm90e32/{blueprint.name}", safe=""
+        )
+        assert import_link in (REPO / "README.md").read_text(encoding="utf-8"), f"no import link for {blueprint.name}"

@@ -52,7 +52,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import demand_form, replay, wiring_form
+from . import compensation, demand_form, replay, wiring_form
 from . import power_quality_form as pq_form
 from .const import (
     CONF_BOARD,
@@ -110,6 +110,9 @@ from .driver.channels import (
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
+
+COMPENSATION_STEPS = ["offset_calibration", "phase_calibration", "undo_compensation"]
+"""The options flow's offset, phase and undo steps (compensation.py does their work)."""
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -652,7 +655,16 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
         return self.async_show_menu(
-            step_id="init", menu_options=["settings", "calibrate", "power_quality", "update_interval", "demand"]
+            step_id="init",
+            menu_options=[
+                "settings",
+                "calibrate",
+                "power_quality",
+                "update_interval",
+                "demand",
+                # issue 14: offset and phase calibration, and their undo
+                *COMPENSATION_STEPS,
+            ],
         )
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -938,6 +950,176 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             old, _ = self._pending
             self._pending = None
             self.hass.async_create_task(self._async_revert(self.config_entry.runtime_data, old))
+
+    # --- offsets and phase compensation (issue 14; the work is in compensation.py) ---------
+
+    async def async_step_offset_calibration(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """No-load step (AN p.23): voltage on, no current; Ioffset, Poffset and Qoffset measured, written, read back.
+
+        Refused (nothing written, the previous offsets back in the chip) when a channel
+        reads more current or power than an offset can be.
+        """
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
+        errors: dict[str, str] = {}
+        placeholders = compensation.error_placeholders()
+        if user_input is not None:
+            try:
+                report = await self._async_offsets(coordinator)
+            except CalibrationError as err:
+                errors["base"] = err.reason
+                placeholders = compensation.error_placeholders(err)
+            except Atm90e32Error as err:
+                errors["base"] = translation_key(err)
+            except Exception:
+                _LOGGER.exception("Unexpected error in the offset calibration of the ATM90E32AS")
+                errors["base"] = UNKNOWN
+            else:
+                return await self._async_compensation_written(report)
+        return self.async_show_form(
+            step_id="offset_calibration",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_offsets(self, coordinator: Atm90e32Coordinator) -> str:
+        """Clear the offsets, read with no load, compute, write, read back; returns the before/after report.
+
+        Raises CalibrationError (the old configuration is back in the chip) and the driver's errors.
+        """
+        meter, wiring = coordinator.meter, coordinator.settings.wiring
+        old = meter.config
+        try:
+            await self.hass.async_add_executor_job(meter.apply_config, compensation.zeroed_offsets(old))
+            before = await self.hass.async_add_executor_job(meter.read_no_load)
+            new_values = compensation.offsets_from_reads(wiring, before)
+            options = self._compensation_options(compensation.OFFSET_KINDS, new_values)
+            new = meter_settings(self.config_entry.data, options).chip
+            await self.hass.async_add_executor_job(meter.apply_config, new)
+            after = await self.hass.async_add_executor_job(meter.read_no_load)
+        except Exception:
+            await self._async_revert(coordinator, old)
+            raise
+        self._pending = (old, options)
+        lines = [
+            f"{c.name}: {before[c.phase].current:.3f} A → {after[c.phase].current:.3f} A, "
+            f"{before[c.phase].active_power:+.2f} W → {after[c.phase].active_power:+.2f} W, "
+            f"{before[c.phase].reactive_power:+.2f} var → {after[c.phase].reactive_power:+.2f} var"
+            for c in wiring.channels
+        ]
+        return "\n".join(lines)
+
+    async def async_step_phase_calibration(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """PhiA-C per channel: from a reference meter's power factor at a reactive load, or from the CT presets."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="not_loaded")
+        coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
+        wiring = coordinator.settings.wiring
+        errors: dict[str, str] = {}
+        placeholders = compensation.error_placeholders()
+        if user_input is not None:
+            references = {c.key: user_input.get(f"reference_pf_{c.key}") for c in wiring.channels}
+            try:
+                report = await self._async_phase(coordinator, references)
+            except CalibrationError as err:
+                errors[err.field] = err.reason
+                placeholders = compensation.error_placeholders(err)
+            except Atm90e32Error as err:
+                errors["base"] = translation_key(err)
+            except Exception:
+                _LOGGER.exception("Unexpected error in the phase calibration of the ATM90E32AS")
+                errors["base"] = UNKNOWN
+            else:
+                return await self._async_compensation_written(report)
+        schema = vol.Schema({vol.Optional(f"reference_pf_{c.key}"): REFERENCE_PF for c in wiring.channels})
+        return self.async_show_form(
+            step_id="phase_calibration",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_phase(self, coordinator: Atm90e32Coordinator, references: dict[str, float | None]) -> str:
+        """Read P and Q, compute PhiA-C, write and read back; returns the before/after power factors.
+
+        Raises CalibrationError (nothing written) and the driver's errors (the old configuration restored).
+        """
+        meter, wiring = coordinator.meter, coordinator.settings.wiring
+        old = meter.config
+        before = await self.hass.async_add_executor_job(meter.read_powers)
+        new_values = compensation.phase_from_references(old, self.config_entry.options, before, references)
+        options = self._compensation_options((compensation.PHASE_KIND,), new_values)
+        new = meter_settings(self.config_entry.data, options).chip
+        try:
+            await self.hass.async_add_executor_job(meter.apply_config, new)
+            after = await self.hass.async_add_executor_job(meter.read_powers)
+        except Exception:
+            await self._async_revert(coordinator, old)
+            raise
+        self._pending = (old, options)
+        return (
+            "\n".join(f"{c.name}: PF {_pf(*before[c.phase]):.3f} → {_pf(*after[c.phase]):.3f}" for c in wiring.channels)
+            + "\n\n"
+            + compensation.describe(wiring, options, old.line_frequency)
+        )
+
+    def _compensation_options(self, kinds: tuple[str, ...], new_values: Mapping[str, int]) -> dict[str, Any]:
+        """The entry options with ``new_values``, the previous values of ``kinds`` kept for undo."""
+        options = dict(self.config_entry.options)
+        wiring = entry_wiring(self.config_entry.data)
+        previous = compensation.compensation_options(
+            wiring, options, (*compensation.OFFSET_KINDS, compensation.PHASE_KIND)
+        )
+        return {**options, **new_values, compensation.CONF_COMPENSATION_UNDO: previous}
+
+    async def _async_compensation_written(self, report: str) -> ConfigFlowResult:
+        self._report = report
+        self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
+        return await self.async_step_compensation_result()
+
+    async def async_step_compensation_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the offset or phase step's readings before and after; store the values when confirmed."""
+        assert self._pending is not None
+        if user_input is None:
+            return self.async_show_form(
+                step_id="compensation_result",
+                description_placeholders={"report": self._report, "minutes": str(CALIBRATION_CONFIRM_TIMEOUT_S // 60)},
+            )
+        _, options = self._pending
+        self._pending = None
+        self._cancel_expiry()
+        return self.async_create_entry(data=options)
+
+    async def async_step_undo_compensation(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Put back the offsets and phase compensation from before the last offset or phase step (saving reloads)."""
+        options = self.config_entry.options
+        undo = options.get(compensation.CONF_COMPENSATION_UNDO)
+        if not undo:
+            return self.async_abort(reason="nothing_to_undo")
+        wiring = entry_wiring(self.config_entry.data)
+        frequency = int(self.config_entry.data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
+        if user_input is None:
+            return self.async_show_form(
+                step_id="undo_compensation",
+                description_placeholders={
+                    "present": compensation.describe(wiring, options, frequency),
+                    "previous": compensation.describe(wiring, undo, frequency),
+                },
+            )
+        kinds = (*compensation.OFFSET_KINDS, compensation.PHASE_KIND)
+        present = compensation.compensation_options(wiring, options, kinds)
+        return self.async_create_entry(data={**options, **undo, compensation.CONF_COMPENSATION_UNDO: present})
+
+
+def _pf(active: float, reactive: float) -> float:
+    """The power factor of ``active`` W and ``reactive`` var (0 with neither)."""
+    apparent = (active * active + reactive * reactive) ** 0.5
+    return abs(active) / apparent if apparent else 0.0
+
+
+REFERENCE_PF = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, min=0.01, max=1, step=0.001))
 
 
 REFERENCE = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step="any", min=0))

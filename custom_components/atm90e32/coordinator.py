@@ -18,6 +18,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import errors, issues
+from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
     CONF_CHANNELS,
@@ -197,6 +198,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
         current_gains=(current_gains[0], current_gains[1], current_gains[2]),
         power_quality=power_quality,
     )
+    chip = apply_to_config(chip, merged, nominal)  # offsets, phase compensation, start thresholds
     inverted = frozenset(channel.phase for channel in wiring.channels if merged[channel.invert_option])
     factors = {c.key: int(merged.get(c.voltage_factor_option, 1)) for c in wiring.channels}
     if any(factor not in (1, 2) for factor in factors.values()):

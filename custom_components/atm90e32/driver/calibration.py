@@ -8,8 +8,9 @@ a gain published for PGA 2x is ``gain x 2 / pga`` at another PGA.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -193,3 +194,262 @@ def _gain(field: str, reference: float, measured: float, existing: int) -> int:
         return protocol.calibrated_gain(reference, measured, existing)
     except ValueError as err:
         raise CalibrationError(field, str(err), round(reference / measured * existing)) from err
+
+
+# --- offsets (AN p.23) ------------------------------------------------------------------
+
+REASON_CURRENT_FLOWING: Final = "current_flowing"
+"""The no-load step measured current or power: a load is on, or the CT is on a live wire."""
+REASON_OFFSET_OUT_OF_RANGE: Final = "offset_out_of_range"
+"""An offset larger than its 16-bit signed register holds."""
+REASON_PHASE_OUT_OF_RANGE: Final = "phase_out_of_range"
+"""A phase error needing more delay than PhiA-C's 255 cycles hold."""
+REASON_REFERENCE_FAR_OFF: Final = "reference_far_off"
+"""A reference power factor more than 30 % from the meter's own reading."""
+REASON_NOT_REACTIVE: Final = "reference_not_reactive"
+"""A reference power factor above 0.9 (or not above 0): the angle cannot be read from it."""
+
+NO_LOAD_CURRENT_LIMIT_A: Final = 0x7FFF * reg.IOFFSET_LSB_A
+"""The most current the no-load step accepts, A at reading scale: what Ioffset can cancel, 0.064 A (AN p.23)."""
+NO_LOAD_POWER_LIMIT_W: Final = 3.0
+"""The most active or reactive power the no-load step accepts, W: three times the +-1 W idle readings logged
+(atm90e32as-facts), well within Poffset's +-10.49 W (32767 x 0.00032 W, DS p.50)."""
+OFFSET_SAMPLES: Final = 30
+"""Reads averaged by the no-load step: AN p.23 averages five; with the idle noise seen in real logs
+(about 0.2 W per read) five leave about 0.09 W of offset error, thirty (10 s) about 0.04 W."""
+REFERENCE_FAR_OFF: Final = 0.30
+"""A reference power factor more than 30 % away from the meter's own reading is refused (issue 14)."""
+REFERENCE_PF_MAX: Final = 0.9
+"""Above this power factor the angle is too flat to read: at 0.99 one 0.001 step of PF is 0.4 degree."""
+
+
+def rms_offset_register(rms32: Sequence[int], field: str = "offset") -> int:
+    """Uoffset / Ioffset from no-load 32-bit rms reads (AN p.23): average, >> 7, two's complement, low 16 bits.
+
+    ``rms32`` are ``high << 16 | low`` values of Urms/UrmsLSB or Irms/IrmsLSB with every
+    input at zero.  Raises CalibrationError (``offset_out_of_range``) when the shifted
+    average needs more than 15 bits: the AN keeps the low 16 bits regardless, which would
+    write a wrapped, wrong offset; ValueError for no reads.
+    """
+    if not rms32:
+        raise ValueError("no rms reads")
+    shifted = (sum(v & 0xFFFF_FFFF for v in rms32) // len(rms32)) >> reg.RMS32_SHIFT
+    if shifted > 0x7FFF:
+        raise CalibrationError(
+            field, f"the offset {shifted} exceeds the register's 15 bits", reason=REASON_OFFSET_OUT_OF_RANGE
+        )
+    return -shifted & 0xFFFF
+
+
+def power_offset_register(power32: Sequence[int], field: str = "offset") -> int:
+    """Poffset / Qoffset from no-load signed 32-bit Pmean / Qmean reads (AN p.23): the negated average, low 16 bits.
+
+    Raises CalibrationError (``offset_out_of_range``) when the average is outside
+    -32767..32768 counts (+-10.49 W), ValueError for no reads.
+    """
+    if not power32:
+        raise ValueError("no power reads")
+    negated = -round(sum(power32) / len(power32))
+    if not -0x8000 <= negated <= 0x7FFF:
+        raise CalibrationError(field, f"the power offset {-negated} exceeds 16 bits", reason=REASON_OFFSET_OUT_OF_RANGE)
+    return negated & 0xFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class NoLoadReads:
+    """Raw 32-bit reads of one phase with voltage present and no current (AN p.23), one per sample."""
+
+    current_rms: tuple[int, ...]
+    active: tuple[int, ...]
+    reactive: tuple[int, ...]
+
+    @property
+    def current(self) -> float:
+        """Mean current, A at reading scale."""
+        return sum(v & 0xFFFF_FFFF for v in self.current_rms) / len(self.current_rms) * reg.CURRENT_LSB_A / 65536
+
+    @property
+    def active_power(self) -> float:
+        """Mean active power, W at reading scale (signed)."""
+        return sum(self.active) / len(self.active) * reg.POWER_LSB
+
+    @property
+    def reactive_power(self) -> float:
+        """Mean reactive power, var at reading scale (signed)."""
+        return sum(self.reactive) / len(self.reactive) * reg.POWER_LSB
+
+
+def read_no_load(
+    chip: Atm90e32,
+    phases: Iterable[Phase],
+    *,
+    samples: int = SAMPLES,
+    interval: float = SAMPLE_INTERVAL_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[Phase, NoLoadReads]:
+    """Read ``samples`` sets of the 32-bit rms current and power values of each phase for the offset step (AN p.23).
+
+    The voltage offset is not read: its procedure needs the voltage input at zero too,
+    which the CircuitSetup boards, powered from their voltage transformer, never have.
+    Blocking (SPI and ``sleep``); raises the driver's communication errors.
+    """
+    phases = tuple(phases)
+    reads: dict[Phase, list[list[int]]] = {phase: [[], [], []] for phase in phases}
+    for index in range(samples):
+        if index:
+            sleep(interval)
+        for phase in phases:
+            lists = reads[phase]
+            lists[0].append(chip.read_register32(reg.IRMS[phase], reg.IRMS_LSB[phase]) & 0xFFFF_FFFF)
+            lists[1].append(chip.read_register32(reg.PMEAN[phase], reg.PMEAN_LSB[phase]))
+            lists[2].append(chip.read_register32(reg.QMEAN[phase], reg.QMEAN_LSB[phase]))
+    return {phase: NoLoadReads(*(tuple(values) for values in lists)) for phase, lists in reads.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Offsets:
+    """The offset registers of one phase, raw 16-bit two's complement values (DS pp.50-52)."""
+
+    current: int
+    active: int
+    reactive: int
+
+
+def no_load_offsets(reads: NoLoadReads, channel_key: str) -> Offsets:
+    """Ioffset, Poffset and Qoffset of one channel from its no-load reads, taken with its offsets at 0 (AN p.23).
+
+    The current must read at most :data:`NO_LOAD_CURRENT_LIMIT_A` and the powers at most
+    :data:`NO_LOAD_POWER_LIMIT_W`: more is a load, not an offset.  Raises CalibrationError
+    (field ``offset_<channel_key>``, reason ``current_flowing`` or ``offset_out_of_range``).
+    """
+    field = f"offset_{channel_key}"
+    if (
+        reads.current > NO_LOAD_CURRENT_LIMIT_A
+        or abs(reads.active_power) > NO_LOAD_POWER_LIMIT_W
+        or abs(reads.reactive_power) > NO_LOAD_POWER_LIMIT_W
+    ):
+        raise CalibrationError(
+            field,
+            f"{reads.current:.3f} A, {reads.active_power:.2f} W flow with no load",
+            reason=REASON_CURRENT_FLOWING,
+        )
+    return Offsets(
+        current=rms_offset_register(reads.current_rms, field),
+        active=power_offset_register(reads.active, field),
+        reactive=power_offset_register(reads.reactive, field),
+    )
+
+
+# --- phase compensation (DS p.51, AN p.24) -------------------------------------------------
+
+
+def phase_degrees_per_cycle(line_frequency: float) -> float:
+    """Degrees of the line cycle one PhiA-C count delays: 360 x f / 2.048 MHz (0.0105 at 60 Hz, DS p.51)."""
+    return 360.0 * line_frequency / reg.PHI_CLOCK_HZ
+
+
+def phase_register(error_deg: float, line_frequency: float, field: str = "phase") -> int:
+    """The PhiA-C value that cancels a current leading the voltage by ``error_deg`` degrees (DS p.51).
+
+    Positive (a CT that leads, as iron-core CTs do): the current channel is delayed
+    (DelayV = 0); negative: the voltage channel (DelayV = 1).  The delay is rounded to
+    whole 2.048 MHz cycles; AN p.24 gives the same number as ``e x Gphase`` for an energy
+    error ``e`` at power factor 0.5 inductive.  Raises CalibrationError
+    (``phase_out_of_range``) above 255 cycles: 2.69 degrees at 60 Hz, 2.24 at 50 Hz.
+    """
+    cycles = round(abs(error_deg) / phase_degrees_per_cycle(line_frequency))
+    if cycles > reg.PHI_CYCLES_MASK:
+        most = reg.PHI_CYCLES_MASK * phase_degrees_per_cycle(line_frequency)
+        raise CalibrationError(
+            field,
+            f"{error_deg:.2f} degrees needs {cycles} cycles, more than {most:.2f} degrees",
+            reason=REASON_PHASE_OUT_OF_RANGE,
+        )
+    return cycles if error_deg >= 0 else reg.PHI_DELAY_V | cycles
+
+
+def phase_register_degrees(value: int, line_frequency: float) -> float:
+    """The compensation a PhiA-C ``value`` applies, degrees: positive delays the current (DS p.51)."""
+    degrees = (value & reg.PHI_CYCLES_MASK) * phase_degrees_per_cycle(line_frequency)
+    return -degrees if value & reg.PHI_DELAY_V else degrees
+
+
+def phase_error_from_reference(
+    active_power: float, reactive_power: float, reference_pf: float, field: str = "phase"
+) -> float:
+    """How many degrees the meter sees the current lead more than a reference meter does, at a reactive load.
+
+    ``active_power`` / ``reactive_power`` are this meter's readings (W, var; negative
+    active power is a CT facing the wrong way at a load, whose current is turned by 180
+    degrees back before the angle is taken); ``reference_pf`` the reference meter's power factor for
+    the same load, 0 < pf <= 0.9, inductive or capacitive as the meter sees it.  Add the
+    result to the compensation already in PhiA-C to get the new one.
+    Raises CalibrationError: ``reference_not_reactive`` for a PF outside (0, 0.9],
+    ``reference_far_off`` when the meter's own PF is more than 30 % away from it.
+    """
+    if not 0.0 < reference_pf <= REFERENCE_PF_MAX:
+        raise CalibrationError(
+            field, "the reference power factor must be above 0 and at most 0.9", reason=REASON_NOT_REACTIVE
+        )
+    if active_power < 0:  # a reversed CT: the current is the other way round, the angle the same
+        active_power, reactive_power = -active_power, -reactive_power
+    measured_lag = math.degrees(math.atan2(reactive_power, active_power))
+    measured_pf = math.cos(math.radians(measured_lag))
+    if abs(measured_pf - reference_pf) > REFERENCE_FAR_OFF * reference_pf:
+        raise CalibrationError(
+            field,
+            f"the meter reads PF {measured_pf:.3f}, the reference {reference_pf:.3f}",
+            reason=REASON_REFERENCE_FAR_OFF,
+        )
+    true_lag = math.copysign(math.degrees(math.acos(reference_pf)), measured_lag)
+    return true_lag - measured_lag
+
+
+def read_powers(
+    chip: Atm90e32,
+    phases: Iterable[Phase],
+    *,
+    samples: int = SAMPLES,
+    interval: float = SAMPLE_INTERVAL_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[Phase, tuple[float, float]]:
+    """Average ``samples`` reads of each phase's ``(active W, reactive var)`` at full resolution (DS p.62).
+
+    Blocking; raises the driver's communication errors.
+    """
+    phases = tuple(phases)
+    sums = {phase: [0.0, 0.0] for phase in phases}
+    for index in range(samples):
+        if index:
+            sleep(interval)
+        for phase in phases:
+            sums[phase][0] += protocol.power(chip.read_register32(reg.PMEAN[phase], reg.PMEAN_LSB[phase]))
+            sums[phase][1] += protocol.power(chip.read_register32(reg.QMEAN[phase], reg.QMEAN_LSB[phase]))
+    return {phase: (p / samples, q / samples) for phase, (p, q) in sums.items()}
+
+
+# --- start thresholds (DS pp.48-49, IEC 62053-22) -----------------------------------------
+
+STARTING_CURRENT_FRACTION: Final = 0.001
+"""The starting current chosen: 0.1 % of In, IEC 62053-22 class 0.5S for transformer-operated meters.
+
+Stricter than class 1 (IEC 62053-21: 0.2 % of In transformer-operated, 0.4 % of Ib direct),
+so a class 1 starting load registers too.  A CT-clamped meter is transformer-operated: its In is the CT's rating."""
+THRESHOLD_SHARE: Final = 0.5
+"""The start threshold is half the power of the starting current at nominal voltage and PF 1:
+the starting load still registers with the voltage sagged to half, and no idle reading (+-1 W logged
+before offset calibration, a few mW after) comes near it."""
+
+
+def start_threshold(rated_current: float, nominal_voltage: float, current_scale: int = 1) -> int:
+    """PStartTh/QStartTh/PPhaseTh/QPhaseTh value (0.00032 W units, DS pp.48-49) for a CT of ``rated_current`` A.
+
+    ``THRESHOLD_SHARE x STARTING_CURRENT_FRACTION x rated_current x nominal_voltage``
+    watts, divided by ``current_scale`` (the chip reads 1/scale of the power), clamped to
+    16 bits (20.97 W).  Example: 100 A CT at 120 V -> 6 W -> 18750.
+    Raises ValueError for a non-positive current or voltage.
+    """
+    if not rated_current > 0 or not nominal_voltage > 0:
+        raise ValueError("rated current and nominal voltage must be positive")
+    watts = THRESHOLD_SHARE * STARTING_CURRENT_FRACTION * rated_current * nominal_voltage / current_scale
+    return min(0xFFFF, round(watts / reg.POWER_LSB))

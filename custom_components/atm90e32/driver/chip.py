@@ -199,6 +199,11 @@ class Atm90e32:
         for phase in Phase:
             values[reg.UGAIN[phase]] = config.voltage_gains[phase]
             values[reg.IGAIN[phase]] = config.current_gains[phase]
+            values[reg.UOFFSET[phase]] = config.voltage_offsets[phase]
+            values[reg.IOFFSET[phase]] = config.current_offsets[phase]
+            values[reg.POFFSET[phase]] = config.power_offsets[phase]
+            values[reg.QOFFSET[phase]] = config.reactive_offsets[phase]
+            values[reg.PHI[phase]] = config.phase_compensation[phase]
         return values
 
     def configure(self, config: ChipConfig, *, reset: bool = True) -> None:

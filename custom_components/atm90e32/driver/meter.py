@@ -18,7 +18,7 @@ from enum import StrEnum
 from time import monotonic
 
 from . import registers as reg
-from .calibration import CalibrationSample, read_average
+from .calibration import OFFSET_SAMPLES, CalibrationSample, NoLoadReads, read_average, read_no_load, read_powers
 from .chip import Adoption, Atm90e32
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError
 from .models import ChipConfig, EnergyRead, MeterSnapshot
@@ -191,6 +191,30 @@ class Meter:
             samples = read_average(chip, self.config.wiring.phases, sleep=self.sleep)
             chip.check_alive()
             return samples
+
+    def read_no_load(self) -> dict[Phase, NoLoadReads]:
+        """The offset step's raw reads of every channel's phase (AN p.23, :func:`.calibration.read_no_load`).
+
+        MeterEn is checked before and after, as in :meth:`sample`.  Raises the driver's errors.
+        """
+        with self._lock:
+            chip = self._open_chip()
+            chip.check_alive()
+            reads = read_no_load(chip, self.config.wiring.phases, samples=OFFSET_SAMPLES, sleep=self.sleep)
+            chip.check_alive()
+            return reads
+
+    def read_powers(self) -> dict[Phase, tuple[float, float]]:
+        """Averaged ``(W, var)`` of every channel's phase in the chip's scale, for the phase step.
+
+        Raises the driver's errors.
+        """
+        with self._lock:
+            chip = self._open_chip()
+            chip.check_alive()
+            powers = read_powers(chip, self.config.wiring.phases, sleep=self.sleep)
+            chip.check_alive()
+            return powers
 
     def apply_config(self, config: ChipConfig) -> None:
         """Write ``config`` into the running chip without a reset (counters keep their counts).

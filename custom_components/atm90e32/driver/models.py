@@ -26,7 +26,14 @@ class ChipConfig:
             readings in the chip's scale (written through :func:`threshold_plan`).
         p_start_threshold, p_phase_threshold: PStartTh / PPhaseTh in 0.00032 W units;
             the defaults 0x1D4C (2.4 W) and 0x02EE (0.24 W) keep a no-load meter from
-            creeping (DS p.48-49).
+            creeping (DS p.48-49); the integration sets them from the CT's rated current
+            (calibration.start_threshold).  Written to QStartTh/SStartTh and
+            QPhaseTh/SPhaseTh too.
+        voltage_offsets, current_offsets: Uoffset / Ioffset for phases A, B, C, raw 16-bit
+            two's complement (DS p.52, AN p.23).
+        power_offsets, reactive_offsets: Poffset / Qoffset, likewise (DS p.50, AN p.23).
+        phase_compensation: PhiA-C raw values, bit 15 DelayV, bits 7:0 cycles (DS p.51).
+        Every one of these is written at each configuration, so a chip reset re-applies them.
     """
 
     wiring: Wiring = SPLIT_PHASE
@@ -37,6 +44,11 @@ class ChipConfig:
     power_quality: PowerQualitySettings = field(default_factory=PowerQualitySettings)
     p_start_threshold: int = 0x1D4C
     p_phase_threshold: int = 0x02EE
+    voltage_offsets: tuple[int, int, int] = (0, 0, 0)
+    current_offsets: tuple[int, int, int] = (0, 0, 0)
+    power_offsets: tuple[int, int, int] = (0, 0, 0)
+    reactive_offsets: tuple[int, int, int] = (0, 0, 0)
+    phase_compensation: tuple[int, int, int] = (0, 0, 0)
 
     def __post_init__(self) -> None:
         """Validate ranges; raises ValueError naming the bad field."""
@@ -51,6 +63,12 @@ class ChipConfig:
         for name in ("p_start_threshold", "p_phase_threshold"):
             if not 0 <= getattr(self, name) <= 0xFFFF:
                 raise ValueError(f"{name} must be in 0..65535")
+        for name in ("voltage_offsets", "current_offsets", "power_offsets", "reactive_offsets", "phase_compensation"):
+            values = getattr(self, name)
+            if len(values) != 3 or not all(0 <= v <= 0xFFFF for v in values):
+                raise ValueError(f"{name} must be three 16-bit register values")
+        if any(v & ~(reg.PHI_DELAY_V | reg.PHI_CYCLES_MASK) for v in self.phase_compensation):
+            raise ValueError("phase_compensation uses bit 15 and bits 7:0 only")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -232,3 +232,17 @@ ENERGY_LSB_WH: Final = 1000.0 / METER_CONSTANT_IMP_PER_KWH / 100.0
 """One energy count = 0.01 CF = 1/3200 kWh / 100 = 0.003125 Wh (DS p.12, p.59)."""
 ENERGY_REGISTER_MAX: Final = 0xFFFF
 """Energy registers are 16-bit: at most 65 535 counts = 204.797 Wh before wrapping (DS p.59)."""
+
+# --- Offset and phase compensation scaling (DS pp.50-52, AN pp.22-23) ----------------
+RMS32_SHIFT: Final = 7
+"""Uoffset / Ioffset hold the 32-bit rms value (high word << 16 | low word) shifted right 7 bits (AN p.23)."""
+IOFFSET_LSB_A: Final = CURRENT_LSB_A / 65536 * 2**RMS32_SHIFT
+"""One Ioffset count at reading scale: 0.001 A / 65536 x 2^7 = 1.953 uA; 16-bit signed: +-64 mA (AN p.23)."""
+UOFFSET_LSB_V: Final = VOLTAGE_LSB_V / 65536 * 2**RMS32_SHIFT
+"""One Uoffset count at reading scale: 0.01 V / 65536 x 2^7 = 19.53 uV; 16-bit signed: +-0.64 V (AN p.23)."""
+PHI_DELAY_V: Final = 1 << 15
+"""PhiA-C bit 15 DelayV: 1 delays the voltage channel, 0 the current channel (DS p.51)."""
+PHI_CYCLES_MASK: Final = 0x00FF
+"""PhiA-C bits 7:0: the delay in cycles of the 2.048 MHz metering clock (DS p.51)."""
+PHI_CLOCK_HZ: Final = 2_048_000
+"""The clock PhiA-C counts: 2.048 MHz (DS p.51; AN p.24 Gphase = 2.048e6 / (360 f) x 180 / (pi sqrt 3))."""

@@ -26,7 +26,12 @@ framing, verification and decoding run exactly as against hardware.  It models:
 - three-phase: the voltage angles UangleA-C (DS p.71, from each phase's
   ``voltage_angle``), the neutral current IrmsN as the vector sum of the phase currents
   (DS p.66), and in 3P4W the sequence error bits URevWnST / IRevWnST of EMMState0 (and
-  their latched copies) when the phases stand A -> C -> B (DS p.20, p.55).
+  their latched copies) when the phases stand A -> C -> B (DS p.20, p.55);
+- the compensation registers: Uoffset/Ioffset and Poffset/Qoffset add to the rms and
+  power values as the application note's offset procedure presumes (AN p.23), PhiA-C
+  delays the current or the voltage by 2.048 MHz cycles (DS p.51);
+- optionally (``errors``, :mod:`.front_end`) what a real front end adds: CT ratio error and
+  phase displacement against current, ADC offsets and read noise.
 
 Its clock is injectable (tests pass a manual clock; :func:`scaled_clock` accelerates a
 replay) so tests replay hours in milliseconds.  Fault injection (bit flips, a dead bus,
@@ -37,7 +42,7 @@ Several chips on one bus: :class:`~.bus.EmulatedBus`.
 
 Modelling choices the datasheet leaves open: with MeterEn = 0 the power and energy
 registers read 0 and nothing accumulates; rms values are still measured.  Reactive power
-is modelled unsigned (inductive), reactive and apparent energy registers read 0.  The
+is signed (negative for a leading, capacitive load); reactive and apparent energy registers read 0.  The
 current sequence bit IRevWnST is set only when all three currents stand A -> C -> B;
 currents in no clear order (an exporting or reversed phase) set neither way.
 """
@@ -45,14 +50,16 @@ currents in no clear order (an exporting or reversed phase) set neither way.
 from __future__ import annotations
 
 import math
+import random
 import time
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from .. import protocol
 from .. import registers as reg
+from ..front_end import FrontEndErrors
 from ..registers import Phase
 from ..three_phase import PhaseSequence, neutral_current, phase_sequence
 from .loads import LoadPoint, LoadSource, PhaseLoad
@@ -133,6 +140,7 @@ def _disturbed(point: LoadPoint, active: Sequence[Disturbance]) -> LoadPoint:
             true.harmonic_share,
             true.voltage_angle,
             true.input_angle,
+            true.capacitive,
         )
     return LoadPoint(phases=phases, frequency=frequency)
 
@@ -254,6 +262,9 @@ class _Measured:
     """Degrees: the voltage angle less acos(PF) (inductive lag), turned by 180 when exporting."""
 
 
+_OFFSET_REGISTERS = (reg.UOFFSET, reg.IOFFSET, reg.POFFSET, reg.QOFFSET)
+"""The chip's offset registers per phase (AN p.23): any non-zero one takes :meth:`EmulatedAtm90e32._offset`."""
+
 _POWER_OF: dict[str, Callable[[_Measured], float]] = {
     "p": lambda m: m.watts,
     "q": lambda m: m.vars,
@@ -277,6 +288,9 @@ class EmulatedAtm90e32:
         clock: seconds, injectable; default ``time.monotonic``.
         board: the gains at which the board reads true.
         temperature: chip temperature in degrees C (signed).
+        errors: the front end's CT errors, ADC offsets and noise (:mod:`.front_end`);
+            None (the default) is an ideal board.  The chip's own compensation registers
+            (Uoffset/Ioffset, Poffset/Qoffset, PhiA-C) act in either case.
     """
 
     def __init__(
@@ -286,8 +300,13 @@ class EmulatedAtm90e32:
         clock: Callable[[], float] = time.monotonic,
         board: Board | None = None,
         temperature: int = 38,
+        errors: FrontEndErrors | None = None,
     ) -> None:
         """Power the emulated chip on at ``clock()``."""
+        self.errors = errors
+        self._noise = random.Random(errors.seed if errors is not None else 0)
+        self._noise_draws: dict[Phase, tuple[int, tuple[float, float, float, float]]] = {}
+        """Per phase: the measurement refresh the noise was drawn for, and its (V, A, W, var) deviations."""
         self.load = load
         self.clock = clock
         self.board = board or Board()
@@ -403,7 +422,7 @@ class EmulatedAtm90e32:
             return self.registers.get(address, 0)
         name, phase = kind
         point = self._point_at(self._time) if self._disturbances else self.load.load_at(self._time)
-        return self._measured_register(name, phase, self._measure(phase, point))
+        return self._measured_register(name, phase, self._noisy(phase, self._measure(phase, point)))
 
     def _measured_register(self, name: str, phase: Phase, m: _Measured) -> int:
         if name in ("urms", "urms_lsb"):
@@ -533,44 +552,130 @@ class EmulatedAtm90e32:
         return measure(Phase.A, point), measure(Phase.B, point), measure(Phase.C, point)
 
     def _measure(self, phase: Phase, point: LoadPoint) -> _Measured:
-        """What the chip measures on ``phase`` under ``point``: the truth scaled by the gains."""
+        """What the chip measures on ``phase`` under ``point``: the truth through the front end, scaled by the gains.
+
+        Order of the signal path: the CT's ratio error and phase displacement (``errors``),
+        the PhiA-C delay (DS p.51), the gains (AN p.21), then the ADC offsets (``errors``)
+        and the chip's offset registers: Uoffset/Ioffset add ``value x 2^7`` to the 32-bit
+        rms (AN p.23), Poffset/Qoffset add ``value`` to the 32-bit Pmean/Qmean (AN p.23).
+        The rms readings do not go below 0.
+        """
         true = point.phases.get(phase)
         if true is None or true.volts <= 0:
             return _NOTHING
+        r = self.registers
         pf = max(1e-3, min(1.0, true.power_factor))
         true_amps = abs(true.watts) / (true.volts * pf)
-        volts = true.volts * self.registers[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
-        pga = protocol.pga_of_channel(self.registers[reg.MMODE1], phase)
-        amps = (
-            true_amps
-            * self.registers[reg.IGAIN[phase]]
-            * pga
-            / (self.board.current_gains[phase] * self.board.current_gain_pga)
-        )
-        amps = min(amps, 0xFFFF * reg.CURRENT_LSB_A)
-        va = volts * amps
+        pga = protocol.pga_of_channel(r[reg.MMODE1], phase)
+        i_gain = r[reg.IGAIN[phase]] * pga
+        i_board = self.board.current_gains[phase] * self.board.current_gain_pga
+        errors = self.errors
+        ct = errors.ct.get(phase) if errors is not None else None
+        ct_amps = true_amps
+        shift = self._phase_compensation_deg(phase, point.frequency)  # a delayed current lags more
+        if ct is not None:
+            ct_amps *= 1.0 + ct.ratio_error(true_amps)
+            shift -= ct.phase_displacement_deg(true_amps)  # a leading CT lags less
+        if shift == 0.0:  # the exact values of an ideal path
+            cos_lag, sin_lag = pf, math.sqrt(max(0.0, 1.0 - pf * pf))
+            if true.capacitive:
+                sin_lag = -sin_lag
+        else:
+            lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0) + shift
+            cos_lag, sin_lag = math.cos(math.radians(lag)), math.sin(math.radians(lag))
+        full_scale = 0xFFFF * reg.CURRENT_LSB_A
+        volts = true.volts * r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
+        amps = min(ct_amps * i_gain / i_board, full_scale)
+        line_va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
-        current_angle = (true.voltage_angle - math.degrees(math.acos(pf)) + (180.0 if sign < 0 else 0.0)) % 360.0
+        true_lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0)
+        current_angle = (true.voltage_angle - true_lag + (180.0 if sign < 0 else 0.0)) % 360.0
         if true.input_angle is None:  # the voltage input sees the phase's own voltage
             input_angle = true.voltage_angle % 360.0
-            watts, vars_, power_factor = sign * va * pf, va * math.sqrt(max(0.0, 1.0 - pf * pf)), sign * pf
+            watts, vars_ = sign * line_va * cos_lag, line_va * sin_lag
+            pf = sign * pf
         else:  # another phase's voltage: the chip multiplies at the angle between them
             input_angle = true.input_angle % 360.0
-            delta = math.radians(input_angle - current_angle)
-            watts, vars_, power_factor = va * math.cos(delta), va * abs(math.sin(delta)), math.cos(delta)
-        if self.registers[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
-            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0, 0.0, input_angle, current_angle)
-        return _Measured(
+            delta = math.radians(input_angle - current_angle + shift)
+            watts, vars_, pf = line_va * math.cos(delta), line_va * abs(math.sin(delta)), math.cos(delta)
+        measured = _Measured(
             volts=volts,
             amps=amps,
             watts=watts,
             vars=vars_,
-            va=va,
-            power_factor=power_factor,
+            va=line_va,
+            power_factor=pf,
             harmonic_share=true.harmonic_share,
             voltage_angle=input_angle,
             current_angle=current_angle,
         )
+        if errors is not None or shift != 0.0 or any(r.get(a[phase], 0) for a in _OFFSET_REGISTERS):
+            measured = self._offset(phase, measured, i_gain / i_board)
+        if r[reg.METER_EN] == 0:  # any non-zero value meters (DS p.41)
+            return replace(measured, watts=0.0, vars=0.0, va=0.0, power_factor=0.0, harmonic_share=0.0)
+        return measured
+
+    def _offset(self, phase: Phase, m: _Measured, i_scale: float) -> _Measured:
+        """``m`` with the ADC offsets (``errors``) and the chip's Uoffset/Ioffset/Poffset/Qoffset added (AN p.23).
+
+        Uoffset/Ioffset add ``value x 2^7`` to the 32-bit rms, Poffset/Qoffset ``value`` to
+        the 32-bit Pmean/Qmean; the rms readings do not go below 0 (nor the current above full scale).
+        """
+        r = self.registers
+        errors = self.errors
+        volts, amps, watts, vars_ = m.volts, m.amps, m.watts, m.vars
+        u_scale = r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
+        if errors is not None:
+            volts += errors.voltage_offset.get(phase, 0.0) * u_scale
+            amps += errors.current_offset.get(phase, 0.0) * i_scale
+            watts += errors.power_offset.get(phase, 0.0) * u_scale * i_scale
+            vars_ += errors.reactive_offset.get(phase, 0.0) * u_scale * i_scale
+        volts = max(0.0, volts + protocol.to_signed16(r.get(reg.UOFFSET[phase], 0)) * reg.UOFFSET_LSB_V)
+        amps += protocol.to_signed16(r.get(reg.IOFFSET[phase], 0)) * reg.IOFFSET_LSB_A
+        amps = min(max(0.0, amps), 0xFFFF * reg.CURRENT_LSB_A)
+        watts += protocol.to_signed16(r.get(reg.POFFSET[phase], 0)) * reg.POWER_LSB
+        vars_ += protocol.to_signed16(r.get(reg.QOFFSET[phase], 0)) * reg.POWER_LSB
+        va = volts * amps
+        pf = max(-1.0, min(1.0, watts / va)) if va > 0 else 0.0
+        return replace(m, volts=volts, amps=amps, watts=watts, vars=vars_, va=va, power_factor=pf)
+
+    def _phase_compensation_deg(self, phase: Phase, frequency: float) -> float:
+        """The PhiA-C delay in degrees at ``frequency``: positive delays the current, negative the voltage (DS p.51)."""
+        value = self.registers.get(reg.PHI[phase], 0)
+        degrees = (value & reg.PHI_CYCLES_MASK) * 360.0 * frequency / reg.PHI_CLOCK_HZ
+        return -degrees if value & reg.PHI_DELAY_V else degrees
+
+    def _noisy(self, phase: Phase, m: _Measured) -> _Measured:
+        """``m`` as the registers show it: with the front end's noise (none for an ideal board).
+
+        The noise is drawn once per measurement refresh (:data:`MEASUREMENT_REFRESH_S`), as
+        the chip's registers hold one value between refreshes: the two words of a 32-bit
+        value and a re-read agree.
+        """
+        errors = self.errors
+        if errors is None or m is _NOTHING:
+            return m
+        refresh = math.floor(self._time / MEASUREMENT_REFRESH_S)
+        drawn = self._noise_draws.get(phase)
+        if drawn is None or drawn[0] != refresh:
+            gauss = self._noise.gauss
+            deviations = (
+                gauss(0.0, errors.voltage_noise),
+                gauss(0.0, errors.current_noise),
+                gauss(0.0, errors.power_noise),
+                gauss(0.0, errors.power_noise),
+            )
+            drawn = self._noise_draws[phase] = (refresh, deviations)
+        dv, da, dw, dq = drawn[1]
+        volts = max(0.0, m.volts + dv)
+        amps = max(0.0, m.amps + da)
+        if m.va == 0.0 and m.watts == 0.0:
+            return _Measured(volts, amps, 0.0, 0.0, 0.0, 0.0)
+        watts = m.watts + dw
+        vars_ = m.vars + dq
+        va = volts * amps
+        pf = max(-1.0, min(1.0, watts / va)) if va > 0 else 0.0
+        return _Measured(volts, amps, watts, vars_, va, pf, m.harmonic_share)
 
     def _advance(self) -> None:
         """Accumulate energy from the last transaction's time to now, segment by segment.
@@ -645,6 +750,9 @@ class EmulatedAtm90e32:
         self._advance()
         return self.total_energy.forward_register, self.total_energy.reverse_register
 
+
+MEASUREMENT_REFRESH_S = 1 / 3
+"""The chip refreshes its measurement registers about 3 times a second (atm90e32as-facts)."""
 
 _COUNT_NOISE = 1e-6
 """Float noise of a residual, in counts (3e-9 Wh): a residual this close to a whole count emits it."""

@@ -50,6 +50,8 @@ class PhaseLoad:
     a three-phase service every input sees phase A's voltage (0) while each current keeps
     its phase's angle, so B and C read their power at an angle 120 degrees wrong, as the
     real chip would.
+    ``capacitive``: the current leads the voltage (a leading power factor, negative
+    reactive power); otherwise it lags (inductive).
     """
 
     volts: float
@@ -58,6 +60,7 @@ class PhaseLoad:
     harmonic_share: float = 0.0
     voltage_angle: float = 0.0
     input_angle: float | None = None
+    capacitive: bool = False
 
 
 @dataclass(frozen=True, slots=True)

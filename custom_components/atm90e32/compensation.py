@@ -1,0 +1,168 @@
+"""Offsets, phase compensation and start thresholds: entry options <-> chip configuration, and the flows' work.
+
+Options (per channel key, raw 16-bit register values, written by the options flow's
+offset and phase steps): ``current_offset_<key>`` (Ioffset), ``power_offset_<key>``
+(Poffset), ``reactive_offset_<key>`` (Qoffset), ``phase_compensation_<key>`` (PhiA-C).
+``compensation_undo`` holds the values those keys had before the last step, for "undo".
+The start thresholds are not options: they follow the CT presets' rated current and the
+nominal voltage (driver.calibration.start_threshold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, Final
+
+from .const import CONF_CURRENT_SCALE, PRESET_CUSTOM
+from .driver import ChipConfig, Phase
+from .driver import registers as reg
+from .driver.calibration import (
+    NO_LOAD_CURRENT_LIMIT_A,
+    NO_LOAD_POWER_LIMIT_W,
+    CalibrationError,
+    NoLoadReads,
+    no_load_offsets,
+    phase_error_from_reference,
+    phase_register,
+    phase_register_degrees,
+    start_threshold,
+)
+from .driver.channels import Channel, Wiring
+from .driver.front_end import CT_PRESET_PHASE_ERROR_DEG, CT_RATED_CURRENT_A
+
+OFFSET_KINDS: Final = ("current_offset", "power_offset", "reactive_offset")
+"""Option prefixes of the offset step: Ioffset, Poffset, Qoffset."""
+PHASE_KIND: Final = "phase_compensation"
+"""Option prefix of the phase step: PhiA-C."""
+CONF_COMPENSATION_UNDO: Final = "compensation_undo"
+"""The offsets and phase compensation before the last offset or phase step ({option: value})."""
+
+
+def option_key(kind: str, channel: Channel) -> str:
+    """The entry option holding ``kind`` (one of OFFSET_KINDS or PHASE_KIND) of ``channel``."""
+    return f"{kind}_{channel.key}"
+
+
+def compensation_options(wiring: Wiring, options: Mapping[str, Any], kinds: tuple[str, ...]) -> dict[str, int]:
+    """The present values of ``kinds`` for every channel of ``wiring`` (0 where never calibrated)."""
+    return {option_key(k, c): int(options.get(option_key(k, c), 0)) for k in kinds for c in wiring.channels}
+
+
+def rated_current(wiring: Wiring, options: Mapping[str, Any]) -> float:
+    """The smallest rated current of the channels' CTs, A (a custom CT: the chip's full scale x current scaling).
+
+    PPhaseTh is one register for every phase, so the smallest CT sets it.
+    """
+    scale = int(options.get(CONF_CURRENT_SCALE, 1))
+    full_scale = 0xFFFF * reg.CURRENT_LSB_A * scale
+    ratings = [
+        CT_RATED_CURRENT_A.get(str(options.get(c.ct_preset_option, PRESET_CUSTOM)), full_scale) for c in wiring.channels
+    ]
+    return min(ratings)
+
+
+def apply_to_config(config: ChipConfig, options: Mapping[str, Any], nominal_voltage: float) -> ChipConfig:
+    """``config`` with the offsets, phase compensation and start thresholds of the entry ``options``.
+
+    Raises ValueError for a stored value that is not a 16-bit register value.
+    """
+
+    def per_phase(kind: str) -> tuple[int, int, int]:
+        values = [0, 0, 0]
+        for channel in config.wiring.channels:
+            values[channel.phase] = int(options.get(option_key(kind, channel), 0))
+        return values[0], values[1], values[2]
+
+    threshold = start_threshold(
+        rated_current(config.wiring, options), nominal_voltage, int(options.get(CONF_CURRENT_SCALE, 1))
+    )
+    return replace(
+        config,
+        p_start_threshold=threshold,
+        p_phase_threshold=threshold,
+        current_offsets=per_phase("current_offset"),
+        power_offsets=per_phase("power_offset"),
+        reactive_offsets=per_phase("reactive_offset"),
+        phase_compensation=per_phase(PHASE_KIND),
+    )
+
+
+def zeroed_offsets(config: ChipConfig) -> ChipConfig:
+    """``config`` with Ioffset, Poffset and Qoffset at 0: the no-load reads are taken so (AN p.23)."""
+    zero = (0, 0, 0)
+    return replace(config, current_offsets=zero, power_offsets=zero, reactive_offsets=zero)
+
+
+def offsets_from_reads(wiring: Wiring, reads: Mapping[Phase, NoLoadReads]) -> dict[str, int]:
+    """The offset options of every channel from its no-load reads; raises CalibrationError (nothing is kept)."""
+    result: dict[str, int] = {}
+    for channel in wiring.channels:
+        offsets = no_load_offsets(reads[channel.phase], channel.key)
+        result[option_key("current_offset", channel)] = offsets.current
+        result[option_key("power_offset", channel)] = offsets.active
+        result[option_key("reactive_offset", channel)] = offsets.reactive
+    return result
+
+
+def phase_from_references(
+    config: ChipConfig,
+    options: Mapping[str, Any],
+    powers: Mapping[Phase, tuple[float, float]],
+    references: Mapping[str, float | None],
+) -> dict[str, int]:
+    """PhiA-C options from reference power factors (``references[channel key]``), or from the presets.
+
+    A channel with a reference: the compensation in the chip plus the angle the meter is
+    off by (:func:`phase_error_from_reference` on ``powers``, chip-scale W and var).
+    With no reference at all, every channel takes its CT preset's published phase
+    error (:data:`CT_PRESET_PHASE_ERROR_DEG`: 0 for each, none is published).
+    Raises CalibrationError naming ``reference_pf_<key>``.
+    """
+    result: dict[str, int] = {}
+    frequency = config.line_frequency
+    use_presets = all(value is None for value in references.values())
+    for channel in config.wiring.channels:
+        field = f"reference_pf_{channel.key}"
+        if use_presets:
+            preset = str(options.get(channel.ct_preset_option, PRESET_CUSTOM))
+            degrees = CT_PRESET_PHASE_ERROR_DEG.get(preset, 0.0)
+        elif (reference := references.get(channel.key)) is not None:
+            active, reactive = powers[channel.phase]
+            present = phase_register_degrees(config.phase_compensation[channel.phase], frequency)
+            degrees = present + phase_error_from_reference(active, reactive, float(reference), field)
+        else:
+            continue
+        result[option_key(PHASE_KIND, channel)] = phase_register(degrees, frequency, field)
+    return result
+
+
+def error_placeholders(err: CalibrationError | None = None) -> dict[str, str]:
+    """Placeholders of the offset and phase forms' errors (every key always present)."""
+    return {
+        "channel": "" if err is None else err.field.rsplit("_", 1)[-1].upper(),
+        "detail": "" if err is None else str(err),
+        "current_limit": f"{NO_LOAD_CURRENT_LIMIT_A:.3f}",
+        "power_limit": f"{NO_LOAD_POWER_LIMIT_W:g}",
+    }
+
+
+def describe(wiring: Wiring, options: Mapping[str, Any], frequency: int) -> str:
+    """One line per channel: the offsets and phase compensation ``options`` hold, in readable units."""
+    lines = []
+    for channel in wiring.channels:
+
+        def value(kind: str, ch: Channel = channel) -> int:
+            return int(options.get(option_key(kind, ch), 0))
+
+        ioffset = value("current_offset") - (0x10000 if value("current_offset") & 0x8000 else 0)
+        poffset = value("power_offset") - (0x10000 if value("power_offset") & 0x8000 else 0)
+        qoffset = value("reactive_offset") - (0x10000 if value("reactive_offset") & 0x8000 else 0)
+        phase = phase_register_degrees(value(PHASE_KIND), frequency)
+        lines.append(
+            f"{channel.name}: Ioffset {ioffset} ({ioffset * reg.IOFFSET_LSB_A * 1000:+.1f} mA), "
+            f"Poffset {poffset} ({poffset * reg.POWER_LSB:+.2f} W), "
+            f"Qoffset {qoffset} ({qoffset * reg.POWER_LSB:+.2f} var), "
+            f"Phi {value(PHASE_KIND)} ({phase:+.3f}°)"
+        )
+    return "\n".join(lines)
