@@ -582,3 +582,15 @@ async def test_three_phase_calibrates_each_phase_voltage_and_current(
         assert error(hass, entry, f"{leg}_voltage", v) < 0.002
         assert error(hass, entry, f"{leg}_power", w) < 0.005
     assert len({entry.options[f"voltage_gain{suffix}"] for suffix in ("", "_l2", "_l3")}) == 3
+
+
+async def test_phase_calibration_asks_every_phase_and_every_circuit(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    """The phase-compensation form (offset and phase calibration) covers each wiring's channels."""
+    entry = await three_phase_entry(hass, bus, clock, ThreePhaseLoad())
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "phase_calibration"})
+    assert result["step_id"] == "phase_calibration"
+    fields = {str(key) for key in result["data_schema"].schema}  # type: ignore[union-attr]
+    assert {"reference_pf_l1", "reference_pf_l2", "reference_pf_l3"} <= fields
