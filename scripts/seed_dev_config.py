@@ -1,8 +1,16 @@
-"""Add a simulated-meter config entry to a development configuration that has none.
+"""Add simulated meters of every wiring to a development configuration that has none.
 
 Usage: python scripts/seed_dev_config.py CONFIG_DIR [SIMULATION_SPEED]
 
 SIMULATION_SPEED (default 1) plays that many trace seconds per real second.
+
+Four chips on the simulated bus, side by side (each replays the household trace by the
+emulator's documented rule, 30 minutes apart per chip select):
+
+- ``simulated``: split-phase mains, two CTs (60 Hz, 120/240 V);
+- ``simulated_1`` and ``simulated_2``: a 6-channel board as two circuits chips
+  (CT1-CT3 and CT4-CT6, named as on the board; one shared 120 V transformer);
+- ``simulated_3``: three-phase four-wire 230/400 V, 50 Hz, a transformer per phase.
 
 Writes CONFIG_DIR/.storage/core.config_entries through Home Assistant's own ConfigEntry
 class, so the format is the installed Home Assistant's.  Leaves an existing file alone:
@@ -15,6 +23,7 @@ import json
 import sys
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from homeassistant.config_entries import (
     SOURCE_USER,
@@ -26,49 +35,105 @@ from homeassistant.config_entries import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from custom_components.atm90e32.const import (
+    CONF_BOARD,
+    CONF_BOARD_POSITION,
+    CONF_CHANNELS,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_SIMULATION_SPEED,
+    CONF_VOLTAGE_SYSTEM,
+    CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
     DEFAULT_OPTIONS,
     DOMAIN,
     MODEL,
     SIMULATED,
+    VT_DUAL,
+    default_options,
+    simulated_device,
 )
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
+from custom_components.atm90e32.driver.channels import (
+    CIRCUIT_KEYS,
+    CIRCUITS_KEY,
+    SPLIT_PHASE,
+    THREE_PHASE_WYE,
+    circuits_wiring,
+)
+from custom_components.atm90e32.wiring_form import default_circuit_name
+
+
+def entries(simulation_speed: float) -> list[ConfigEntry]:
+    """The four simulated chips, as the config flow would create them with its defaults."""
+    six_channel = []
+    for position, device in ((1, simulated_device(1)), (2, simulated_device(2))):
+        wiring = circuits_wiring(CIRCUIT_KEYS)
+        names = {c.name_option: default_circuit_name(c, position) for c in wiring.channels}
+        six_channel.append(
+            entry(
+                {
+                    CONF_DEVICE: device,
+                    CONF_LINE_FREQUENCY: 60,
+                    CONF_WIRING: CIRCUITS_KEY,
+                    CONF_BOARD: "6-channel board",
+                    CONF_BOARD_POSITION: position,
+                    CONF_CHANNELS: list(CIRCUIT_KEYS),
+                },
+                {**default_options(wiring), **names},
+                f"6-channel board CT{3 * position - 2}-CT{3 * position} ({device})",
+                simulation_speed,
+            )
+        )
+    three_phase = entry(
+        {
+            CONF_DEVICE: simulated_device(3),
+            CONF_LINE_FREQUENCY: 50,
+            CONF_WIRING: THREE_PHASE_WYE.key,
+            CONF_BOARD: MODEL,
+            CONF_VOLTAGE_SYSTEM: "230_400",
+        },
+        {**default_options(THREE_PHASE_WYE), CONF_VOLTAGE_TRANSFORMERS: VT_DUAL},
+        f"{MODEL} ({simulated_device(3)})",
+        simulation_speed,
+    )
+    split_phase = entry(
+        {CONF_DEVICE: SIMULATED, CONF_LINE_FREQUENCY: DEFAULT_LINE_FREQUENCY, CONF_WIRING: SPLIT_PHASE.key},
+        dict(DEFAULT_OPTIONS),
+        f"{MODEL} ({SIMULATED})",
+        simulation_speed,
+    )
+    return [split_phase, *six_channel, three_phase]
+
+
+def entry(data: dict[str, Any], options: dict[str, Any], title: str, simulation_speed: float) -> ConfigEntry:
+    """One config entry of a simulated chip (its unique id is its chip select, as the flow makes it)."""
+    return ConfigEntry(
+        data={**data, CONF_SIMULATION_SPEED: simulation_speed},
+        discovery_keys=MappingProxyType({}),
+        domain=DOMAIN,
+        minor_version=1,
+        options=options,
+        source=SOURCE_USER,
+        subentries_data=None,
+        title=title,
+        unique_id=data[CONF_DEVICE],
+        version=2,
+    )
 
 
 def main(config_dir: Path, simulation_speed: float = 1.0) -> None:
     path = config_dir / ".storage" / STORAGE_KEY
     if path.exists():
         return
-    entry = ConfigEntry(
-        data={
-            CONF_DEVICE: SIMULATED,
-            CONF_LINE_FREQUENCY: DEFAULT_LINE_FREQUENCY,
-            CONF_WIRING: SPLIT_PHASE.key,
-            CONF_SIMULATION_SPEED: simulation_speed,
-        },
-        discovery_keys=MappingProxyType({}),
-        domain=DOMAIN,
-        minor_version=1,
-        options=dict(DEFAULT_OPTIONS),
-        source=SOURCE_USER,
-        subentries_data=None,
-        title=f"{MODEL} ({SIMULATED})",
-        unique_id=SIMULATED,
-        version=2,
-    )
     store = {
         "version": STORAGE_VERSION,
         "minor_version": STORAGE_VERSION_MINOR,
         "key": STORAGE_KEY,
-        "data": {"entries": [entry.as_dict()]},
+        "data": {"entries": [e.as_dict() for e in entries(simulation_speed)]},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(store, indent=2), encoding="utf-8")
-    print(f"develop: added the simulated meter to {config_dir}")
+    print(f"develop: added simulated meters of every wiring to {config_dir}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.const import (
+    CONF_BOARD,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
@@ -32,7 +33,8 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 from .conftest import ENTRY_DATA, EmulatedSpiDev
 from .emulation import FaultyEmulator, ManualClock
 
-USER_INPUT: dict[str, Any] = {**ENTRY_DATA, CONF_LINE_FREQUENCY: "60"}
+USER_INPUT: dict[str, Any] = {CONF_DEVICE: SIMULATED, CONF_LINE_FREQUENCY: "60"}
+"""The device step's input (the wiring was chosen on the step before)."""
 GAIN_OPTIONS = {option for c in SPLIT_PHASE.channels for option in (c.voltage_gain_option, c.current_gain_option)}
 """The typed gains: asked on the custom gains step only, never on the presets form."""
 GAINS_INPUT: dict[str, Any] = {
@@ -42,10 +44,14 @@ GAINS_INPUT: dict[str, Any] = {
 }
 
 
-async def start(hass: HomeAssistant) -> ConfigFlowResult:
+async def start(hass: HomeAssistant, wiring: str = SPLIT_PHASE.key) -> ConfigFlowResult:
+    """Open the flow, choose ``wiring`` on its first step; returns the device step."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WIRING: wiring})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "device"
     return result
 
 
@@ -63,7 +69,12 @@ async def test_simulated_meter_creates_an_entry(hass: HomeAssistant, mock_transp
     result = await hass.config_entries.flow.async_configure(result["flow_id"], GAINS_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "ATM90E32AS (simulated)"
-    assert result["data"] == {**ENTRY_DATA, CONF_LINE_FREQUENCY: 60, CONF_SPI_SPEED: 1_000_000}
+    assert result["data"] == {
+        **ENTRY_DATA,
+        CONF_LINE_FREQUENCY: 60,
+        CONF_SPI_SPEED: 1_000_000,
+        CONF_BOARD: "ATM90E32AS",
+    }
     assert result["options"] == DEFAULT_OPTIONS
     assert result["result"].unique_id == SIMULATED
 
@@ -81,7 +92,6 @@ async def test_a_spi_device_at_a_slower_clock_end_to_end(
             {
                 CONF_DEVICE: "/dev/spidev0.0",
                 CONF_LINE_FREQUENCY: "60",
-                CONF_WIRING: "split_phase_2ct",
                 CONF_SPI_SPEED: "200000",
             },
         )
@@ -259,11 +269,21 @@ async def test_a_preset_too_large_for_the_pga_is_refused(hass: HomeAssistant, mo
 
 
 async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
-    MockConfigEntry(domain=DOMAIN, data=dict(ENTRY_DATA), unique_id=SIMULATED).add_to_hass(hass)
-    result = await start(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    """A configured chip select is not offered; one configured meanwhile (a second flow) aborts."""
+    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0"]):
+        result = await start(hass)
+        MockConfigEntry(domain=DOMAIN, data=dict(ENTRY_DATA), unique_id=SIMULATED).add_to_hass(hass)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "already_configured"
+        result = await start(hass)
+    assert result["data_schema"] is not None
+    schema = result["data_schema"].schema
+    options = [o["value"] for o in schema[next(k for k in schema if k == CONF_DEVICE)].config["options"]]
+    assert options == ["/dev/spidev0.0", f"{SIMULATED}_1"]  # the next chip select of the simulated bus
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["configured"] == SIMULATED
 
 
 async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
@@ -285,20 +305,21 @@ async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, con
     assert config_entry.options == DEFAULT_OPTIONS  # gains and calibration stay
 
 
-async def test_reconfigure_to_a_chip_set_up_elsewhere_aborts(
+async def test_reconfigure_offers_no_chip_set_up_elsewhere(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
 ) -> None:
     config_entry.add_to_hass(hass)
     MockConfigEntry(
         domain=DOMAIN, data={**ENTRY_DATA, CONF_DEVICE: "/dev/spidev0.1"}, unique_id="spidev0.1"
     ).add_to_hass(hass)
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.1"]):
+    with patch(
+        "custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0", "/dev/spidev0.1"]
+    ):
         result = await config_entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {**USER_INPUT, CONF_DEVICE: "/dev/spidev0.1"}
-        )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["data_schema"] is not None
+    schema = result["data_schema"].schema
+    options = [o["value"] for o in schema[next(k for k in schema if k == CONF_DEVICE)].config["options"]]
+    assert options == ["/dev/spidev0.0", SIMULATED]  # the free ones and its own (simulated); not spidev0.1
 
 
 async def test_options_settings_rescale_a_custom_gain_and_reload(

@@ -13,7 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
 
-from custom_components.atm90e32.const import CONF_DEVICE, CONF_SPI_SPEED, DOMAIN, SIMULATED
+from custom_components.atm90e32.const import CONF_DEVICE, CONF_SPI_SPEED, CONF_WIRING, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 from custom_components.atm90e32.driver.ledger import counts_to_kwh
@@ -74,7 +74,7 @@ async def test_reconfigure_to_another_chip_select_keeps_entities_device_and_ener
     with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=devices):
         result = await entry.start_reconfigure_flow(hass)
         user_input: dict[str, Any] = {
-            **{key: str(value) for key, value in ENTRY_DATA.items()},
+            **{key: str(value) for key, value in ENTRY_DATA.items() if key != CONF_WIRING},  # the wiring stays
             CONF_DEVICE: "/dev/spidev0.1",
             CONF_SPI_SPEED: "1000000",
         }

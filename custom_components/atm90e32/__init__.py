@@ -9,8 +9,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from .const import DOMAIN
+from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .entity import circuit_device_id
 from .storage import LedgerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,8 +28,36 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         await hass.async_add_executor_job(coordinator.meter.close)
         raise
     entry.runtime_data = coordinator
+    # The chip's device first: a circuit's device names it as its via_device.
+    coordinator.chip_device_id = (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id,
+            identifiers={(DOMAIN, entry.entry_id)},
+            manufacturer=MANUFACTURER,
+            model=MODEL,
+            name=entry.title,
+        )
+        .id
+    )
+    _remove_unused_circuit_devices(hass, entry, coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _remove_unused_circuit_devices(
+    hass: HomeAssistant, entry: Atm90e32ConfigEntry, coordinator: Atm90e32Coordinator
+) -> None:
+    """Remove the devices (and with them the entities) of circuits switched off in the options."""
+    wiring = coordinator.settings.wiring
+    if wiring.has_service_total:
+        return
+    used = {circuit_device_id(entry.entry_id, channel) for channel in wiring.channels}
+    devices = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        circuits = {ident for domain, ident in device.identifiers if domain == DOMAIN and ident != entry.entry_id}
+        if circuits and not circuits & used:
+            devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:

@@ -1,7 +1,14 @@
 """Config, options and reconfigure flows: the device, the CTs and their calibration.
 
-- user: the SPI device (or the simulated meter), line frequency and wiring; the chip is
-  probed before anything is stored; then the ``gains`` step.
+- user: the wiring (split-phase mains, circuits, three-phase wye), each with where its
+  CTs and transformers go; then ``device``.
+- device: a chip select not configured yet (or the next simulated one, with an optional
+  replay file), the board it sits on, line frequency and SPI clock; the chip is probed
+  before anything is stored; then ``gains`` (split-phase), ``circuits`` or ``three_phase``.
+- circuits: per CT input, on or off, the circuit's name, CT model, direction and 240 V
+  factor; the shared transformer, PGA and current scaling (wiring_form.py).
+- three_phase: nominal system, one transformer per phase or one shared, presets; the
+  chip's voltages and angles are read and a split-phase service is refused.
 - gains (also the options flow's ``settings`` step): voltage transformer and CT presets
   (or "custom"), PGA, CT direction, current scaling; then, only when a custom gain was
   chosen, ``custom_gains`` asks for exactly the gains that are used.
@@ -12,7 +19,8 @@
 - update_interval (options): seconds between refreshes, refused where an energy
   register could fill between two reads.
 - demand (options): the demand interval and the billing cycle's start day.
-- reconfigure: the SPI device, line frequency and wiring of an existing entry.
+- reconfigure: the SPI device, line frequency and SPI clock of an existing entry (the
+  wiring stays: its entities and ledger are the entry's).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import glob
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
@@ -29,7 +38,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.core import CALLBACK_TYPE, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -40,31 +49,43 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
 )
 
-from . import compensation, demand_form
+from . import compensation, demand_form, replay, wiring_form
 from . import power_quality_form as pq_form
 from .const import (
+    CONF_BOARD,
+    CONF_BOARD_POSITION,
+    CONF_CHANNELS,
     CONF_CURRENT_SCALE,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
+    CONF_NOMINAL_VOLTAGE,
     CONF_PGA_GAIN,
+    CONF_REPLAY_FILE,
     CONF_SPI_SPEED,
     CONF_UPDATE_INTERVAL,
+    CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
     DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_VOLTAGE_SYSTEM,
     DOMAIN,
     MODEL,
     PRESET_CUSTOM,
-    SIMULATED,
+    REPLAY_FOLDER,
+    SIMULATED_CHIPS,
     SPI_SPEEDS,
     UPDATE_INTERVALS,
     VT_DUAL,
     VT_SINGLE,
     default_options,
+    is_simulated,
+    simulated_device,
+    simulated_index,
 )
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, entry_wiring, meter_settings, open_transport
 from .driver import Atm90e32, Atm90e32Error, ChipConfig, MeterSnapshot, Phase
@@ -77,7 +98,15 @@ from .driver.calibration import (
     new_gains,
     preset_current_gain,
 )
-from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
+from .driver.channels import (
+    CIRCUIT_CHANNELS,
+    CIRCUIT_KEYS,
+    CIRCUITS_KEY,
+    SPLIT_PHASE,
+    THREE_PHASE_WYE,
+    WIRINGS,
+    Wiring,
+)
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
@@ -131,35 +160,54 @@ async def _async_errors(job: Callable[[], Awaitable[object]]) -> dict[str, str]:
     return {}
 
 
-def _device_schema(devices: list[str], defaults: Mapping[str, Any]) -> vol.Schema:
-    device_options = [SelectOptionDict(value=d, label=d) for d in devices]
-    device_options.append(SelectOptionDict(value=SIMULATED, label="Simulated meter (trace replay)"))
+def _device_schema(
+    devices: list[str], defaults: Mapping[str, Any], *, wiring: str | None, simulated: bool = True
+) -> vol.Schema:
+    """The chip select, board and bus form; ``devices`` are the chip selects offered (free ones only).
+
+    ``wiring`` None is the reconfigure form (no board fields).  With ``simulated`` the
+    replay file field is offered (it applies to the simulated meter only).
+    """
+    device_options = [SelectOptionDict(value=d, label=_simulated_label(d) if is_simulated(d) else d) for d in devices]
     default_device = defaults.get(CONF_DEVICE, device_options[0]["value"])
-    return vol.Schema(
-        {
-            vol.Required(CONF_DEVICE, default=default_device): SelectSelector(
-                SelectSelectorConfig(options=device_options, mode=SelectSelectorMode.DROPDOWN)
-            ),
-            vol.Required(
-                CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
-            ): SelectSelector(SelectSelectorConfig(options=["60", "50"], translation_key=CONF_LINE_FREQUENCY)),
-            vol.Required(CONF_WIRING, default=defaults.get(CONF_WIRING, SPLIT_PHASE.key)): SelectSelector(
-                SelectSelectorConfig(options=list(WIRINGS), translation_key=CONF_WIRING)
-            ),
-            vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ))): SelectSelector(
-                SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
-            ),
-        }
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_DEVICE, default=default_device): SelectSelector(
+            SelectSelectorConfig(options=device_options, mode=SelectSelectorMode.DROPDOWN)
+        ),
+    }
+    if wiring is not None:
+        fields[vol.Required(CONF_BOARD, default=defaults.get(CONF_BOARD, MODEL))] = TextSelector()
+        if wiring == CIRCUITS_KEY:
+            fields[vol.Required(CONF_BOARD_POSITION, default=str(defaults.get(CONF_BOARD_POSITION, 1)))] = _select(
+                ["1", "2"], CONF_BOARD_POSITION
+            )
+    fields[
+        vol.Required(CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY)))
+    ] = SelectSelector(SelectSelectorConfig(options=["60", "50"], translation_key=CONF_LINE_FREQUENCY))
+    fields[vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))] = SelectSelector(
+        SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
     )
+    if simulated:
+        fields[vol.Optional(CONF_REPLAY_FILE, default=defaults.get(CONF_REPLAY_FILE, ""))] = TextSelector()
+    return vol.Schema(fields)
+
+
+def _simulated_label(device: str) -> str:
+    index = simulated_index(device)
+    return "Simulated meter (trace replay)" if index == 0 else f"Simulated meter, chip select {index}"
 
 
 def _device_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    """The bus part of the entry data from the device form (replay file only for the simulated meter)."""
+    data = {
         CONF_DEVICE: user_input[CONF_DEVICE],
         CONF_LINE_FREQUENCY: int(user_input[CONF_LINE_FREQUENCY]),
-        CONF_WIRING: user_input[CONF_WIRING],
         CONF_SPI_SPEED: int(user_input[CONF_SPI_SPEED]),
     }
+    replay = str(user_input.get(CONF_REPLAY_FILE) or "").strip()
+    if replay and is_simulated(data[CONF_DEVICE]):
+        data[CONF_REPLAY_FILE] = replay
+    return data
 
 
 def _select(options: list[str], key: str) -> SelectSelector:
@@ -297,20 +345,105 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         return await _async_errors(lambda: self.hass.async_add_executor_job(probe, data))
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the device and wiring; talk to the chip before going on."""
-        errors: dict[str, str] = {}
+        """First choice: the wiring, each option saying where the CTs and transformers go."""
         if user_input is not None:
-            data = _device_data(user_input)
+            self._data = {CONF_WIRING: user_input[CONF_WIRING]}
+            return await self.async_step_device()
+        default = self._last_entry_value(CONF_WIRING, SPLIT_PHASE.key)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_WIRING, default=default): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(WIRINGS), translation_key=CONF_WIRING, mode=SelectSelectorMode.LIST
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="user", data_schema=schema)
+
+    def _last_entry_value(self, key: str, default: Any) -> Any:
+        """``key`` of the most recently added entry (the next chip is usually set up like the last)."""
+        entries = self._async_current_entries(include_ignore=False)
+        return entries[-1].data.get(key, default) if entries else default
+
+    def _configured_devices(self) -> set[str]:
+        return {str(entry.data.get(CONF_DEVICE)) for entry in self._async_current_entries(include_ignore=False)}
+
+    async def _async_free_devices(self) -> list[str]:
+        """The chip selects not configured yet: the spidev nodes found, then the next free simulated one."""
+        taken = self._configured_devices()
+        found = await self.hass.async_add_executor_job(list_spi_devices)
+        free = [device for device in found if device not in taken]
+        simulated = next(
+            (d for d in map(simulated_device, range(SIMULATED_CHIPS)) if d not in taken),
+            None,
+        )
+        return free if simulated is None else [*free, simulated]
+
+    def _board_defaults(self) -> dict[str, Any]:
+        """Board name and position for the next chip: the second chip of the last board when it has one only."""
+        entries = [e for e in self._async_current_entries(include_ignore=False) if e.data.get(CONF_BOARD)]
+        circuits = [e for e in entries if e.data.get(CONF_WIRING) == CIRCUITS_KEY]
+        if self._data.get(CONF_WIRING) != CIRCUITS_KEY:
+            return {CONF_BOARD: MODEL}
+        if circuits:
+            last = circuits[-1]
+            board = str(last.data[CONF_BOARD])
+            on_board = [e for e in circuits if e.data.get(CONF_BOARD) == board]
+            if len(on_board) == 1 and int(last.data.get(CONF_BOARD_POSITION, 1)) == 1:
+                return {CONF_BOARD: board, CONF_BOARD_POSITION: 2}
+        boards = {str(e.data[CONF_BOARD]) for e in circuits}
+        number = len(boards) + 1
+        while f"Board {number}" in boards:
+            number += 1
+        return {CONF_BOARD: f"Board {number}", CONF_BOARD_POSITION: 1}
+
+    async def async_step_device(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The chip select (only those not configured yet), the board it sits on, line frequency and SPI clock."""
+        errors: dict[str, str] = {}
+        placeholders = {"line": ""}
+        wiring = self._data[CONF_WIRING]
+        devices = await self._async_free_devices()
+        if not devices:
+            return self.async_abort(reason="all_chip_selects_configured")
+        if user_input is not None:
+            data = {**self._data, **_device_data(user_input)}
+            board = str(user_input.get(CONF_BOARD) or "").strip()
             await self.async_set_unique_id(chip_unique_id(data[CONF_DEVICE]))
             self._abort_if_unique_id_configured()
-            errors = await self._async_probe(data)
+            if not board:
+                errors[CONF_BOARD] = "board_empty"
+            else:
+                data[CONF_BOARD] = board
+                if wiring == CIRCUITS_KEY:
+                    data[CONF_BOARD_POSITION] = int(user_input[CONF_BOARD_POSITION])
+                errors, placeholders["line"] = await self._async_check_replay(data)
+            if not errors:
+                errors = await self._async_probe(data)
             if not errors:
                 self._data = data
+                if wiring == CIRCUITS_KEY:
+                    return await self.async_step_circuits()
+                if wiring == THREE_PHASE_WYE.key:
+                    return await self.async_step_three_phase()
                 return await self.async_step_gains()
-        devices = await self.hass.async_add_executor_job(list_spi_devices)
+        taken = sorted(self._configured_devices())
+        placeholders["configured"] = ", ".join(taken) if taken else "-"
+        placeholders["folder"] = REPLAY_FOLDER
+        defaults = {
+            **self._board_defaults(),
+            CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY),
+            **(user_input or {}),
+        }
         return self.async_show_form(
-            step_id="user", data_schema=_device_schema(devices, user_input or {}), errors=errors
+            step_id="device",
+            data_schema=_device_schema(devices, defaults, wiring=wiring),
+            errors=errors,
+            description_placeholders=placeholders,
         )
+
+    async def _async_check_replay(self, data: Mapping[str, Any]) -> tuple[dict[str, str], str]:
+        return await _async_check_replay(self.hass, data)
 
     async def async_step_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the voltage transformer and CTs (presets, or custom gains on the next step)."""
@@ -319,12 +452,77 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             self._options, errors = resolve_presets(wiring, user_input, default_options(wiring))
             if not errors:
-                if custom_gain_fields(wiring, self._options):
-                    return await self.async_step_custom_gains()
-                return self._async_create()
+                return await self._async_gains_done()
         return self.async_show_form(
             step_id="gains", data_schema=_gains_schema(wiring, user_input or default_options(wiring)), errors=errors
         )
+
+    async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Which CT inputs carry a CT, each circuit's name, CT, direction and 240 V factor; the shared transformer."""
+        errors: dict[str, str] = {}
+        placeholders = {"line": ""}
+        position = int(self._data.get(CONF_BOARD_POSITION, 1))
+        if user_input is not None:
+            choice, errors = wiring_form.validate_circuits(user_input, _circuit_names(self.hass))
+            if choice is not None:
+                self._options, errors = resolve_presets(
+                    choice.wiring, wiring_form.circuit_gains_input(choice, user_input), default_options(choice.wiring)
+                )
+                if not errors:
+                    data = {**self._data, **choice.data}
+                    errors, placeholders["line"] = await _async_check_replay(self.hass, data, "base")
+                if not errors:
+                    self._data = data
+                    self._options = {**self._options, **choice.options}
+                    return await self._async_gains_done()
+        values = wiring_form.circuit_values({}, CIRCUIT_KEYS, position)
+        values = {
+            **values,
+            **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, "")),
+            **(user_input or {}),
+        }
+        return self.async_show_form(step_id="circuits", data_schema=wiring_form.circuits_schema(values), errors=errors)
+
+    async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""
+        errors: dict[str, str] = {}
+        placeholders = {"reason": ""}
+        wiring = THREE_PHASE_WYE
+        if user_input is not None:
+            self._options, errors = resolve_presets(wiring, user_input, default_options(wiring))
+            if not errors:
+                data = {**self._data, CONF_VOLTAGE_SYSTEM: user_input[CONF_VOLTAGE_SYSTEM]}
+                try:
+                    check = await self.hass.async_add_executor_job(measure_voltages, data, self._options)
+                except Atm90e32Error as err:
+                    errors["base"] = translation_key(err)
+                else:
+                    reason = wiring_form.split_phase_reason(
+                        check, self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE
+                    )
+                    if reason is not None:
+                        errors["base"] = "wired_as_split_phase"
+                        placeholders["reason"] = _voltage_report(check)
+                if not errors:
+                    self._data = data
+                    return await self._async_gains_done()
+        values = {
+            **default_options(wiring),
+            CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM if self._data.get(CONF_LINE_FREQUENCY) != 60 else "120_208",
+            CONF_VOLTAGE_TRANSFORMERS: VT_DUAL,
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="three_phase",
+            data_schema=wiring_form.three_phase_schema(wiring, values),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_gains_done(self) -> ConfigFlowResult:
+        if custom_gain_fields(entry_wiring(self._data), self._options):
+            return await self.async_step_custom_gains()
+        return self._async_create()
 
     async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Type the gains chosen as "custom" on the previous step, and only those."""
@@ -344,27 +542,102 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _async_create(self) -> ConfigFlowResult:
-        return self.async_create_entry(title=f"{MODEL} ({self.unique_id})", data=self._data, options=self._options)
+        board = self._data.get(CONF_BOARD, MODEL)
+        if self._data.get(CONF_WIRING) == CIRCUITS_KEY:
+            position = int(self._data.get(CONF_BOARD_POSITION, 1))
+            board = f"{board} CT{3 * position - 2}-CT{3 * position}"
+        return self.async_create_entry(title=f"{board} ({self.unique_id})", data=self._data, options=self._options)
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Change the SPI device, line frequency or wiring of an existing meter."""
+        """Change the SPI device, line frequency or SPI clock of an existing meter (the wiring stays)."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        placeholders = {"line": "", "folder": REPLAY_FOLDER}
         if user_input is not None:
-            data = _device_data(user_input)
+            data = {k: v for k, v in entry.data.items() if k != CONF_REPLAY_FILE}
+            data.update(_device_data(user_input))
+            data.setdefault(CONF_WIRING, SPLIT_PHASE.key)
             unique_id = chip_unique_id(data[CONF_DEVICE])
             if unique_id != entry.unique_id:
                 await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
-            errors = await self._async_probe(data)
+            errors, placeholders["line"] = await self._async_check_replay(data)
+            if not errors:
+                errors = await self._async_probe(data)
             if not errors:
                 return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
-        devices = await self.hass.async_add_executor_job(list_spi_devices)
+        taken = self._configured_devices() - {str(entry.data[CONF_DEVICE])}
+        devices = [d for d in await self.hass.async_add_executor_job(list_spi_devices) if d not in taken]
+        devices += [d for d in map(simulated_device, range(SIMULATED_CHIPS)) if d not in taken][:1]
+        if str(entry.data[CONF_DEVICE]) not in devices:
+            devices.insert(0, str(entry.data[CONF_DEVICE]))
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_device_schema(devices, user_input or entry.data),
+            data_schema=_device_schema(devices, user_input or entry.data, wiring=None),
             errors=errors,
+            description_placeholders=placeholders,
         )
+
+
+async def _async_check_replay(
+    hass: HomeAssistant, data: Mapping[str, Any], field: str = CONF_REPLAY_FILE
+) -> tuple[dict[str, str], str]:
+    """Check the replay file ``data`` names (none: nothing to check); returns ``(errors, line)``.
+
+    A circuits entry's columns are checked once its channels are chosen (``channels`` in
+    ``data``); the other wirings' at once.  The error goes on ``field``.
+    """
+    if not data.get(CONF_REPLAY_FILE):
+        return {}, ""
+    columns_known = data.get(CONF_WIRING) != CIRCUITS_KEY or CONF_CHANNELS in data
+    problem = await hass.async_add_executor_job(
+        replay.check, Path(hass.config.config_dir), str(data[CONF_REPLAY_FILE]), data if columns_known else None
+    )
+    if problem is None:
+        return {}, ""
+    return {field: problem.reason}, "" if problem.line is None else str(problem.line)
+
+
+def _circuit_names(hass: HomeAssistant, exclude: str | None = None) -> list[str]:
+    """The names of the circuits of every entry (but ``exclude``, an entry id): a new name must differ."""
+    names = []
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.entry_id == exclude or entry.data.get(CONF_WIRING) != CIRCUITS_KEY:
+            continue
+        names += [channel.name for channel in entry_wiring(entry.data, entry.options).channels]
+    return names
+
+
+def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: str) -> dict[str, str]:
+    """Default circuit names already used elsewhere get the board's name in front ("Board 2 CT1")."""
+    taken = {name.casefold() for name in _circuit_names(hass)}
+    renamed = {}
+    for channel in CIRCUIT_CHANNELS:
+        name = str(values[channel.name_option])
+        if name.casefold() in taken:
+            renamed[channel.name_option] = f"{board} {name}".strip()
+    return renamed
+
+
+def measure_voltages(data: Mapping[str, Any], options: Mapping[str, Any]) -> wiring_form.VoltageCheck:
+    """Configure the chip for ``data``/``options`` (no reset of a metering chip) and read its voltages and angles.
+
+    No energy register is read.  Blocking: run in the executor.  Raises the driver's errors.
+    """
+    settings = meter_settings(data, options)
+    transport = open_transport(data)
+    try:
+        chip = Atm90e32(transport)
+        chip.ensure_configured(settings.chip)
+        return wiring_form.read_voltages(chip)
+    finally:
+        transport.close()
+
+
+def _voltage_report(check: wiring_form.VoltageCheck) -> str:
+    volts = ", ".join(f"{phase.name} {value:.1f} V" for phase, value in check.voltages.items())
+    angles = ", ".join(f"{phase.name} {value:.1f}°" for phase, value in check.angles.items())
+    return f"{volts}; {angles}"
 
 
 class Atm90e32OptionsFlow(OptionsFlowWithReload):
@@ -395,9 +668,18 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Presets (or custom gains on the next step), PGA, CT direction, current scaling."""
+        """Presets (or custom gains on the next step), PGA, CT direction, current scaling.
+
+        A circuits entry gets the circuits form (channels on or off, names, 240 V factor),
+        a three-phase entry the three-phase form; both keep the entry's other options.
+        """
+        data = self.config_entry.data
+        if data.get(CONF_WIRING) == CIRCUITS_KEY:
+            return await self.async_step_circuits()
+        if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+            return await self.async_step_three_phase()
         errors: dict[str, str] = {}
-        wiring = entry_wiring(self.config_entry.data)
+        wiring = entry_wiring(data)
         if user_input is not None:
             gains, errors = resolve_presets(wiring, user_input, self.config_entry.options)
             # The other options (power quality, …) stay as they are: this step changes only its own.
@@ -412,6 +694,60 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             errors=errors,
         )
 
+    async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Circuits: channels on or off, names (refused when empty or taken), CTs, 240 V factor, transformer.
+
+        Turning a channel on or off changes the entry's data (its wiring); the entry
+        reloads with the options either way.  Nothing is saved while the form has errors.
+        """
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            choice, errors = wiring_form.validate_circuits(user_input, _circuit_names(self.hass, entry.entry_id))
+            if choice is not None:
+                gains, errors = resolve_presets(
+                    choice.wiring, wiring_form.circuit_gains_input(choice, user_input), entry.options
+                )
+                if not errors:
+                    self._options = {**entry.options, **gains, **choice.options}
+                    if choice.data[CONF_CHANNELS] != list(entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS)):
+                        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **choice.data})
+                    if custom_gain_fields(choice.wiring, self._options):
+                        return await self.async_step_custom_gains()
+                    return self.async_create_entry(data=self._options)
+        values = wiring_form.circuit_values(
+            entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
+        )
+        return self.async_show_form(
+            step_id="circuits", data_schema=wiring_form.circuits_schema({**values, **(user_input or {})}), errors=errors
+        )
+
+    async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-phase: transformers, presets, CT directions, current scaling (the nominal system stays)."""
+        entry = self.config_entry
+        wiring = entry_wiring(entry.data)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            gains, errors = resolve_presets(wiring, user_input, entry.options)
+            self._options = {**entry.options, **gains}
+            if not errors:
+                if user_input[CONF_VOLTAGE_SYSTEM] != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
+                    system = user_input[CONF_VOLTAGE_SYSTEM]
+                    self.hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_VOLTAGE_SYSTEM: system})
+                    self._options.pop(CONF_NOMINAL_VOLTAGE, None)  # follows the new system
+                if custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self.async_create_entry(data=self._options)
+        values = {
+            **default_options(wiring),
+            **entry.options,
+            CONF_VOLTAGE_SYSTEM: entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM),
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="three_phase", data_schema=wiring_form.three_phase_schema(wiring, values), errors=errors
+        )
+
     async def async_step_power_quality(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal voltage, sag/swell/phase-loss/frequency/over-current thresholds and declared generation.
 
@@ -423,7 +759,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         placeholders = {"polled": ""}
         if user_input is not None:
-            new, errors = pq_form.validate(user_input)
+            new, errors = pq_form.validate(user_input, data)
             if not errors:
                 merged = {**options, **new}
                 polled = pq_form.polled(data, merged)

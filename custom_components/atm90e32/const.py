@@ -29,7 +29,7 @@ CONF_CURRENT_SCALE: Final = "current_scale"
 """1, 2 or 4: Igain is divided by it in the chip and current, power and energy multiplied."""
 CONF_NOMINAL_VOLTAGE: Final = "nominal_voltage"
 """V rms of each channel's voltage (a leg: 120 V in North America); default by line frequency."""
-NOMINAL_VOLTAGES: Final = (100, 110, 115, 120, 127, 220, 230, 240)
+NOMINAL_VOLTAGES: Final = (100, 110, 115, 120, 127, 220, 230, 240, 277)
 """Nominal voltages offered: the common low-voltage supplies (IEC 60038 and North American)."""
 CONF_SAG_PERCENT: Final = "sag_percent"
 CONF_SWELL_PERCENT: Final = "swell_percent"
@@ -47,8 +47,54 @@ SPI_SPEEDS: Final = (1_000_000, 500_000, 200_000, 100_000)
 """SPI clocks offered, Hz: the datasheet allows 400 Hz .. 1.1 MHz (DS p.73); slower helps long or noisy wiring."""
 CONF_SIMULATION_SPEED: Final = "simulation_speed"
 """Simulated meter only: how many trace seconds play per real second (not in the UI)."""
+CONF_BOARD: Final = "board"
+"""Entry data: the name the person gives the board the chip sits on (the chip device's name starts with it)."""
+CONF_BOARD_POSITION: Final = "board_position"
+"""Entry data: 1 or 2, the chip's place on a two-chip board (CT1-CT3 or CT4-CT6 on CircuitSetup's 6-channel board)."""
+CONF_CHANNELS: Final = "channels"
+"""Entry data of a circuits chip: the keys of the enabled channels (``["ct1", "ct3"]``); their names are options."""
+CONF_VOLTAGE_SYSTEM: Final = "voltage_system"
+"""Entry data of a three-phase chip: one of VOLTAGE_SYSTEMS."""
+CONF_REPLAY_FILE: Final = "replay_file"
+"""Entry data of a simulated chip: a CSV path relative to REPLAY_FOLDER (empty: the bundled trace)."""
+REPLAY_FOLDER: Final = "atm90e32_replay"
+"""The folder under Home Assistant's configuration directory that replay files must lie in."""
+
+VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
+    "230_400": (230, 400),
+    "120_208": (120, 208),
+    "277_480": (277, 480),
+}
+"""Three-phase four-wire nominal systems, ``key: (line-to-neutral V, line-to-line V)`` (IEC 60038; ANSI C84.1)."""
+DEFAULT_VOLTAGE_SYSTEM: Final = "230_400"
+
+
+def enabled_field(channel_key: str) -> str:
+    """The circuits form's field saying whether channel ``channel_key`` has a CT."""
+    return f"enabled_{channel_key}"
+
 
 SIMULATED: Final = "simulated"
+"""The first chip select of the simulated bus (entries made before many chips existed use it)."""
+SIMULATED_CHIPS: Final = 14
+"""Chip selects on the simulated bus: ``simulated``, ``simulated_1`` .. ``simulated_13`` (7 two-chip boards, 42 CTs)."""
+
+
+def simulated_device(index: int) -> str:
+    """The device value of simulated chip select ``index`` (0 is the historical ``simulated``)."""
+    return SIMULATED if index == 0 else f"{SIMULATED}_{index}"
+
+
+def is_simulated(device: str) -> bool:
+    """Whether ``device`` is a chip select of the simulated bus."""
+    return device == SIMULATED or device.startswith(f"{SIMULATED}_")
+
+
+def simulated_index(device: str) -> int:
+    """The chip select number of a simulated ``device`` (0 for ``simulated``)."""
+    return 0 if device == SIMULATED else int(device.removeprefix(f"{SIMULATED}_"))
+
+
 PRESET_CUSTOM: Final = "custom"
 VT_SINGLE: Final = "single"
 """One voltage transformer feeds every voltage input (jumper JP3 on the split-phase board)."""

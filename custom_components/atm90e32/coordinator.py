@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from time import monotonic
 from typing import Any, Final
 
@@ -20,6 +21,7 @@ from . import errors, issues
 from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
+    CONF_CHANNELS,
     CONF_CURRENT_SCALE,
     CONF_CYCLE_START_DAY,
     CONF_DEMAND_INTERVAL,
@@ -31,27 +33,32 @@ from .const import (
     CONF_OVER_CURRENT,
     CONF_PGA_GAIN,
     CONF_PHASE_LOSS_PERCENT,
+    CONF_REPLAY_FILE,
     CONF_SAG_PERCENT,
     CONF_SIMULATION_SPEED,
     CONF_SPI_SPEED,
     CONF_SWELL_PERCENT,
     CONF_UPDATE_INTERVAL,
+    CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     CONFIG_CHECK_INTERVAL,
     DEFAULT_OVER_CURRENT,
     DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_VOLTAGE_SYSTEM,
     DOMAIN,
     LEDGER_SAVE_INTERVAL,
     POWER_QUALITY_DEFAULTS,
-    SIMULATED,
     UPDATE_INTERVALS,
+    VOLTAGE_SYSTEMS,
     VT_DUAL,
     default_options,
+    is_simulated,
+    simulated_index,
 )
 from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phase, SpidevTransport, Transport
 from .driver import registers as reg
-from .driver.channels import SPLIT_PHASE, WIRINGS, Wiring
+from .driver.channels import SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.chip import Adoption
 from .driver.demand import (
     CYCLE_START_DAYS,
@@ -65,6 +72,7 @@ from .driver.ledger import TOTAL, LastRead, WrapRisk, check_gap, max_read_interv
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
+from .driver.three_phase import PhaseSequence, phase_sequence
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 from .quality import Finding, Report, SupplyWatch
 from .storage import LastEnergyRead, LedgerStore
@@ -90,6 +98,10 @@ class MeterSettings:
     current_scale: int
     inverted: frozenset[Phase]
     export_expected: bool = False
+    factors: Mapping[str, int] = field(default_factory=dict)
+    """Channel key -> 2 for a circuit whose power and energy are doubled (a 240 V load on one CT, 120 V reference)."""
+    voltage_per_channel: bool = False
+    """Each channel's voltage input has its own transformer (three-phase: one per phase), so angles mean something."""
 
     @property
     def wiring(self) -> Wiring:
@@ -97,9 +109,52 @@ class MeterSettings:
         return self.chip.wiring
 
 
-def entry_wiring(data: Mapping[str, Any]) -> Wiring:
-    """The wiring a config entry's data names (entries made before the choice existed are split-phase)."""
-    return WIRINGS[str(data.get(CONF_WIRING, SPLIT_PHASE.key))]
+def entry_wiring(data: Mapping[str, Any], options: Mapping[str, Any] | None = None) -> Wiring:
+    """The wiring a config entry's data names, with the channel names its ``options`` give.
+
+    Entries made before the choice existed are split-phase.  A circuits entry has only
+    the channels its data enables (``channels``); each channel takes the name the
+    person gave it (its ``name_option``), so sensors, repair issues and the calibration
+    form say "Heat pump" rather than "CT1".
+    Raises KeyError for an unknown wiring, ValueError for a circuits entry with no channel.
+    """
+    channels = data.get(CONF_CHANNELS)
+    wiring = wiring_for(str(data.get(CONF_WIRING, SPLIT_PHASE.key)), None if channels is None else list(channels))
+    if not options:
+        return wiring
+    named = tuple(replace(c, name=str(options.get(c.name_option) or c.name)) for c in wiring.channels)
+    return replace(wiring, channels=named)
+
+
+def entry_voltage_system(data: Mapping[str, Any]) -> tuple[int, int]:
+    """The nominal ``(line-to-neutral, line-to-line)`` volts of a three-phase entry (230/400 unless chosen)."""
+    return VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))]
+
+
+def with_factors(snapshot: MeterSnapshot, wiring: Wiring, factors: Mapping[str, int]) -> MeterSnapshot:
+    """``snapshot`` with each channel's powers multiplied by its factor (1 or 2); currents and voltages unchanged.
+
+    A 240 V load (two legs, no neutral) measured with one CT against a 120 V reference
+    reads half its power (atm90e32as-facts, CircuitSetup 6-channel issue #99): its
+    active, reactive, apparent, fundamental and harmonic power double.
+    """
+    doubled = {c.phase: factors[c.key] for c in wiring.channels if factors.get(c.key, 1) != 1}
+    if not doubled:
+        return snapshot
+    phases = dict(snapshot.phases)
+    for phase, factor in doubled.items():
+        r = phases.get(phase)
+        if r is None:
+            continue
+        phases[phase] = replace(
+            r,
+            active_power=r.active_power * factor,
+            reactive_power=r.reactive_power * factor,
+            apparent_power=r.apparent_power * factor,
+            fundamental_power=r.fundamental_power * factor,
+            harmonic_power=r.harmonic_power * factor,
+        )
+    return replace(snapshot, phases=phases)
 
 
 def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> MeterSettings:
@@ -110,7 +165,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     Phases no channel uses keep the default current gain.
     Raises ValueError for out-of-range values, KeyError for an unknown wiring.
     """
-    wiring = entry_wiring(data)
+    wiring = entry_wiring(data, options)
     merged = {**default_options(wiring), **POWER_QUALITY_DEFAULTS, **data, **options}
     dual = merged[CONF_VOLTAGE_TRANSFORMERS] == VT_DUAL
     reference_gain = int(merged[wiring.reference.voltage_gain_option])
@@ -124,7 +179,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     scale = int(merged[CONF_CURRENT_SCALE])
     if scale not in (1, 2, 4):
         raise ValueError("current scale must be 1, 2 or 4")
-    nominal = float(merged.get(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(frequency)))
+    nominal = float(merged.get(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(frequency, data)))
     over_current = float(merged.get(CONF_OVER_CURRENT, DEFAULT_OVER_CURRENT * scale))
     power_quality = PowerQualitySettings.from_percent(
         nominal_voltage=nominal,
@@ -145,8 +200,16 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
     )
     chip = apply_to_config(chip, merged, nominal)  # offsets, phase compensation, start thresholds
     inverted = frozenset(channel.phase for channel in wiring.channels if merged[channel.invert_option])
+    factors = {c.key: int(merged.get(c.voltage_factor_option, 1)) for c in wiring.channels}
+    if any(factor not in (1, 2) for factor in factors.values()):
+        raise ValueError("a circuit's voltage factor must be 1 or 2")
     return MeterSettings(
-        chip=chip, current_scale=scale, inverted=inverted, export_expected=bool(merged[CONF_EXPORT_EXPECTED])
+        chip=chip,
+        current_scale=scale,
+        inverted=inverted,
+        export_expected=bool(merged[CONF_EXPORT_EXPECTED]),
+        factors={key: factor for key, factor in factors.items() if factor != 1},
+        voltage_per_channel=dual and not wiring.shared_voltage,
     )
 
 
@@ -209,27 +272,65 @@ def service_import_power(settings: MeterSettings, snapshot: MeterSnapshot) -> fl
     return max(0.0, sum(r.active_power for phase, r in shown.phases.items() if phase in netted))
 
 
-def default_nominal_voltage(line_frequency: int) -> float:
-    """120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz (IEC 60038)."""
+def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None = None) -> float:
+    """The nominal voltage of each channel, V rms.
+
+    A three-phase entry's (``data``) line-to-neutral voltage; otherwise 120 V for a 60 Hz
+    service (North America's legs), 230 V for 50 Hz (IEC 60038).
+    """
+    if data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+        return float(entry_voltage_system(data)[0])
     return 120.0 if line_frequency == 60 else 230.0
 
 
-def open_transport(data: Mapping[str, Any]) -> Transport:
-    """Open the bus named by a config entry's data: a spidev node at its SPI clock, or the simulated meter.
+def open_transport(data: Mapping[str, Any], config_dir: Path | None = None) -> Transport:
+    """Open the bus named by a config entry's data: a spidev node at its SPI clock, or a simulated chip.
 
-    The simulated meter is the emulator replaying the bundled real household trace in
-    real time (or ``simulation_speed`` times faster); it is imported only then, so a real
-    meter never loads it or its trace.  Blocking: run in the executor.
-    Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError.
+    A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or
+    ``simulation_speed`` times faster) measuring :func:`simulated_load`; it is imported
+    only then, so a real meter never loads it or its trace.  ``config_dir`` is Home
+    Assistant's configuration directory, where a replay file lives.  Blocking: run in
+    the executor.
+    Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError
+    (and replay.ReplayPathError / the replay parser's error for a bad replay file).
     """
     device = data[CONF_DEVICE]
-    if device == SIMULATED:
-        from .driver.emulator import EmulatedAtm90e32, TraceLoad, scaled_clock  # noqa: PLC0415
+    if is_simulated(device):
+        from .driver.emulator import EmulatedAtm90e32, scaled_clock  # noqa: PLC0415
 
         speed = float(data.get(CONF_SIMULATION_SPEED, 1.0))
-        return EmulatedAtm90e32(TraceLoad(), clock=scaled_clock(speed))
+        return EmulatedAtm90e32(simulated_load(data, config_dir), clock=scaled_clock(speed))
     bus, chip_select = parse_spidev_path(device)
     return SpidevTransport(bus, chip_select, int(data.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))
+
+
+SIMULATED_CHIP_OFFSET_S: Final = 1800
+"""Each simulated chip select starts the trace 30 minutes after the previous one, so the chips differ."""
+
+
+def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None) -> Any:
+    """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
+
+    The driver's ``emulator.simulated_load`` gives the documented rule per wiring (55/45 %
+    over two legs; 50/30/20 % over CT1-CT3 on one voltage; a third per phase at the
+    three-phase system's line-to-neutral voltage); each further chip select starts the
+    trace SIMULATED_CHIP_OFFSET_S later.  A replay file (``replay_file``, inside
+    ``<config_dir>/atm90e32_replay``) replaces the trace.
+    """
+    from .driver import emulator  # noqa: PLC0415
+
+    if data.get(CONF_REPLAY_FILE) and config_dir is not None:
+        from . import replay  # noqa: PLC0415
+
+        return replay.load(config_dir, str(data[CONF_REPLAY_FILE]), data)
+    wiring = entry_wiring(data)
+    volts = float(entry_voltage_system(data)[0]) if wiring.three_phase else None
+    return emulator.simulated_load(
+        wiring,
+        line_frequency=int(data.get(CONF_LINE_FREQUENCY, 60)),
+        nominal_volts=volts,
+        start=simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S,
+    )
 
 
 @dataclass
@@ -267,7 +368,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.settings = settings
         self.config_check_every = max(1, round(CONFIG_CHECK_INTERVAL / interval))
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
-        self.meter = Meter(partial(open_transport, dict(entry.data)), self.settings.chip)
+        self.meter = Meter(partial(open_transport, dict(entry.data), Path(hass.config.config_dir)), self.settings.chip)
         self.ledger = EnergyLedger(self.settings.wiring)
         self.demand = demand_meter(settings, entry.options, interval)
         """The service's demand intervals and billing-cycle peak, from the ledger's imported total."""
@@ -295,6 +396,10 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self._failing_since: float | None = None
         self._saved_at: float | None = None
         """When the ledger store was last written (monotonic); the journal is written after every read."""
+        self._sequence_reversed = False
+        """The last three-phase judgement found L2 and L3 swapped (logged once per reversal)."""
+        self.chip_device_id: str | None = None
+        """The chip's device registry id, set at setup before the platforms (a circuit's device links to it)."""
 
     @property
     def device(self) -> str:
@@ -370,9 +475,50 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         for risk in risks:
             self._report(risk)
         self._last_read = current
-        shown = result.snapshot.scaled(self.settings.current_scale, self.settings.inverted)
+        shown = with_factors(
+            result.snapshot.scaled(self.settings.current_scale, self.settings.inverted),
+            self.settings.wiring,
+            self.settings.factors,
+        )
         self._report_findings(self.watch.check(shown, monotonic()))
+        self._judge_sequence(shown)
         return shown
+
+    def _judge_sequence(self, snapshot: MeterSnapshot) -> None:
+        """Raise the phase-sequence repair issue when L2 and L3 are swapped; clear it when the order is right.
+
+        Judged from the voltage angles (driver.three_phase.phase_sequence, DS p.20, p.71)
+        of a three-phase entry with a transformer per phase: with one shared transformer
+        every input reads angle 0 and there is no sequence to judge.
+        """
+        if not (self.settings.voltage_per_channel and self.settings.wiring.three_phase):
+            return
+        three_phase = snapshot.three_phase
+        if three_phase is None:
+            return
+        angles = three_phase.voltage_angles
+        if Phase.B not in angles or Phase.C not in angles:
+            return
+        sequence = phase_sequence(angles[Phase.B], angles[Phase.C])
+        if sequence is PhaseSequence.REVERSED:
+            if not self._sequence_reversed:
+                _LOGGER.warning(
+                    "ATM90E32AS on %s: the phase sequence is reversed (L2 at %.1f°, L3 at %.1f°)",
+                    self.device,
+                    angles[Phase.B],
+                    angles[Phase.C],
+                )
+            self._sequence_reversed = True
+            issues.async_raise(
+                self.hass,
+                self.config_entry,
+                issues.PHASE_SEQUENCE_REVERSED,
+                angle_l2=f"{angles[Phase.B]:.1f}",
+                angle_l3=f"{angles[Phase.C]:.1f}",
+            )
+        elif sequence is PhaseSequence.CORRECT:
+            self._sequence_reversed = False
+            issues.async_clear(self.hass, self.config_entry, issues.PHASE_SEQUENCE_REVERSED)
 
     async def async_read_before_unload(self) -> None:
         """Read the energy registers one last time and book their counts at the current settings.
@@ -407,15 +553,22 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """
         if not reads:
             return False
-        imported = self.ledger.counts((TOTAL, "import"))
+        has_total = self.settings.wiring.has_service_total
+        imported = self.ledger.counts((TOTAL, "import")) if has_total else 0
         for read in reads:
-            self.ledger.add(read, scale=self.settings.current_scale, inverted=self.settings.inverted)
-        self.demand.book(
-            dt_util.utcnow().timestamp(),
-            self.ledger.counts((TOTAL, "import")) - imported,
-            power_w=None if snapshot is None else service_import_power(self.settings, snapshot),
-            counts_lost=counts_lost,
-        )
+            self.ledger.add(
+                read,
+                scale=self.settings.current_scale,
+                inverted=self.settings.inverted,
+                factors=self.settings.factors,
+            )
+        if has_total:  # circuits have no service, so no demand
+            self.demand.book(
+                dt_util.utcnow().timestamp(),
+                self.ledger.counts((TOTAL, "import")) - imported,
+                power_w=None if snapshot is None else service_import_power(self.settings, snapshot),
+                counts_lost=counts_lost,
+            )
         if snapshot is not None:
             power = snapshot.largest_power
         else:

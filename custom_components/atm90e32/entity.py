@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32Coordinator
+from .driver.channels import Channel
+
+VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__annotations__
+"""Home Assistant links a child device by the parent's registry id (``via_device`` is deprecated there)."""
+CIRCUIT_MODEL: Final = "CT channel"
+"""The model shown for a circuit's own device (a CT input of the chip, not a product)."""
+
+
+def circuit_device_id(entry_id: str, channel: Channel) -> str:
+    """The device identifier of a circuit: ``<entry id>_<channel key>`` (stable, never the name)."""
+    return f"{entry_id}_{channel.key}"
 
 
 class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
@@ -20,15 +33,36 @@ class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: Atm90e32Coordinator, description: EntityDescription) -> None:
-        """Attach ``description`` to the chip's device."""
+    def __init__(
+        self, coordinator: Atm90e32Coordinator, description: EntityDescription, circuit: Channel | None = None
+    ) -> None:
+        """Attach ``description`` to the chip's device, or to ``circuit``'s own device.
+
+        A circuit (a CT on one circuit, wiring "circuits") is a device of its own, named
+        as the person named the circuit and linked to the chip's device (``via_device``),
+        so the Energy dashboard lists each circuit as an individual device.  The person
+        may rename either device or give it an area: Home Assistant keeps their choice
+        (``name_by_user``, ``area_id``) over ours.
+        """
         super().__init__(coordinator)
         self.entity_description = description
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            manufacturer=MANUFACTURER,
-            model=MODEL,
-            name=entry.title,
-        )
+        if circuit is None:
+            self._attr_device_info = DeviceInfo(
+                identifiers={(DOMAIN, entry.entry_id)},
+                manufacturer=MANUFACTURER,
+                model=MODEL,
+                name=entry.title,
+            )
+        else:
+            info = DeviceInfo(
+                identifiers={(DOMAIN, circuit_device_id(entry.entry_id, circuit))},
+                model=CIRCUIT_MODEL,
+                name=circuit.name,
+            )
+            if VIA_DEVICE_ID and coordinator.chip_device_id is not None:
+                info["via_device_id"] = coordinator.chip_device_id  # type: ignore[typeddict-unknown-key,unused-ignore]
+            else:  # Home Assistant before via_device_id (2025.8 ..): the parent by its identifier
+                info["via_device"] = (DOMAIN, entry.entry_id)  # type: ignore[typeddict-unknown-key,unused-ignore]
+            self._attr_device_info = info

@@ -6,7 +6,7 @@ import glob
 from typing import Final
 
 from . import issues
-from .const import SIMULATED
+from .const import is_simulated
 from .driver import (
     Atm90e32Error,
     CommunicationError,
@@ -51,6 +51,6 @@ def repair_issue(err: Atm90e32Error, device: str) -> str | None:
     Blocking (looks at /dev): run in the executor.
     """
     issue = _row(err)[2]
-    if issue == issues.NO_SPI_DEVICE and device != SIMULATED and not glob.glob("/dev/spidev*"):
+    if issue == issues.NO_SPI_DEVICE and not is_simulated(device) and not glob.glob("/dev/spidev*"):
         return issues.SPI_NOT_ENABLED
     return issue

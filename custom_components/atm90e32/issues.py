@@ -18,6 +18,8 @@ COUNTERS_OVERFLOWED: Final = "counters_overflowed"
 CURRENT_CLIPPED: Final = "current_clipped"
 CT_REVERSED: Final = "ct_reversed"
 VOLTAGE_OUT_OF_RANGE: Final = "voltage_out_of_range"
+PHASE_SEQUENCE_REVERSED: Final = "phase_sequence_reversed"
+"""Three-phase: L2 and L3 swapped (voltage angles 240/120 instead of 120/240); cleared when right again."""
 CONNECTION_ISSUES: Final = (SPI_NOT_ENABLED, NO_SPI_DEVICE, PERMISSION_DENIED, CHIP_NOT_ANSWERING)
 """Issues that clear themselves once the chip answers again."""
 

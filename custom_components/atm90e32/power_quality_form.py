@@ -25,11 +25,13 @@ from .const import (
     CONF_PHASE_LOSS_PERCENT,
     CONF_SAG_PERCENT,
     CONF_SWELL_PERCENT,
+    CONF_WIRING,
     DEFAULT_OVER_CURRENT,
     NOMINAL_VOLTAGES,
     POWER_QUALITY_DEFAULTS,
 )
-from .coordinator import default_nominal_voltage, meter_settings
+from .coordinator import default_nominal_voltage, entry_voltage_system, meter_settings
+from .driver.channels import THREE_PHASE_WYE
 from .driver.power_quality import CHANNEL_CONDITIONS, threshold_plan
 
 FREQUENCY_PERCENT_MAX = 10.0
@@ -44,7 +46,7 @@ def current_values(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[
     """The form's values now: the entry's options over the defaults (nominal voltage and over-current derived)."""
     merged = {**POWER_QUALITY_DEFAULTS, **options}
     scale = int(options.get(CONF_CURRENT_SCALE, 1))
-    merged.setdefault(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(int(data[CONF_LINE_FREQUENCY])))
+    merged.setdefault(CONF_NOMINAL_VOLTAGE, default_nominal_voltage(int(data[CONF_LINE_FREQUENCY]), data))
     merged.setdefault(CONF_OVER_CURRENT, DEFAULT_OVER_CURRENT * scale)
     return merged
 
@@ -66,8 +68,15 @@ def schema(values: Mapping[str, Any]) -> vol.Schema:
     )
 
 
-def validate(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turn the form into options; returns ``(options, errors)`` with an error per field that is wrong."""
+def validate(
+    user_input: Mapping[str, Any], data: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Turn the form into options; returns ``(options, errors)`` with an error per field that is wrong.
+
+    With the entry's ``data``, a three-phase entry's nominal voltage must be the
+    line-to-neutral voltage of its system (230 on 230/400 V): another one does not match
+    the wiring (``nominal_not_wiring``).
+    """
     options = {
         CONF_NOMINAL_VOLTAGE: float(user_input[CONF_NOMINAL_VOLTAGE]),
         CONF_SAG_PERCENT: float(user_input[CONF_SAG_PERCENT]),
@@ -78,6 +87,9 @@ def validate(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
         CONF_EXPORT_EXPECTED: bool(user_input[CONF_EXPORT_EXPECTED]),
     }
     errors: dict[str, str] = {}
+    three_phase = data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key
+    if three_phase and options[CONF_NOMINAL_VOLTAGE] != entry_voltage_system(data or {})[0]:
+        errors[CONF_NOMINAL_VOLTAGE] = "nominal_not_wiring"
     if not 0 < options[CONF_SAG_PERCENT] < 100:
         errors[CONF_SAG_PERCENT] = "sag_not_below_nominal"
     if not 100 < options[CONF_SWELL_PERCENT] <= 200:

@@ -33,11 +33,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
-from .driver import MeterSnapshot, PhaseReading
+from .driver import MeterSnapshot, Phase, PhaseReading
 from .driver.channels import Channel, Wiring
 from .driver.demand import DemandMeter
 from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
 from .driver.power_quality import COUNTED
+from .driver.three_phase import voltage_unbalance_percent
 from .entity import Atm90e32Entity
 from .quality import counter_key
 
@@ -65,6 +66,8 @@ PEAK_VOLT: Final = 1
 PEAK_AMPERE: Final = 2
 """Decimals of a peak current: 0.01 A.  IPeak steps by Igain / 8192000 A (DS p.70), at most 0.008 A (x scaling)."""
 PERCENT_STEP: Final = 1
+UNBALANCE_STEP: Final = 2
+"""Decimals of the voltage unbalance: 0.01 %, a ratio of 0.01 V steps (UrmsA-C, DS p.66) near 230 V."""
 """Decimals of the harmonic share: 0.1 %, a ratio of two powers shown to 0.1 W."""
 
 
@@ -352,8 +355,85 @@ counts, not sampled power.  The peak's time is the start of the peak interval.
 """
 
 
-def channel_descriptions(channel: Channel) -> tuple[PhaseSensorDescription, ...]:
-    """The measurements of one channel: keys ``<channel key>_<quantity>``, its name as the ``leg`` placeholder."""
+SERVICE_SENSORS: Final = ("total_power", "total_power_factor")
+"""Chip sensors that add the channels up: a service has them, a set of circuits does not."""
+
+
+def _voltage_angle(phase: Phase) -> Callable[[MeterSnapshot], float | None]:
+    def value(snapshot: MeterSnapshot) -> float | None:
+        three_phase = snapshot.three_phase
+        return None if three_phase is None else three_phase.voltage_angles.get(phase)
+
+    return value
+
+
+def _neutral_current(snapshot: MeterSnapshot) -> float | None:
+    return None if snapshot.three_phase is None else snapshot.three_phase.neutral_current
+
+
+def _voltage_unbalance(snapshot: MeterSnapshot) -> float | None:
+    """NEMA voltage unbalance of the phases read, % (driver.three_phase.voltage_unbalance_percent)."""
+    voltages = [r.voltage for r in snapshot.phases.values()]
+    return voltage_unbalance_percent(voltages) if len(voltages) >= 2 else None
+
+
+def three_phase_descriptions(wiring: Wiring) -> tuple[ChipSensorDescription, ...]:
+    """Neutral current (IrmsN, DS p.66), voltage unbalance (NEMA, %) and the voltage angles of L2 and L3.
+
+    The voltage angles are UangleB/C, measured from L1 (0.1 degree, DS p.71): 120 and 240
+    for the expected sequence L1 -> L2 -> L3.
+    """
+    descriptions = [
+        ChipSensorDescription(
+            key="neutral_current",
+            translation_key="neutral_current",
+            device_class=SensorDeviceClass.CURRENT,
+            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=2,
+            precision=AMPERE,
+            value_fn=_neutral_current,
+        ),
+        ChipSensorDescription(
+            key="voltage_unbalance",
+            translation_key="voltage_unbalance",
+            native_unit_of_measurement=PERCENTAGE,
+            state_class=SensorStateClass.MEASUREMENT,
+            suggested_display_precision=1,
+            precision=UNBALANCE_STEP,
+            value_fn=_voltage_unbalance,
+        ),
+    ]
+    for channel in wiring.channels:
+        if channel == wiring.reference:
+            continue  # the reference's angle is 0 by definition
+        descriptions.append(
+            ChipSensorDescription(
+                key=f"{channel.key}_voltage_angle",
+                translation_key="leg_voltage_angle",
+                translation_placeholders={"leg": channel.name},
+                native_unit_of_measurement=DEGREE,
+                state_class=SensorStateClass.MEASUREMENT,
+                suggested_display_precision=1,
+                entity_category=EntityCategory.DIAGNOSTIC,
+                precision=DEGREE_STEP,
+                value_fn=_voltage_angle(channel.phase),
+            )
+        )
+    return tuple(descriptions)
+
+
+def channel_descriptions(channel: Channel, *, circuit: bool = False) -> tuple[PhaseSensorDescription, ...]:
+    """The measurements of one channel: keys ``<channel key>_<quantity>``, its name as the ``leg`` placeholder.
+
+    A ``circuit``'s sensors sit on the circuit's own device, which carries its name:
+    their translation keys are ``circuit_<quantity>`` ("Power", not "Heat pump power").
+    """
+    if circuit:
+        return tuple(
+            replace(description, key=f"{channel.key}_{description.key}", translation_key=f"circuit_{description.key}")
+            for description in PHASE_SENSORS
+        )
     return tuple(
         replace(description, key=f"{channel.key}_{description.key}", translation_placeholders={"leg": channel.name})
         for description in PHASE_SENSORS
@@ -363,20 +443,30 @@ def channel_descriptions(channel: Channel) -> tuple[PhaseSensorDescription, ...]
 def energy_descriptions(wiring: Wiring) -> tuple[EnergySensorDescription, ...]:
     """Lifetime import and export energy for each channel of ``wiring`` and the service total.
 
+    Circuits (a wiring without a service total) get no total: circuits are never netted
+    with each other, and their sum is not what any meter of the service registers.
+
     State class TOTAL_INCREASING: the ledger never decreases (it only adds counts and
     restores its last value at start), so the recorder's long-term sums see no resets,
     no spikes and no negative steps; a lifetime meter reading is exactly what the Energy
     dashboard expects of a grid meter.
     """
     descriptions = []
-    for channel in (*wiring.channels, None):
+    circuits = not wiring.has_service_total
+    for channel in (*wiring.channels, *(() if circuits else (None,))):
         name = TOTAL if channel is None else channel.key
         for direction in ("import", "export"):
+            if channel is None:
+                translation_key, placeholders = f"total_energy_{direction}", None
+            elif circuits:
+                translation_key, placeholders = f"circuit_energy_{direction}", None
+            else:
+                translation_key, placeholders = f"leg_energy_{direction}", {"leg": channel.name}
             descriptions.append(
                 EnergySensorDescription(
                     key=f"{name}_energy_{direction}",
-                    translation_key=f"{'total' if channel is None else 'leg'}_energy_{direction}",
-                    translation_placeholders=None if channel is None else {"leg": channel.name},
+                    translation_key=translation_key,
+                    translation_placeholders=placeholders,
                     device_class=SensorDeviceClass.ENERGY,
                     native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
                     state_class=SensorStateClass.TOTAL_INCREASING,
@@ -409,14 +499,23 @@ async def async_setup_entry(
     """Add the sensors of one chip, derived from its wiring's channels."""
     coordinator = entry.runtime_data
     wiring = coordinator.settings.wiring
+    circuits = not wiring.has_service_total
     entities: list[SensorEntity] = [
-        Atm90e32PhaseSensor(coordinator, description, channel)
+        Atm90e32PhaseSensor(coordinator, description, channel, circuit=circuits)
         for channel in wiring.channels
-        for description in channel_descriptions(channel)
+        for description in channel_descriptions(channel, circuit=circuits)
     ]
-    entities += [Atm90e32ChipSensor(coordinator, description) for description in CHIP_SENSORS]
-    entities += [Atm90e32EnergySensor(coordinator, description) for description in energy_descriptions(wiring)]
-    entities += [Atm90e32DemandSensor(coordinator, description) for description in DEMAND_SENSORS]
+    chip_sensors = CHIP_SENSORS if not circuits else tuple(d for d in CHIP_SENSORS if d.key not in SERVICE_SENSORS)
+    entities += [Atm90e32ChipSensor(coordinator, description) for description in chip_sensors]
+    if wiring.three_phase:
+        entities += [Atm90e32ChipSensor(coordinator, description) for description in three_phase_descriptions(wiring)]
+    by_key = {channel.key: channel for channel in wiring.channels}
+    entities += [
+        Atm90e32EnergySensor(coordinator, description, by_key.get(description.ledger_key[0]) if circuits else None)
+        for description in energy_descriptions(wiring)
+    ]
+    if not circuits:  # demand is the service's; circuits have no service total
+        entities += [Atm90e32DemandSensor(coordinator, description) for description in DEMAND_SENSORS]
     entities += [
         Atm90e32CounterSensor(coordinator, description)
         for channel in wiring.channels
@@ -430,9 +529,16 @@ class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
 
     entity_description: PhaseSensorDescription
 
-    def __init__(self, coordinator: Atm90e32Coordinator, description: PhaseSensorDescription, channel: Channel) -> None:
-        """Bind ``description`` (from :func:`channel_descriptions`) to ``channel``'s chip phase."""
-        super().__init__(coordinator, description)
+    def __init__(
+        self,
+        coordinator: Atm90e32Coordinator,
+        description: PhaseSensorDescription,
+        channel: Channel,
+        *,
+        circuit: bool = False,
+    ) -> None:
+        """Bind ``description`` to ``channel``'s chip phase (on the circuit's own device if ``circuit``)."""
+        super().__init__(coordinator, description, channel if circuit else None)
         self._phase = channel.phase
 
     @property
@@ -456,9 +562,15 @@ class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
 
 
 class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
-    """Lifetime energy; restores its last value so totals survive restarts."""
+    """Lifetime energy; restores its last value so totals survive restarts (a circuit's on the circuit's device)."""
 
     entity_description: EnergySensorDescription
+
+    def __init__(
+        self, coordinator: Atm90e32Coordinator, description: EnergySensorDescription, circuit: Channel | None = None
+    ) -> None:
+        """Bind ``description`` to the chip's device, or to ``circuit``'s own."""
+        super().__init__(coordinator, description, circuit)
 
     async def async_added_to_hass(self) -> None:
         """Seed the ledger with the last stored lifetime value, then follow the coordinator."""

@@ -48,7 +48,10 @@ def start_adding_the_meter(page: Page, hass: FrontendHass) -> None:
     page.get_by_role("button", name=NAME).click()
     dialog = flow_dialog(page)
     expect(dialog.get_by_text(NAME, exact=True)).to_be_visible()  # the integration's own name
-    expect(dialog.get_by_label("SPI device")).to_contain_text("Simulated meter (trace replay)")
+    expect(dialog.get_by_text("How is this chip wired?")).to_be_visible()  # the wiring comes first
+    submit(page)  # split-phase mains, the default
+    expect(dialog.get_by_text("Chip select and board", exact=True)).to_be_visible()
+    expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter (trace replay)")
     submit(page)
 
 
@@ -115,9 +118,16 @@ def test_03_adding_the_simulated_meter(page: Page, frontend_hass: FrontendHass, 
 
 
 def test_04_the_same_chip_cannot_be_added_twice(page: Page, frontend_hass: FrontendHass, screenshot: Path) -> None:
-    start_adding_the_meter(page, frontend_hass)
+    """The chip select set up already is no longer offered: the next one of the simulated bus is."""
+    page.goto(f"{frontend_hass.url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("ATM90E32")
+    page.get_by_role("button", name=NAME).click()
     dialog = flow_dialog(page)
-    expect(dialog.get_by_text("This chip is already set up.")).to_be_visible()
+    expect(dialog.get_by_text("How is this chip wired?")).to_be_visible()
+    submit(page)
+    expect(dialog.get_by_text("Already set up: simulated.", exact=False)).to_be_visible()
+    expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter, chip select 1")
     page.screenshot(path=str(screenshot))
     dialog.get_by_role("button", name="Close").first.click()
 
@@ -227,3 +237,27 @@ def test_09_energy_dashboard_takes_our_energy_sensors(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Configure grid connection", exact=True)).to_have_count(0)
     expect(page.get_by_text(re.compile("Imported energy")).first).to_be_visible()
+
+
+def test_10_the_wiring_comes_first_and_each_circuit_is_a_device(
+    page: Page, frontend_hass: FrontendHass, screenshot: Path
+) -> None:
+    """Circuits on the next simulated chip select, with the defaults: the chip and each circuit are devices."""
+    page.goto(f"{frontend_hass.url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("ATM90E32")
+    page.get_by_role("button", name=NAME).click()
+    dialog = flow_dialog(page)
+    expect(dialog.get_by_text("How is this chip wired?")).to_be_visible()
+    dialog.get_by_role("radio", name=re.compile("^Circuits: up to three CTs")).check()
+    submit(page)
+    expect(dialog.get_by_text("Chip select and board", exact=True)).to_be_visible()
+    expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter, chip select 1")
+    submit(page)
+    expect(dialog.get_by_text("Circuits of this chip", exact=True)).to_be_visible()
+    page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-circuits-form.png")), full_page=True)
+    submit(page)
+    expect(dialog.get_by_text("Name and assign", exact=True)).to_be_visible()
+    expect(dialog.get_by_text("CT channel")).to_have_count(3)  # each circuit its own device, each with an area
+    page.screenshot(path=str(screenshot))
+    dialog.get_by_role("button", name="Skip and finish").click()

@@ -1,0 +1,163 @@
+"""Replay files of the simulated meter: only inside ``<config>/atm90e32_replay/``, checked before use.
+
+A person puts a CSV of their own power (timestamps in seconds or ISO 8601, one column of
+watts per channel, negative for export) in the folder REPLAY_FOLDER under Home
+Assistant's configuration directory and names it, relative to that folder, in the
+config flow.  No path may reach elsewhere on the host: ``..``, an absolute path outside
+the folder and a symbolic link leading out of it are all refused, judged on the fully
+resolved path.  The file is parsed once in the flow, so a malformed one is refused with
+the line that is wrong; the same parser loads it when the simulated meter opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+from .const import (
+    CONF_BOARD_POSITION,
+    CONF_CHANNELS,
+    CONF_LINE_FREQUENCY,
+    CONF_VOLTAGE_SYSTEM,
+    CONF_WIRING,
+    DEFAULT_VOLTAGE_SYSTEM,
+    REPLAY_FOLDER,
+    VOLTAGE_SYSTEMS,
+)
+from .driver import Atm90e32Error
+from .driver.channels import CIRCUITS_KEY, SPLIT_PHASE, Wiring, wiring_for
+from .driver.replay import MAX_FILE_BYTES, ReplayError, ReplayTrace, load_replay_csv
+
+OUTSIDE_FOLDER: Final = "replay_outside_folder"
+"""The path resolves outside the replay folder (``..``, an absolute path, a symbolic link out)."""
+NOT_FOUND: Final = "replay_not_found"
+"""No regular file at the path."""
+TOO_LARGE: Final = "replay_too_large"
+"""Larger than the driver parser's MAX_FILE_BYTES (20 MiB)."""
+TOO_FEW_COLUMNS: Final = "replay_too_few_columns"
+"""Fewer watts columns than the chip has channels (counting from the board position for circuits)."""
+PARSE_PREFIX: Final = "replay_"
+"""The translation key of a parse problem is this and the driver parser's reason (``replay_bad_number``)."""
+
+
+@dataclass(frozen=True)
+class ReplayProblem:
+    """Why a replay file is refused: ``reason`` is a translation key, ``line`` the 1-based line (None: the file)."""
+
+    reason: str
+    line: int | None = None
+
+
+class ReplayPathError(Atm90e32Error):
+    """A replay file refused before it is parsed, or without the columns the chip needs.
+
+    ``reason`` is OUTSIDE_FOLDER, NOT_FOUND, TOO_LARGE or TOO_FEW_COLUMNS (translation
+    keys).  A driver error, so a file that went bad after setup fails the simulated
+    chip's setup as a chip that cannot be opened does.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        """Record the ``reason`` key."""
+        super().__init__(message)
+        self.reason = reason
+
+
+def replay_folder(config_dir: Path) -> Path:
+    """``<config>/atm90e32_replay``, resolved (it need not exist)."""
+    return (config_dir / REPLAY_FOLDER).resolve()
+
+
+def resolve(config_dir: Path, relative: str) -> Path:
+    """The file ``relative`` names inside the replay folder, fully resolved (symbolic links followed).
+
+    Blocking (touches the file system).  Raises ReplayPathError: OUTSIDE_FOLDER when the
+    resolved path is not inside the folder (whatever ``..``, absolute parts or links led
+    there), NOT_FOUND when it is not a regular file, TOO_LARGE above the driver parser's
+    MAX_FILE_BYTES (20 MiB).
+    """
+    folder = replay_folder(config_dir)
+    target = (folder / relative).resolve()
+    if not target.is_relative_to(folder) or target == folder:
+        raise ReplayPathError(OUTSIDE_FOLDER, f"{relative!r} is not inside {folder}")
+    if not target.is_file():
+        raise ReplayPathError(NOT_FOUND, f"no file {target}")
+    if target.stat().st_size > MAX_FILE_BYTES:
+        raise ReplayPathError(TOO_LARGE, f"{target} is larger than {MAX_FILE_BYTES} bytes")
+    return target
+
+
+def check(config_dir: Path, relative: str, data: Mapping[str, Any] | None = None) -> ReplayProblem | None:
+    """Why the replay file ``relative`` cannot be used, or None when it can (blocking: run in the executor).
+
+    The path is checked first (:func:`resolve`), then the whole file is parsed as the
+    simulated meter will parse it: a malformed line gives the parser's reason (as
+    ``replay_<reason>``) and its line.  With the entry ``data``, the file must have a
+    column for each of the chip's channels (:func:`columns`).
+    """
+    try:
+        path = resolve(config_dir, relative)
+        trace = load_replay_csv(path)
+    except ReplayPathError as err:
+        return ReplayProblem(err.reason)
+    except ReplayError as err:
+        return ReplayProblem(PARSE_PREFIX + err.reason, err.line)
+    except OSError:
+        return ReplayProblem(NOT_FOUND)
+    if data is not None:
+        try:
+            columns(trace, data)
+        except ReplayPathError as err:
+            return ReplayProblem(err.reason)
+    return None
+
+
+def _wiring(data: Mapping[str, Any]) -> Wiring:
+    channels = data.get(CONF_CHANNELS)
+    return wiring_for(str(data.get(CONF_WIRING, SPLIT_PHASE.key)), None if channels is None else list(channels))
+
+
+def columns(trace: ReplayTrace, data: Mapping[str, Any]) -> ReplayTrace:
+    """The columns of ``trace`` the chip of entry ``data`` plays: one per channel, in channel order.
+
+    The chip takes the first columns; a circuits chip second on its board (CT4-CT6) takes
+    columns 4-6, so one file of a whole 6-channel board serves both chips.  A circuits
+    chip with some inputs switched off still counts its columns by input (CT1 = its first).
+    Raises ReplayPathError(TOO_FEW_COLUMNS) when the file has too few.
+    """
+    wiring = _wiring(data)
+    first = 0
+    if wiring.key == CIRCUITS_KEY:
+        first = 3 * (int(data.get(CONF_BOARD_POSITION, 1)) - 1)
+        indexes = [first + int(channel.key.removeprefix("ct")) - 1 for channel in wiring.channels]
+    else:
+        indexes = list(range(len(wiring.channels)))
+    if max(indexes) >= len(trace.channels):
+        raise ReplayPathError(
+            TOO_FEW_COLUMNS, f"{len(trace.channels)} watts columns; this chip plays columns up to {max(indexes) + 1}"
+        )
+    return replace(
+        trace,
+        channels=tuple(trace.channels[i] for i in indexes),
+        watts=tuple(trace.watts[i] for i in indexes),
+    )
+
+
+def load(config_dir: Path, relative: str, data: Mapping[str, Any]) -> Any:
+    """The emulator load that plays replay file ``relative`` for the chip of entry ``data`` (blocking).
+
+    Each column drives its channel's chip phase step-hold (driver.replay); the voltages
+    are the service's: the nominal voltage of the line frequency (120 V at 60 Hz, 230 V
+    at 50 Hz) or the three-phase system's line-to-neutral voltage, 120 degrees apart.
+    Raises ReplayPathError, ReplayError, OSError.
+    """
+    from .driver.emulator import ReplayLoad  # noqa: PLC0415
+
+    trace = columns(load_replay_csv(resolve(config_dir, relative)), data)
+    wiring = _wiring(data)
+    frequency = float(data.get(CONF_LINE_FREQUENCY, 60))
+    volts = 120.0 if frequency == 60 else 230.0
+    if wiring.three_phase:
+        volts = float(VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))][0])
+    return ReplayLoad.for_wiring(trace, wiring, volts=volts, frequency=frequency)

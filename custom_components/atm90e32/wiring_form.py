@@ -1,0 +1,240 @@
+"""The forms of the circuits and three-phase wirings: schema, validation, and the three-phase wiring check.
+
+- circuits: for each of the chip's three CT inputs, whether a CT is clipped on, the
+  circuit's name, CT model, direction and the 240 V factor; the shared transformer,
+  PGA and current scaling once for the chip.  Names are the person's: empty or
+  repeated names (within the chip or across the integration's chips) are refused.
+- three-phase wye: the nominal system (230/400, 120/208, 277/480 V), one transformer
+  per phase or one shared, presets, CT directions, current scaling.  Before the entry is
+  made, the chip's voltages and voltage angles are read: an entry whose voltages say the
+  service is split-phase (phase B absent, or a phase 180 degrees from A) is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import voluptuous as vol
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+)
+
+from .const import (
+    CONF_CHANNELS,
+    CONF_CURRENT_SCALE,
+    CONF_PGA_GAIN,
+    CONF_VOLTAGE_SYSTEM,
+    CONF_VOLTAGE_TRANSFORMERS,
+    CONF_VT_PRESET,
+    PRESET_CUSTOM,
+    VOLTAGE_SYSTEMS,
+    VT_DUAL,
+    VT_SINGLE,
+    default_options,
+    enabled_field,
+)
+from .driver import registers as reg
+from .driver.calibration import CT_PRESETS, VT_PRESETS
+from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
+from .driver.registers import Phase
+
+VOLTAGE_FACTORS: Final = ("1", "2")
+"""The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
+
+
+def _select(options: list[str], key: str) -> SelectSelector:
+    return SelectSelector(SelectSelectorConfig(options=options, translation_key=key))
+
+
+def _form_value(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def default_circuit_name(channel: Channel, position: int) -> str:
+    """The name a circuit starts with: the board's CT label, CT1-CT3 on the first chip, CT4-CT6 on the second."""
+    index = CIRCUIT_CHANNELS.index(channel) + 1
+    return f"CT{index + 3 * (position - 1)}"
+
+
+def circuit_values(options: Mapping[str, Any], channels: Iterable[str], position: int) -> dict[str, Any]:
+    """The circuits form's values of an entry (or of a new chip at board ``position``): every field filled."""
+    values = {**default_options(CIRCUITS), **options}
+    enabled = set(channels)
+    for channel in CIRCUIT_CHANNELS:
+        values[enabled_field(channel.key)] = channel.key in enabled
+        values.setdefault(channel.name_option, default_circuit_name(channel, position))
+        values.setdefault(channel.voltage_factor_option, 1)
+    return values
+
+
+def circuits_schema(values: Mapping[str, Any]) -> vol.Schema:
+    """The circuits form, defaulting to ``values`` (see :func:`circuit_values`)."""
+    ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
+    fields: dict[Any, Any] = {}
+    for channel in CIRCUIT_CHANNELS:
+        fields[vol.Required(enabled_field(channel.key), default=bool(values[enabled_field(channel.key)]))] = (
+            BooleanSelector()
+        )
+        fields[vol.Optional(channel.name_option, default=str(values[channel.name_option]))] = TextSelector()
+        fields[vol.Required(channel.ct_preset_option, default=values[channel.ct_preset_option])] = ct_presets
+        fields[vol.Required(channel.invert_option, default=bool(values[channel.invert_option]))] = BooleanSelector()
+        fields[
+            vol.Required(channel.voltage_factor_option, default=_form_value(values[channel.voltage_factor_option]))
+        ] = _select(list(VOLTAGE_FACTORS), "voltage_factor")
+    fields[vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET])] = _select(
+        [*VT_PRESETS, PRESET_CUSTOM], CONF_VT_PRESET
+    )
+    fields[vol.Required(CONF_PGA_GAIN, default=_form_value(values[CONF_PGA_GAIN]))] = _select(
+        ["1", "2", "4"], CONF_PGA_GAIN
+    )
+    fields[vol.Required(CONF_CURRENT_SCALE, default=_form_value(values[CONF_CURRENT_SCALE]))] = _select(
+        ["1", "2", "4"], CONF_CURRENT_SCALE
+    )
+    return vol.Schema(fields)
+
+
+@dataclass(frozen=True)
+class CircuitChoice:
+    """What the circuits form chose: the wiring of the enabled channels and the names and factors per channel."""
+
+    wiring: Wiring
+    names: dict[str, str]
+    factors: dict[str, int]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The entry data part: the enabled channel keys."""
+        return {CONF_CHANNELS: [channel.key for channel in self.wiring.channels]}
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The options part: each enabled circuit's name and voltage factor."""
+        options: dict[str, Any] = {}
+        for channel in self.wiring.channels:
+            options[channel.name_option] = self.names[channel.key]
+            options[channel.voltage_factor_option] = self.factors[channel.key]
+        return options
+
+
+def validate_circuits(
+    user_input: Mapping[str, Any], taken_names: Iterable[str]
+) -> tuple[CircuitChoice | None, dict[str, str]]:
+    """Check the circuits form; returns ``(choice, errors)`` (choice None when there are errors).
+
+    Refused: no channel enabled (``no_circuit``), an enabled channel without a name
+    (``name_empty``), a name given twice on this chip or already used by a circuit of
+    another chip (``name_duplicate``, compared without case and surrounding spaces).
+    ``taken_names`` are the circuit names of the integration's other entries.
+    """
+    errors: dict[str, str] = {}
+    taken = {name.strip().casefold() for name in taken_names}
+    enabled = [c for c in CIRCUIT_CHANNELS if user_input.get(enabled_field(c.key))]
+    if not enabled:
+        return None, {"base": "no_circuit"}
+    names: dict[str, str] = {}
+    for channel in enabled:
+        name = str(user_input.get(channel.name_option) or "").strip()
+        if not name:
+            errors[channel.name_option] = "name_empty"
+        elif name.casefold() in taken:
+            errors[channel.name_option] = "name_duplicate"
+        taken.add(name.casefold())
+        names[channel.key] = name
+    if errors:
+        return None, errors
+    factors = {c.key: int(user_input.get(c.voltage_factor_option, 1)) for c in enabled}
+    return CircuitChoice(circuits_wiring(c.key for c in enabled), names, factors), {}
+
+
+def circuit_gains_input(choice: CircuitChoice, user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The circuits form as the presets form's input (:func:`config_flow.resolve_presets`): one shared transformer."""
+    gains_input = {
+        CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
+        CONF_VT_PRESET: user_input[CONF_VT_PRESET],
+        CONF_PGA_GAIN: user_input[CONF_PGA_GAIN],
+        CONF_CURRENT_SCALE: user_input[CONF_CURRENT_SCALE],
+    }
+    for channel in choice.wiring.channels:
+        gains_input[channel.ct_preset_option] = user_input[channel.ct_preset_option]
+        gains_input[channel.invert_option] = bool(user_input[channel.invert_option])
+    return gains_input
+
+
+def three_phase_schema(wiring: Wiring, values: Mapping[str, Any]) -> vol.Schema:
+    """The three-phase form: nominal system, transformers, presets, CT directions, current scaling."""
+    ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_VOLTAGE_SYSTEM, default=values[CONF_VOLTAGE_SYSTEM]): _select(
+            list(VOLTAGE_SYSTEMS), CONF_VOLTAGE_SYSTEM
+        ),
+        vol.Required(CONF_VOLTAGE_TRANSFORMERS, default=values[CONF_VOLTAGE_TRANSFORMERS]): _select(
+            [VT_DUAL, VT_SINGLE], "three_phase_transformers"
+        ),
+        vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET]): _select(
+            [*VT_PRESETS, PRESET_CUSTOM], CONF_VT_PRESET
+        ),
+        vol.Required(CONF_PGA_GAIN, default=_form_value(values[CONF_PGA_GAIN])): _select(
+            ["1", "2", "4"], CONF_PGA_GAIN
+        ),
+    }
+    for channel in wiring.channels:
+        fields[vol.Required(channel.ct_preset_option, default=values[channel.ct_preset_option])] = ct_presets
+    for channel in wiring.channels:
+        fields[vol.Required(channel.invert_option, default=bool(values[channel.invert_option]))] = BooleanSelector()
+    fields[vol.Required(CONF_CURRENT_SCALE, default=_form_value(values[CONF_CURRENT_SCALE]))] = _select(
+        ["1", "2", "4"], CONF_CURRENT_SCALE
+    )
+    return vol.Schema(fields)
+
+
+PHASE_PRESENT_RATIO: Final = 0.5
+"""A phase reading under half of phase A's voltage is taken as absent (a sag is judged elsewhere)."""
+OPPOSITE_TOLERANCE_DEG: Final = 30.0
+"""A voltage angle within 30 degrees of 180 is a split-phase leg, not a three-phase phase (120 or 240)."""
+
+
+@dataclass(frozen=True)
+class VoltageCheck:
+    """Phase voltages (V, as the chip reads them) and voltage angles B, C relative to A (degrees, DS p.70)."""
+
+    voltages: Mapping[Phase, float]
+    angles: Mapping[Phase, float]
+
+
+def read_voltages(chip: Any) -> VoltageCheck:
+    """Read UrmsA-C and UangleB/C from a configured chip (no energy register is touched).
+
+    ``chip`` is a driver :class:`Atm90e32`.  UrmsA-C 0xD9-0xDB in 0.01 V, UangleA-C
+    0xFD-0xFF in 0.1 degree (DS p.66, p.70).  Blocking: run in the executor.
+    Raises the driver's errors.
+    """
+    voltages = {phase: chip.read_register(reg.URMS[phase]) / 100.0 for phase in Phase}
+    angles = {phase: chip.read_register(reg.UANGLE[phase]) / 10.0 for phase in (Phase.B, Phase.C)}
+    return VoltageCheck(voltages, angles)
+
+
+def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | None:
+    """Why ``check`` says the service is wired as split-phase, or None when it looks three-phase.
+
+    Returns ``"phase_b_absent"`` when phase B reads under half of phase A (a split-phase
+    board leaves B unused), ``"legs_opposite"`` when with a transformer per phase a
+    voltage angle is within 30 degrees of 180 (the second leg of a split-phase service).
+    With one shared transformer every input reads the same voltage at angle 0: only B's
+    presence is judged.  Phase A itself absent is ``"phase_a_absent"``.
+    """
+    reference = check.voltages[Phase.A]
+    if reference <= 0:
+        return "phase_a_absent"
+    if check.voltages[Phase.B] < PHASE_PRESENT_RATIO * reference:
+        return "phase_b_absent"
+    if shared_transformer:
+        return None
+    for angle in check.angles.values():
+        if abs(angle - 180.0) <= OPPOSITE_TOLERANCE_DEG:
+            return "legs_opposite"
+    return None
