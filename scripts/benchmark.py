@@ -46,10 +46,22 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.atm90e32.const import DEFAULT_OPTIONS, DOMAIN
+from custom_components.atm90e32.const import (
+    CONF_BOARD,
+    CONF_BOARD_POSITION,
+    CONF_CHANNELS,
+    CONF_DEVICE,
+    CONF_LINE_FREQUENCY,
+    CONF_UPDATE_INTERVAL,
+    CONF_WIRING,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    default_options,
+)
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig
 from custom_components.atm90e32.driver.channels import (
     CIRCUIT_KEYS,
+    CIRCUITS_KEY,
     SPLIT_PHASE,
     THREE_PHASE_WYE,
     Wiring,
@@ -59,6 +71,9 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLo
 from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
 from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
 from tests.emulation import ManualClock
+
+CIRCUITS_ALL = circuits_wiring(CIRCUIT_KEYS)
+"""A circuits chip with its three CTs on, as the flow's defaults make it."""
 
 CLOCKS_PER_TRANSACTION = 32
 LEGS = len(SPLIT_PHASE.channels)
@@ -315,6 +330,110 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
     }
 
 
+async def bench_many_chips(chips: int, seconds: float, interval_s: int) -> dict[str, Any]:
+    """``chips`` circuits chips (3 CTs each) on their own schedule through a real Home Assistant, in real time.
+
+    Each chip is one config entry of the circuits wiring with every CT on and the update
+    interval option at ``interval_s``; Home Assistant's coordinators refresh them on their
+    own timers for ``seconds`` of wall time after a warm-up.  Whole-path CPU is the
+    process's CPU time (every thread: event loop, executor, ledger files) less the CPU the
+    emulator spent answering transfers (timed in each transfer), per second of wall time
+    and per chip refresh.  The event loop's callbacks are timed as in
+    :func:`bench_home_assistant`.
+    """
+    emulator_cpu = [0.0]
+    lock = threading.Lock()
+    loop_thread = threading.get_ident()
+    on_loop = [0]
+    index = [0]
+
+    class Timed(EmulatedAtm90e32):
+        """Adds the thread CPU each transfer costs to ``emulator_cpu``; counts transfers on the loop thread."""
+
+        def transfer(self, frame: bytes) -> bytes:
+            if threading.get_ident() == loop_thread:
+                on_loop[0] += 1
+            start = time.thread_time()
+            try:
+                return super().transfer(frame)
+            finally:
+                used = time.thread_time() - start
+                with lock:
+                    emulator_cpu[0] += used
+
+    def new_transport(_data: Any, _config_dir: Any = None) -> EmulatedAtm90e32:
+        start = index[0] * 600
+        index[0] += 1
+        return Timed(simulated_load(CIRCUITS_ALL, line_frequency=60, start=start), clock=time.monotonic)
+
+    refreshes = [0]
+    timer = LoopTimer()
+    async with AsyncExitStack() as stack:
+        stack.enter_context(timer.patch)
+        stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+        config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
+        hass = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        entries = []
+        for n in range(chips):
+            position = 1 + n % 2
+            names = {
+                c.name_option: f"board {n // 2 + 1} CT{3 * (position - 1) + i + 1}"
+                for i, c in enumerate(CIRCUITS_ALL.channels)
+            }
+            entry = MockConfigEntry(
+                domain=DOMAIN,
+                version=2,
+                data={
+                    CONF_DEVICE: f"/dev/spidev{n // 3}.{n % 3}",
+                    CONF_LINE_FREQUENCY: 60,
+                    CONF_WIRING: CIRCUITS_KEY,
+                    CONF_BOARD: f"board {n // 2 + 1}",
+                    CONF_BOARD_POSITION: position,
+                    CONF_CHANNELS: list(CIRCUIT_KEYS),
+                },
+                options={**default_options(CIRCUITS_ALL), **names, CONF_UPDATE_INTERVAL: interval_s},
+                unique_id=f"/dev/spidev{n // 3}.{n % 3}",
+                title=f"chip {n}",
+            )
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            entries.append(entry)
+        await hass.async_block_till_done()
+        for entry in entries:
+            entry.runtime_data.async_add_listener(lambda: refreshes.__setitem__(0, refreshes[0] + 1))
+        await asyncio.sleep(5 * interval_s)  # warm-up: first state writes, caches
+        cpu0, wall0, emu0, count0 = time.process_time(), time.perf_counter(), emulator_cpu[0], refreshes[0]
+        timer.active = True
+        await asyncio.sleep(seconds)
+        timer.active = False
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        emulator, count = emulator_cpu[0] - emu0, refreshes[0] - count0
+        for entry in entries:
+            await hass.config_entries.async_unload(entry.entry_id)
+    whole = cpu - emulator
+    callbacks = timer.callbacks
+    return {
+        "chips": chips,
+        "channels": chips * len(CIRCUITS_ALL.channels),
+        "interval_s": interval_s,
+        "wall_s": wall,
+        "chip_refreshes": count,
+        "refreshes_expected": chips * wall / interval_s,
+        "process_cpu_s": cpu,
+        "emulator_cpu_s": emulator,
+        "whole_path_cpu_percent_of_one_core": 100 * whole / wall,
+        "whole_path_cpu_ms_per_second": 1000 * whole / wall,
+        "whole_path_cpu_ms_per_chip_refresh": 1000 * whole / count if count else None,
+        "spi_transactions_on_event_loop": on_loop[0],
+        "loop_callbacks": len(callbacks),
+        "longest_loop_callback_cpu_ms": max((c for _, c in callbacks), default=0.0) * 1000,
+        "longest_loop_callback_wall_ms": max((w for w, _ in callbacks), default=0.0) * 1000,
+        "loop_callbacks_over_5ms_cpu": sum(1 for _, c in callbacks if c > 0.005),
+        "slowest_loop_callback": timer.slowest[1],
+    }
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     model = "unknown"
@@ -343,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--refreshes", type=int, default=300)
     parser.add_argument("--json", default="benchmark-results.json")
+    parser.add_argument("--many-chips", type=int, default=14, help="chips of the real-time many-chip run (0: skip)")
+    parser.add_argument("--many-seconds", type=float, default=60.0, help="measured wall seconds of that run")
     args = parser.parse_args(argv)
 
     driver = bench_driver(args.refreshes)
@@ -350,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[int, dict[str, Any]] = {}
     for chips in (1, 2, 4, 8):
         runs[chips] = asyncio.run(bench_home_assistant(chips, args.refreshes))
+    many = asyncio.run(bench_many_chips(args.many_chips, args.many_seconds, 1)) if args.many_chips else None
     ours = driver["transactions"]
     minimum = verified_minimum()
     esphome = esphome_plan()
@@ -386,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         "home_assistant": {str(n): r for n, r in runs.items()},
         "whole_path_ms_per_chip_without_emulator": {str(n): v for n, v in whole_ms.items()},
         "linear_fit_ms": {"per_chip": slope, "fixed": intercept, "r_squared": r_squared},
+        "many_chips_real_time": many,
     }
     Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 
@@ -454,6 +577,31 @@ def main(argv: list[str] | None = None) -> int:
     print(row("  same, wall clock (includes GIL waits)", f"{longest_wall:.2f} ms"))
     print(row("  callbacks timed / over 5 ms CPU / over 5 ms wall", f"{count} / {over_cpu} / {over_wall}"))
     print(row("SPI transactions on the event loop", f"{on_loop}", "0", on_loop == 0))
+    if many is not None:
+        n, ch = many["chips"], many["channels"]
+        share = many["whole_path_cpu_percent_of_one_core"]
+        print(
+            f"\n{n} circuits chips ({ch} channels), {many['interval_s']} s interval, real time, {many['wall_s']:.0f} s:"
+        )
+        print(row("  chip refreshes done / due", f"{many['chip_refreshes']} / {many['refreshes_expected']:.0f}"))
+        print(row("  whole path, emulator subtracted, % of one core", f"{share:.2f} %", "< 5 %", share < 5.0))
+        print(
+            row(
+                "  same, CPU ms per second / per chip refresh",
+                f"{many['whole_path_cpu_ms_per_second']:.1f} / {many['whole_path_cpu_ms_per_chip_refresh']:.2f} ms",
+            )
+        )
+        print(row("  emulator CPU, not counted", f"{1000 * many['emulator_cpu_s'] / many['wall_s']:.1f} ms per second"))
+        slow = many["longest_loop_callback_cpu_ms"]
+        print(row("  longest event-loop callback, loop-thread CPU", f"{slow:.2f} ms", "<= 5 ms", slow <= 5.0))
+        print(
+            row(
+                "  SPI transactions on the event loop",
+                f"{many['spi_transactions_on_event_loop']}",
+                "0",
+                many["spi_transactions_on_event_loop"] == 0,
+            )
+        )
     print(f"\nJSON written to {args.json}")
     return 0
 

@@ -135,7 +135,17 @@ input_boolean:
 {recipe}""",
         encoding="utf-8",
     )
-    subprocess.run([sys.executable, str(REPO / "scripts" / "seed_dev_config.py"), str(config), str(SPEED)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "seed_dev_config.py"),
+            str(config),
+            str(SPEED),
+            "--wirings",
+            "split_phase_2ct",
+        ],
+        check=True,
+    )
 
 
 def onboard(url: str) -> dict[str, Any]:

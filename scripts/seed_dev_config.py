@@ -1,8 +1,11 @@
 """Add simulated meters of every wiring to a development configuration that has none.
 
-Usage: python scripts/seed_dev_config.py CONFIG_DIR [SIMULATION_SPEED]
+Usage: python scripts/seed_dev_config.py CONFIG_DIR [SIMULATION_SPEED] [--wirings KEY,...]
 
-SIMULATION_SPEED (default 1) plays that many trace seconds per real second.
+SIMULATION_SPEED (default 1) plays that many trace seconds per real second.  ``--wirings``
+keeps only the chips of those wirings (``split_phase_2ct``, ``circuits``,
+``three_phase_wye``): the end-to-end tests and the bill screenshots use the split-phase
+meter alone.
 
 Four chips on the simulated bus, side by side (each replays the household trace by the
 emulator's documented rule, 30 minutes apart per chip select):
@@ -19,6 +22,7 @@ whatever the developer changed in the UI is kept.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -58,6 +62,7 @@ from custom_components.atm90e32.driver.channels import (
     CIRCUITS_KEY,
     SPLIT_PHASE,
     THREE_PHASE_WYE,
+    WIRINGS,
     circuits_wiring,
 )
 from custom_components.atm90e32.wiring_form import default_circuit_name
@@ -121,20 +126,30 @@ def entry(data: dict[str, Any], options: dict[str, Any], title: str, simulation_
     )
 
 
-def main(config_dir: Path, simulation_speed: float = 1.0) -> None:
+def main(config_dir: Path, simulation_speed: float = 1.0, wirings: frozenset[str] | None = None) -> None:
+    """Write the entries (of ``wirings`` only, when given) unless the configuration has entries already."""
     path = config_dir / ".storage" / STORAGE_KEY
     if path.exists():
         return
+    chosen = [e for e in entries(simulation_speed) if wirings is None or e.data[CONF_WIRING] in wirings]
     store = {
         "version": STORAGE_VERSION,
         "minor_version": STORAGE_VERSION_MINOR,
         "key": STORAGE_KEY,
-        "data": {"entries": [e.as_dict() for e in entries(simulation_speed)]},
+        "data": {"entries": [e.as_dict() for e in chosen]},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(store, indent=2), encoding="utf-8")
-    print(f"develop: added simulated meters of every wiring to {config_dir}")
+    print(f"develop: added {len(chosen)} simulated meters ({', '.join(sorted(wirings or WIRINGS))}) to {config_dir}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 1.0)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config_dir", type=Path)
+    parser.add_argument("simulation_speed", type=float, nargs="?", default=1.0)
+    parser.add_argument("--wirings", type=lambda v: frozenset(v.split(",")), default=None)
+    args = parser.parse_args()
+    unknown = (args.wirings or frozenset()) - set(WIRINGS)
+    if unknown:
+        parser.error(f"unknown wirings: {', '.join(sorted(unknown))}; known: {', '.join(WIRINGS)}")
+    main(args.config_dir, args.simulation_speed, args.wirings)

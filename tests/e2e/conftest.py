@@ -230,7 +230,14 @@ influxdb:
         encoding="utf-8",
     )
     subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "seed_dev_config.py"), str(config_dir), str(SIMULATION_SPEED)],
+        [
+            sys.executable,
+            str(REPO / "scripts" / "seed_dev_config.py"),
+            str(config_dir),
+            str(SIMULATION_SPEED),
+            "--wirings",
+            "split_phase_2ct",  # these tests check one split-phase meter's data in each server
+        ],
         check=True,
     )
     log = (config_dir / "hass.log").open("wb")
