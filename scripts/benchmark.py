@@ -274,7 +274,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
                 on_loop[0] += 1
             return super().transfer(frame)
 
-    def new_transport(_data: Any) -> EmulatedAtm90e32:
+    def new_transport(_data: Any, _config_dir: Any = None) -> EmulatedAtm90e32:
         emulator = Watched(TraceLoad(start=len(emulators) * 600), clock=clock)
         emulators.append(emulator)
         return emulator
