@@ -195,6 +195,9 @@ def test_raw_links_to_this_repository_lead_to_files() -> None:
     assert any(t.endswith(".png") for t in targets), targets
     for target in targets:
         assert (REPO / target).is_file(), f"README: {RAW_URL}{target} leads to no file"
+    # a picture must be a raw file: github.com/.../blob/... is an HTML page, which no README shows as an image
+    for picture in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme):
+        assert picture.startswith(RAW_URL), f"README shows {picture}: not a raw file of this repository"
     for blueprint in (REPO / "blueprints" / "automation" / "atm90e32").glob("*.yaml"):
         import_link = "https://my.home-assistant.io/redirect/blueprint_import/?blueprint_url=" + quote(
             f"{RAW_URL}blueprints/automation/atm90e32/{blueprint.name}", safe=""
