@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from homeassistant import loader
 from homeassistant.const import __version__ as HA_VERSION
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
@@ -259,6 +261,23 @@ class LoopTimer:
         self.patch = patch.object(asyncio.events.Handle, "_run", timed_run)
 
 
+async def start_home_assistant(
+    stack: AsyncExitStack, timer: LoopTimer, new_transport: Callable[..., EmulatedAtm90e32]
+) -> HomeAssistant:
+    """A real Home Assistant core in a temporary configuration directory, its meters opened by ``new_transport``.
+
+    A real directory, so the ledger journal is written after every read and the store
+    once a minute, as on a Pi.  ``timer`` times the event loop's callbacks while active.
+    Everything is undone when ``stack`` closes.
+    """
+    stack.enter_context(timer.patch)
+    stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+    config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
+    hass: HomeAssistant = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
+    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+    return hass
+
+
 async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
     """Whole path through a real Home Assistant core for ``chips`` meters."""
     clock = ManualClock()
@@ -282,12 +301,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
     timer = LoopTimer()
     samples = []
     async with AsyncExitStack() as stack:
-        stack.enter_context(timer.patch)
-        stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
-        # A real configuration directory: the ledger journal is written after every read, the store once a minute.
-        config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
-        hass = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        hass = await start_home_assistant(stack, timer, new_transport)
         entries = []
         for index in range(chips):
             entry = MockConfigEntry(
@@ -369,11 +383,7 @@ async def bench_many_chips(chips: int, seconds: float, interval_s: int) -> dict[
     refreshes = [0]
     timer = LoopTimer()
     async with AsyncExitStack() as stack:
-        stack.enter_context(timer.patch)
-        stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
-        config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
-        hass = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        hass = await start_home_assistant(stack, timer, new_transport)
         entries = []
         for n in range(chips):
             position = 1 + n % 2
