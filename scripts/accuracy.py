@@ -123,12 +123,17 @@ def main() -> int:
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG (no matplotlib needed)")
     args = parser.parse_args()
     cases = []
-    report: dict[str, object] = {"stages": list(STAGES), "points": [p.label for p in TEST_POINTS], "cases": []}
+    report_cases: list[dict[str, object]] = []
+    report: dict[str, object] = {
+        "stages": list(STAGES),
+        "points": [p.label for p in TEST_POINTS],
+        "cases": report_cases,
+    }
     for ct_class, title in CT_CASES:
         results = run_stages(partial(bench_factory, ct_class))
         cases.append((title, results))
         print(table(title, results), end="\n\n")
-        report["cases"].append(  # type: ignore[attr-defined]
+        report_cases.append(
             {
                 "ct_class": ct_class,
                 "title": title,

@@ -155,7 +155,9 @@ def test_reversed_sequence_sets_the_chips_error_bit_and_the_angles_say_so() -> N
     assert phase_sequence(extra.voltage_angles[Phase.B], extra.voltage_angles[Phase.C]) is PhaseSequence.REVERSED
     # the same chip in sequence reads no error
     emulator.load = ThreePhaseLoad()
-    assert chip.read_snapshot(config_for(THREE_PHASE_WYE)).three_phase.voltage_sequence_error is False  # type: ignore[union-attr]
+    in_sequence = chip.read_snapshot(config_for(THREE_PHASE_WYE)).three_phase
+    assert in_sequence is not None
+    assert in_sequence.voltage_sequence_error is False
 
 
 def test_the_split_phase_board_reads_no_three_phase_registers() -> None:
