@@ -51,6 +51,10 @@ in_venv() {
     local args=(--bind "$root" / --dev /dev --proc /proc --tmpfs /tmp
       --ro-bind /etc/resolv.conf /etc/resolv.conf
       --bind "$REPO" "$REPO")
+    # A venv linked from elsewhere (a git worktree sharing the main clone's venvs) is bound too.
+    local real
+    real="$(realpath "$venv")"
+    case "$real" in "$REPO"/*) ;; *) args+=(--bind "$real" "$real") ;; esac
     # Real SPI devices stay reachable from inside, so the integration works on a Pi too.
     local dev
     for dev in /dev/spidev*; do
