@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.atm90e32.const import CONF_REPLAY_FILE, CONF_WIRING, DOMAIN, REPLAY_FOLDER, SIMULATED
+from custom_components.atm90e32.const import (
+    CONF_DEVICE,
+    CONF_LINE_FREQUENCY,
+    CONF_REPLAY_FILE,
+    CONF_WIRING,
+    DOMAIN,
+    REPLAY_FOLDER,
+    SIMULATED,
+)
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE
 
 from .helpers import state
@@ -136,3 +152,127 @@ async def test_the_chosen_file_drives_the_simulated_meter(hass: HomeAssistant) -
     assert solar < 0  # the file's negative watts are export
     assert solar / heat == pytest.approx(-842.25 / 1520.5, rel=0.01)
     assert fridge / heat == pytest.approx(95 / 1520.5, rel=0.01)
+
+
+@contextmanager
+def failing_open(name: str, error: OSError) -> Iterator[None]:
+    """Opening the file called ``name`` raises ``error``, as the kernel would (every other file opens as usual)."""
+    original = Path.open
+
+    def open_(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == name:
+            raise error
+        return original(path, *args, **kwargs)
+
+    with patch.object(Path, "open", open_):
+        yield
+
+
+async def test_a_path_no_file_system_takes_is_a_form_error(hass: HomeAssistant) -> None:
+    """A NUL byte or a lone surrogate (ValueError from the path check before) is the field's error, never a 500."""
+    folder(hass)
+    result = await device_step(hass)
+    for path in ("a\x00b.csv", "\x00", "\ud800.csv"):
+        result = await submit(hass, result, path)
+        assert result["type"] is FlowResultType.FORM, repr(path)
+        assert result["errors"] == {CONF_REPLAY_FILE: "replay_bad_path"}, repr(path)
+    result = await submit(hass, result, "x" * 5000 + ".csv")  # longer than any file name: no such file
+    assert result["errors"] == {CONF_REPLAY_FILE: "replay_not_found"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
+async def test_a_file_home_assistant_may_not_read_says_so(hass: HomeAssistant) -> None:
+    """The suite runs as root, where mode 000 does not deny: the kernel's EACCES is injected at open."""
+    (folder(hass) / "locked.csv").write_text("time,l1,l2\n0,1,2\n1,1,2\n", encoding="utf-8")
+    with failing_open("locked.csv", PermissionError(errno.EACCES, "Permission denied")):
+        result = await submit(hass, await device_step(hass), "locked.csv")
+    assert result["errors"] == {CONF_REPLAY_FILE: "replay_permission"}
+    with failing_open("locked.csv", OSError(errno.EIO, "Input/output error")):
+        result = await submit(hass, result, "locked.csv")
+    assert result["errors"] == {CONF_REPLAY_FILE: "replay_unreadable"}
+
+
+async def test_the_circuits_step_names_the_line_at_fault(hass: HomeAssistant) -> None:
+    """A circuits chip's columns are checked on the circuits step; its error shows the line too."""
+    (folder(hass) / "mine.csv").write_text("time,a\n0,1\n1,2\n", encoding="utf-8")
+    result = await submit(hass, await device_step(hass, CIRCUITS_KEY), "mine.csv")
+    assert result["step_id"] == "circuits"
+    assert result["description_placeholders"] == {"line": ""}
+
+
+SPLIT_FILE = "time,l1,l2\n0,1200,300\n10,1200,300\n20,-800,300\n"
+
+
+@pytest.fixture
+def replay_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """A simulated split-phase meter replaying mine.csv (in place)."""
+    (folder(hass) / "mine.csv").write_text(SPLIT_FILE, encoding="utf-8")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            CONF_DEVICE: SIMULATED,
+            CONF_WIRING: SPLIT_PHASE.key,
+            CONF_LINE_FREQUENCY: 60,
+            CONF_REPLAY_FILE: "mine.csv",
+        },
+        unique_id=SIMULATED,
+        title="Replay",
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Records a person would see with a traceback (Home Assistant logs the retried setup's at debug only)."""
+    return [r for r in caplog.records if r.levelno >= logging.INFO and (r.exc_info or "Unexpected" in r.message)]
+
+
+def issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"{key}_{entry.entry_id}")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "key"),
+    [
+        (lambda path: path.unlink(), "replay_file_missing"),
+        (lambda path: path.write_text("time,l1,l2\n0,1,2\n1,1,2O\n", encoding="utf-8"), "replay_file_invalid"),
+        (lambda path: path.write_text("time,l1\n0,1\n1,1\n", encoding="utf-8"), "replay_file_invalid"),
+    ],
+)
+async def test_a_file_gone_bad_after_setup_raises_its_repair_and_the_entities_go_unavailable(
+    hass: HomeAssistant,
+    replay_entry: MockConfigEntry,
+    spoil: Callable[[Path], object],
+    key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert await hass.config_entries.async_setup(replay_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, replay_entry, "l1_power").state != STATE_UNAVAILABLE
+    path = folder(hass) / "mine.csv"
+    spoil(path)
+    assert not await hass.config_entries.async_reload(replay_entry.entry_id)
+    await hass.async_block_till_done()
+    assert replay_entry.state in {ConfigEntryState.SETUP_RETRY}  # tried again in the background
+    found = issue(hass, replay_entry, key)
+    assert found is not None
+    assert found.translation_key == key
+    assert state(hass, replay_entry, "l1_power").state == STATE_UNAVAILABLE
+    assert not tracebacks(caplog)
+    # The file put back: the next try sets the meter up and clears the issue.
+    path.write_text(SPLIT_FILE, encoding="utf-8")
+    assert await hass.config_entries.async_reload(replay_entry.entry_id)
+    assert replay_entry.state is ConfigEntryState.LOADED
+    assert issue(hass, replay_entry, key) is None
+
+
+async def test_an_unreadable_file_after_setup_raises_its_repair_not_a_traceback(
+    hass: HomeAssistant, replay_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Opening the transport wraps the OSError (EACCES injected: the suite runs as root)."""
+    with failing_open("mine.csv", PermissionError(errno.EACCES, "Permission denied")):
+        assert not await hass.config_entries.async_setup(replay_entry.entry_id)
+        await hass.async_block_till_done()
+    assert replay_entry.state is ConfigEntryState.SETUP_RETRY
+    assert issue(hass, replay_entry, "replay_file_unreadable") is not None
+    assert not tracebacks(caplog)

@@ -20,7 +20,21 @@ CT_REVERSED: Final = "ct_reversed"
 VOLTAGE_OUT_OF_RANGE: Final = "voltage_out_of_range"
 PHASE_SEQUENCE_REVERSED: Final = "phase_sequence_reversed"
 """Three-phase: L2 and L3 swapped (voltage angles 240/120 instead of 120/240); cleared when right again."""
-CONNECTION_ISSUES: Final = (SPI_NOT_ENABLED, NO_SPI_DEVICE, PERMISSION_DENIED, CHIP_NOT_ANSWERING)
+REPLAY_FILE_MISSING: Final = "replay_file_missing"
+"""A simulated chip's replay file is gone (deleted, renamed, or now outside the replay folder)."""
+REPLAY_FILE_UNREADABLE: Final = "replay_file_unreadable"
+"""A simulated chip's replay file cannot be read (no permission, an I/O error)."""
+REPLAY_FILE_INVALID: Final = "replay_file_invalid"
+"""A simulated chip's replay file no longer passes the checks (changed after setup)."""
+CONNECTION_ISSUES: Final = (
+    SPI_NOT_ENABLED,
+    NO_SPI_DEVICE,
+    PERMISSION_DENIED,
+    CHIP_NOT_ANSWERING,
+    REPLAY_FILE_MISSING,
+    REPLAY_FILE_UNREADABLE,
+    REPLAY_FILE_INVALID,
+)
 """Issues that clear themselves once the chip answers again."""
 
 

@@ -11,10 +11,13 @@ the line that is wrong; the same parser loads it when the simulated meter opens.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
+
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_BOARD_POSITION,
@@ -34,6 +37,12 @@ OUTSIDE_FOLDER: Final = "replay_outside_folder"
 """The path resolves outside the replay folder (``..``, an absolute path, a symbolic link out)."""
 NOT_FOUND: Final = "replay_not_found"
 """No regular file at the path."""
+BAD_PATH: Final = "replay_bad_path"
+"""A character no file name can hold (a NUL byte, a lone surrogate), or a path the system refuses as too long."""
+PERMISSION: Final = "replay_permission"
+"""Home Assistant's user may not read the file (or enter a folder on its way)."""
+UNREADABLE: Final = "replay_unreadable"
+"""Any other error reading the file (an I/O error of the disk, ...)."""
 TOO_LARGE: Final = "replay_too_large"
 """Larger than the driver parser's MAX_FILE_BYTES (20 MiB)."""
 TOO_FEW_COLUMNS: Final = "replay_too_few_columns"
@@ -53,8 +62,8 @@ class ReplayProblem:
 class ReplayPathError(Atm90e32Error):
     """A replay file refused before it is parsed, or without the columns the chip needs.
 
-    ``reason`` is OUTSIDE_FOLDER, NOT_FOUND, TOO_LARGE or TOO_FEW_COLUMNS (translation
-    keys).  A driver error, so a file that went bad after setup fails the simulated
+    ``reason`` is OUTSIDE_FOLDER, NOT_FOUND, BAD_PATH, PERMISSION, UNREADABLE, TOO_LARGE
+    or TOO_FEW_COLUMNS (translation keys).  A driver error, so a file that went bad after setup fails the simulated
     chip's setup as a chip that cannot be opened does.
     """
 
@@ -69,23 +78,56 @@ def replay_folder(config_dir: Path) -> Path:
     return (config_dir / REPLAY_FOLDER).resolve()
 
 
+def _os_error(err: OSError, path: object) -> ReplayPathError:
+    """The ReplayPathError an OSError of ``path`` means: gone, no permission, a name too long, or unreadable."""
+    if isinstance(err, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
+        return ReplayPathError(NOT_FOUND, f"no file {path}")
+    if isinstance(err, PermissionError):
+        return ReplayPathError(PERMISSION, f"no permission to read {path}: {err}")
+    if err.errno == errno.ENAMETOOLONG:
+        return ReplayPathError(BAD_PATH, f"the path is too long: {err}")
+    return ReplayPathError(UNREADABLE, f"cannot read {path}: {err}")
+
+
 def resolve(config_dir: Path, relative: str) -> Path:
     """The file ``relative`` names inside the replay folder, fully resolved (symbolic links followed).
 
-    Blocking (touches the file system).  Raises ReplayPathError: OUTSIDE_FOLDER when the
+    Blocking (touches the file system).  Raises ReplayPathError: BAD_PATH for a character
+    no path can hold (NUL, a lone surrogate) or a name too long, OUTSIDE_FOLDER when the
     resolved path is not inside the folder (whatever ``..``, absolute parts or links led
-    there), NOT_FOUND when it is not a regular file, TOO_LARGE above the driver parser's
-    MAX_FILE_BYTES (20 MiB).
+    there), NOT_FOUND when it is not a regular file, PERMISSION when a folder on the way
+    may not be entered, TOO_LARGE above the driver parser's MAX_FILE_BYTES (20 MiB).
     """
     folder = replay_folder(config_dir)
-    target = (folder / relative).resolve()
-    if not target.is_relative_to(folder) or target == folder:
-        raise ReplayPathError(OUTSIDE_FOLDER, f"{relative!r} is not inside {folder}")
-    if not target.is_file():
-        raise ReplayPathError(NOT_FOUND, f"no file {target}")
-    if target.stat().st_size > MAX_FILE_BYTES:
+    try:
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(folder) or target == folder:
+            raise ReplayPathError(OUTSIDE_FOLDER, f"{relative!r} is not inside {folder}")
+        if not target.is_file():
+            raise ReplayPathError(NOT_FOUND, f"no file {target}")
+        size = target.stat().st_size
+    except ValueError as err:  # os.fsencode / the system call: "embedded null byte", a surrogate
+        raise ReplayPathError(BAD_PATH, f"{relative!r} holds a character no path can: {err}") from None
+    except OSError as err:
+        raise _os_error(err, relative) from None
+    if size > MAX_FILE_BYTES:
         raise ReplayPathError(TOO_LARGE, f"{target} is larger than {MAX_FILE_BYTES} bytes")
     return target
+
+
+def read(config_dir: Path, relative: str) -> ReplayTrace:
+    """Resolve and parse replay file ``relative``, naive times in Home Assistant's time zone (blocking).
+
+    Raises ReplayPathError (:func:`resolve`, and an OSError of reading as NOT_FOUND,
+    PERMISSION, BAD_PATH or UNREADABLE) and ReplayError (the parser's reasons): only
+    driver errors, so a file gone bad after setup fails the simulated chip's setup
+    as a chip that cannot be opened does, with its own repair issue.
+    """
+    path = resolve(config_dir, relative)
+    try:
+        return load_replay_csv(path, dt_util.get_default_time_zone())
+    except OSError as err:
+        raise _os_error(err, relative) from None
 
 
 def check(config_dir: Path, relative: str, data: Mapping[str, Any] | None = None) -> ReplayProblem | None:
@@ -97,14 +139,11 @@ def check(config_dir: Path, relative: str, data: Mapping[str, Any] | None = None
     column for each of the chip's channels (:func:`columns`).
     """
     try:
-        path = resolve(config_dir, relative)
-        trace = load_replay_csv(path)
+        trace = read(config_dir, relative)
     except ReplayPathError as err:
         return ReplayProblem(err.reason)
     except ReplayError as err:
         return ReplayProblem(PARSE_PREFIX + err.reason, err.line)
-    except OSError:
-        return ReplayProblem(NOT_FOUND)
     if data is not None:
         try:
             columns(trace, data)
@@ -150,11 +189,11 @@ def load(config_dir: Path, relative: str, data: Mapping[str, Any]) -> Any:
     Each column drives its channel's chip phase step-hold (driver.replay); the voltages
     are the service's: the nominal voltage of the line frequency (120 V at 60 Hz, 230 V
     at 50 Hz) or the three-phase system's line-to-neutral voltage, 120 degrees apart.
-    Raises ReplayPathError, ReplayError, OSError.
+    Raises ReplayPathError, ReplayError.
     """
     from .driver.emulator import ReplayLoad  # noqa: PLC0415
 
-    trace = columns(load_replay_csv(resolve(config_dir, relative)), data)
+    trace = columns(read(config_dir, relative), data)
     wiring = _wiring(data)
     frequency = float(data.get(CONF_LINE_FREQUENCY, 60))
     volts = 120.0 if frequency == 60 else 230.0
