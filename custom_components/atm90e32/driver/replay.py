@@ -317,6 +317,21 @@ def parse_replay_csv(text: str, zone: tzinfo = UTC) -> ReplayTrace:
     return ReplayTrace(channels=tuple(names), times=times, watts=tuple(columns))
 
 
+def parse_replay_bytes(data: bytes, zone: tzinfo = UTC) -> ReplayTrace:
+    """Parse a replay file's bytes: UTF-8 (see the grammar), naive ISO times in ``zone``.
+
+    Raises ReplayError: ``too_large`` above MAX_FILE_BYTES, ``not_text`` for bytes that are
+    not UTF-8, and the parse reasons of :func:`parse_replay_csv`.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise ReplayError("too_large", None, f"larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ReplayError("not_text", None, str(err)) from None
+    return parse_replay_csv(text, zone)
+
+
 def load_replay_csv(path: Path, zone: tzinfo = UTC) -> ReplayTrace:
     """Read and parse the replay file at ``path``, naive times in ``zone`` (blocking I/O: run it in an executor).
 
@@ -326,10 +341,4 @@ def load_replay_csv(path: Path, zone: tzinfo = UTC) -> ReplayTrace:
     """
     with path.open("rb") as handle:
         data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ReplayError("too_large", None, f"larger than {MAX_FILE_BYTES} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ReplayError("not_text", None, str(err)) from None
-    return parse_replay_csv(text, zone)
+    return parse_replay_bytes(data, zone)
