@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import errno
+import glob
 import logging
+import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 import pytest
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application, Request
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.atm90e32.const import (
     CONF_DEVICE,
@@ -276,3 +283,72 @@ async def test_an_unreadable_file_after_setup_raises_its_repair_not_a_traceback(
     assert replay_entry.state is ConfigEntryState.SETUP_RETRY
     assert issue(hass, replay_entry, "replay_file_unreadable") is not None
     assert not tracebacks(caplog)
+
+
+BAD_FILES: dict[str, bytes] = {
+    "us.csv": b"time,l1,l2\n0,1,2\n0.000001,1,2\n0.000002,1,2\n",  # the 1 us rows of issue 24
+    "ms.csv": b"time,l1,l2\n1700000000000,1,2\n1700000001000,1,2\n",
+    "noheader.csv": b"0,100,200\n1,100,200\n2,100,200\n",
+    "blank.csv": b"time,l1,l2\n0,1,2\n,,\n5,1,2\n",
+    "underscore.csv": b"time,l1,l2\n0,1_000,2\n1,1,2\n",
+    "arabic.csv": "time,l1,l2\n0,\u0661,2\n1,1,2\n".encode(),
+    "nul.csv": b"time,l\x001,l2\n0,1,2\n1,1,2\n",
+    "cr.csv": b"time,l1,l2\r0,1,2\r1,1,2O\r",
+    "semicolon.csv": b"time;l1;l2\n0;1,5;2\n1;1;2\n",
+    "comment.csv": b"# my logger\ntime,l1,l2\n0,1,2\n1,1,2\n",
+    "latin1.csv": b"time,l\xe9,l2\n0,1,2\n1,1,2\n",
+}
+
+
+async def start_flow(client: TestClient[Request, Application]) -> dict[str, Any]:
+    """A new flow over the HTTP API, on its device step (split-phase)."""
+    response = await client.post("/api/config/config_entries/flow", json={"handler": DOMAIN})
+    assert response.status == HTTPStatus.OK
+    flow: dict[str, Any] = await response.json()
+    response = await client.post(
+        f"/api/config/config_entries/flow/{flow['flow_id']}", json={CONF_WIRING: SPLIT_PHASE.key}
+    )
+    flow = await response.json()
+    assert flow.get("step_id") == "device", flow
+    return flow
+
+
+async def test_a_fuzz_of_the_flow_over_the_api_refuses_with_a_form_and_leaves_nothing_behind(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, hass_storage: dict[str, Any]
+) -> None:
+    """Every bad file and path of issue 24, and seeded random ones, through the HTTP API a browser uses."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_client()
+    replays = folder(hass)
+    rng = random.Random(24)
+    files = dict(BAD_FILES)
+    for n in range(40):  # random damage to a good file: bytes replaced, inserted, lines shuffled
+        good = bytearray(b"time,l1,l2\n0,100,200\n1.5,-50,20.25\n3,7,8\n")
+        for _ in range(rng.randint(1, 4)):
+            good[rng.randrange(len(good))] = rng.choice(b'\x00;,.-_eE \r\n"#9\xff\xc3')
+        files[f"random{n}.csv"] = bytes(good)
+    for name, data in files.items():
+        (replays / name).write_bytes(data)
+    paths = [*files, "a\x00b.csv", "\x00", "../secret.csv", "/etc/passwd", "nothing.csv", "x" * 4000]
+    flow = await start_flow(client)
+    accepted = []
+    for path in paths:
+        body = {"device": SIMULATED, "line_frequency": "60", CONF_REPLAY_FILE: path}
+        response = await client.post(f"/api/config/config_entries/flow/{flow['flow_id']}", json=body)
+        assert response.status == HTTPStatus.OK, (path, await response.text())
+        result = await response.json()
+        if result["type"] == "form" and result["step_id"] == "device":
+            assert set(result["errors"]) == {CONF_REPLAY_FILE}, path
+            continue
+        # a random file that is still valid goes on to the next step: leave that flow, start a new one
+        assert result.get("step_id") == "gains", (path, result)
+        accepted.append(path)
+        assert (await client.delete(f"/api/config/config_entries/flow/{flow['flow_id']}")).status == HTTPStatus.OK
+        flow = await start_flow(client)
+    assert all(path.startswith("random") for path in accepted), accepted  # every named bad file and path refused
+    assert len(accepted) < 20  # most random damage is refused too
+    await hass.async_block_till_done()
+    assert not hass.config_entries.async_entries(DOMAIN)
+    assert not [key for key in hass_storage if key.startswith(DOMAIN)]  # no ledger store
+    journals = await hass.async_add_executor_job(glob.glob, hass.config.path(".storage", f"{DOMAIN}.*"))
+    assert not journals
