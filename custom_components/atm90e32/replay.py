@@ -12,6 +12,7 @@ the line that is wrong; the same parser loads it when the simulated meter opens.
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +42,8 @@ BAD_PATH: Final = "replay_bad_path"
 """A character no file name can hold (a NUL byte, a lone surrogate), or a path the system refuses as too long."""
 PERMISSION: Final = "replay_permission"
 """Home Assistant's user may not read the file (or enter a folder on its way)."""
+NAME_MAX: Final = 255
+"""Bytes in one file or folder name at most (Linux's NAME_MAX, every file system Home Assistant runs on)."""
 UNREADABLE: Final = "replay_unreadable"
 """Any other error reading the file (an I/O error of the disk, ...)."""
 TOO_LARGE: Final = "replay_too_large"
@@ -100,6 +103,8 @@ def resolve(config_dir: Path, relative: str) -> Path:
     """
     folder = replay_folder(config_dir)
     try:
+        if any(len(os.fsencode(part)) > NAME_MAX for part in Path(relative).parts):
+            raise ReplayPathError(BAD_PATH, f"a name in {relative[:80]!r}... is longer than {NAME_MAX} bytes")
         target = (folder / relative).resolve()
         if not target.is_relative_to(folder) or target == folder:
             raise ReplayPathError(OUTSIDE_FOLDER, f"{relative!r} is not inside {folder}")
