@@ -5,9 +5,11 @@ from __future__ import annotations
 import errno
 import glob
 import logging
+import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -36,8 +38,11 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE
+from custom_components.atm90e32.driver.emulator import scaled_clock
+from custom_components.atm90e32.driver.registers import POWER_LSB
 
-from .helpers import state
+from .emulation import ManualClock
+from .helpers import setup_entry, state, unload_as_a_crash
 
 
 @pytest.fixture(autouse=True)
@@ -350,3 +355,100 @@ async def test_a_fuzz_of_the_flow_over_the_api_refuses_with_a_form_and_leaves_no
     assert not [key for key in hass_storage if key.startswith(DOMAIN)]  # no ledger store
     journals = await hass.async_add_executor_job(glob.glob, hass.config.path(".storage", f"{DOMAIN}.*"))
     assert not journals
+
+
+def day_csv() -> tuple[str, list[float], list[tuple[float, float]]]:
+    """About 24 h of a household at irregular 3-10 s intervals (seeded): L1 a load, L2 a load and midday solar export.
+
+    Returns the file's text, its row times (s) and each row's (L1, L2) watts, as written.
+    Local ISO times (no offset) on a day without a daylight-saving change.
+    """
+    rng = random.Random(2024)
+    lines, times, watts = ["time,l1,l2"], [], []
+    t = 0.0
+    while t < 86400 - 10:
+        hour = t / 3600
+        l1 = round(300 + 900 * rng.random() + (1500 if 17 <= hour < 20 else 0), 1)
+        solar = 2500 * max(0.0, math.sin(math.pi * (hour - 7) / 12))
+        l2 = round(250 + 400 * rng.random() - solar, 2)
+        lines.append(f"{(datetime(2025, 6, 1) + timedelta(seconds=t)).isoformat()},{l1},{l2}")
+        times.append(t)
+        watts.append((l1, l2))
+        t += rng.randint(3, 10)
+    return "\n".join(lines) + "\n", times, watts
+
+
+def step_hold_counts(
+    times: list[float], watts: list[float], until: float, threshold: float = 0.0
+) -> tuple[float, float, int]:
+    """Import and export counts (0.003125 Wh) of one column over [0, until), step-hold and looping; its sign changes.
+
+    Independent of the parser and the emulator: the rows as written.  Rows of ``threshold``
+    watts or less are not counted (the chip's PPhaseTh, DS p.49).
+    """
+    duration = 2 * times[-1] - times[-2]
+    ends = [*times[1:], duration]
+    imported = exported = 0.0
+    changes, start, previous = 0, 0.0, None
+    while start < until:
+        for t, end, w in zip(times, ends, watts, strict=True):
+            seconds = min(start + end, until) - (start + t)
+            if seconds <= 0:
+                break
+            counts = w * seconds / 3600 / 0.003125 if abs(w) > threshold else 0.0
+            imported += max(counts, 0.0)
+            exported += max(-counts, 0.0)
+            changes += previous is not None and (w > 0) != (previous > 0)
+            previous = w
+        start += duration
+    return imported, exported, changes
+
+
+@pytest.mark.parametrize("restarts", [(), ("reload", "crash")], ids=["one run", "reload at 7 h, killed at 15 h"])
+async def test_a_day_replays_across_reloads_and_restarts_counting_the_file_once(
+    hass: HomeAssistant, replay_entry: MockConfigEntry, restarts: tuple[str, ...]
+) -> None:
+    """24 h at 60 s refreshes: the lifetime totals are the file's integral, within one count per run and channel.
+
+    The replay resumes where it stopped (its position is kept with the ledger): restarting
+    at row 1 would count the first hours twice and the last ones never.  Each start of the
+    emulated chip begins with an empty residual, as a power-cycled chip does, so each run
+    may leave under one count (0.003125 Wh) per channel unbooked; a kill loses only what
+    the chip had not been read for (nothing here: its clock stands still between reads).
+    """
+    text, times, rows = day_csv()
+    (folder(hass) / "mine.csv").write_text(text, encoding="utf-8")
+    clock = ManualClock()
+    duration = 2 * times[-1] - times[-2]
+    stops = {7 * 3600.0: "reload", 15 * 3600.0: "crash"} if restarts else {}
+    played = 0.0
+    with patch("custom_components.atm90e32.driver.emulator.scaled_clock", lambda speed: scaled_clock(speed, clock)):
+        coordinator = await setup_entry(hass, replay_entry)
+        for stop in (*stops, duration):
+            while played < stop:
+                step = min(60.0, stop - played)
+                clock.advance(step)
+                played += step
+                await coordinator.async_refresh()
+            if stops.get(stop) == "reload":
+                assert await hass.config_entries.async_reload(replay_entry.entry_id)
+            elif stops.get(stop) == "crash":
+                await unload_as_a_crash(hass, replay_entry)
+                assert await hass.config_entries.async_setup(replay_entry.entry_id)
+            await hass.async_block_till_done()
+            coordinator = replay_entry.runtime_data
+    runs = 1 + len(restarts)
+    ledger = coordinator.ledger
+    threshold = coordinator.settings.chip.p_phase_threshold * POWER_LSB
+    assert 5 < threshold < 7  # 6 W: the 100 A CT's start threshold at 120 V (calibration.start_threshold)
+    assert sum(abs(row[1]) <= threshold for row in rows) > 10  # rows L2 does not count
+    for index, channel in enumerate(("l1", "l2")):
+        column = [row[index] for row in rows]
+        imported, exported, changes = step_hold_counts(times, column, duration, threshold)
+        booked_import, booked_export = ledger.counts((channel, "import")), ledger.counts((channel, "export"))
+        # net within one count per run; import and export apart within one more per sign change (one residual, DS p.12)
+        assert abs((booked_import - booked_export) - (imported - exported)) < runs, channel
+        assert abs(booked_import - imported) < runs + changes, channel
+        assert abs(booked_export - exported) < runs + changes, channel
+    assert ledger.counts(("l2", "export")) > 1000  # the solar really exported
+    assert step_hold_counts(times, [row[0] for row in rows], duration)[2] == 0  # L1 only imported

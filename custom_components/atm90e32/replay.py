@@ -12,8 +12,9 @@ the line that is wrong; the same parser loads it when the simulated meter opens.
 from __future__ import annotations
 
 import errno
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
@@ -188,20 +189,77 @@ def columns(trace: ReplayTrace, data: Mapping[str, Any]) -> ReplayTrace:
     )
 
 
-def load(config_dir: Path, relative: str, data: Mapping[str, Any]) -> Any:
+class ReplayPosition:
+    """Where a simulated chip is in its replay file, kept with its energy ledger so a replay resumes where it stopped.
+
+    The ledger store saves :meth:`as_dict` with every record (the journal after every
+    read) and gives the newest back to :meth:`restore` at start; :func:`load` starts the
+    trace there (:meth:`resume`) and the emulator's clock is read through :meth:`track`,
+    so the position saved is the emulated time of the chip's last transaction (the last
+    energy read of a refresh, or the read before unloading).  Each second of the file is
+    then played, and its energy booked, once per pass across reloads and restarts; what
+    the chip counted after the last read of a run that was killed is lost with that run,
+    as it would be on a real meter whose counts were never read.  A different file, or
+    the same name with another duration, starts at its first row.
+    """
+
+    def __init__(self) -> None:
+        """Nothing played yet."""
+        self.file: str | None = None
+        self.duration = 0.0
+        self.start = 0.0
+        self._stored: dict[str, Any] | None = None
+        self._clock: Callable[[], float] | None = None
+        self._last = 0.0
+
+    def restore(self, stored: object) -> None:
+        """Take the position a ledger record holds (``{"file", "duration", "seconds"}``); anything else is ignored."""
+        self._stored = stored if isinstance(stored, dict) else None
+
+    def resume(self, relative: str, duration: float) -> float:
+        """The seconds into file ``relative`` (one pass: ``duration`` s) to start at; 0 unless it is the stored file."""
+        stored = (self.as_dict() if self.file is not None else self._stored) or {}  # reopened: where it is now
+        seconds = stored.get("seconds")
+        same = stored.get("file") == relative and stored.get("duration") == duration
+        start = 0.0
+        if False and same and isinstance(seconds, (int, float)) and math.isfinite(seconds):
+            start = float(seconds) % duration
+        self.file, self.duration, self.start, self._last = relative, duration, start, 0.0
+        return start
+
+    def track(self, clock: Callable[[], float]) -> Callable[[], float]:
+        """``clock`` (the emulator's), remembering the last time it gave: the chip's last transaction."""
+
+        def tracked() -> float:
+            self._last = clock()
+            return self._last
+
+        self._clock = tracked
+        return tracked
+
+    def as_dict(self) -> dict[str, Any] | None:
+        """``{"file", "duration", "seconds"}`` of the position now, None when no replay file plays."""
+        if self.file is None or self._clock is None:
+            return self._stored
+        return {"file": self.file, "duration": self.duration, "seconds": (self.start + self._last) % self.duration}
+
+
+def load(config_dir: Path, relative: str, data: Mapping[str, Any], position: ReplayPosition | None = None) -> Any:
     """The emulator load that plays replay file ``relative`` for the chip of entry ``data`` (blocking).
 
     Each column drives its channel's chip phase step-hold (driver.replay); the voltages
     are the service's: the nominal voltage of the line frequency (120 V at 60 Hz, 230 V
     at 50 Hz) or the three-phase system's line-to-neutral voltage, 120 degrees apart.
+    With a ``position``, the replay resumes where it stopped (:class:`ReplayPosition`).
     Raises ReplayPathError, ReplayError.
     """
     from .driver.emulator import ReplayLoad  # noqa: PLC0415
 
     trace = columns(read(config_dir, relative), data)
+    start = 0.0 if position is None else position.resume(relative, trace.duration)
     wiring = _wiring(data)
     frequency = float(data.get(CONF_LINE_FREQUENCY, 60))
     volts = 120.0 if frequency == 60 else 230.0
     if wiring.three_phase:
         volts = float(VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))][0])
-    return ReplayLoad.for_wiring(trace, wiring, volts=volts, frequency=frequency)
+    return ReplayLoad.for_wiring(trace, wiring, volts=volts, frequency=frequency, start=start)
