@@ -7,6 +7,8 @@ import glob
 import logging
 import math
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -452,3 +454,27 @@ async def test_a_day_replays_across_reloads_and_restarts_counting_the_file_once(
         assert abs(booked_export - exported) < runs + changes, channel
     assert ledger.counts(("l2", "export")) > 1000  # the solar really exported
     assert step_hold_counts(times, [row[0] for row in rows], duration)[2] == 0  # L1 only imported
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_readme_example(replays: Path) -> tuple[str, str]:
+    """Run the README's conversion in ``replays`` on a copy of the bundled trace: (the file made, the lines shown)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Example, from a public dataset.**") :]
+    fences = section.split("```")
+    script, shown = fences[1].removeprefix("python\n"), fences[3].strip("\n")
+    trace = REPO / "custom_components/atm90e32/driver/traces/rae_house1_mains_6h_1hz.csv"
+    (replays / trace.name).write_bytes(trace.read_bytes())
+    subprocess.run([sys.executable, "-c", script], cwd=replays, check=True, timeout=60)
+    return (replays / "rae_split.csv").read_text(encoding="utf-8"), shown
+
+
+async def test_the_readme_example_converts_the_bundled_trace_into_a_file_the_flow_accepts(hass: HomeAssistant) -> None:
+    """The README's conversion, run as written on the bundled RAE trace; its result opens a split-phase meter."""
+    converted, shown = run_readme_example(folder(hass))
+    assert converted.replace("\r\n", "\n").startswith(shown + "\n")
+    assert converted.count("\n") == 21601  # the header and six hours of 1 Hz rows
+    result = await submit(hass, await device_step(hass), "rae_split.csv")
+    assert result["step_id"] == "gains", result.get("errors")
