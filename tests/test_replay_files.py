@@ -30,6 +30,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.atm90e32 import replay
 from custom_components.atm90e32.const import (
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
@@ -204,6 +205,26 @@ async def test_a_file_home_assistant_may_not_read_says_so(hass: HomeAssistant) -
     assert result["errors"] == {CONF_REPLAY_FILE: "replay_unreadable"}
 
 
+async def test_naive_times_are_read_in_home_assistants_time_zone(hass: HomeAssistant) -> None:
+    """Berlin's spring-forward night: rows 5 s apart across 02:00 play; a time inside the gap is refused."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    replays = folder(hass)
+    (replays / "spring.csv").write_text(
+        "time,l1,l2\n2025-03-30 01:59:50,100,100\n2025-03-30 01:59:55,100,100\n2025-03-30 03:00:00,100,100\n",
+        encoding="utf-8",
+    )
+    (replays / "gap.csv").write_text(
+        "time,l1,l2\n2025-03-30 01:59:55,100,100\n2025-03-30 02:00:00,100,100\n", encoding="utf-8"
+    )
+    result = await submit(hass, await device_step(hass), "gap.csv")
+    assert result["errors"] == {CONF_REPLAY_FILE: "replay_nonexistent_time"}
+    assert result["description_placeholders"]["line"] == "3"  # type: ignore[index]
+    trace = await hass.async_add_executor_job(replay.read, Path(hass.config.config_dir), "spring.csv")
+    assert list(trace.times) == [0.0, 5.0, 10.0]  # not a row held 3 605 s, as when naive times were UTC
+    result = await submit(hass, result, "spring.csv")
+    assert result["step_id"] == "gains"
+
+
 async def test_the_circuits_step_names_the_line_at_fault(hass: HomeAssistant) -> None:
     """A circuits chip's columns are checked on the circuits step; its error shows the line too."""
     (folder(hass) / "mine.csv").write_text("time,a\n0,1\n1,2\n", encoding="utf-8")
@@ -248,6 +269,7 @@ def issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntr
     [
         (lambda path: path.unlink(), "replay_file_missing"),
         (lambda path: path.write_text("time,l1,l2\n0,1,2\n1,1,2O\n", encoding="utf-8"), "replay_file_invalid"),
+        (lambda path: path.write_bytes(b"time,l1,l2\n0,1,2\n1,1,\xff\n"), "replay_file_invalid"),
         (lambda path: path.write_text("time,l1\n0,1\n1,1\n", encoding="utf-8"), "replay_file_invalid"),
     ],
 )
@@ -269,6 +291,8 @@ async def test_a_file_gone_bad_after_setup_raises_its_repair_and_the_entities_go
     found = issue(hass, replay_entry, key)
     assert found is not None
     assert found.translation_key == key
+    assert found.translation_placeholders is not None
+    assert "bad_number" not in found.translation_placeholders["error"]  # words, not the parser's key
     assert state(hass, replay_entry, "l1_power").state == STATE_UNAVAILABLE
     assert not tracebacks(caplog)
     # The file put back: the next try sets the meter up and clears the issue.

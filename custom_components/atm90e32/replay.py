@@ -222,7 +222,7 @@ class ReplayPosition:
         seconds = stored.get("seconds")
         same = stored.get("file") == relative and stored.get("duration") == duration
         start = 0.0
-        if False and same and isinstance(seconds, (int, float)) and math.isfinite(seconds):
+        if same and isinstance(seconds, (int, float)) and math.isfinite(seconds):
             start = float(seconds) % duration
         self.file, self.duration, self.start, self._last = relative, duration, start, 0.0
         return start

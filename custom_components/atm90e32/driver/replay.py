@@ -132,10 +132,10 @@ class ReplayError(Atm90e32Error):
         line: the 1-based line of the file at fault, None when the whole file is.
     """
 
-    def __init__(self, reason: str, line: int | None, detail: str = "") -> None:
-        """Record ``reason`` (a key of REASONS) and ``line``; ``detail`` adds to the English message."""
+    def __init__(self, reason: str, line: int | None, detail: str) -> None:
+        """Record ``reason`` (a key of REASONS) and ``line``; the English message is ``detail`` at the line."""
         where = f"line {line}: " if line is not None else ""
-        super().__init__(f"{where}{reason}{': ' + detail if detail else ''}")
+        super().__init__(f"{where}{detail}")
         self.reason = reason
         self.line = line
 
@@ -266,8 +266,9 @@ def _row_watts(cells: list[str], line: int) -> list[float]:
     for cell in cells:
         value = _number(cell)
         if value is None:
-            reason = "comma_decimal" if _COMMA_DECIMAL.fullmatch(cell) else "bad_number"
-            raise ReplayError(reason, line, repr(cell))
+            if _COMMA_DECIMAL.fullmatch(cell):
+                raise ReplayError("comma_decimal", line, f"the watts value {cell!r} has a decimal comma")
+            raise ReplayError("bad_number", line, f"the watts value {cell!r} is not an ASCII decimal number")
         values.append(value)
     return values
 
@@ -309,7 +310,7 @@ def parse_replay_csv(text: str, zone: tzinfo = UTC) -> ReplayTrace:
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
     except csv.Error as err:  # a cell beyond the csv module's field limit
-        raise ReplayError("not_text", reader.line_num, str(err)) from None
+        raise ReplayError("not_text", reader.line_num, f"a line no CSV reader takes: {err}") from None
     if names is None or not times:
         raise ReplayError("empty", header_line or None, "no rows" if names else "no header")
     if len(times) < 2:
@@ -328,7 +329,7 @@ def parse_replay_bytes(data: bytes, zone: tzinfo = UTC) -> ReplayTrace:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ReplayError("not_text", None, str(err)) from None
+        raise ReplayError("not_text", None, f"not UTF-8 text: {err}") from None
     return parse_replay_csv(text, zone)
 
 
