@@ -19,6 +19,7 @@ from custom_components.atm90e32.driver.replay import (
     ReplayTrace,
     parse_replay_bytes,
 )
+from tests.emulation import ManualClock
 
 ZONES = (ZoneInfo("UTC"), ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe"))
 
@@ -122,3 +123,29 @@ def test_any_path_gives_a_known_refusal_or_a_file_inside_the_folder(config_dir: 
     resolved = replay.resolve(config_dir, relative)
     assert resolved.is_relative_to((config_dir / "atm90e32_replay").resolve())
     assert resolved.name == "good.csv"  # the only file inside: the link out never passes
+
+
+def test_a_position_resumes_the_same_file_only() -> None:
+    position = replay.ReplayPosition()
+    position.restore({"file": "a.csv", "duration": 100.0, "seconds": 250.0})
+    assert position.resume("a.csv", 100.0) == 50.0  # a stored position past one pass wraps into it
+    clock = ManualClock()
+    tracked = position.track(clock)
+    clock.advance(30)
+    assert tracked() == 30
+    assert position.as_dict() == {"file": "a.csv", "duration": 100.0, "seconds": 80.0}
+    assert position.resume("a.csv", 100.0) == 80.0  # the bus opened again: on from where it is, not the stored 50
+    for stored, file, duration in (
+        ({"file": "a.csv", "duration": 100.0, "seconds": 50.0}, "b.csv", 100.0),  # another file
+        ({"file": "a.csv", "duration": 100.0, "seconds": 50.0}, "a.csv", 90.0),  # the file changed length
+        ({"file": "a.csv", "duration": 100.0, "seconds": math.nan}, "a.csv", 100.0),
+        ({"file": "a.csv", "duration": 100.0, "seconds": "50"}, "a.csv", 100.0),
+        (["a.csv", 100.0, 50.0], "a.csv", 100.0),
+        (None, "a.csv", 100.0),
+    ):
+        fresh = replay.ReplayPosition()
+        fresh.restore(stored)
+        assert fresh.resume(file, duration) == 0.0, stored
+    untouched = replay.ReplayPosition()
+    untouched.restore({"file": "a.csv", "duration": 100.0, "seconds": 50.0})
+    assert untouched.as_dict() == {"file": "a.csv", "duration": 100.0, "seconds": 50.0}  # the bundled trace keeps it
