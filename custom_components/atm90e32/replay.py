@@ -1,12 +1,13 @@
 """Replay files of the simulated meter: only inside ``<config>/atm90e32_replay/``, checked before use.
 
-A person puts a CSV of their own power (timestamps in seconds or ISO 8601, one column of
-watts per channel, negative for export) in the folder REPLAY_FOLDER under Home
-Assistant's configuration directory and names it, relative to that folder, in the
-config flow.  No path may reach elsewhere on the host: ``..``, an absolute path outside
-the folder and a symbolic link leading out of it are all refused, judged on the fully
-resolved path.  The file is parsed once in the flow, so a malformed one is refused with
-the line that is wrong; the same parser loads it when the simulated meter opens.
+A person puts a CSV of their own power (the grammar: ``driver.replay``) in the folder
+REPLAY_FOLDER under Home Assistant's configuration directory and names it, relative to
+that folder, in the config flow; naive times in it are Home Assistant's local time.  No
+path may reach elsewhere on the host: ``..``, an absolute path outside the folder and a
+symbolic link leading out of it are all refused, judged on the fully resolved path.  The
+file is parsed once in the flow, so a malformed one is refused with the line that is
+wrong; the same parser loads it when the simulated meter opens, and
+:class:`ReplayPosition` (kept with the ledger) resumes it where it stopped.
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ BAD_PATH: Final = "replay_bad_path"
 """A character no file name can hold (a NUL byte, a lone surrogate), or a path the system refuses as too long."""
 PERMISSION: Final = "replay_permission"
 """Home Assistant's user may not read the file (or enter a folder on its way)."""
-NAME_MAX: Final = 255
-"""Bytes in one file or folder name at most (Linux's NAME_MAX, every file system Home Assistant runs on)."""
 UNREADABLE: Final = "replay_unreadable"
 """Any other error reading the file (an I/O error of the disk, ...)."""
 TOO_LARGE: Final = "replay_too_large"
 """Larger than the driver parser's MAX_FILE_BYTES (20 MiB)."""
 TOO_FEW_COLUMNS: Final = "replay_too_few_columns"
 """Fewer watts columns than the chip has channels (counting from the board position for circuits)."""
+NAME_MAX: Final = 255
+"""Bytes in one file or folder name at most (Linux's NAME_MAX, every file system Home Assistant runs on)."""
 PARSE_PREFIX: Final = "replay_"
 """The translation key of a parse problem is this and the driver parser's reason (``replay_bad_number``)."""
 
@@ -67,8 +68,9 @@ class ReplayPathError(Atm90e32Error):
     """A replay file refused before it is parsed, or without the columns the chip needs.
 
     ``reason`` is OUTSIDE_FOLDER, NOT_FOUND, BAD_PATH, PERMISSION, UNREADABLE, TOO_LARGE
-    or TOO_FEW_COLUMNS (translation keys).  A driver error, so a file that went bad after setup fails the simulated
-    chip's setup as a chip that cannot be opened does.
+    or TOO_FEW_COLUMNS (translation keys).  A driver error, so a file that went bad
+    after setup fails the simulated chip's setup as a chip that cannot be opened does
+    (errors.py gives each its repair issue).
     """
 
     def __init__(self, reason: str, message: str) -> None:

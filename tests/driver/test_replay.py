@@ -276,3 +276,29 @@ def test_replay_voltages_follow_the_wiring() -> None:
     assert set(ReplayLoad.for_wiring(two, SPLIT_PHASE).load_at(0.0).phases) == {Phase.A, Phase.C}
     with pytest.raises(ValueError, match="columns"):
         ReplayLoad.for_wiring(two, THREE_PHASE_WYE)
+
+
+class CountingLoad(ReplayLoad):
+    """A ReplayLoad that counts the emulator's segments (its calls of next_change); it plays as ReplayLoad does."""
+
+    segments = 0
+
+    def next_change(self, t: float) -> float:
+        """ReplayLoad's next_change, counted."""
+        self.segments += 1
+        return super().next_change(t)
+
+
+def test_the_emulators_work_per_refresh_is_bounded_by_the_shortest_interval() -> None:
+    """The densest file the grammar takes (rows 0.1 s apart) costs at most 10 segments per replayed second."""
+    rows = "\n".join(f"{i / 10:.1f},{100 + i % 7},{200 - i % 5}" for i in range(2000))
+    load = CountingLoad.for_wiring(parse_replay_csv("t,l1,l2\n" + rows + "\n"), SPLIT_PHASE)
+    assert isinstance(load, CountingLoad)
+    clock = ManualClock()
+    emulator = EmulatedAtm90e32(load, clock=clock)
+    for _ in range(12):  # a minute of 5 s refreshes
+        load.segments = 0
+        clock.advance(5.0)
+        emulator.pending_counts(Phase.A)
+        assert load.segments <= 5.0 / replay_module.MIN_INTERVAL_S + 1
+    assert load.segments >= 45  # and the emulator really stepped at every row
