@@ -171,6 +171,39 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     assert hass.states.get(energy.entity_id).name == "Heat pump Energy imported"  # type: ignore[union-attr]
 
 
+async def test_power_calibration_of_a_240_v_circuit_keeps_its_factor(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    """Issue 22 item 3: a 4800 W load at 240 V on one CT against 120 V reads 2400 W on the chip.
+
+    The reference meter says 4800 W, the circuit shows power x 2: the gain must stay (the CT
+    reads right), not double, which would show 40 A for 20 A and double the energy.
+    """
+    bus.loads[SIMULATED] = CircuitLoad(watts={Phase.A: 1200.0, Phase.B: 0.0, Phase.C: 2400.0}, volts=120.0)
+    result = await add_circuits(hass, {"enabled_ct2": False, "voltage_factor_ct3": "2"})
+    entry = result["result"]
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    coordinator.meter.sleep = lambda _s: None
+    await replay(coordinator, clock, 5)
+    amps = 2400.0 / 120.0 / 0.95  # CircuitLoad's default power factor
+    assert float(state(hass, entry, "ct3_power").state) == pytest.approx(4800.0, rel=0.01)
+    gain = entry.options["current_gain_ct3"]
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"reference_power_ct3": 4800.0})
+    assert result["step_id"] == "calibrate_result", result.get("errors")
+    assert result["description_placeholders"] is not None
+    assert "W → 4800." in result["description_placeholders"]["report"]  # the shown power, x 2
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert entry.options["current_gain_ct3"] == pytest.approx(gain, rel=0.002)
+    await replay(entry.runtime_data, clock, 5)
+    assert float(state(hass, entry, "ct3_current").state) == pytest.approx(amps, rel=0.005)
+    assert float(state(hass, entry, "ct3_power").state) == pytest.approx(4800.0, rel=0.005)
+
+
 async def test_one_transformer_gives_every_input_the_same_voltage(
     hass: HomeAssistant, bus: Bus, clock: ManualClock
 ) -> None:
