@@ -62,6 +62,7 @@ from .. import registers as reg
 from ..front_end import FrontEndErrors
 from ..registers import Phase
 from ..three_phase import PhaseSequence, neutral_current, phase_sequence
+from .analog import clip_ratios
 from .loads import LoadPoint, LoadSource, PhaseLoad
 
 DisturbanceKind = Literal["sag", "swell", "phase_loss", "over_current", "frequency"]
@@ -166,6 +167,9 @@ class Board:
     voltage_gains: tuple[float, float, float] = (3920.0, 3920.0, 3920.0)
     current_gains: tuple[float, float, float] = (25498.0, 25498.0, 25498.0)
     current_gain_pga: int = 2
+    input_volts_per_amp: tuple[float, float, float] | None = None
+    """Vrms at each current input per primary A (CT ratio x burden, :mod:`..input_range`); None: no analog
+    limit (only the 65.535 A register).  With it, an input past 720 mVrms / PGA clips (DS p.72, :mod:`.analog`)."""
 
 
 @dataclass
@@ -585,7 +589,10 @@ class EmulatedAtm90e32:
             cos_lag, sin_lag = math.cos(math.radians(lag)), math.sin(math.radians(lag))
         full_scale = 0xFFFF * reg.CURRENT_LSB_A
         volts = true.volts * r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
-        amps = min(ct_amps * i_gain / i_board, full_scale)
+        clip_rms, clip_fundamental = 1.0, 1.0
+        if self.board.input_volts_per_amp is not None:  # the ADC's analog range (DS p.72)
+            clip_rms, clip_fundamental = clip_ratios(ct_amps * self.board.input_volts_per_amp[phase], pga)
+        amps = min(ct_amps * clip_rms * i_gain / i_board, full_scale)
         line_va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
         true_lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0)
@@ -598,6 +605,9 @@ class EmulatedAtm90e32:
             input_angle = true.input_angle % 360.0
             delta = math.radians(input_angle - current_angle + shift)
             watts, vars_, pf = line_va * math.cos(delta), line_va * abs(math.sin(delta)), math.cos(delta)
+        if clip_rms != 1.0:  # a cut sine: power follows its fundamental, the rms its whole
+            watts, vars_ = watts * clip_fundamental / clip_rms, vars_ * clip_fundamental / clip_rms
+            pf = watts / line_va if line_va > 0 else 0.0
         measured = _Measured(
             volts=volts,
             amps=amps,
