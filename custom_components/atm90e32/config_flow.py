@@ -893,6 +893,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             wiring=wiring,
             current_scale=settings.current_scale,
             shared_voltage=not dual,
+            factors=settings.factors,
         )
         options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
         for channel in wiring.channels:
@@ -907,7 +908,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             await self._async_revert(coordinator, old)
             raise
         self._pending = (old, options)
-        return _report(wiring, before, after, settings.current_scale)
+        return _report(wiring, before, after, settings.current_scale, settings.factors)
 
     def _voltage_transformers(self, wiring: Wiring) -> str:
         return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
@@ -1164,14 +1165,20 @@ def _readings(wiring: Wiring, snapshot: MeterSnapshot) -> str:
 
 
 def _report(
-    wiring: Wiring, before: Mapping[Phase, CalibrationSample], after: Mapping[Phase, CalibrationSample], scale: int
+    wiring: Wiring,
+    before: Mapping[Phase, CalibrationSample],
+    after: Mapping[Phase, CalibrationSample],
+    scale: int,
+    factors: Mapping[str, int],
 ) -> str:
+    """Before and after per channel, as the sensors show them: current x scale, power x scale x voltage factor."""
     lines = []
     for channel in wiring.channels:
         b, a = before[channel.phase], after[channel.phase]
+        watts = scale * factors.get(channel.key, 1)
         lines.append(
             f"{channel.name}: {b.voltage:.2f} V → {a.voltage:.2f} V, "
             f"{b.current * scale:.3f} A → {a.current * scale:.3f} A, "
-            f"{abs(b.active_power) * scale:.1f} W → {abs(a.active_power) * scale:.1f} W"
+            f"{abs(b.active_power) * watts:.1f} W → {abs(a.active_power) * watts:.1f} W"
         )
     return "\n".join(lines)

@@ -140,6 +140,7 @@ def new_gains(
     wiring: Wiring,
     current_scale: int = 1,
     shared_voltage: bool = False,
+    factors: Mapping[str, int] | None = None,
 ) -> tuple[dict[Phase, int], dict[Phase, int]]:
     """Compute calibrated ``(voltage_gains, current_gains)`` for the measured phases (AN p.22).
 
@@ -148,7 +149,10 @@ def new_gains(
     ``measured x scale``.  With ``shared_voltage`` (one transformer feeds every voltage
     input, as jumper JP3 does) every phase takes the reference channel's voltage gain,
     whatever the phase order.  From a reference power the current gain also
-    accounts for the voltage gain changed in the same calibration.
+    accounts for the voltage gain changed in the same calibration, and for the
+    channel's voltage factor (``factors[channel key]``, 1 or 2: a 240 V load on one CT
+    against a 120 V reference reads half its power on the chip, so the power shown is
+    ``measured x scale x factor``; missing keys are 1).
     Field names in errors are ``reference_<quantity>_<channel key>``.
     Raises CalibrationError naming the input and the reason: a result outside 1..65535, a
     reference of 0, an input that measures nothing, or a current and a power for one
@@ -179,7 +183,8 @@ def new_gains(
             shown = sample.current * current_scale
             amps[phase] = _gain(f"reference_current_{name}", ref_i, shown, current_gains[phase])
         elif ref_p is not None:
-            shown = abs(sample.active_power) * current_scale * ratio
+            factor = (factors or {}).get(name, 1)
+            shown = abs(sample.active_power) * current_scale * ratio * factor
             amps[phase] = _gain(f"reference_power_{name}", ref_p, shown, current_gains[phase])
     return volts, amps
 
