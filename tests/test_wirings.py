@@ -90,6 +90,11 @@ def bus(clock: ManualClock) -> Generator[Bus]:
         yield emulated
 
 
+def other_issues(hass: HomeAssistant) -> set[str]:
+    """The repair issues but the input range's: the default SCT-013-000 clips at 32.7 A on the 6-channel board."""
+    return {issue_id for _, issue_id in ir.async_get(hass).issues if not issue_id.startswith("input_range")}
+
+
 async def start(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER})
     assert result["step_id"] == "user"
@@ -386,7 +391,7 @@ async def test_three_phase_balanced_resistive_load(hass: HomeAssistant, bus: Bus
     assert float(state(hass, entry, "neutral_current").state) == pytest.approx(0.0, abs=0.05)
     assert float(state(hass, entry, "voltage_unbalance").state) == pytest.approx(0.0, abs=0.02)
     assert float(state(hass, entry, "total_power").state) == pytest.approx(6900.0, rel=0.005)
-    assert not ir.async_get(hass).issues
+    assert not other_issues(hass)
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -402,9 +407,11 @@ async def test_three_phase_unbalanced_neutral_is_the_vector_sum(
     expected = abs(sum(currents))
     assert expected > 5.0
     assert float(state(hass, entry, "neutral_current").state) == pytest.approx(expected, rel=0.01)
-    # NEMA unbalance from the load's voltages: largest deviation from the mean over the mean
-    mean = (231.0 + 228.0 + 233.0) / 3
-    unbalance = 100 * max(abs(v - mean) for v in (231.0, 228.0, 233.0)) / mean
+    # IEC unbalance from the load's voltage phasors (0, 120, 240 degrees): negative over positive sequence
+    ua, ub, uc = (cmath.rect(v, math.radians(d)) for v, d in zip((231.0, 228.0, 233.0), (0, 120, 240), strict=True))
+    a = cmath.rect(1.0, math.radians(120.0))
+    one, two = abs(ua + a * ub + a * a * uc), abs(ua + a * a * ub + a * uc)
+    unbalance = 100 * min(one, two) / max(one, two)
     assert float(state(hass, entry, "voltage_unbalance").state) == pytest.approx(unbalance, abs=0.02)
 
 
@@ -446,7 +453,7 @@ async def test_one_shared_transformer_is_accepted_and_reports_no_sequence(
     await entry.runtime_data.async_refresh()
     volts = {float(state(hass, entry, f"{leg}_voltage").state) for leg in ("l1", "l2", "l3")}
     assert len(volts) == 1
-    assert not ir.async_get(hass).issues
+    assert not other_issues(hass)
 
 
 async def test_a_nominal_voltage_not_of_the_system_is_refused(

@@ -38,7 +38,7 @@ CONF_FREQUENCY_PERCENT: Final = "frequency_percent"
 CONF_OVER_CURRENT: Final = "over_current"
 """Over-current threshold per channel, A as shown (current scaling applied); default DEFAULT_OVER_CURRENT x scale."""
 DEFAULT_OVER_CURRENT: Final = 65.0
-"""A, just below Irms full scale 65.535 A (DS p.66): a current clipping at the register limit is over-current."""
+"""A, just below Irms full scale 65.535 A (DS p.70): a current clipping at the register limit is over-current."""
 CONF_EXPORT_EXPECTED: Final = "export_expected"
 """The service has generation (solar): negative power is export, not a CT the wrong way round."""
 CONF_SPI_SPEED: Final = "spi_speed"

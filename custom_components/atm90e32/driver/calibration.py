@@ -218,7 +218,7 @@ NO_LOAD_CURRENT_LIMIT_A: Final = 0x7FFF * reg.IOFFSET_LSB_A
 """The most current the no-load step accepts, A at reading scale: what Ioffset can cancel, 0.064 A (AN p.23)."""
 NO_LOAD_POWER_LIMIT_W: Final = 3.0
 """The most active or reactive power the no-load step accepts, W: three times the +-1 W idle readings logged
-(atm90e32as-facts), well within Poffset's +-10.49 W (32767 x 0.00032 W, DS p.50)."""
+(atm90e32as-facts), well within Poffset's +-10.49 W (32767 x 0.00032 W, DS pp.57-58)."""
 OFFSET_SAMPLES: Final = 30
 """Reads averaged by the no-load step: AN p.23 averages five; with the idle noise seen in real logs
 (about 0.2 W per read) five leave about 0.09 W of offset error, thirty (10 s) about 0.04 W."""
@@ -313,7 +313,7 @@ def read_no_load(
 
 @dataclass(frozen=True, slots=True)
 class Offsets:
-    """The offset registers of one phase, raw 16-bit two's complement values (DS pp.50-52)."""
+    """The offset registers of one phase, raw 16-bit two's complement values (DS pp.57-59)."""
 
     current: int
     active: int
@@ -345,16 +345,16 @@ def no_load_offsets(reads: NoLoadReads, channel_key: str) -> Offsets:
     )
 
 
-# --- phase compensation (DS p.51, AN p.24) -------------------------------------------------
+# --- phase compensation (DS p.58, AN p.24) -------------------------------------------------
 
 
 def phase_degrees_per_cycle(line_frequency: float) -> float:
-    """Degrees of the line cycle one PhiA-C count delays: 360 x f / 2.048 MHz (0.0105 at 60 Hz, DS p.51)."""
+    """Degrees of the line cycle one PhiA-C count delays: 360 x f / 2.048 MHz (0.0105 at 60 Hz, DS p.58)."""
     return 360.0 * line_frequency / reg.PHI_CLOCK_HZ
 
 
 def phase_register(error_deg: float, line_frequency: float, field: str = "phase") -> int:
-    """The PhiA-C value that cancels a current leading the voltage by ``error_deg`` degrees (DS p.51).
+    """The PhiA-C value that cancels a current leading the voltage by ``error_deg`` degrees (DS p.58).
 
     Positive (a CT that leads, as iron-core CTs do): the current channel is delayed
     (DelayV = 0); negative: the voltage channel (DelayV = 1).  The delay is rounded to
@@ -374,7 +374,7 @@ def phase_register(error_deg: float, line_frequency: float, field: str = "phase"
 
 
 def phase_register_degrees(value: int, line_frequency: float) -> float:
-    """The compensation a PhiA-C ``value`` applies, degrees: positive delays the current (DS p.51)."""
+    """The compensation a PhiA-C ``value`` applies, degrees: positive delays the current (DS p.58)."""
     degrees = (value & reg.PHI_CYCLES_MASK) * phase_degrees_per_cycle(line_frequency)
     return -degrees if value & reg.PHI_DELAY_V else degrees
 
@@ -418,7 +418,7 @@ def read_powers(
     interval: float = SAMPLE_INTERVAL_S,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[Phase, tuple[float, float]]:
-    """Average ``samples`` reads of each phase's ``(active W, reactive var)`` at full resolution (DS p.62).
+    """Average ``samples`` reads of each phase's ``(active W, reactive var)`` at full resolution (DS p.69).
 
     Blocking; raises the driver's communication errors.
     """
@@ -433,7 +433,7 @@ def read_powers(
     return {phase: (p / samples, q / samples) for phase, (p, q) in sums.items()}
 
 
-# --- start thresholds (DS pp.48-49, IEC 62053-22) -----------------------------------------
+# --- start thresholds (DS p.55, IEC 62053-22) -----------------------------------------
 
 STARTING_CURRENT_FRACTION: Final = 0.001
 """The starting current chosen: 0.1 % of In, IEC 62053-22 class 0.5S for transformer-operated meters.
@@ -447,7 +447,7 @@ before offset calibration, a few mW after) comes near it."""
 
 
 def start_threshold(rated_current: float, nominal_voltage: float, current_scale: int = 1) -> int:
-    """PStartTh/QStartTh/PPhaseTh/QPhaseTh value (0.00032 W units, DS pp.48-49) for a CT of ``rated_current`` A.
+    """PStartTh/QStartTh/PPhaseTh/QPhaseTh value (0.00032 W units, DS p.55) for a CT of ``rated_current`` A.
 
     ``THRESHOLD_SHARE x STARTING_CURRENT_FRACTION x rated_current x nominal_voltage``
     watts, divided by ``current_scale`` (the chip reads 1/scale of the power), clamped to

@@ -54,12 +54,14 @@ class CtOutput:
     """What a CT gives the board per primary ampere.
 
     Attributes:
+        model: the maker's model name, as the person reads it on the CT.
         rated_current: the CT's rated primary current, A.
         secondary_per_primary: A of secondary current per primary A (a current-output CT),
             or None for a voltage-output CT.
         volts_at_rated: Vrms at the rated current of a voltage-output CT (its own burden), else None.
     """
 
+    model: str
     rated_current: float
     secondary_per_primary: float | None = None
     volts_at_rated: float | None = None
@@ -73,11 +75,11 @@ class CtOutput:
 
 
 CT_OUTPUTS: Final[dict[str, CtOutput]] = {
-    "sct_013_000": CtOutput(100.0, secondary_per_primary=0.050 / 100),  # YHDC SCT-013-000 100A:50mA
-    "sct_016": CtOutput(120.0, secondary_per_primary=0.040 / 120),  # YHDC SCT-016 120A:40mA
-    "sct_006": CtOutput(20.0, secondary_per_primary=0.025 / 20),  # YHDC SCT-006 20A:25mA
-    "sct_024": CtOutput(200.0, secondary_per_primary=0.100 / 200),  # YHDC SCT-024 200A:100mA
-    "magnalab_100a": CtOutput(100.0, volts_at_rated=0.333),  # Magnelab SCT-0750-100, 333 mV output
+    "sct_013_000": CtOutput("SCT-013-000", 100.0, secondary_per_primary=0.050 / 100),  # YHDC SCT-013-000 100A:50mA
+    "sct_016": CtOutput("SCT-016", 120.0, secondary_per_primary=0.040 / 120),  # YHDC SCT-016 120A:40mA
+    "sct_006": CtOutput("SCT-006", 20.0, secondary_per_primary=0.025 / 20),  # YHDC SCT-006 20A:25mA
+    "sct_024": CtOutput("SCT-024", 200.0, secondary_per_primary=0.100 / 200),  # YHDC SCT-024 200A:100mA
+    "magnalab_100a": CtOutput("Magnalab SCT-0750-100", 100.0, volts_at_rated=0.333),  # 333 mV output
 }
 """Each CT preset (calibration.CT_PRESETS) by its model name's ratio."""
 
@@ -106,3 +108,37 @@ def fitting_pga(preset: str, board: str) -> int | None:
 def board_of_wiring(wiring_key: str) -> str:
     """The CircuitSetup board of a wiring: split-phase on the split board, the others on the 6-channel board."""
     return SPLIT_PHASE_BOARD if wiring_key == SPLIT_PHASE.key else SIX_CHANNEL_BOARD
+
+
+@dataclass(frozen=True)
+class ClippedInput:
+    """A channel whose CT reaches the ADC's full scale below its rated current: ``clip`` A < ``rated`` A.
+
+    ``fits``: the PGA at which it would not clip, or None when none does on this board.
+    """
+
+    channel: str
+    model: str
+    pga: int
+    clip: float
+    rated: float
+    fits: int | None
+
+
+def clipped_inputs(wiring_key: str, presets: dict[str, str], pga: int) -> list[ClippedInput]:
+    """The channels (``presets``: channel key -> CT preset) whose CT clips below its rating at ``pga``.
+
+    A custom CT (a preset not in :data:`CT_OUTPUTS`) is not judged: its ratio is unknown.
+    """
+    board = board_of_wiring(wiring_key)
+    result = []
+    for channel, preset in presets.items():
+        output = CT_OUTPUTS.get(preset)
+        if output is None:
+            continue
+        clip = clip_current(preset, board, pga)
+        if clip < output.rated_current:
+            result.append(
+                ClippedInput(channel, output.model, pga, clip, output.rated_current, fitting_pga(preset, board))
+            )
+    return result
