@@ -65,6 +65,7 @@ from .const import (
     CONF_PGA_GAIN,
     CONF_REPLAY_FILE,
     CONF_SPI_SPEED,
+    CONF_START_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -89,14 +90,18 @@ from .const import (
 )
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, entry_wiring, meter_settings, open_transport
 from .driver import Atm90e32, Atm90e32Error, ChipConfig, MeterSnapshot, Phase
+from .driver import registers as reg
 from .driver.calibration import (
     CT_PRESETS,
+    START_THRESHOLD_CHOICES,
+    START_THRESHOLD_IEC,
     VT_PRESETS,
     CalibrationError,
     CalibrationSample,
     References,
     new_gains,
     preset_current_gain,
+    start_threshold,
 )
 from .driver.channels import (
     CIRCUIT_CHANNELS,
@@ -662,6 +667,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 "power_quality",
                 "update_interval",
                 "demand",
+                "start_threshold",
                 # issue 14: offset and phase calibration, and their undo
                 *COMPENSATION_STEPS,
             ],
@@ -827,6 +833,32 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         )
         return self.async_show_form(
             step_id="update_interval", data_schema=schema, errors=errors, description_placeholders=placeholders
+        )
+
+    async def async_step_start_threshold(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The start threshold per phase: IEC's from the CT's rating (default), or a fixed 2 W or 0.5 W.
+
+        The form gives this meter's IEC value in W; README "Start threshold" the measured trade-off.
+        """
+        options = self.config_entry.options
+        if user_input is not None:
+            return self.async_create_entry(data={**options, CONF_START_THRESHOLD: user_input[CONF_START_THRESHOLD]})
+        settings = meter_settings(self.config_entry.data, options)
+        merged = {**default_options(settings.wiring), **options}
+        nominal = settings.chip.power_quality.nominal_voltage
+        rated = compensation.rated_current(settings.wiring, merged)
+        iec_w = start_threshold(rated, nominal, settings.current_scale)
+        chosen = str(merged.get(CONF_START_THRESHOLD, START_THRESHOLD_IEC))
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_START_THRESHOLD, default=chosen): (
+                    _select(list(START_THRESHOLD_CHOICES), CONF_START_THRESHOLD)
+                )
+            }
+        )
+        placeholders = {"iec": f"{iec_w * reg.POWER_LSB * settings.current_scale:.1f}", "voltage": f"{nominal:.0f}"}
+        return self.async_show_form(
+            step_id="start_threshold", data_schema=schema, description_placeholders=placeholders
         )
 
     async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
