@@ -52,7 +52,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import compensation, demand_form, replay, wiring_form
+from . import compensation, demand_form, replay, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
 from .const import (
     CONF_BOARD,
@@ -90,18 +90,14 @@ from .const import (
 )
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, entry_wiring, meter_settings, open_transport
 from .driver import Atm90e32, Atm90e32Error, ChipConfig, MeterSnapshot, Phase
-from .driver import registers as reg
 from .driver.calibration import (
     CT_PRESETS,
-    START_THRESHOLD_CHOICES,
-    START_THRESHOLD_IEC,
     VT_PRESETS,
     CalibrationError,
     CalibrationSample,
     References,
     new_gains,
     preset_current_gain,
-    start_threshold,
 )
 from .driver.channels import (
     CIRCUIT_CHANNELS,
@@ -836,29 +832,17 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_start_threshold(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """The start threshold per phase: IEC's from the CT's rating (default), or a fixed 2 W or 0.5 W.
-
-        The form gives this meter's IEC value in W; README "Start threshold" the measured trade-off.
-        """
+        """The start threshold per phase (start_threshold_form); README "Start threshold" has the trade-off."""
         options = self.config_entry.options
         if user_input is not None:
             return self.async_create_entry(data={**options, CONF_START_THRESHOLD: user_input[CONF_START_THRESHOLD]})
         settings = meter_settings(self.config_entry.data, options)
         merged = {**default_options(settings.wiring), **options}
         nominal = settings.chip.power_quality.nominal_voltage
-        rated = compensation.rated_current(settings.wiring, merged)
-        iec_w = start_threshold(rated, nominal, settings.current_scale)
-        chosen = str(merged.get(CONF_START_THRESHOLD, START_THRESHOLD_IEC))
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_START_THRESHOLD, default=chosen): (
-                    _select(list(START_THRESHOLD_CHOICES), CONF_START_THRESHOLD)
-                )
-            }
-        )
-        placeholders = {"iec": f"{iec_w * reg.POWER_LSB * settings.current_scale:.1f}", "voltage": f"{nominal:.0f}"}
         return self.async_show_form(
-            step_id="start_threshold", data_schema=schema, description_placeholders=placeholders
+            step_id="start_threshold",
+            data_schema=start_threshold_form.schema(merged),
+            description_placeholders=start_threshold_form.placeholders(settings.wiring, merged, nominal),
         )
 
     async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
