@@ -99,11 +99,11 @@ async def start(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:
 
 
 def defaults(result: ConfigFlowResult) -> dict[str, Any]:
-    """The form's default values, as the frontend would submit them untouched."""
+    """The form's default and suggested values, as the frontend would submit them untouched."""
     assert result["data_schema"] is not None
     values = {}
     for key in result["data_schema"].schema:
-        default = key.default() if callable(key.default) else None
+        default = key.default() if callable(key.default) else (key.description or {}).get("suggested_value")
         if default is not None:
             values[str(key)] = default
     return values
@@ -205,6 +205,20 @@ async def test_bad_circuit_names_are_refused_and_nothing_is_saved(
     on = {"enabled_ct1": True, "enabled_ct2": True, "enabled_ct3": True}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {**defaults(result), **names, **on})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_an_emptied_name_is_refused_not_replaced_by_its_default(hass: HomeAssistant, bus: Bus) -> None:
+    """The frontend leaves an emptied optional field out of its input: the name must not come back (README)."""
+    result = await start(hass, CIRCUITS_KEY)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], defaults(result))
+    emptied = {key: value for key, value in defaults(result).items() if key != "name_ct2"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], emptied)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"name_ct2": "name_empty"}
+    assert defaults(result)["name_ct2"] == ""  # shown empty as sent, not as CT2 again
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**emptied, "name_ct2": "Fridge"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options["name_ct2"] == "Fridge"
 
 
 async def test_a_name_another_chip_uses_is_refused(hass: HomeAssistant, bus: Bus) -> None:

@@ -188,7 +188,9 @@ def _device_schema(
         SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
     )
     if simulated:
-        fields[vol.Optional(CONF_REPLAY_FILE, default=defaults.get(CONF_REPLAY_FILE, ""))] = TextSelector()
+        # A suggestion, not a default: an emptied field means no file, never the path refused before.
+        suggested = {"suggested_value": defaults.get(CONF_REPLAY_FILE, "")}
+        fields[vol.Optional(CONF_REPLAY_FILE, description=suggested)] = TextSelector()
     return vol.Schema(fields)
 
 
@@ -476,11 +478,8 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._options = {**self._options, **choice.options}
                     return await self._async_gains_done()
         values = wiring_form.circuit_values({}, CIRCUIT_KEYS, position)
-        values = {
-            **values,
-            **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, "")),
-            **(user_input or {}),
-        }
+        values = {**values, **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, ""))}
+        values = wiring_form.shown_again(values, user_input)
         return self.async_show_form(step_id="circuits", data_schema=wiring_form.circuits_schema(values), errors=errors)
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -719,7 +718,9 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
         )
         return self.async_show_form(
-            step_id="circuits", data_schema=wiring_form.circuits_schema({**values, **(user_input or {})}), errors=errors
+            step_id="circuits",
+            data_schema=wiring_form.circuits_schema(wiring_form.shown_again(values, user_input)),
+            errors=errors,
         )
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
