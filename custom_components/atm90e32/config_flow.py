@@ -363,9 +363,17 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return self.async_show_form(step_id="user", data_schema=schema)
 
-    def _last_entry_value(self, key: str, default: Any) -> Any:
-        """``key`` of the most recently added entry (the next chip is usually set up like the last)."""
-        entries = self._async_current_entries(include_ignore=False)
+    def _last_entry_value(self, key: str, default: Any, wiring: str | None = None) -> Any:
+        """``key`` of the most recently added entry (the next chip is usually set up like the last).
+
+        With ``wiring``, of the last entry of that wiring only: a split-phase service does
+        not take the line frequency of a three-phase one.
+        """
+        entries = [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if wiring is None or entry.data.get(CONF_WIRING, SPLIT_PHASE.key) == wiring
+        ]
         return entries[-1].data.get(key, default) if entries else default
 
     def _configured_devices(self) -> set[str]:
@@ -434,7 +442,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders["folder"] = REPLAY_FOLDER
         defaults = {
             **self._board_defaults(),
-            CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY),
+            CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY, wiring),
             **(user_input or {}),
         }
         return self.async_show_form(
