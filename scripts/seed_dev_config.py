@@ -126,8 +126,23 @@ def entry(data: dict[str, Any], options: dict[str, Any], title: str, simulation_
     )
 
 
+INCLUDED_FILES: dict[str, str] = {"automations.yaml": "[]\n", "scripts.yaml": "", "scenes.yaml": "[]\n"}
+"""What configuration.yaml's ``!include`` lines need, as Home Assistant writes them for a new configuration."""
+
+
+def write_included_files(config_dir: Path) -> None:
+    """Create the files configuration.yaml includes, empty, where missing (the UI saves automations there)."""
+    for name, empty in INCLUDED_FILES.items():
+        if not (config_dir / name).exists():
+            (config_dir / name).write_text(empty, encoding="utf-8")
+
+
 def main(config_dir: Path, simulation_speed: float = 1.0, wirings: frozenset[str] | None = None) -> None:
-    """Write the entries (of ``wirings`` only, when given) unless the configuration has entries already."""
+    """Write the entries (of ``wirings`` only, when given) unless the configuration has entries already.
+
+    Also creates the files configuration.yaml includes, where missing.
+    """
+    write_included_files(config_dir)
     path = config_dir / ".storage" / STORAGE_KEY
     if path.exists():
         return
