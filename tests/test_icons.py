@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from homeassistant.components.sensor import SensorEntityDescription
 
 from custom_components.atm90e32 import sensor
 from custom_components.atm90e32.driver.channels import WIRINGS, Wiring
@@ -13,10 +14,10 @@ from custom_components.atm90e32.driver.channels import WIRINGS, Wiring
 ICONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "icons.json"
 
 
-def sensor_descriptions(wiring: Wiring) -> list[sensor.SensorEntityDescription]:
+def sensor_descriptions(wiring: Wiring) -> list[SensorEntityDescription]:
     """Every sensor description a chip of ``wiring`` adds (as sensor.async_setup_entry derives them)."""
     circuits = not wiring.has_service_total
-    found: list[sensor.SensorEntityDescription] = [
+    found: list[SensorEntityDescription] = [
         description
         for channel in wiring.channels
         for description in (
