@@ -378,8 +378,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             nominal_voltage=self.settings.chip.power_quality.nominal_voltage,
             scale=self.settings.current_scale,
             export_expected=self.settings.export_expected,
+            conditions=self.meter.conditions,
         )
-        """Power-quality event counters and the timers behind findings (repair issues)."""
         self.transitions: tuple[Transition, ...] = ()
         """Power-quality conditions that started or ended in the last refresh, in order (for the entities)."""
         self.active: frozenset[ConditionKey] = frozenset()
@@ -447,7 +447,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             await self._async_track_failure(err)
             raise self._update_failed(err) from err
         self.transitions, self.active = result.transitions, result.active
-        self.watch.count(result.transitions)  # saved with the energy just below
+        self.watch.count(result.transitions, result.active)  # saved with the energy just below
         kept_counting = result.outcome is not Outcome.RESET_RECOVERED
         current = LastRead(result.read_at, result.snapshot.largest_power)
         risks = [check_gap(self._last_read, current, kept_counting=kept_counting)]
