@@ -265,7 +265,9 @@ async def test_a_six_channel_board_and_two_add_ons_with_the_defaults(hass: HomeA
     assert "Board 2 CT1" in circuits
 
 
-async def test_options_rename_and_switch_off_a_circuit(hass: HomeAssistant, bus: Bus) -> None:
+async def test_options_rename_and_switch_off_a_circuit(
+    hass: HomeAssistant, bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
     result = await add_circuits(hass, {})
     entry = result["result"]
     await hass.async_block_till_done()
@@ -287,6 +289,11 @@ async def test_options_rename_and_switch_off_a_circuit(hass: HomeAssistant, bus:
     assert heater is not None
     assert heater.name == "Water heater"
     assert device(hass, entry, f"{entry.entry_id}_ct3") is None  # its device and entities are gone
+    # ... also its power-quality sensors and counters, which sit on the chip's device (README: removed)
+    left = [e.unique_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)]
+    assert [e for e in left if e.startswith(f"{entry.entry_id}_ct3_")] == []
+    assert len([e for e in left if e.startswith(f"{entry.entry_id}_ct2_")]) >= 7  # the others stay
+    assert "remove_config_entry_id" not in caplog.text  # no deprecated device registry call
     assert entity_id(hass, entry, "ct3_power") is None
     assert entity_id(hass, entry, "ct2_power") is not None
 
