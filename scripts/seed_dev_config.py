@@ -8,11 +8,12 @@ keeps only the chips of those wirings (``split_phase_2ct``, ``circuits``,
 meter alone.
 
 Four chips on the simulated bus, side by side (each replays the household trace by the
-emulator's documented rule, 30 minutes apart per chip select):
+emulator's documented rule):
 
 - ``simulated``: split-phase mains, two CTs (60 Hz, 120/240 V);
 - ``simulated_1`` and ``simulated_2``: a 6-channel board as two circuits chips
-  (CT1-CT3 and CT4-CT6, named as on the board; one shared 120 V transformer);
+  (CT1-CT3 and CT4-CT6, named as on the board; one shared 120 V transformer), metering
+  parts of the mains' house at the same moment: together 95 % of it (emulator.BOARD_SHARES);
 - ``simulated_3``: three-phase four-wire 230/400 V, 50 Hz, a transformer per phase.
 
 Writes CONFIG_DIR/.storage/core.config_entries through Home Assistant's own ConfigEntry

@@ -19,6 +19,9 @@ from homeassistant import config as conf_util
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from custom_components.atm90e32.const import CONF_WIRING
+from custom_components.atm90e32.coordinator import simulated_load
+from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE
 from tests.e2e.conftest import readme_yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,3 +86,26 @@ async def test_the_readme_recipes_work_on_the_development_configuration(hass: Ho
     assert (tmp_path / dashboard["filename"]).is_file()
     # Blueprint import links go through my.home-assistant.io, which needs the my integration.
     assert "my" in config
+
+
+def test_the_development_house_circuits_add_up_to_no_more_than_its_mains() -> None:
+    """CT1-CT6 of the develop board meter parts of the house the split-phase mains meters, at the same moment.
+
+    Each second of the trace (every 97th, about 220 of its six hours): the six circuits'
+    watts add up to 95 % of the mains' (5 % on circuits no CT meters), so the Energy
+    dashboard's individual devices never exceed the grid.
+    """
+    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed)
+    entries = seed.entries(1.0)
+    mains = [simulated_load(e.data) for e in entries if e.data[CONF_WIRING] == SPLIT_PHASE.key]
+    boards = [simulated_load(e.data) for e in entries if e.data[CONF_WIRING] == CIRCUITS_KEY]
+    assert len(mains) == 1
+    assert len(boards) == 2
+    for t in range(0, 6 * 3600, 97):
+        house = sum(phase.watts for phase in mains[0].load_at(float(t)).phases.values())
+        circuits = sum(phase.watts for board in boards for phase in board.load_at(float(t)).phases.values())
+        assert circuits == pytest.approx(0.95 * house), t
