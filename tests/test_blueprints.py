@@ -423,19 +423,17 @@ async def test_tariff_schedule_switches_the_tariff_selects_on_weekdays_and_weeke
 
 # utility_meter's monthly reset stays scheduled: a YAML utility meter cannot be unloaded.
 @pytest.mark.parametrize("expected_lingering_timers", [True])
-async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts(
-    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory
+@pytest.mark.parametrize("how", ["start", "reload"])
+async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts_or_the_automation_is_saved(
+    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory, how: str
 ) -> None:
-    """Home Assistant was down across 16:00 (the select restored "off_peak"): the start puts it right."""
+    """Home Assistant was down across 16:00 (the select restored "off_peak"), or the automation was just saved."""
     await hass.config.async_set_time_zone("America/Los_Angeles")
     freezer.move_to(local("2026-06-03T18:30:00"))  # a Wednesday, in the default evening peak
     selects = await tariff_meters(hass)
     for select in selects:
         await hass.services.async_call("select", "select_option", {"entity_id": select, "option": "off_peak"})
-    hass.set_state(CoreState.not_running)  # as at a start: the automation is set up before Home Assistant runs
-    await use_blueprint(hass, "tariff_schedule.yaml", {"tariff_selects": selects})
-    assert {state_of(hass, select) for select in selects} == {"off_peak"}
-    await hass.async_start()  # Home Assistant's own start: start event, startup jobs, started event
+    await start_with(hass, how, "tariff_schedule.yaml", {"tariff_selects": selects})
     await hass.async_block_till_done()
     assert {state_of(hass, select) for select in selects} == {"peak"}
 
@@ -619,18 +617,3 @@ async def test_demand_alert_notifies_a_projection_already_above_the_peak_as_it_s
     assert len(created) == 1
     assert "4600 W" in created[0].data["message"]
     await wait(hass, freezer, 15 * 60, step=60)  # the quiet time ends with the run
-
-
-# utility_meter's monthly reset stays scheduled: a YAML utility meter cannot be unloaded.
-@pytest.mark.parametrize("expected_lingering_timers", [True])
-async def test_tariff_schedule_sets_the_tariff_when_the_automation_is_saved(
-    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory
-) -> None:
-    await hass.config.async_set_time_zone("America/Los_Angeles")
-    freezer.move_to(local("2026-06-03T18:30:00"))  # a Wednesday, in the default evening peak
-    selects = await tariff_meters(hass)
-    for select in selects:
-        await hass.services.async_call("select", "select_option", {"entity_id": select, "option": "off_peak"})
-    await start_with(hass, "reload", "tariff_schedule.yaml", {"tariff_selects": selects})
-    await hass.async_block_till_done()
-    assert {state_of(hass, select) for select in selects} == {"peak"}

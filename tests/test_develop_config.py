@@ -9,7 +9,6 @@ copied beside it.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -24,8 +23,9 @@ from custom_components.atm90e32.coordinator import simulated_load
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE
 from tests.e2e.conftest import readme_yaml
 
+from .helpers import seed_script
+
 REPO = Path(__file__).resolve().parent.parent
-SEED_SCRIPT = REPO / "scripts" / "seed_dev_config.py"
 
 AUTOMATION_FROM_THE_UI = {
     "id": "1733300000000",
@@ -46,11 +46,7 @@ AUTOMATION_FROM_THE_UI = {
 
 def develop_folder(config_dir: Path) -> None:
     """config_dir as scripts/develop leaves it, then as the README's recipes change it."""
-    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
+    seed = seed_script()
     shutil.copy(REPO / "config" / "configuration.yaml", config_dir / "configuration.yaml")
     seed.write_included_files(config_dir)
     # Import blueprint: Home Assistant puts it under blueprints/automation/<author>/.
@@ -95,11 +91,7 @@ def test_the_development_house_circuits_add_up_to_no_more_than_its_mains() -> No
     watts add up to 95 % of the mains' (5 % on circuits no CT meters), so the Energy
     dashboard's individual devices never exceed the grid.
     """
-    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
+    seed = seed_script()
     entries = seed.entries(1.0)
     mains = [simulated_load(e.data) for e in entries if e.data[CONF_WIRING] == SPLIT_PHASE.key]
     boards = [simulated_load(e.data) for e in entries if e.data[CONF_WIRING] == CIRCUITS_KEY]

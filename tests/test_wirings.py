@@ -9,10 +9,8 @@ here independently (phasors with cmath), never from the integration's own functi
 from __future__ import annotations
 
 import cmath
-import importlib.util
 import math
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -56,10 +54,9 @@ from custom_components.atm90e32.driver.emulator import (
 )
 
 from .emulation import ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import replay, seed_script, setup_entry, state
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
-SEED_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "seed_dev_config.py"
 
 
 class Bus:
@@ -489,12 +486,7 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
 
 async def test_the_development_configuration_runs_every_wiring_side_by_side(hass: HomeAssistant) -> None:
     """scripts/seed_dev_config.py's four simulated chips set up together, no patch, each with its entities."""
-    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
-    seeded = seed.entries(1.0)
+    seeded = seed_script().entries(1.0)
     assert [e.data[CONF_WIRING] for e in seeded] == [SPLIT_PHASE.key, CIRCUITS_KEY, CIRCUITS_KEY, THREE_PHASE_WYE.key]
     for made in seeded:
         entry = MockConfigEntry(
