@@ -233,23 +233,22 @@ async def test_load_limit_sheds_again_when_the_load_rises_while_restoring(
 
 # --- solar_surplus.yaml ----------------------------------------------------------------
 
+SOLAR_INPUTS: dict[str, Any] = {
+    "service_power": POWER,
+    "surplus": 1500,
+    "import_limit": 100,
+    "lasting": {"minutes": 5},
+    "load": "input_boolean.water_heater",
+}
+"""The solar surplus blueprint's inputs: on above 1500 W of export, off above 100 W of import, each for 5 minutes."""
+
 
 async def test_solar_surplus_turns_the_load_on_while_exporting_and_off_when_importing(
     hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory
 ) -> None:
     await loads(hass, {"water_heater": False})
     await set_value(hass, POWER, 800.0, "power", "W")  # importing
-    await use_blueprint(
-        hass,
-        "solar_surplus.yaml",
-        {
-            "service_power": POWER,
-            "surplus": 1500,
-            "import_limit": 100,
-            "lasting": {"minutes": 5},
-            "load": "input_boolean.water_heater",
-        },
-    )
+    await use_blueprint(hass, "solar_surplus.yaml", SOLAR_INPUTS)
     changes = switched(hass)
 
     await set_value(hass, POWER, -1200.0, "power", "W")  # exporting, but less than the surplus asked
@@ -591,15 +590,8 @@ async def test_solar_surplus_acts_on_an_export_or_import_already_lasting_as_it_s
 ) -> None:
     await loads(hass, {"water_heater": before})
     await set_value(hass, POWER, power, "power", "W")
-    inputs = {
-        "service_power": POWER,
-        "surplus": 1500,
-        "import_limit": 100,
-        "lasting": {"minutes": 5},
-        "load": "input_boolean.water_heater",
-    }
     changes = switched(hass)
-    await start_with(hass, how, "solar_surplus.yaml", inputs)
+    await start_with(hass, how, "solar_surplus.yaml", SOLAR_INPUTS)
     await wait(hass, freezer, 270, step=30)
     assert changes == []  # not for 5 minutes yet
     await wait(hass, freezer, 60, step=30)
