@@ -68,3 +68,15 @@ in_venv() {
     PATH="$venv/bin:$PATH" "$@"
   fi
 }
+
+restarting() {
+  # Run a command again each time it exits with code 100 (Home Assistant's RESTART_EXIT_CODE:
+  # "Restart" in its UI, or homeassistant.restart), as a supervisor does; return any other code.
+  local status
+  while true; do
+    status=0
+    "$@" || status=$?
+    [ "$status" -eq 100 ] || return "$status"
+    echo "develop: Home Assistant asked for a restart; starting it again" >&2
+  done
+}

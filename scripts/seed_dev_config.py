@@ -8,11 +8,12 @@ keeps only the chips of those wirings (``split_phase_2ct``, ``circuits``,
 meter alone.
 
 Four chips on the simulated bus, side by side (each replays the household trace by the
-emulator's documented rule, 30 minutes apart per chip select):
+emulator's documented rule):
 
 - ``simulated``: split-phase mains, two CTs (60 Hz, 120/240 V);
 - ``simulated_1`` and ``simulated_2``: a 6-channel board as two circuits chips
-  (CT1-CT3 and CT4-CT6, named as on the board; one shared 120 V transformer);
+  (CT1-CT3 and CT4-CT6, named as on the board; one shared 120 V transformer), metering
+  parts of the mains' house at the same moment: together 95 % of it (emulator.BOARD_SHARES);
 - ``simulated_3``: three-phase four-wire 230/400 V, 50 Hz, a transformer per phase.
 
 Writes CONFIG_DIR/.storage/core.config_entries through Home Assistant's own ConfigEntry
@@ -126,8 +127,23 @@ def entry(data: dict[str, Any], options: dict[str, Any], title: str, simulation_
     )
 
 
+INCLUDED_FILES: dict[str, str] = {"automations.yaml": "[]\n", "scripts.yaml": "", "scenes.yaml": "[]\n"}
+"""What configuration.yaml's ``!include`` lines need, as Home Assistant writes them for a new configuration."""
+
+
+def write_included_files(config_dir: Path) -> None:
+    """Create the files configuration.yaml includes, empty, where missing (the UI saves automations there)."""
+    for name, empty in INCLUDED_FILES.items():
+        if not (config_dir / name).exists():
+            (config_dir / name).write_text(empty, encoding="utf-8")
+
+
 def main(config_dir: Path, simulation_speed: float = 1.0, wirings: frozenset[str] | None = None) -> None:
-    """Write the entries (of ``wirings`` only, when given) unless the configuration has entries already."""
+    """Write the entries (of ``wirings`` only, when given) unless the configuration has entries already.
+
+    Also creates the files configuration.yaml includes, where missing.
+    """
+    write_included_files(config_dir)
     path = config_dir / ".storage" / STORAGE_KEY
     if path.exists():
         return

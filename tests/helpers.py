@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 from unittest.mock import patch
 
@@ -70,3 +73,16 @@ def journal_record(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any
 def ledger_key(entry: MockConfigEntry) -> str:
     """The storage key of ``entry``'s ledger file, ``.storage/atm90e32.ledger.<entry_id>`` (as the README says)."""
     return f"atm90e32.ledger.{entry.entry_id}"
+
+
+SEED_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "seed_dev_config.py"
+
+
+def seed_script() -> ModuleType:
+    """scripts/seed_dev_config.py as a module (it is a script, not a package member)."""
+    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(seed)
+    return seed

@@ -233,23 +233,22 @@ async def test_load_limit_sheds_again_when_the_load_rises_while_restoring(
 
 # --- solar_surplus.yaml ----------------------------------------------------------------
 
+SOLAR_INPUTS: dict[str, Any] = {
+    "service_power": POWER,
+    "surplus": 1500,
+    "import_limit": 100,
+    "lasting": {"minutes": 5},
+    "load": "input_boolean.water_heater",
+}
+"""The solar surplus blueprint's inputs: on above 1500 W of export, off above 100 W of import, each for 5 minutes."""
+
 
 async def test_solar_surplus_turns_the_load_on_while_exporting_and_off_when_importing(
     hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory
 ) -> None:
     await loads(hass, {"water_heater": False})
     await set_value(hass, POWER, 800.0, "power", "W")  # importing
-    await use_blueprint(
-        hass,
-        "solar_surplus.yaml",
-        {
-            "service_power": POWER,
-            "surplus": 1500,
-            "import_limit": 100,
-            "lasting": {"minutes": 5},
-            "load": "input_boolean.water_heater",
-        },
-    )
+    await use_blueprint(hass, "solar_surplus.yaml", SOLAR_INPUTS)
     changes = switched(hass)
 
     await set_value(hass, POWER, -1200.0, "power", "W")  # exporting, but less than the surplus asked
@@ -423,19 +422,17 @@ async def test_tariff_schedule_switches_the_tariff_selects_on_weekdays_and_weeke
 
 # utility_meter's monthly reset stays scheduled: a YAML utility meter cannot be unloaded.
 @pytest.mark.parametrize("expected_lingering_timers", [True])
-async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts(
-    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory
+@pytest.mark.parametrize("how", ["start", "reload"])
+async def test_tariff_schedule_sets_the_tariff_when_home_assistant_starts_or_the_automation_is_saved(
+    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory, how: str
 ) -> None:
-    """Home Assistant was down across 16:00 (the select restored "off_peak"): the start puts it right."""
+    """Home Assistant was down across 16:00 (the select restored "off_peak"), or the automation was just saved."""
     await hass.config.async_set_time_zone("America/Los_Angeles")
     freezer.move_to(local("2026-06-03T18:30:00"))  # a Wednesday, in the default evening peak
     selects = await tariff_meters(hass)
     for select in selects:
         await hass.services.async_call("select", "select_option", {"entity_id": select, "option": "off_peak"})
-    hass.set_state(CoreState.not_running)  # as at a start: the automation is set up before Home Assistant runs
-    await use_blueprint(hass, "tariff_schedule.yaml", {"tariff_selects": selects})
-    assert {state_of(hass, select) for select in selects} == {"off_peak"}
-    await hass.async_start()  # Home Assistant's own start: start event, startup jobs, started event
+    await start_with(hass, how, "tariff_schedule.yaml", {"tariff_selects": selects})
     await hass.async_block_till_done()
     assert {state_of(hass, select) for select in selects} == {"peak"}
 
@@ -519,3 +516,96 @@ async def test_the_same_blueprint_takes_entities_of_the_right_domains(
     state = hass.states.get(automation)
     assert state is not None
     assert state.state == STATE_ON
+
+
+# --- the state an automation starts in ---------------------------------------------------
+
+
+async def start_with(hass: HomeAssistant, how: str, blueprint: str, inputs: dict[str, Any]) -> None:
+    """Set up an automation from ``blueprint`` as Home Assistant starts, or save (reload) it while it runs.
+
+    No ``async_block_till_done``: the run started waits, by design, for the clock that only the test moves.
+    """
+    if how == "start":
+        hass.set_state(CoreState.not_running)  # the automation is set up before Home Assistant runs
+    config = {"automation": {"id": "under_test", "use_blueprint": {"path": f"atm90e32/{blueprint}", "input": inputs}}}
+    assert await async_setup_component(hass, "automation", config)
+    if how == "start":
+        await hass.async_start()  # start event, startup jobs (the triggers armed), started event
+    else:
+        hass.bus.async_fire("automation_reloaded")  # what saving it in the UI fires once it is reloaded
+    await settle()
+
+
+STARTS = pytest.mark.parametrize("how", ["start", "reload"])
+
+
+@STARTS
+async def test_load_limit_sheds_when_already_above_the_limit_as_it_starts(
+    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory, how: str
+) -> None:
+    """4.1-5.5 A over a 3 A limit from the start: the first load goes off once it has lasted the time set."""
+    await loads(hass, {"ev_charger": True, "water_heater": True})
+    await set_value(hass, CURRENT, 4.1, "current", "A")
+    inputs = {
+        "monitored": CURRENT,
+        "upper_limit": 3,
+        "lower_limit": 2,
+        "over_for": {"seconds": 10},
+        "loads": ["input_boolean.ev_charger", "input_boolean.water_heater"],
+    }
+    changes = switched(hass)
+    await start_with(hass, how, "load_limit.yaml", inputs)
+    await set_value(hass, CURRENT, 5.5, "current", "A")  # above still: no crossing for the trigger
+    await wait(hass, freezer, 8)
+    assert changes == []  # not for 10 s yet
+    await wait(hass, freezer, 3)
+    assert changes == [("input_boolean.ev_charger", STATE_OFF)]
+
+
+@STARTS
+async def test_load_limit_leaves_the_loads_when_under_the_limit_as_it_starts(
+    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory, how: str
+) -> None:
+    await loads(hass, {"ev_charger": True})
+    await set_value(hass, CURRENT, 2.5, "current", "A")
+    inputs = {"monitored": CURRENT, "upper_limit": 3, "lower_limit": 2, "loads": ["input_boolean.ev_charger"]}
+    changes = switched(hass)
+    await start_with(hass, how, "load_limit.yaml", inputs)
+    await wait(hass, freezer, 60, step=10)
+    assert changes == []
+
+
+@pytest.mark.parametrize(
+    ("how", "power", "before", "after"), [("start", -2000.0, False, True), ("reload", 900.0, True, False)]
+)
+async def test_solar_surplus_acts_on_an_export_or_import_already_lasting_as_it_starts(
+    hass: HomeAssistant,
+    blueprint_home: Path,
+    freezer: FrozenDateTimeFactory,
+    how: str,
+    power: float,
+    before: bool,
+    after: bool,
+) -> None:
+    await loads(hass, {"water_heater": before})
+    await set_value(hass, POWER, power, "power", "W")
+    changes = switched(hass)
+    await start_with(hass, how, "solar_surplus.yaml", SOLAR_INPUTS)
+    await wait(hass, freezer, 270, step=30)
+    assert changes == []  # not for 5 minutes yet
+    await wait(hass, freezer, 60, step=30)
+    assert changes == [("input_boolean.water_heater", STATE_ON if after else STATE_OFF)]
+
+
+@STARTS
+async def test_demand_alert_notifies_a_projection_already_above_the_peak_as_it_starts(
+    hass: HomeAssistant, blueprint_home: Path, freezer: FrozenDateTimeFactory, how: str
+) -> None:
+    created: list[ServiceCall] = async_mock_service(hass, "persistent_notification", "create")
+    await set_value(hass, PEAK, 4000.0, "power", "W")
+    await set_value(hass, PROJECTED, 4600.0, "power", "W")
+    await start_with(hass, how, "demand_alert.yaml", {"projected_demand": PROJECTED, "peak_demand": PEAK})
+    assert len(created) == 1
+    assert "4600 W" in created[0].data["message"]
+    await wait(hass, freezer, 15 * 60, step=60)  # the quiet time ends with the run

@@ -27,7 +27,7 @@ from custom_components.atm90e32.const import (
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
 from .conftest import ENTRY_DATA, EmulatedSpiDev
@@ -138,6 +138,24 @@ async def test_detected_spi_devices_are_offered(hass: HomeAssistant) -> None:
     options = [o["value"] for o in schema[device_key].config["options"]]
     assert options == ["/dev/spidev0.0", SIMULATED]
     assert device_key.default() == "/dev/spidev0.0"
+
+
+def line_frequency_default(result: ConfigFlowResult) -> str:
+    assert result["data_schema"] is not None
+    return str(next(k for k in result["data_schema"].schema if k == CONF_LINE_FREQUENCY).default())
+
+
+@pytest.mark.parametrize(("wiring", "expected"), [(SPLIT_PHASE.key, "60"), (THREE_PHASE_WYE.key, "50")])
+async def test_line_frequency_default_comes_from_the_last_entry_of_the_same_wiring(
+    hass: HomeAssistant, wiring: str, expected: str
+) -> None:
+    """A split-phase service added after a 50 Hz three-phase one is offered 60 Hz, a second three-phase one 50 Hz."""
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="three-phase",
+        data={CONF_DEVICE: "/dev/spidev9.9", CONF_WIRING: THREE_PHASE_WYE.key, CONF_LINE_FREQUENCY: 50},
+    ).add_to_hass(hass)
+    assert line_frequency_default(await start(hass, wiring)) == expected
 
 
 async def test_missing_spi_device_then_recovery(hass: HomeAssistant) -> None:

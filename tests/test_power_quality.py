@@ -292,3 +292,37 @@ async def test_the_event_counters_survive_a_reload_and_a_crash(
     v14_board.schedule(Disturbance(kind="sag", phase=Phase.C, start=now + 1.0, end=now + 1.3, value=70.0))
     await replay(coordinator, clock, INTERVAL)
     assert state_of(hass, counter) == "2"
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+async def test_a_condition_present_when_the_entry_loads_fires_and_counts_once(
+    hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    """A sag already there at the first refresh starts (an event, a count); still there after a reload, not again."""
+    entry = v14_entry(config_entry)
+    now = clock()
+    v14_board.schedule(Disturbance(kind="sag", phase=Phase.A, start=now - 1.0, end=now + 3600.0, value=80.0))
+    written: dict[str, str] = {}  # an event's time (the event entity's state) -> its type
+
+    @callback
+    def event_written(event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.domain == "event" and new.attributes.get("event_type"):
+            written[new.state] = f"{new.attributes['event_type']} {new.attributes.get('channel')}"
+
+    hass.bus.async_listen("state_changed", event_written)
+    coordinator = await setup_entry(hass, entry)
+    await hass.async_block_till_done()
+    sag = entity_id(hass, entry, "binary_sensor", "l1_sag")
+    counter = entity_id(hass, entry, "sensor", "l1_sag_count")
+    assert state_of(hass, sag) == "on"
+    assert list(written.values()) == ["sag L1"]
+    assert state_of(hass, counter) == "1"
+    await replay(coordinator, clock, 3 * INTERVAL)
+    assert state_of(hass, counter) == "1"  # it goes on: not a new start
+
+    assert await hass.config_entries.async_reload(entry.entry_id)  # an options save, say
+    await hass.async_block_till_done()
+    assert state_of(hass, sag) == "on"
+    assert list(written.values()) == ["sag L1"]  # the same sag, known from the store: no second start
+    assert state_of(hass, counter) == "1"

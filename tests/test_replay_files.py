@@ -116,6 +116,17 @@ async def test_a_missing_file_and_a_malformed_one_name_the_problem(hass: HomeAss
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
+async def test_an_emptied_field_after_an_error_means_no_file(hass: HomeAssistant) -> None:
+    """The frontend leaves an emptied optional field out of its input: the refused path must not come back."""
+    result = await submit(hass, await device_step(hass), "nothing-here.csv")
+    assert result["errors"] == {CONF_REPLAY_FILE: "replay_not_found"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"device": SIMULATED, "line_frequency": "60"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "gains", result.get("errors")
+
+
 async def test_a_file_too_large_is_refused(hass: HomeAssistant) -> None:
     with (folder(hass) / "huge.csv").open("wb") as handle:
         handle.truncate(20 * 1024 * 1024 + 1)

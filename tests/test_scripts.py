@@ -54,3 +54,24 @@ def test_recorder_benchmark_runs_and_counts_rows(tmp_path: Path) -> None:
     assert result["states_rows_hour"] > 0
     assert result["hour_energy_counts"] > 0  # the Energy dashboard's hour, from the recorder's statistics
     assert result["ledger_store_writes_per_day"] > 0
+
+
+def test_develop_starts_home_assistant_again_when_it_asks_for_a_restart(tmp_path: Path) -> None:
+    """ "Restart" in the UI makes hass exit with code 100: scripts/develop runs it again; any other code ends it."""
+    runs = tmp_path / "runs"
+    # A stand-in for hass: asks for a restart twice, then stops with code 7.
+    fake_hass = f'echo run >> {runs}; [ "$(wc -l < {runs})" -ge 3 ] && exit 7; exit 100'
+    done = subprocess.run(
+        ["bash", "-c", 'source scripts/_lib.sh; restarting bash -c "$1"', "develop", fake_hass],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 7, done.stderr
+    assert runs.read_text(encoding="utf-8").split() == ["run"] * 3
+    assert done.stderr.count("asked for a restart") == 2
+    # scripts/develop starts hass that way.
+    develop = (REPO / "scripts" / "develop").read_text(encoding="utf-8")
+    assert 'restarting in_env hass -c config "$@"' in develop.splitlines()

@@ -9,10 +9,8 @@ here independently (phasors with cmath), never from the integration's own functi
 from __future__ import annotations
 
 import cmath
-import importlib.util
 import math
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -56,10 +54,9 @@ from custom_components.atm90e32.driver.emulator import (
 )
 
 from .emulation import ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import replay, seed_script, setup_entry, state
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
-SEED_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "seed_dev_config.py"
 
 
 class Bus:
@@ -104,11 +101,11 @@ async def start(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:
 
 
 def defaults(result: ConfigFlowResult) -> dict[str, Any]:
-    """The form's default values, as the frontend would submit them untouched."""
+    """The form's default and suggested values, as the frontend would submit them untouched."""
     assert result["data_schema"] is not None
     values = {}
     for key in result["data_schema"].schema:
-        default = key.default() if callable(key.default) else None
+        default = key.default() if callable(key.default) else (key.description or {}).get("suggested_value")
         if default is not None:
             values[str(key)] = default
     return values
@@ -245,6 +242,20 @@ async def test_bad_circuit_names_are_refused_and_nothing_is_saved(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
+async def test_an_emptied_name_is_refused_not_replaced_by_its_default(hass: HomeAssistant, bus: Bus) -> None:
+    """The frontend leaves an emptied optional field out of its input: the name must not come back (README)."""
+    result = await start(hass, CIRCUITS_KEY)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], defaults(result))
+    emptied = {key: value for key, value in defaults(result).items() if key != "name_ct2"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], emptied)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"name_ct2": "name_empty"}
+    assert defaults(result)["name_ct2"] == ""  # shown empty as sent, not as CT2 again
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**emptied, "name_ct2": "Fridge"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].options["name_ct2"] == "Fridge"
+
+
 async def test_a_name_another_chip_uses_is_refused(hass: HomeAssistant, bus: Bus) -> None:
     first = await add_circuits(hass, {"name_ct1": "EV charger"})
     assert first["type"] is FlowResultType.CREATE_ENTRY
@@ -289,7 +300,9 @@ async def test_a_six_channel_board_and_two_add_ons_with_the_defaults(hass: HomeA
     assert "Board 2 CT1" in circuits
 
 
-async def test_options_rename_and_switch_off_a_circuit(hass: HomeAssistant, bus: Bus) -> None:
+async def test_options_rename_and_switch_off_a_circuit(
+    hass: HomeAssistant, bus: Bus, caplog: pytest.LogCaptureFixture
+) -> None:
     result = await add_circuits(hass, {})
     entry = result["result"]
     await hass.async_block_till_done()
@@ -311,6 +324,11 @@ async def test_options_rename_and_switch_off_a_circuit(hass: HomeAssistant, bus:
     assert heater is not None
     assert heater.name == "Water heater"
     assert device(hass, entry, f"{entry.entry_id}_ct3") is None  # its device and entities are gone
+    # ... also its power-quality sensors and counters, which sit on the chip's device (README: removed)
+    left = [e.unique_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)]
+    assert [e for e in left if e.startswith(f"{entry.entry_id}_ct3_")] == []
+    assert len([e for e in left if e.startswith(f"{entry.entry_id}_ct2_")]) >= 7  # the others stay
+    assert "remove_config_entry_id" not in caplog.text  # no deprecated device registry call
     assert entity_id(hass, entry, "ct3_power") is None
     assert entity_id(hass, entry, "ct2_power") is not None
 
@@ -508,12 +526,7 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
 
 async def test_the_development_configuration_runs_every_wiring_side_by_side(hass: HomeAssistant) -> None:
     """scripts/seed_dev_config.py's four simulated chips set up together, no patch, each with its entities."""
-    spec = importlib.util.spec_from_file_location("seed_dev_config", SEED_SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
-    seeded = seed.entries(1.0)
+    seeded = seed_script().entries(1.0)
     assert [e.data[CONF_WIRING] for e in seeded] == [SPLIT_PHASE.key, CIRCUITS_KEY, CIRCUITS_KEY, THREE_PHASE_WYE.key]
     for made in seeded:
         entry = MockConfigEntry(

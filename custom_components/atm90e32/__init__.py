@@ -12,6 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from . import issues
 from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .driver.channels import CIRCUIT_CHANNELS
 from .entity import circuit_device_id
 from .storage import LedgerStore
 
@@ -50,7 +51,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
 def _remove_unused_circuit_devices(
     hass: HomeAssistant, entry: Atm90e32ConfigEntry, coordinator: Atm90e32Coordinator
 ) -> None:
-    """Remove the devices (and with them the entities) of circuits switched off in the options."""
+    """Remove what circuits switched off in the options leave: their devices and every entity of theirs.
+
+    A circuit's device carries its measurements; its power-quality binary sensors and
+    counters sit on the chip's device, so they are removed by their unique ids
+    (``<entry id>_<channel key>_...``).  A circuit device is this entry's alone, so it is
+    removed outright.
+    """
     wiring = coordinator.settings.wiring
     if wiring.has_service_total:
         return
@@ -59,7 +66,13 @@ def _remove_unused_circuit_devices(
     for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
         circuits = {ident for domain, ident in device.identifiers if domain == DOMAIN and ident != entry.entry_id}
         if circuits and not circuits & used:
-            devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+            devices.async_remove_device(device.id)
+    enabled = {channel.key for channel in wiring.channels}
+    unused = tuple(f"{entry.entry_id}_{c.key}_" for c in CIRCUIT_CHANNELS if c.key not in enabled)
+    entities = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+        if unused and entity.unique_id.startswith(unused):
+            entities.async_remove(entity.entity_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:

@@ -189,7 +189,9 @@ def _device_schema(
         SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
     )
     if simulated:
-        fields[vol.Optional(CONF_REPLAY_FILE, default=defaults.get(CONF_REPLAY_FILE, ""))] = TextSelector()
+        # A suggestion, not a default: an emptied field means no file, never the path refused before.
+        suggested = {"suggested_value": defaults.get(CONF_REPLAY_FILE, "")}
+        fields[vol.Optional(CONF_REPLAY_FILE, description=suggested)] = TextSelector()
     return vol.Schema(fields)
 
 
@@ -362,9 +364,17 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return self.async_show_form(step_id="user", data_schema=schema)
 
-    def _last_entry_value(self, key: str, default: Any) -> Any:
-        """``key`` of the most recently added entry (the next chip is usually set up like the last)."""
-        entries = self._async_current_entries(include_ignore=False)
+    def _last_entry_value(self, key: str, default: Any, wiring: str | None = None) -> Any:
+        """``key`` of the most recently added entry (the next chip is usually set up like the last).
+
+        With ``wiring``, of the last entry of that wiring only: a split-phase service does
+        not take the line frequency of a three-phase one.
+        """
+        entries = [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if wiring is None or entry.data.get(CONF_WIRING, SPLIT_PHASE.key) == wiring
+        ]
         return entries[-1].data.get(key, default) if entries else default
 
     def _configured_devices(self) -> set[str]:
@@ -433,7 +443,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders["folder"] = REPLAY_FOLDER
         defaults = {
             **self._board_defaults(),
-            CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY),
+            CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY, wiring),
             **(user_input or {}),
         }
         return self.async_show_form(
@@ -477,11 +487,8 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._options = {**self._options, **choice.options}
                     return await self._async_gains_done()
         values = wiring_form.circuit_values({}, CIRCUIT_KEYS, position)
-        values = {
-            **values,
-            **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, "")),
-            **(user_input or {}),
-        }
+        values = {**values, **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, ""))}
+        values = wiring_form.shown_again(values, user_input)
         return self.async_show_form(
             step_id="circuits",
             data_schema=wiring_form.circuits_schema(values),
@@ -726,7 +733,9 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
         )
         return self.async_show_form(
-            step_id="circuits", data_schema=wiring_form.circuits_schema({**values, **(user_input or {})}), errors=errors
+            step_id="circuits",
+            data_schema=wiring_form.circuits_schema(wiring_form.shown_again(values, user_input)),
+            errors=errors,
         )
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

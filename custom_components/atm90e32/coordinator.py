@@ -21,6 +21,7 @@ from . import errors, issues
 from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
+    CONF_BOARD_POSITION,
     CONF_CHANNELS,
     CONF_CURRENT_SCALE,
     CONF_CYCLE_START_DAY,
@@ -303,18 +304,16 @@ def open_transport(data: Mapping[str, Any], config_dir: Path | None = None, posi
     return SpidevTransport(bus, chip_select, int(data.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))
 
 
-SIMULATED_CHIP_OFFSET_S: Final = 1800
-"""Each simulated chip select starts the trace 30 minutes after the previous one, so the chips differ."""
+SIMULATED_CHIP_OFFSET_S: Final = 1800  # each further simulated chip select starts the trace 30 min later
 
 
 def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None, position: Any = None) -> Any:
     """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
 
-    The driver's ``emulator.simulated_load`` gives the documented rule per wiring (55/45 %
-    over two legs; 50/30/20 % over CT1-CT3 on one voltage; a third per phase at the
-    three-phase system's line-to-neutral voltage); each further chip select starts the
-    trace SIMULATED_CHIP_OFFSET_S later.  A replay file (``replay_file``, inside
-    ``<config_dir>/atm90e32_replay``) replaces the trace.
+    ``emulator.simulated_load``'s rule per wiring; each further chip select starts the trace
+    SIMULATED_CHIP_OFFSET_S later, except a circuits chip, half of a 6-channel board under
+    the simulated mains (its start, emulator.BOARD_SHARES).  A replay file (``replay_file``,
+    in ``<config_dir>/atm90e32_replay``) replaces the trace.
     """
     from .driver import emulator  # noqa: PLC0415
 
@@ -323,12 +322,13 @@ def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None, posi
 
         return replay.load(config_dir, str(data[CONF_REPLAY_FILE]), data, position)
     wiring = entry_wiring(data)
-    volts = float(entry_voltage_system(data)[0]) if wiring.three_phase else None
+    board = int(data.get(CONF_BOARD_POSITION, 1)) if wiring.shared_voltage else None
     return emulator.simulated_load(
         wiring,
         line_frequency=int(data.get(CONF_LINE_FREQUENCY, 60)),
-        nominal_volts=volts,
-        start=simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S,
+        nominal_volts=float(entry_voltage_system(data)[0]) if wiring.three_phase else None,
+        start=0 if board else simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S,
+        board_position=board,
     )
 
 
@@ -378,8 +378,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             nominal_voltage=self.settings.chip.power_quality.nominal_voltage,
             scale=self.settings.current_scale,
             export_expected=self.settings.export_expected,
+            conditions=self.meter.conditions,
         )
-        """Power-quality event counters and the timers behind findings (repair issues)."""
         self.transitions: tuple[Transition, ...] = ()
         """Power-quality conditions that started or ended in the last refresh, in order (for the entities)."""
         self.active: frozenset[ConditionKey] = frozenset()
@@ -447,7 +447,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             await self._async_track_failure(err)
             raise self._update_failed(err) from err
         self.transitions, self.active = result.transitions, result.active
-        self.watch.count(result.transitions)  # saved with the energy just below
+        self.watch.count(result.transitions, result.active)  # saved with the energy just below
         kept_counting = result.outcome is not Outcome.RESET_RECOVERED
         current = LastRead(result.read_at, result.snapshot.largest_power)
         risks = [check_gap(self._last_read, current, kept_counting=kept_counting)]

@@ -61,9 +61,18 @@ class Atm90e32PowerQualityEvent(Atm90e32Entity, EventEntity):
         self._available: bool | None = None
         """Availability as last written: a refresh with no event and no change of it writes nothing."""
 
+    async def async_added_to_hass(self) -> None:
+        """Follow the coordinator, and fire the refresh before this entity was added (a condition found at setup)."""
+        await super().async_added_to_hass()
+        self._fire()
+
     @callback
     def _handle_coordinator_update(self) -> None:
         """Fire the refresh's transitions, each written on its own so the Logbook lists them all."""
+        self._fire()
+
+    @callback
+    def _fire(self) -> None:
         for transition in self.coordinator.transitions:
             event_type = transition.condition.value if transition.started else f"{transition.condition.value}_end"
             self._trigger_event(event_type, event_data(self.coordinator, transition))

@@ -13,7 +13,7 @@ from typing import Final
 
 from .driver.channels import Wiring
 from .driver.models import MeterSnapshot
-from .driver.power_quality import COUNTED, Transition
+from .driver.power_quality import COUNTED, Condition, ConditionKey, ConditionTracker, Transition
 from .driver.registers import CURRENT_LSB_A
 
 FULL_SCALE_A: Final = 0xFFFF * CURRENT_LSB_A
@@ -57,11 +57,24 @@ class SupplyWatch:
         nominal_voltage: V, for the voltage range.
         scale: current scaling (1, 2, 4): the readings it is given are as shown.
         export_expected: the service has generation, so negative power is export.
+        conditions: the meter's condition tracker, given the conditions true at the end of
+            the previous run when they are restored (so one still true is not a new start).
     """
 
-    def __init__(self, wiring: Wiring, *, nominal_voltage: float, scale: int, export_expected: bool) -> None:
+    def __init__(
+        self,
+        wiring: Wiring,
+        *,
+        nominal_voltage: float,
+        scale: int,
+        export_expected: bool,
+        conditions: ConditionTracker | None = None,
+    ) -> None:
         """Start with every counter at zero and nothing found."""
         self.wiring = wiring
+        self.conditions = conditions
+        self.active: frozenset[ConditionKey] = frozenset()
+        """The conditions true at the last refresh (stored with the counters)."""
         self.nominal_voltage = nominal_voltage
         self.scale = scale
         self.export_expected = export_expected
@@ -71,6 +84,20 @@ class SupplyWatch:
         self._since: dict[tuple[Finding, str], float] = {}
         self._raised: set[tuple[Finding, str]] = set()
 
+    def _active_names(self) -> dict[str, ConditionKey]:
+        """Each condition's stored name: ``l1_sag`` for a channel's, ``frequency_high`` for the service's."""
+        names: dict[str, ConditionKey] = {
+            counter_key(channel.key, condition): (condition, channel.phase)
+            for channel in self.wiring.channels
+            for condition in Condition
+        }
+        return names | {condition.value: (condition, None) for condition in Condition}
+
+    def as_dict(self) -> dict[str, object]:
+        """The counters (``{"l1_sag": n, ...}``) and ``active``: the names of the conditions true now."""
+        active = sorted(name for name, key in self._active_names().items() if key in self.active)
+        return {**self.counters, "active": active}
+
     def restore(self, stored: Mapping[str, object]) -> None:
         """Raise each counter to its stored value (a damaged value is ignored; counters never decrease)."""
         for key in self.counters:
@@ -78,8 +105,22 @@ class SupplyWatch:
             if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 self.counters[key] = max(self.counters[key], value)
 
-    def count(self, transitions: Iterable[Transition]) -> bool:
-        """Count the starts of sags, swells and phase losses; returns whether a counter moved."""
+    def restore_active(self, stored: Mapping[str, object]) -> None:
+        """The newest record's ``active`` list becomes the condition tracker's state before its first refresh.
+
+        Unknown names are ignored; a record without the list (written before it was kept)
+        leaves the tracker knowing nothing, so a condition true at the first refresh starts then.
+        """
+        active = stored.get("active")
+        if isinstance(active, list):
+            names = self._active_names()
+            self.active = frozenset(names[name] for name in active if isinstance(name, str) and name in names)
+            if self.conditions is not None:
+                self.conditions.active = self.active
+
+    def count(self, transitions: Iterable[Transition], active: frozenset[ConditionKey] = frozenset()) -> bool:
+        """Count the starts of sags, swells and phase losses, keep ``active``; returns whether a counter moved."""
+        self.active = active
         moved = False
         for transition in transitions:
             if transition.started and transition.condition in COUNTED and transition.phase is not None:

@@ -118,8 +118,9 @@ class LedgerStore:
     ``counts`` holds the lifetime energy counts (``{"l1_import": counts, ...}``);
     ``read_at`` (ISO 8601 UTC) and ``power_w`` describe the last energy read, so the next
     run can judge how long the chip was left unread; ``events`` holds the power-quality
-    counters (``{"l1_sag": n, ...}``); ``demand`` the demand state (DemandMeter.as_dict);
-    ``replay`` a simulated chip's position in its replay file (:attr:`replay`).
+    counters and the conditions true (``{"l1_sag": n, ..., "active": ["l2_phase_loss"]}``,
+    SupplyWatch.as_dict); ``demand`` the demand state (DemandMeter.as_dict); ``replay``
+    a simulated chip's position in its replay file (:attr:`replay`).
     The store is written atomically with fsync: a power cut leaves the previous or the
     new file, never a torn one (a file damaged anyway is set aside by Home Assistant, and
     the totals fall back to the journal and the restored sensor states).
@@ -140,8 +141,9 @@ class LedgerStore:
     ) -> LastEnergyRead | None:
         """Restore ``ledger``, ``watch``'s event counters and ``demand`` from both files; return the newest last read.
 
-        ``demand`` takes the state of the newest record (the one whose last read is
-        latest): it was written with that record's totals, so the two agree.
+        ``demand`` and the conditions true (``watch.restore_active``) take the state of
+        the newest record (the one whose last read is latest): it was written with that
+        record's totals, so they agree.
         Returns None when neither file says when energy was last read.
         """
         stored = await self._store.async_load()
@@ -160,6 +162,8 @@ class LedgerStore:
                 last, newest = read, data
         if demand is not None and newest is not None and isinstance(newest.get("demand"), dict):
             demand.restore_dict(newest["demand"])
+        if newest is not None and isinstance(newest.get("events"), dict):
+            watch.restore_active(newest["events"])
         if newest is not None:
             self.replay.restore(newest.get("replay"))
         return last
@@ -182,7 +186,7 @@ class LedgerStore:
         failed store write is logged by Home Assistant's storage helper; the totals stay
         in memory and the next save writes them again.
         """
-        data: dict[str, Any] = {"counts": ledger.as_dict(), "events": dict(watch.counters)}
+        data: dict[str, Any] = {"counts": ledger.as_dict(), "events": watch.as_dict()}
         if last_read is not None:
             data["read_at"] = last_read.at.isoformat()
             data["power_w"] = last_read.power_w

@@ -72,15 +72,29 @@ def circuit_values(options: Mapping[str, Any], channels: Iterable[str], position
     return values
 
 
+def shown_again(values: Mapping[str, Any], user_input: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The circuits form's values after ``user_input`` was refused: what the person sent, an emptied name empty.
+
+    The frontend leaves an emptied optional field out of its input; without this the
+    name would come back from ``values``.
+    """
+    if user_input is None:
+        return dict(values)
+    return {**values, **{channel.name_option: "" for channel in CIRCUIT_CHANNELS}, **user_input}
+
+
 def circuits_schema(values: Mapping[str, Any]) -> vol.Schema:
-    """The circuits form, defaulting to ``values`` (see :func:`circuit_values`)."""
+    """The circuits form, defaulting to ``values`` (see :func:`circuit_values`); names are suggested values."""
     ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
     fields: dict[Any, Any] = {}
     for channel in CIRCUIT_CHANNELS:
         fields[vol.Required(enabled_field(channel.key), default=bool(values[enabled_field(channel.key)]))] = (
             BooleanSelector()
         )
-        fields[vol.Optional(channel.name_option, default=str(values[channel.name_option]))] = TextSelector()
+        # A suggestion, not a default: a name the person empties stays empty (and is refused), never the old one.
+        fields[vol.Optional(channel.name_option, description={"suggested_value": str(values[channel.name_option])})] = (
+            TextSelector()
+        )
         fields[vol.Required(channel.ct_preset_option, default=values[channel.ct_preset_option])] = ct_presets
         fields[vol.Required(channel.invert_option, default=bool(values[channel.invert_option]))] = BooleanSelector()
         fields[

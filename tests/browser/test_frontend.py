@@ -40,7 +40,8 @@ def number(page: Page, label: str) -> Locator:
     return flow_dialog(page).locator("ha-selector").filter(has_text=label).get_by_role("spinbutton")
 
 
-def start_adding_the_meter(page: Page, hass: FrontendHass) -> None:
+def open_add_flow(page: Page, hass: FrontendHass) -> Locator:
+    """Settings -> Add integration -> this integration; returns the flow dialog on its first step, the wiring."""
     page.goto(f"{hass.url}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
     expect(page.get_by_text("Select brand")).to_be_visible()
@@ -49,6 +50,11 @@ def start_adding_the_meter(page: Page, hass: FrontendHass) -> None:
     dialog = flow_dialog(page)
     expect(dialog.get_by_text(NAME, exact=True)).to_be_visible()  # the integration's own name
     expect(dialog.get_by_text("How is this chip wired?")).to_be_visible()  # the wiring comes first
+    return dialog
+
+
+def start_adding_the_meter(page: Page, hass: FrontendHass) -> None:
+    dialog = open_add_flow(page, hass)
     submit(page)  # split-phase mains, the default
     expect(dialog.get_by_text("Chip select and board", exact=True)).to_be_visible()
     expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter (trace replay)")
@@ -104,6 +110,27 @@ def test_02_a_config_flow_error_is_shown_and_keeps_the_value(
     expect(dialog).to_have_count(0)
 
 
+def test_02_b_an_emptied_replay_file_means_no_file_not_the_refused_path(
+    page: Page, frontend_hass: FrontendHass, screenshot: Path
+) -> None:
+    """After "No file at this path", clearing the field and submitting goes on (it repeated the error)."""
+    dialog = open_add_flow(page, frontend_hass)
+    submit(page)
+    expect(dialog.get_by_text("Chip select and board", exact=True)).to_be_visible()
+    replay = dialog.locator("ha-selector").filter(has_text="Replay file").get_by_role("textbox")
+    replay.fill("nothing-here.csv")
+    submit(page)
+    expect(dialog.get_by_text("No file at this path", exact=False)).to_be_visible()
+    expect(replay).to_have_value("nothing-here.csv")  # what was typed stays, to be corrected
+    replay.fill("")
+    expect(replay).to_have_value("")  # no old value greyed in behind it
+    submit(page)
+    expect(dialog.get_by_text("Voltage transformer and CTs", exact=True)).to_be_visible()
+    page.screenshot(path=str(screenshot))
+    dialog.get_by_role("button", name="Close").first.click()
+    expect(dialog).to_have_count(0)
+
+
 def test_03_adding_the_simulated_meter(page: Page, frontend_hass: FrontendHass, screenshot: Path) -> None:
     start_adding_the_meter(page, frontend_hass)
     dialog = flow_dialog(page)
@@ -119,12 +146,7 @@ def test_03_adding_the_simulated_meter(page: Page, frontend_hass: FrontendHass, 
 
 def test_04_the_same_chip_cannot_be_added_twice(page: Page, frontend_hass: FrontendHass, screenshot: Path) -> None:
     """The chip select set up already is no longer offered: the next one of the simulated bus is."""
-    page.goto(f"{frontend_hass.url}/config/integrations/dashboard")
-    page.get_by_role("button", name="Add integration").click()
-    page.get_by_placeholder("Search for a brand name").fill("ATM90E32")
-    page.get_by_role("button", name=NAME).click()
-    dialog = flow_dialog(page)
-    expect(dialog.get_by_text("How is this chip wired?")).to_be_visible()
+    dialog = open_add_flow(page, frontend_hass)
     submit(page)
     expect(dialog.get_by_text("Already set up: simulated.", exact=False)).to_be_visible()
     expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter, chip select 1")
@@ -243,12 +265,7 @@ def test_10_the_wiring_comes_first_and_each_circuit_is_a_device(
     page: Page, frontend_hass: FrontendHass, screenshot: Path
 ) -> None:
     """Circuits on the next simulated chip select, with the defaults: the chip and each circuit are devices."""
-    page.goto(f"{frontend_hass.url}/config/integrations/dashboard")
-    page.get_by_role("button", name="Add integration").click()
-    page.get_by_placeholder("Search for a brand name").fill("ATM90E32")
-    page.get_by_role("button", name=NAME).click()
-    dialog = flow_dialog(page)
-    expect(dialog.get_by_text("How is this chip wired?")).to_be_visible()
+    dialog = open_add_flow(page, frontend_hass)
     dialog.get_by_role("radio", name=re.compile("^Circuits: up to three CTs")).check()
     submit(page)
     expect(dialog.get_by_text("Chip select and board", exact=True)).to_be_visible()

@@ -95,12 +95,17 @@ def test_a_long_sag_starts_once_and_ends_once() -> None:
     assert tracker.update(sag_a(False, True), QUIET, US, ALL_IN_CHIP) == [Transition(Condition.SAG, Phase.A, False)]
 
 
-def test_the_first_refresh_reports_only_what_changed_while_nobody_read() -> None:
+def test_the_first_refresh_starts_what_is_true_unless_the_previous_run_knew_it() -> None:
+    """Nothing known before (a first start): a sag already there is a start. Known from the previous run: not again."""
     tracker = ConditionTracker(monitored(SPLIT_PHASE.phases))
-    assert tracker.update(sag_a(True, False), QUIET, US, ALL_IN_CHIP) == []  # already sagging: no new start
+    assert tracker.update(sag_a(True, False), QUIET, US, ALL_IN_CHIP) == [Transition(Condition.SAG, Phase.A, True)]
     assert (Condition.SAG, Phase.A) in (tracker.active or ())
     other = ConditionTracker(monitored(SPLIT_PHASE.phases))
     assert other.update(sag_a(True, True), QUIET, US, ALL_IN_CHIP) == [Transition(Condition.SAG, Phase.A, True)]
+    restored = ConditionTracker(monitored(SPLIT_PHASE.phases))
+    restored.active = frozenset({(Condition.SAG, Phase.A)})  # the previous run's last refresh, from the store
+    assert restored.update(sag_a(True, False), QUIET, US, ALL_IN_CHIP) == []  # still sagging: no new start
+    assert restored.update(sag_a(False, True), QUIET, US, ALL_IN_CHIP) == [Transition(Condition.SAG, Phase.A, False)]
 
 
 def test_unused_phase_b_and_frequency_bits() -> None:

@@ -240,7 +240,10 @@ class ConditionTracker:
         """Track ``keys`` (see :func:`monitored`); nothing is known active before the first refresh."""
         self.keys = tuple(keys)
         self.active: frozenset[ConditionKey] | None = None
-        """What was true at the last refresh (None before the first)."""
+        """What was true at the last refresh (None before the first, unless a previous run's set was restored).
+
+        With None, a condition true at the first refresh is a start (an event, a count);
+        with the previous run's set restored, one that was already true then is not."""
 
     def update(
         self, status: StatusWords, reading: Reading, settings: PowerQualitySettings, in_chip: frozenset[Condition]
@@ -260,8 +263,8 @@ class ConditionTracker:
             elif _polled(condition, phase, reading, settings):
                 now.add((condition, phase))
         previous = self.active
-        if previous is None:  # first refresh: a latched change is one change from the opposite state
-            previous = frozenset((now - changed) | {key for key in changed if key not in now})
+        if previous is None:  # first refresh, nothing known before: a condition true now starts now
+            previous = frozenset(key for key in changed if key not in now)
         transitions: list[Transition] = []
         for key in self.keys:
             was, is_now = key in previous, key in now

@@ -11,6 +11,7 @@ Everything is re-exported here: ``from custom_components.atm90e32.driver.emulato
 from .bus import EmulatedBus
 from .chip import Board, Disturbance, DisturbanceKind, EmulatedAtm90e32, PhaseEnergy, power_on_defaults, scaled_clock
 from .loads import (
+    BOARD_SHARES,
     CIRCUIT_SHARES,
     REVERSED_ANGLES,
     SEQUENCE_ANGLES,
@@ -30,6 +31,7 @@ from .loads import (
 from .replay import ReplayLoad
 
 __all__ = [
+    "BOARD_SHARES",
     "CIRCUIT_SHARES",
     "REVERSED_ANGLES",
     "SEQUENCE_ANGLES",

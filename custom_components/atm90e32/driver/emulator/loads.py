@@ -400,6 +400,10 @@ class TraceThreePhaseLoad:
 
 CIRCUIT_SHARES: Final = (0.5, 0.3, 0.2)
 """Shares of the trace the circuits CT1-CT3 (phases A-C) carry in :class:`TraceCircuitLoad`."""
+BOARD_SHARES: Final[dict[int, tuple[float, float, float]]] = {1: (0.25, 0.15, 0.10), 2: (0.20, 0.15, 0.10)}
+"""A 6-channel board's circuits under the simulated mains, by the chip's board position: CT1-CT3 carry 25, 15
+and 10 % of the house, CT4-CT6 20, 15 and 10 %, at the same moment; 5 % is on circuits no CT meters, so the
+circuits add up to 95 % of what the mains meter sees, never more (the Energy dashboard's individual devices)."""
 
 
 class TraceCircuitLoad:
@@ -427,13 +431,14 @@ class TraceCircuitLoad:
         frequency: float = 60.0,
         circuit_offset_s: int = 600,
         start: int = 0,
+        shares: tuple[float, float, float] = CIRCUIT_SHARES,
     ) -> None:
-        """Load the trace into memory."""
+        """Load the trace into memory; ``shares`` replaces the rule's 50/30/20 % (adding up to at most 1)."""
         _check_power_factors(power_factor)
         self.generation_w = dict(generation_w or {})
         if any(not g >= 0.0 for g in self.generation_w.values()):
             raise ValueError("generation must be at least 0 W")
-        self._trace = _SharedTrace(read_trace(path), CIRCUIT_SHARES, [k * circuit_offset_s for k in range(3)], start)
+        self._trace = _SharedTrace(read_trace(path), shares, [k * circuit_offset_s for k in range(3)], start)
         self.nominal_volts = nominal_volts
         self.volts_drop_per_kw = volts_drop_per_kw
         self.power_factor = power_factor
@@ -459,6 +464,7 @@ def simulated_load(
     nominal_volts: float | None = None,
     start: int = 0,
     path: Path = TRACE_PATH,
+    board_position: int | None = None,
 ) -> LoadSource:
     """The household trace as ``wiring``'s service: what a simulated meter of that wiring measures.
 
@@ -467,7 +473,10 @@ def simulated_load(
     three-phase: :class:`TraceThreePhaseLoad`.  ``nominal_volts`` (line to neutral) defaults
     to 121.5 V at 60 Hz and 230 V at 50 Hz.  ``start`` shifts the trace: give each chip of
     a many-chip bus its own (e.g. ``index x 1800`` s) so that their loads differ.
-    Raises as :func:`read_trace`; ValueError for another frequency than 50 or 60.
+    ``board_position`` (1 or 2) makes a circuits chip one half of a 6-channel board under
+    the mains replaying the same ``start``: :data:`BOARD_SHARES`, all at the same moment.
+    Raises as :func:`read_trace`; ValueError for another frequency than 50 or 60 or
+    another board position.
     """
     if line_frequency not in (50, 60):
         raise ValueError("line frequency must be 50 or 60 Hz")
@@ -475,6 +484,13 @@ def simulated_load(
     frequency = float(line_frequency)
     if wiring.three_phase:
         return TraceThreePhaseLoad(path, nominal_volts=volts, frequency=frequency, start=start)
+    if wiring.shared_voltage and board_position is not None:
+        if board_position not in BOARD_SHARES:
+            raise ValueError("a 6-channel board has chips at positions 1 and 2")
+        shares = BOARD_SHARES[board_position]
+        return TraceCircuitLoad(
+            path, nominal_volts=volts, frequency=frequency, start=start, shares=shares, circuit_offset_s=0
+        )
     if wiring.shared_voltage:
         return TraceCircuitLoad(path, nominal_volts=volts, frequency=frequency, start=start)
     return TraceLoad(path, nominal_volts=volts, frequency=frequency, start=start)

@@ -1,0 +1,44 @@
+"""Every sensor without a device class (whose icon Home Assistant cannot choose) has its own in icons.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from homeassistant.components.sensor import SensorEntityDescription
+
+from custom_components.atm90e32 import sensor
+from custom_components.atm90e32.driver.channels import WIRINGS, Wiring
+
+ICONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "icons.json"
+
+
+def sensor_descriptions(wiring: Wiring) -> list[SensorEntityDescription]:
+    """Every sensor description a chip of ``wiring`` adds (as sensor.async_setup_entry derives them)."""
+    circuits = not wiring.has_service_total
+    found: list[SensorEntityDescription] = [
+        description
+        for channel in wiring.channels
+        for description in (
+            *sensor.channel_descriptions(channel, circuit=circuits),
+            *sensor.counter_descriptions(channel),
+        )
+    ]
+    found += [*sensor.CHIP_SENSORS, *sensor.energy_descriptions(wiring)]
+    if not circuits:
+        found += sensor.DEMAND_SENSORS
+    if wiring.three_phase:
+        found += sensor.three_phase_descriptions(wiring)
+    return found
+
+
+@pytest.mark.parametrize("wiring", list(WIRINGS))
+def test_every_sensor_without_a_device_class_has_an_icon(wiring: str) -> None:
+    icons = json.loads(ICONS.read_text(encoding="utf-8"))["entity"]["sensor"]
+    missing = {
+        description.translation_key
+        for description in sensor_descriptions(WIRINGS[wiring])
+        if description.device_class is None and description.icon is None
+    } - set(icons)
+    assert not missing, f"no icon in icons.json for {sorted(str(key) for key in missing)}"
