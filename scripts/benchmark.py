@@ -293,7 +293,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
                 on_loop[0] += 1
             return super().transfer(frame)
 
-    def new_transport(_data: Any, _config_dir: Any = None) -> EmulatedAtm90e32:
+    def new_transport(_data: Any, _config_dir: Any = None, _position: Any = None) -> EmulatedAtm90e32:
         emulator = Watched(TraceLoad(start=len(emulators) * 600), clock=clock)
         emulators.append(emulator)
         return emulator
@@ -375,7 +375,7 @@ async def bench_many_chips(chips: int, seconds: float, interval_s: int) -> dict[
                 with lock:
                     emulator_cpu[0] += used
 
-    def new_transport(_data: Any, _config_dir: Any = None) -> EmulatedAtm90e32:
+    def new_transport(_data: Any, _config_dir: Any = None, _position: Any = None) -> EmulatedAtm90e32:
         start = index[0] * 600
         index[0] += 1
         return Timed(simulated_load(CIRCUITS_ALL, line_frequency=60, start=start), clock=time.monotonic)

@@ -151,7 +151,7 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
     def clock() -> float:
         return (dt_util.utcnow() - START).total_seconds()
 
-    def new_transport(_data: Any, _config_dir: Any = None) -> EmulatedAtm90e32:
+    def new_transport(_data: Any, _config_dir: Any = None, _position: Any = None) -> EmulatedAtm90e32:
         emulator = EmulatedAtm90e32(TraceLoad(start=len(emulators) * 600), clock=clock)
         emulators.append(emulator)
         return emulator

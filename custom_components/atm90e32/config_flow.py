@@ -489,7 +489,12 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         values = wiring_form.circuit_values({}, CIRCUIT_KEYS, position)
         values = {**values, **_taken_default_names(self.hass, values, self._data.get(CONF_BOARD, ""))}
         values = wiring_form.shown_again(values, user_input)
-        return self.async_show_form(step_id="circuits", data_schema=wiring_form.circuits_schema(values), errors=errors)
+        return self.async_show_form(
+            step_id="circuits",
+            data_schema=wiring_form.circuits_schema(values),
+            errors=errors,
+            description_placeholders=placeholders,  # a replay file's line at fault
+        )
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""

@@ -284,23 +284,22 @@ def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None 
     return 120.0 if line_frequency == 60 else 230.0
 
 
-def open_transport(data: Mapping[str, Any], config_dir: Path | None = None) -> Transport:
+def open_transport(data: Mapping[str, Any], config_dir: Path | None = None, position: Any = None) -> Transport:
     """Open the bus named by a config entry's data: a spidev node at its SPI clock, or a simulated chip.
 
     A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or
     ``simulation_speed`` times faster) measuring :func:`simulated_load`; it is imported
     only then, so a real meter never loads it or its trace.  ``config_dir`` is Home
-    Assistant's configuration directory, where a replay file lives.  Blocking: run in
-    the executor.
-    Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError
-    (and replay.ReplayPathError / the replay parser's error for a bad replay file).
+    Assistant's configuration directory, where a replay file lives; ``position`` (a
+    replay.ReplayPosition) resumes it and follows the emulator's clock.  Blocking.
+    Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError, ReplayPathError, ReplayError.
     """
-    device = data[CONF_DEVICE]
-    if is_simulated(device):
+    if is_simulated(device := data[CONF_DEVICE]):
         from .driver.emulator import EmulatedAtm90e32, scaled_clock  # noqa: PLC0415
 
-        speed = float(data.get(CONF_SIMULATION_SPEED, 1.0))
-        return EmulatedAtm90e32(simulated_load(data, config_dir), clock=scaled_clock(speed))
+        clock = scaled_clock(float(data.get(CONF_SIMULATION_SPEED, 1.0)))
+        load = simulated_load(data, config_dir, position)
+        return EmulatedAtm90e32(load, clock=clock if position is None else position.track(clock))
     bus, chip_select = parse_spidev_path(device)
     return SpidevTransport(bus, chip_select, int(data.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))
 
@@ -308,7 +307,7 @@ def open_transport(data: Mapping[str, Any], config_dir: Path | None = None) -> T
 SIMULATED_CHIP_OFFSET_S: Final = 1800  # each further simulated chip select starts the trace 30 min later
 
 
-def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None) -> Any:
+def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None, position: Any = None) -> Any:
     """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
 
     ``emulator.simulated_load``'s rule per wiring; each further chip select starts the trace
@@ -321,7 +320,7 @@ def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None) -> A
     if data.get(CONF_REPLAY_FILE) and config_dir is not None:
         from . import replay  # noqa: PLC0415
 
-        return replay.load(config_dir, str(data[CONF_REPLAY_FILE]), data)
+        return replay.load(config_dir, str(data[CONF_REPLAY_FILE]), data, position)
     wiring = entry_wiring(data)
     board = int(data.get(CONF_BOARD_POSITION, 1)) if wiring.shared_voltage else None
     return emulator.simulated_load(
@@ -368,11 +367,12 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.settings = settings
         self.config_check_every = max(1, round(CONFIG_CHECK_INTERVAL / interval))
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
-        self.meter = Meter(partial(open_transport, dict(entry.data), Path(hass.config.config_dir)), self.settings.chip)
+        self.store = LedgerStore(hass, entry.entry_id)  # before the meter: it keeps a replay's position
+        bus = partial(open_transport, dict(entry.data), Path(hass.config.config_dir), self.store.replay)
+        self.meter = Meter(bus, self.settings.chip)
         self.ledger = EnergyLedger(self.settings.wiring)
         self.demand = demand_meter(settings, entry.options, interval)
         """The service's demand intervals and billing-cycle peak, from the ledger's imported total."""
-        self.store = LedgerStore(hass, entry.entry_id)
         self.watch = SupplyWatch(
             self.settings.wiring,
             nominal_voltage=self.settings.chip.power_quality.nominal_voltage,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 from typing import Final
 
-from . import issues
+from . import issues, replay
 from .const import is_simulated
 from .driver import (
     Atm90e32Error,
@@ -15,11 +15,25 @@ from .driver import (
     DeviceNotFoundError,
     DevicePermissionError,
 )
+from .driver.replay import ReplayError
 
 UNKNOWN: Final = "unknown"
 """Translation key of an unexpected error (not a driver error; logged with its traceback)."""
 
+REPLAY_UNUSABLE: Final = "replay_unusable"
+"""Translation key of a simulated chip whose replay file went bad after setup (its repair issue says how)."""
+REPLAY_ISSUES: Final = {
+    replay.NOT_FOUND: issues.REPLAY_FILE_MISSING,
+    replay.OUTSIDE_FOLDER: issues.REPLAY_FILE_MISSING,
+    replay.BAD_PATH: issues.REPLAY_FILE_MISSING,
+    replay.PERMISSION: issues.REPLAY_FILE_UNREADABLE,
+    replay.UNREADABLE: issues.REPLAY_FILE_UNREADABLE,
+}
+"""The repair issue of a ReplayPathError's reason; any other reason (and a ReplayError) is REPLAY_FILE_INVALID."""
+
 ERRORS: Final[tuple[tuple[type[Atm90e32Error], str, str | None], ...]] = (
+    (ReplayError, REPLAY_UNUSABLE, issues.REPLAY_FILE_INVALID),
+    (replay.ReplayPathError, REPLAY_UNUSABLE, issues.REPLAY_FILE_INVALID),
     (DeviceNotFoundError, "no_spi_device", issues.NO_SPI_DEVICE),
     (DevicePermissionError, "permission_denied", issues.PERMISSION_DENIED),
     (DeadBusError, "chip_not_answering", issues.CHIP_NOT_ANSWERING),
@@ -51,6 +65,8 @@ def repair_issue(err: Atm90e32Error, device: str) -> str | None:
     Blocking (looks at /dev): run in the executor.
     """
     issue = _row(err)[2]
+    if isinstance(err, replay.ReplayPathError):
+        return REPLAY_ISSUES.get(err.reason, issue)
     if issue == issues.NO_SPI_DEVICE and not is_simulated(device) and not glob.glob("/dev/spidev*"):
         return issues.SPI_NOT_ENABLED
     return issue

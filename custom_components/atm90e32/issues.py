@@ -27,7 +27,21 @@ INPUT_RANGE: Final = "input_range"
 """A CT drives its input past the ADC's range below its rated current, and a lower PGA fits it."""
 INPUT_RANGE_NO_PGA: Final = "input_range_no_pga"
 """A CT drives its input past the ADC's range below its rated current at every PGA on this board."""
-CONNECTION_ISSUES: Final = (SPI_NOT_ENABLED, NO_SPI_DEVICE, PERMISSION_DENIED, CHIP_NOT_ANSWERING)
+REPLAY_FILE_MISSING: Final = "replay_file_missing"
+"""A simulated chip's replay file is gone (deleted, renamed, or now outside the replay folder)."""
+REPLAY_FILE_UNREADABLE: Final = "replay_file_unreadable"
+"""A simulated chip's replay file cannot be read (no permission, an I/O error)."""
+REPLAY_FILE_INVALID: Final = "replay_file_invalid"
+"""A simulated chip's replay file no longer passes the checks (changed after setup)."""
+CONNECTION_ISSUES: Final = (
+    SPI_NOT_ENABLED,
+    NO_SPI_DEVICE,
+    PERMISSION_DENIED,
+    CHIP_NOT_ANSWERING,
+    REPLAY_FILE_MISSING,
+    REPLAY_FILE_UNREADABLE,
+    REPLAY_FILE_INVALID,
+)
 """Issues that clear themselves once the chip answers again."""
 
 

@@ -36,6 +36,7 @@ from .const import DOMAIN
 from .driver.demand import DemandMeter
 from .driver.ledger import EnergyLedger
 from .quality import SupplyWatch
+from .replay import ReplayPosition
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,13 +113,14 @@ class LedgerJournal:
 
 
 class LedgerStore:
-    """The ledger's two files: ``{"counts", "read_at", "power_w", "events", "demand"}`` in each.
+    """The ledger's two files: ``{"counts", "read_at", "power_w", "events", "demand", "replay"}`` in each.
 
     ``counts`` holds the lifetime energy counts (``{"l1_import": counts, ...}``);
     ``read_at`` (ISO 8601 UTC) and ``power_w`` describe the last energy read, so the next
     run can judge how long the chip was left unread; ``events`` holds the power-quality
     counters and the conditions true (``{"l1_sag": n, ..., "active": ["l2_phase_loss"]}``,
-    SupplyWatch.as_dict); ``demand`` the demand state (DemandMeter.as_dict).
+    SupplyWatch.as_dict); ``demand`` the demand state (DemandMeter.as_dict); ``replay``
+    a simulated chip's position in its replay file (:attr:`replay`).
     The store is written atomically with fsync: a power cut leaves the previous or the
     new file, never a torn one (a file damaged anyway is set aside by Home Assistant, and
     the totals fall back to the journal and the restored sensor states).
@@ -131,6 +133,8 @@ class LedgerStore:
         self._store: Store[dict[str, Any]] = Store(hass, LEDGER_STORAGE_VERSION, key, atomic_writes=True)
         self.journal = LedgerJournal(journal_path(hass, key))
         self._journal_failed = False
+        self.replay = ReplayPosition()
+        """Where a simulated chip is in its replay file: saved with the totals it was booked with."""
 
     async def async_load(
         self, ledger: EnergyLedger, watch: SupplyWatch, demand: DemandMeter | None = None
@@ -160,6 +164,8 @@ class LedgerStore:
             demand.restore_dict(newest["demand"])
         if newest is not None and isinstance(newest.get("events"), dict):
             watch.restore_active(newest["events"])
+        if newest is not None:
+            self.replay.restore(newest.get("replay"))
         return last
 
     async def async_save(
@@ -186,6 +192,8 @@ class LedgerStore:
             data["power_w"] = last_read.power_w
         if demand is not None:
             data["demand"] = demand.as_dict()
+        if (position := self.replay.as_dict()) is not None:
+            data["replay"] = position
         try:
             await self._hass.async_add_executor_job(self.journal.write, data)
         except (OSError, ValueError) as err:

@@ -7,6 +7,7 @@ import io
 import math
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,7 +65,30 @@ def test_iso_timestamps_with_and_without_offset() -> None:
         ("t,a\n0,1\n1,nan\n", 3, "bad_number"),
         ("t,a\n0,1\n1,\n", 3, "bad_number"),
         ("t,a\n0,1\n1,1,5\n", 3, "wrong_column_count"),
-        ('t,a\n0,1\n1,"1,5"\n', 3, "bad_number"),  # a decimal comma
+        ('t,a\n0,1\n1,"1,5"\n', 3, "comma_decimal"),  # a decimal comma, quoted
+        ("t,a\n0,1\n1,1_000\n", 3, "bad_number"),  # Python's float() takes these; the grammar does not
+        ("t,a\n0,1\n1,2_0.5\n", 3, "bad_number"),
+        ("t,a\n0,1\n1,\u0661\u0660\u0660\n", 3, "bad_number"),  # Arabic-Indic digits
+        ("t,a\n0,1\n1,\uff11\uff10\uff10\n", 3, "bad_number"),  # full-width digits
+        ("t,a\n0,1\n1,1e999\n", 3, "bad_number"),  # overflows to infinity
+        ("t,a\n0,1\n1, 0x10\n", 3, "bad_number"),
+        ("t,a\n0,1\n\uff12,1\n", 3, "bad_timestamp"),
+        ("t,a\n2025-01-01T00:00:00,1\n2025-01-01T00:00:0\u0661,1\n", 3, "bad_timestamp"),
+        ("t,a\n0,1\n,\n", 3, "blank_cells"),  # a row of empty cells is not skipped
+        ("t,a,b\n0,1,2\n , ,\n2,1,2\n", 3, "blank_cells"),
+        ("100,200\n0,1\n1,2\n", 1, "no_header"),  # the first data row is not a header
+        ("time,100,200\n0,1,2\n1,2,3\n", 1, "no_header"),
+        ("t,a\x00b\n0,1\n1,2\n", 1, "bad_header"),  # a NUL inside a header name
+        ("t,a\x07\n0,1\n1,2\n", 1, "bad_header"),
+        ("time;l1;l2\n0;100;200\n1;100;200\n", 1, "semicolon"),
+        ("time,l1\n0;100\n1;100\n", 2, "semicolon"),
+        ("sep=;\ntime;l1\n0;1\n", 1, "semicolon"),
+        ("# exported by my logger\ntime,l1\n0,1\n1,2\n", 1, "comment"),
+        ("time,l1\n0,1\n# a note\n1,2\n", 3, "comment"),
+        ("t,a\n1700000000000,1\n1700000001000,2\n", 2, "milliseconds"),
+        ("t,a\n0,1\n0.000001,1\n0.000002,1\n", 3, "too_fast"),  # the 1 us file of issue 24
+        ("t,a\n0,1\n0.05,1\n", 3, "too_fast"),
+        ("t,a\n2025-01-01T00:00:00Z,1\n2025-01-01T00:00:00.01Z,1\n", 3, "too_fast"),
         ("t,a\n0,1\n\n5,1\n5,2\n", 5, "not_increasing"),
         ("t,a\n0,1\n5,1\n4,2\n", 4, "not_increasing"),
         ("t,a\n0,1\n", 2, "too_short"),
@@ -76,6 +100,47 @@ def test_malformed_files_name_the_line_and_the_reason(text: str, line: int | Non
     assert (caught.value.line, caught.value.reason) == (line, reason)
     assert caught.value.reason in REASONS
     assert isinstance(caught.value, Atm90e32Error)
+
+
+def test_line_endings_bom_spaces_and_excel_separator_hint_are_accepted() -> None:
+    for text in (
+        "time,a\r0,1\r0.1,2\r",  # CR only (classic Mac)
+        "\ufefftime , a\r\n 0 , 1 \r\n\r\n0.1,+2\r\n",
+        "sep=,\ntime,a\n0,1\n0.1,2.0e0\n",
+        "time,a\n0,1\n   \n0.1,2\n",
+    ):
+        trace = parse_replay_csv(text)
+        assert trace.channels == ("a",), text
+        assert list(trace.times) == [0.0, 0.1], text
+        assert [list(w) for w in trace.watts] == [[1.0, 2.0]], text
+
+
+def test_the_shortest_interval_is_accepted() -> None:
+    trace = parse_replay_csv("t,a\n1700000000.0,1\n1700000000.1,2\n1700000000.2,3\n")
+    assert trace.times[1] == pytest.approx(0.1)
+    assert replay_module.MIN_INTERVAL_S == 0.1
+
+
+def test_naive_times_are_local_in_the_given_zone_across_both_daylight_saving_changes() -> None:
+    zone = ZoneInfo("Europe/Berlin")
+    # Spring forward, 2025-03-30: 02:00 local becomes 03:00; 01:59:55 + 5 s is 03:00:00.
+    spring = parse_replay_csv("t,a\n2025-03-30 01:59:50,1\n2025-03-30 01:59:55,1\n2025-03-30 03:00:00,1\n", zone)
+    assert list(spring.times) == [0.0, 5.0, 10.0]  # not a row held 3 605 s
+    with pytest.raises(ReplayError) as caught:
+        parse_replay_csv("t,a\n2025-03-30 01:59:55,1\n2025-03-30 02:30:00,1\n", zone)
+    assert (caught.value.line, caught.value.reason) == (3, "nonexistent_time")  # inside the gap
+    # Fall back, 2025-10-26: 03:00 CEST becomes 02:00 CET; the hour 02:00-03:00 comes twice.
+    autumn = parse_replay_csv(
+        "t,a\n2025-10-26 02:30:00,1\n2025-10-26 02:59:00,2\n2025-10-26 02:00:00,3\n"
+        "2025-10-26 02:30:00,4\n2025-10-26 03:00:00,5\n",
+        zone,
+    )
+    assert list(autumn.times) == [0.0, 1740.0, 1800.0, 3600.0, 5400.0]
+    # The same naive rows in UTC (the default) are a day of ordinary hours.
+    assert list(parse_replay_csv("t,a\n2025-03-30 01:59:55,1\n2025-03-30 02:30:00,1\n").times) == [0.0, 1805.0]
+    # An offset in the cell wins over the zone.
+    offset = parse_replay_csv("t,a\n2025-03-30T01:59:55+01:00,1\n2025-03-30T03:00:00+02:00,1\n", zone)
+    assert list(offset.times) == [0.0, 5.0]
 
 
 def test_too_many_channels() -> None:
@@ -211,3 +276,29 @@ def test_replay_voltages_follow_the_wiring() -> None:
     assert set(ReplayLoad.for_wiring(two, SPLIT_PHASE).load_at(0.0).phases) == {Phase.A, Phase.C}
     with pytest.raises(ValueError, match="columns"):
         ReplayLoad.for_wiring(two, THREE_PHASE_WYE)
+
+
+class CountingLoad(ReplayLoad):
+    """A ReplayLoad that counts the emulator's segments (its calls of next_change); it plays as ReplayLoad does."""
+
+    segments = 0
+
+    def next_change(self, t: float) -> float:
+        """ReplayLoad's next_change, counted."""
+        self.segments += 1
+        return super().next_change(t)
+
+
+def test_the_emulators_work_per_refresh_is_bounded_by_the_shortest_interval() -> None:
+    """The densest file the grammar takes (rows 0.1 s apart) costs at most 10 segments per replayed second."""
+    rows = "\n".join(f"{i / 10:.1f},{100 + i % 7},{200 - i % 5}" for i in range(2000))
+    load = CountingLoad.for_wiring(parse_replay_csv("t,l1,l2\n" + rows + "\n"), SPLIT_PHASE)
+    assert isinstance(load, CountingLoad)
+    clock = ManualClock()
+    emulator = EmulatedAtm90e32(load, clock=clock)
+    for _ in range(12):  # a minute of 5 s refreshes
+        load.segments = 0
+        clock.advance(5.0)
+        emulator.pending_counts(Phase.A)
+        assert load.segments <= 5.0 / replay_module.MIN_INTERVAL_S + 1
+    assert load.segments >= 45  # and the emulator really stepped at every row

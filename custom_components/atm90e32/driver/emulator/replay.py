@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from ..channels import Wiring
@@ -20,6 +21,7 @@ class ReplayLoad:
     Every phase in ``energized`` (default: the mapped phases) carries ``volts`` at its
     angle from ``voltage_angles`` (default 0 for all, one shared voltage) and the mapped
     ones their column's watts at ``power_factor``; the trace loops after its duration.
+    ``start`` (s) is the trace's position at time 0: a replay resumed where it stopped.
     Raises ValueError when ``phases`` does not give one distinct phase per column, or
     for a power factor outside (0, 1].
     """
@@ -36,6 +38,7 @@ class ReplayLoad:
         frequency: float = 60.0,
         voltage_angles: Mapping[Phase, float] | None = None,
         energized: Sequence[Phase] | None = None,
+        start: float = 0.0,
     ) -> None:
         """Map the trace's columns onto ``phases``."""
         if len(phases) != len(trace.channels) or len(set(phases)) != len(phases):
@@ -49,6 +52,7 @@ class ReplayLoad:
         self.frequency = frequency
         self.voltage_angles = dict(voltage_angles or {})
         self.energized = tuple(energized) if energized is not None else self.phases
+        self.start = start
 
     @classmethod
     def for_wiring(
@@ -59,6 +63,7 @@ class ReplayLoad:
         volts: float = 120.0,
         power_factor: float = 1.0,
         frequency: float = 60.0,
+        start: float = 0.0,
     ) -> ReplayLoad:
         """Columns onto ``wiring``'s channels in order; the voltages as the wiring's service has them.
 
@@ -81,15 +86,17 @@ class ReplayLoad:
             frequency=frequency,
             voltage_angles=angles,
             energized=energized,
+            start=start,
         )
 
     def next_change(self, t: float) -> float:
         """The first time after ``t`` (s) at which a row starts: the next possible step of the load."""
-        return self.trace.next_change(t)
+        boundary = self.trace.next_change(t + self.start) - self.start
+        return boundary if boundary > t else math.nextafter(t, math.inf)  # rounding of the shifted time
 
     def load_at(self, t: float) -> LoadPoint:
         """Every energized phase's conditions at ``t`` (s)."""
-        row = self.trace.index_at(t)
+        row = self.trace.index_at(t + self.start)
         watts = {phase: self.trace.watts[i][row] for i, phase in enumerate(self.phases)}
         return LoadPoint(
             phases={
