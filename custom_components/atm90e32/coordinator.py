@@ -68,7 +68,7 @@ from .driver.demand import (
     DemandMeter,
     max_split_for,
 )
-from .driver.ledger import TOTAL, LastRead, WrapRisk, check_gap, max_read_interval_s
+from .driver.ledger import TOTAL, LastRead, WrapRisk, check_gap, fill_power, max_read_interval_s
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
@@ -226,7 +226,7 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
         _LOGGER.warning("An update interval of %d s is not one offered; reading every %d s", chosen, default)
         chosen = default
     nominal = settings.chip.power_quality.nominal_voltage
-    longest = max_read_interval_s(nominal)
+    longest = max_read_interval_s(nominal, len(settings.wiring.summed_phases))
     if chosen <= longest:
         return timedelta(seconds=chosen)
     safe = max(seconds for seconds in UPDATE_INTERVALS if seconds <= longest)
@@ -449,7 +449,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.transitions, self.active = result.transitions, result.active
         self.watch.count(result.transitions)  # saved with the energy just below
         kept_counting = result.outcome is not Outcome.RESET_RECOVERED
-        current = LastRead(result.read_at, result.snapshot.largest_power)
+        current = LastRead(result.read_at, fill_power(result.snapshot, self.settings.wiring))
         risks = [check_gap(self._last_read, current, kept_counting=kept_counting)]
         first_of_run = self._last_read is None and self._previous_run is not None
         if first_of_run:
@@ -570,7 +570,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
                 counts_lost=counts_lost,
             )
         if snapshot is not None:
-            power = snapshot.largest_power
+            power = fill_power(snapshot, self.settings.wiring)
         else:
             power = 0.0 if self.last_energy_read is None else self.last_energy_read.power_w
         self.last_energy_read = LastEnergyRead(dt_util.utcnow(), power)
