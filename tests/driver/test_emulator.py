@@ -645,13 +645,15 @@ def test_disturbances_split_the_load_steps_exactly() -> None:
 def test_peak_registers_invert_the_datasheet_formula() -> None:
     clock = ManualClock()
     emulator = configured(ConstantLoad(watts=(1200.0, 0.0), volts=120.0, power_factor=1.0), clock)  # 10 A
-    # UPeak = round(sqrt(2) x 120.00 x 100 x 2^13 / 3920) = round(35465.01) = 35465
-    assert read(emulator, reg.UPEAK[A]) == 35465
-    peak_volts = 35465 * 3920 / (100 * 2**13)  # U = reg x Ugain / (100 x 2^13) = 169.7039 V
-    assert peak_volts == pytest.approx(120.0 * 2**0.5, abs=0.002)  # 169.7056 V
+    # UPeak = round(sqrt(2) x 120.00 x 100 x 2^13 / 3920) = round(35465.01) = 35465: beyond the complement
+    # range of the register (DS p.71), so it saturates at 32767 (the DS scale contradicts a 3920 board at 120 V)
+    assert read(emulator, reg.UPEAK[A]) == 0x7FFF
     # IPeak = round(sqrt(2) x 10.000 x 1000 x 2^13 / 25498) = round(4543.59) = 4544
     assert read(emulator, reg.IPEAK[A]) == 4544
     assert read(emulator, reg.UPEAK[B]) == read(emulator, reg.IPEAK[B]) == 0
+    clock.advance(0.02)  # the next 20 ms peak period (SagPeakDetCfg 0x143F, DS p.44): the negative crest
+    assert read(emulator, reg.IPEAK[A]) == 0x10000 - 4544
+    assert read(emulator, reg.UPEAK[A]) == 0x8000
 
 
 def test_fundamental_and_harmonic_power() -> None:

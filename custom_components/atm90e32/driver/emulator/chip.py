@@ -464,14 +464,26 @@ class EmulatedAtm90e32:
         return round(((m.voltage_angle - a.voltage_angle) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
 
     def _peak_register(self, name: str, phase: Phase, m: _Measured) -> int:
-        """UPeak / IPeak of a sinusoid: sqrt(2) x the rms reading, U = reg x Ugain / (100 x 2^13) inverted (DS p.69)."""
+        """UPeak / IPeak: the crest of a sinusoid, sqrt(2) x the rms reading, as a complement value (DS p.71).
+
+        The scale is the DS p.71 formula inverted (U = reg x Ugain / (100 x 2^13), I with
+        1000).  The detector keeps the crest of each PeakDet_period (SagPeakDetCfg bits
+        15:8, ms; default 0x143F: 20 ms, DS p.44; DS p.17): this model takes the positive
+        crest in even periods and the negative one in odd periods, and saturates at the
+        complement range -32768..32767.  Which crest a real chip keeps, and what it does
+        beyond that range (120 V at Ugain 3920 needs 35464), only a real chip can tell.
+        """
         if name == "upeak":
             gain, reading, scale = self.registers[reg.UGAIN[phase]], m.volts, 100
         else:
             gain, reading, scale = self.registers[reg.IGAIN[phase]], m.amps, 1000
         if gain == 0:
             return 0
-        return _clamp16(round(math.sqrt(2) * reading * scale * 2**13 / gain))
+        crest = round(math.sqrt(2) * reading * scale * 2**13 / gain)
+        period_ms = max(1, self.registers.get(reg.SAG_PEAK_DET_CFG, _SAG_PEAK_DET_CFG_DEFAULT) >> 8)
+        if math.floor(self._time * 1000.0 / period_ms) % 2:
+            return max(-0x8000, -crest) & 0xFFFF
+        return min(0x7FFF, crest)
 
     def _point_at(self, t: float) -> LoadPoint:
         """The true conditions at ``t``: the load, changed by the disturbances active then."""
@@ -810,6 +822,10 @@ def _sequence_bits(measured: Sequence[_Measured]) -> int:
         if sequence is PhaseSequence.REVERSED:
             bits |= reg.I_REV_WN_BIT
     return bits
+
+
+_SAG_PEAK_DET_CFG_DEFAULT = 0x143F
+"""SagPeakDetCfg at power-on: peak period 20 ms (bits 15:8), sag period 63 ms (bits 7:0) (DS p.44)."""
 
 
 def _clamp16(value: int) -> int:

@@ -1,0 +1,52 @@
+"""Issue 22 (part A) at the driver: the datasheet's behaviour, modelled in the emulator, read by the driver.
+
+Each test names the DS page the emulator follows; the expected values are computed here
+by hand from the load given, never from the driver's own functions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from custom_components.atm90e32.driver import Atm90e32, ChipConfig, Phase, protocol
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.emulator import ConstantLoad
+from tests.emulation import FaultyEmulator, ManualClock
+
+CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
+
+
+def make_chip(load: ConstantLoad) -> tuple[Atm90e32, FaultyEmulator, ManualClock]:
+    clock = ManualClock()
+    emulator = FaultyEmulator(load, clock=clock)
+    chip = Atm90e32(emulator, sleep=lambda _s: None)
+    chip.configure(CONFIG)
+    return chip, emulator, clock
+
+
+# --- item 4: UPeak / IPeak are complement values (DS p.71) -------------------------------
+
+
+def test_a_negative_peak_register_decodes_to_its_magnitude() -> None:
+    """The issue's example: raw 0xF000 (-4096) at Igain 25498 is 12.75 A, not 191 A."""
+    assert protocol.peak_current(0xF000, 25498) == pytest.approx(4096 * 25498 / (1000 * 2**13))
+    assert protocol.peak_current(0xF000, 25498) == pytest.approx(12.749, abs=0.001)
+    assert protocol.peak_current(0x1000, 25498) == protocol.peak_current(0xF000, 25498)
+    assert protocol.peak_voltage(0x8001, 3920) == pytest.approx(32767 * 3920 / (100 * 2**13))
+
+
+def test_the_peak_current_is_the_same_whichever_crest_the_detector_kept() -> None:
+    """10 A rms has a 14.14 A crest; the emulator keeps the negative crest in odd 20 ms periods (DS p.44, p.71)."""
+    chip, _emulator, clock = make_chip(ConstantLoad(watts=(1200.0, 0.0), volts=120.0, power_factor=1.0))
+    clock.advance(5.0)  # an even peak period: the positive crest
+    positive = chip.read_register(reg.IPEAK[Phase.A])
+    clock.advance(0.02)  # the next period: the negative crest
+    negative = chip.read_register(reg.IPEAK[Phase.A])
+    assert positive < 0x8000 <= negative  # the register really holds a negative value
+    crest = 10.0 * math.sqrt(2)
+    for raw in (positive, negative):
+        assert protocol.peak_current(raw, 25498) == pytest.approx(crest, abs=0.01)
+    reading = chip.read_phase(Phase.A, CONFIG)
+    assert reading.peak_current == pytest.approx(crest, abs=0.01)
