@@ -400,7 +400,8 @@ def true_reading_chip(load: LoadSource, clock: ManualClock, gain: int = 32768, *
     """A metering chip whose Ugain = Igain = ``gain`` read the truth (board at the same gains, PGA 1x).
 
     ``thresholds`` maps register names of ``reg`` (OV_TH, SAG_TH, ...) to values.  Every
-    latched bit the setup caused (phase B has no voltage) is cleared before returning.
+    status change may latch (EMMIntEn0/1 = 0xFFFF, DS p.64-65).  Every latched bit the
+    setup caused (phase B has no voltage) is cleared before returning.
     """
     board = Board(voltage_gains=(gain,) * 3, current_gains=(gain,) * 3, current_gain_pga=1)
     emulator = EmulatedAtm90e32(load, clock=clock, board=board)
@@ -412,6 +413,8 @@ def true_reading_chip(load: LoadSource, clock: ManualClock, gain: int = 32768, *
         write(emulator, getattr(reg, name), value)
     write(emulator, reg.METER_EN, reg.METER_ENABLE)
     write(emulator, reg.CFG_REG_ACC_EN, reg.CFG_LOCK_CODE)
+    write(emulator, reg.EMM_INT_EN0, 0xFFFF)
+    write(emulator, reg.EMM_INT_EN1, 0xFFFF)
     clear_latches(emulator)
     return emulator
 
@@ -681,12 +684,15 @@ def test_a_reset_clears_the_latches(how: str) -> None:
     Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
     emulator.schedule(Disturbance("sag", 1.0, 2.0, 50.0, A))
     clock.advance(3)
-    assert latched(emulator) == (STUCK_OV, SAG_A | B_LOST)  # all changed when configuring, then the sag
+    # the sag, and the stuck over-voltage bit of A it dropped; the changes while configuring were not latched:
+    # EMMIntEn0/1 are written after the thresholds (DS p.19)
+    assert latched(emulator) == (reg.OV_BITS[A], SAG_A)
     if how == "brown_out":
         emulator.brown_out()
     else:
         write(emulator, reg.SOFT_RESET, reg.SOFT_RESET_CODE)
     assert latched(emulator) == (0, 0)
+    assert read(emulator, reg.EMM_INT_EN0) == read(emulator, reg.EMM_INT_EN1) == 0  # power-on default (DS p.64-65)
     assert status(emulator) == (0, 0)  # power-on defaults: MeterEn 0, no thresholds
 
 

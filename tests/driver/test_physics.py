@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig, Phase, protocol
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import ConstantLoad
+from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance
 from tests.emulation import FaultyEmulator, ManualClock
 
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
@@ -50,3 +50,30 @@ def test_the_peak_current_is_the_same_whichever_crest_the_detector_kept() -> Non
         assert protocol.peak_current(raw, 25498) == pytest.approx(crest, abs=0.01)
     reading = chip.read_phase(Phase.A, CONFIG)
     assert reading.peak_current == pytest.approx(crest, abs=0.01)
+
+
+# --- item 5: EMMIntEn0/1 route a status change into EMMIntState0/1 (DS p.19, p.64-65) ------
+
+
+def test_the_driver_enables_the_latches_so_a_sag_between_two_refreshes_is_seen() -> None:
+    """A 0.5 s sag on L1 between two refreshes is latched only because configure set EMMIntEn1's sag bit."""
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(1200.0, 600.0), volts=120.0))
+    chip.read_snapshot(CONFIG)
+    assert emulator.registers.get(reg.EMM_INT_EN1, 0) & reg.SAG_BITS[Phase.A]
+    assert emulator.registers.get(reg.EMM_INT_EN0, 0) & reg.OV_BITS[Phase.C]
+    emulator.schedule(Disturbance("sag", clock() + 1.0, clock() + 1.5, 60.0, Phase.A))
+    clock.advance(5.0)
+    status = chip.read_snapshot(CONFIG).status
+    assert status.latched1 & reg.SAG_BITS[Phase.A]  # started and ended while nobody read
+    assert not status.state1 & reg.SAG_BITS[Phase.A]
+
+
+def test_without_the_enables_the_emulated_chip_latches_nothing() -> None:
+    """DS p.19: a change reaches EMMIntState0/1 only if its EMMIntEn0/1 bit is set; both are 0 after a reset."""
+    chip, emulator, clock = make_chip(ConstantLoad(watts=(1200.0, 600.0), volts=120.0))
+    chip.write_register(reg.EMM_INT_EN1, 0)
+    emulator.schedule(Disturbance("sag", clock() + 1.0, clock() + 1.5, 60.0, Phase.A))
+    clock.advance(5.0)
+    assert chip.read_register(reg.EMM_INT_STATE1) == 0
+    chip.soft_reset()
+    assert chip.read_register(reg.EMM_INT_EN0) == chip.read_register(reg.EMM_INT_EN1) == 0

@@ -14,7 +14,7 @@ from . import protocol
 from . import registers as reg
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
 from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading, ThreePhaseReading
-from .power_quality import StatusWords, threshold_plan
+from .power_quality import StatusWords, interrupt_enables, threshold_plan
 from .registers import Phase
 from .transport import Transport
 
@@ -196,6 +196,7 @@ class Atm90e32:
             reg.S_PHASE_TH: config.p_phase_threshold,
             **plan.registers,
         }
+        values[reg.EMM_INT_EN0], values[reg.EMM_INT_EN1] = interrupt_enables(config.wiring.phases)  # DS p.19
         for phase in Phase:
             values[reg.UGAIN[phase]] = config.voltage_gains[phase]
             values[reg.IGAIN[phase]] = config.current_gains[phase]

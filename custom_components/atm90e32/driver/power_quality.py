@@ -186,6 +186,20 @@ def _bit(condition: Condition, phase: Phase | None) -> tuple[int, int]:
     return word, bits[phase]
 
 
+def interrupt_enables(phases: Iterable[Phase]) -> tuple[int, int]:
+    """EMMIntEn0 and EMMIntEn1 for the conditions :func:`monitored` watches on ``phases``.
+
+    A change of a status bit reaches EMMIntState0/1 only when its enable bit is set (DS
+    p.19; EMMIntEn0/1 p.64-65 share the bit layout of EMMState0/1); both are 0 after
+    power-on and reset.
+    """
+    words = [0, 0]
+    for condition, phase in monitored(phases):
+        word, bit = _bit(condition, phase)
+        words[word] |= bit
+    return words[0], words[1]
+
+
 def monitored(phases: Iterable[Phase]) -> tuple[ConditionKey, ...]:
     """Every condition key of a wiring whose channels are measured by ``phases``."""
     keys: list[ConditionKey] = [(c, phase) for phase in phases for c in CHANNEL_CONDITIONS]

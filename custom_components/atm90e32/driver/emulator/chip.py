@@ -20,7 +20,8 @@ framing, verification and decoding run exactly as against hardware.  It models:
 - power quality (DS pp.55-57): EMMState0/1 over-voltage, over-current, sag, phase loss
   and FreqHi/FreqLo against OVth, OIth, SagTh, PhaseLossTh and FreqLoTh/FreqHiTh, and
   the latched EMMIntState0/1 (write 1 to clear) set at the instant a status bit changes,
-  also between two transactions; :class:`Disturbance` schedules the events;
+  also between two transactions, for the bits enabled in EMMIntEn0/1 only (DS p.19,
+  p.64-65); :class:`Disturbance` schedules the events;
 - UPeak / IPeak (DS p.69) and the fundamental / harmonic active power PmeanF / PmeanH
   per phase (DS p.65), from each phase's ``harmonic_share``;
 - three-phase: the voltage angles UangleA-C (DS p.71, from each phase's
@@ -245,6 +246,7 @@ _STATUS_OF_PHASE = (reg.UGAIN, reg.IGAIN, reg.OV_BITS, reg.OI_BITS, reg.SAG_BITS
 _UANGLE_PHASE = dict(zip(reg.UANGLE, Phase, strict=True))
 _STATUS_REGISTERS = frozenset({reg.EMM_STATE0, reg.EMM_STATE1, reg.EMM_INT_STATE0, reg.EMM_INT_STATE1})
 _LATCHED = {reg.EMM_INT_STATE0, reg.EMM_INT_STATE1}
+_INTERRUPT_ENABLES = frozenset({reg.EMM_INT_EN0, reg.EMM_INT_EN1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +393,10 @@ class EmulatedAtm90e32:
         if address in _LATCHED:  # write 1 to clear, at any time (DS p.57)
             self._refresh_status()
             self.registers[address] = self.registers.get(address, 0) & ~value
+            return
+        if address in _INTERRUPT_ENABLES:  # read/write outside the configuration space (DS p.64-65)
+            self._refresh_status()  # changes until now were judged under the old enables
+            self.registers[address] = value
             return
         if address in _CONFIG_SPACE and self.registers.get(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
             self.registers[address] = value
@@ -545,14 +551,17 @@ class EmulatedAtm90e32:
         return state0, state1
 
     def _update_status(self, measured: Sequence[_Measured], frequency: float) -> None:
-        """Set EMMState0/1 for these readings; latch every bit that changed into EMMIntState0/1 (DS p.57)."""
+        """Set EMMState0/1 for these readings; latch each bit that changed into EMMIntState0/1 (DS p.62-63).
+
+        Only a bit whose enable is set in EMMIntEn0/1 (power-on 0) is latched (DS p.19, p.64-65).
+        """
         state0, state1 = self._status(measured, frequency)
         r = self.registers
         old0, old1 = r.get(reg.EMM_STATE0, 0), r.get(reg.EMM_STATE1, 0)
         if state0 != old0 or state1 != old1:
             r[reg.EMM_STATE0], r[reg.EMM_STATE1] = state0, state1
-            r[reg.EMM_INT_STATE0] = r.get(reg.EMM_INT_STATE0, 0) | (state0 ^ old0)
-            r[reg.EMM_INT_STATE1] = r.get(reg.EMM_INT_STATE1, 0) | (state1 ^ old1)
+            r[reg.EMM_INT_STATE0] = r.get(reg.EMM_INT_STATE0, 0) | ((state0 ^ old0) & r.get(reg.EMM_INT_EN0, 0))
+            r[reg.EMM_INT_STATE1] = r.get(reg.EMM_INT_STATE1, 0) | ((state1 ^ old1) & r.get(reg.EMM_INT_EN1, 0))
 
     def _refresh_status(self) -> None:
         """Re-evaluate the status at the present transaction (after a write, or for a status read)."""
