@@ -12,6 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.atm90e32.const import CONF_VOLTAGE_SYSTEM, DOMAIN, SIMULATED
+from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver.emulator import ThreePhaseLoad
 
 from .emulation import ManualClock
@@ -61,3 +62,29 @@ async def test_the_update_interval_rule_uses_the_three_phase_total(
     assert result["errors"] == {"update_interval": "interval_too_long"}
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"update_interval": str(longest)})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("reversed_sequence", [False, True])
+async def test_the_phase_sequence_repair_follows_urevwnst_not_the_angles_direction(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock, reversed_sequence: bool
+) -> None:
+    """Issue 22 item 7: a chip whose UangleB/C count the other way (DS p.71 gives no direction).
+
+    In sequence A -> B -> C such a chip reads L2 at 240 and L3 at 120 degrees; only
+    URevWnST (EMMState0 bit 9, DS p.20) says whether the sequence is wrong.
+    """
+    entry = await three_phase_entry(hass, bus, clock, ThreePhaseLoad())
+    chip = bus.chips["simulated"]
+    chip.uangle_leads = True
+    load = chip.load
+    assert isinstance(load, ThreePhaseLoad)
+    load.reversed_sequence = reversed_sequence
+    clock.advance(5)
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    three_phase = entry.runtime_data.data.three_phase
+    assert three_phase is not None
+    assert three_phase.voltage_angles[Phase.B] == pytest.approx(120.0 if reversed_sequence else 240.0, abs=0.2)
+    assert three_phase.voltage_sequence_error is reversed_sequence
+    found = ir.async_get(hass).async_get_issue(DOMAIN, f"phase_sequence_reversed_{entry.entry_id}")
+    assert (found is not None) is reversed_sequence

@@ -293,6 +293,10 @@ class EmulatedAtm90e32:
         errors: the front end's CT errors, ADC offsets and noise (:mod:`.front_end`);
             None (the default) is an ideal board.  The chip's own compensation registers
             (Uoffset/Ioffset, Poffset/Qoffset, PhiA-C) act in either case.
+        uangle_leads: UangleB/C count how far the phase *leads* A (B reads 240 in the
+            sequence A -> B -> C) instead of how far it lags (120, the default).  The DS
+            gives Uangle as 0-360 degrees without a direction (p.71): only a real chip
+            can tell which; the sequence bit URevWnST (p.20) is the same either way.
     """
 
     def __init__(
@@ -303,9 +307,11 @@ class EmulatedAtm90e32:
         board: Board | None = None,
         temperature: int = 38,
         errors: FrontEndErrors | None = None,
+        uangle_leads: bool = False,
     ) -> None:
         """Power the emulated chip on at ``clock()``."""
         self.errors = errors
+        self.uangle_leads = uangle_leads
         self._noise = random.Random(errors.seed if errors is not None else 0)
         self._noise_draws: dict[Phase, tuple[int, tuple[float, float, float, float]]] = {}
         """Per phase: the measurement refresh the noise was drawn for, and its (V, A, W, var) deviations."""
@@ -467,7 +473,8 @@ class EmulatedAtm90e32:
         a, m = self._measure(Phase.A, point), self._measure(phase, point)
         if a.volts <= 0.0 or m.volts <= 0.0:
             return 0
-        return round(((m.voltage_angle - a.voltage_angle) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
+        lag = m.voltage_angle - a.voltage_angle
+        return round(((-lag if self.uangle_leads else lag) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
 
     def _peak_register(self, name: str, phase: Phase, m: _Measured) -> int:
         """UPeak / IPeak: the crest of a sinusoid, sqrt(2) x the rms reading, as a complement value (DS p.71).
