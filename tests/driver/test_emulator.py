@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pytest
@@ -379,10 +380,19 @@ def test_trace_with_l2_generation_exports_on_l2_and_the_total_crosses_zero() -> 
     assert sums[reg.AN_ENERGY[Phase.C]] == c.reverse_counts > 0  # L2 exports
     assert sums[reg.AP_ENERGY_T] == total.forward_counts > 0
     assert sums[reg.AN_ENERGY_T] == total.reverse_counts > 0  # the total crossed zero
-    # the total meters max(0, whole - 800) W forward and max(0, 800 - whole) W reverse each second:
-    # 1770.83 Wh and 482.14 Wh over this trace (PF 0.95 keeps |P| + |Q| above PStartTh)
-    assert total.forward_wh == pytest.approx(sum(max(0, w - 800) for w in load.watts) / 3600)
-    assert total.reverse_wh == pytest.approx(sum(max(0, 800 - w) for w in load.watts) / 3600)
+    # DS Figure-6 p.14: a leg whose |P| + |Q| (PF 0.95: |Q| = 0.329 |P|) is not above PPhaseTh (0.24 W) adds 0,
+    # and the sum meters when its |P| exceeds PStartTh (2.4 W): about max(0, whole - 800) W forward and
+    # max(0, 800 - whole) W reverse each second, 1770.79 Wh and 482.14 Wh over this trace
+    q_per_w = math.tan(math.acos(0.95))
+
+    def summed(t: int) -> float:
+        legs = [watts for watts in load.leg_watts(t) if abs(watts) * (1 + q_per_w) > 750 * reg.POWER_LSB]
+        return sum(legs) if abs(sum(legs)) > 7500 * reg.POWER_LSB else 0.0
+
+    seconds = range(len(load.watts))
+    assert total.forward_wh == pytest.approx(sum(max(0.0, summed(t)) for t in seconds) / 3600)
+    assert total.reverse_wh == pytest.approx(sum(max(0.0, -summed(t)) for t in seconds) / 3600)
+    assert total.forward_wh == pytest.approx(1770.79, abs=0.01)
     # netted inside the chip: less counted each way than the legs, the same net within a count per register
     assert total.forward_counts < a.forward_counts + c.forward_counts
     legs_net = a.forward_counts + c.forward_counts - c.reverse_counts

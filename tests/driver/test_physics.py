@@ -77,3 +77,26 @@ def test_without_the_enables_the_emulated_chip_latches_nothing() -> None:
     assert chip.read_register(reg.EMM_INT_STATE1) == 0
     chip.soft_reset()
     assert chip.read_register(reg.EMM_INT_EN0) == chip.read_register(reg.EMM_INT_EN1) == 0
+
+
+# --- item 10: the all-phase total after the per-phase no-load gate (DS Figure-6 p.14) ---------
+
+
+def test_a_phase_below_pphaseth_adds_nothing_to_the_total() -> None:
+    """L1 draws 0.2 W, below PPhaseTh (750 x 0.00032 W = 0.24 W): forced to 0 before the sum, so T = L2 exactly."""
+    _chip, emulator, clock = make_chip(ConstantLoad(watts=(0.2, 1000.0), power_factor=1.0))
+    clock.advance(3600)
+    emulator.pending_total_counts()
+    assert emulator.energy[Phase.A].forward_counts == 0
+    assert emulator.energy[Phase.C].forward_counts == 320_000  # 1 kWh at 0.003125 Wh per count
+    assert emulator.total_energy.forward_counts == emulator.energy[Phase.C].forward_counts
+
+
+def test_the_total_is_gated_on_its_active_power_alone() -> None:
+    """+500 W and -498.5 W at PF 0.5 sum to 1.5 W, under PStartTh (2.4 W): no count, however large the vars."""
+    _chip, emulator, clock = make_chip(ConstantLoad(watts=(500.0, -498.5), power_factor=0.5))
+    clock.advance(3600)
+    emulator.pending_total_counts()
+    assert emulator.energy[Phase.A].forward_counts == 160_000  # each phase is far above PPhaseTh
+    assert emulator.energy[Phase.C].reverse_counts == 159_520
+    assert emulator.total_energy.forward_counts == emulator.total_energy.reverse_counts == 0

@@ -15,7 +15,8 @@ framing, verification and decoding run exactly as against hardware.  It models:
   the per-phase accumulation threshold PPhaseTh (DS p.49), for every phase the load gives;
 - the all-phase APenergyT / ANenergyT (DS p.59): the arithmetic sum of the active power
   of the phases enabled by MMode0 EnPA/EnPB/EnPC (ABSEnP = 0, DS p.47), metered on its
-  own, so opposite-signed phases net out inside the chip, above PStartTh (DS p.48);
+  own, so opposite-signed phases net out inside the chip; a phase below PPhaseTh adds 0
+  and the sum meters when its |P| exceeds PStartTh (DS Figure-6 p.14);
 - MeterEn: any non-zero value meters (DS p.41);
 - power quality (DS pp.55-57): EMMState0/1 over-voltage, over-current, sag, phase loss
   and FreqHi/FreqLo against OVth, OIth, SagTh, PhaseLossTh and FreqLoTh/FreqHiTh, and
@@ -731,21 +732,23 @@ class EmulatedAtm90e32:
     def _accumulate(self, measured: Sequence[_Measured], seconds: float) -> None:
         """Meter ``seconds`` of the ``measured`` phases into their registers and the all-phase total.
 
-        A phase meters when |P| + |Q| exceeds PPhaseTh (DS p.49).  The total meters the
-        arithmetic sum of P over the phases whose EnPx bit is set in MMode0 (DS p.47),
-        when |sum P| + |sum Q| exceeds PStartTh (DS p.48); it keeps its own residual.
+        DS Figure-6 (p.14): a phase's active power counts only when its |P| + |Q|
+        exceeds PPhaseTh, else it is forced to 0 both for its own register and for the
+        sum; the total is the arithmetic sum of those powers over the phases whose EnPx
+        bit is set in MMode0 (ABSEnP = 0, DS p.56), metered when |sum| exceeds PStartTh
+        (the reactive power plays no part there); it keeps its own residual.
         """
         phase_threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
         summed = self.registers[reg.MMODE0]
-        total_watts = total_vars = 0.0
+        total_watts = 0.0
         for phase, m in zip(Phase, measured, strict=True):
-            if m.watts != 0.0 and abs(m.watts) + abs(m.vars) > phase_threshold:
-                _meter(self.energy[phase], m.watts, seconds)
+            if m.watts == 0.0 or abs(m.watts) + abs(m.vars) <= phase_threshold:
+                continue  # no load on this phase: 0 for its register and for the sum
+            _meter(self.energy[phase], m.watts, seconds)
             if summed & reg.MMODE0_ENP[phase]:
                 total_watts += m.watts
-                total_vars += m.vars
         start_threshold = self.registers.get(reg.P_START_TH, 0) * reg.POWER_LSB
-        if total_watts != 0.0 and abs(total_watts) + abs(total_vars) > start_threshold:
+        if total_watts != 0.0 and abs(total_watts) > start_threshold:
             _meter(self.total_energy, total_watts, seconds)
 
     def _read_energy(self, address: int) -> int:
