@@ -7,12 +7,20 @@ by hand from the load given, never from the driver's own functions.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig, Phase, protocol
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, Disturbance
+from custom_components.atm90e32.driver.meter import Meter
+from custom_components.atm90e32.driver.power_quality import (
+    Condition,
+    PowerQualitySettings,
+    Transition,
+    threshold_plan,
+)
 from tests.emulation import FaultyEmulator, ManualClock
 
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
@@ -100,3 +108,43 @@ def test_the_total_is_gated_on_its_active_power_alone() -> None:
     assert emulator.energy[Phase.A].forward_counts == 160_000  # each phase is far above PPhaseTh
     assert emulator.energy[Phase.C].reverse_counts == 159_520
     assert emulator.total_energy.forward_counts == emulator.total_energy.reverse_counts == 0
+
+
+# --- item 6: one threshold register for all phases (DS p.44-46) ------------------------------
+
+
+def test_mixed_cts_do_not_flag_over_current_on_the_more_sensitive_channel() -> None:
+    """The issue's example: CT1 an SCT-016 (Igain 39473), CT2 an SCT-006 (Igain 10170), over-current at 65 A.
+
+    Computed from CT1's gain, OIth = 65 x 1000 x sqrt(2) / (2 x 39473 / 32768) = 38155, which CT2
+    reaches at 38155 x 2 x 10170 / 32768 / (1000 x sqrt(2)) = 16.7 A.  CT2 needs 148 100, more
+    than the register holds: no value serves both without CT2 tripping early, so over-current
+    is judged from the readings on both, and 17 A on CT2 is no over-current.
+    """
+    gains = (39473, 25498, 10170)
+    config = replace(CONFIG, current_gains=gains, power_quality=replace(CONFIG.power_quality, over_current=65.0))
+    assert round(65 * 1000 * math.sqrt(2) / (2 * 39473 / 32768)) == 38155
+    assert 38155 * 2 * 10170 / 32768 / (1000 * math.sqrt(2)) == pytest.approx(16.7, abs=0.05)
+    clock = ManualClock()
+    board = Board(voltage_gains=(3920.0, 3920.0, 3920.0), current_gains=(39473.0, 25498.0, 10170.0))
+    emulator = FaultyEmulator(ConstantLoad(watts=(1200.0, 17.0 * 120.0), power_factor=1.0), clock=clock, board=board)
+    meter = Meter(lambda: emulator, config, sleep=lambda _s: None)
+    meter.open()
+    for _ in range(3):
+        clock.advance(5)
+        meter.refresh()
+        assert meter.conditions.active is not None
+        assert (Condition.OVER_CURRENT, Phase.C) not in meter.conditions.active
+    assert emulator.registers[reg.OI_TH] == 0xFFFF  # written so that it never fires on CT1
+    emulator.load = ConstantLoad(watts=(1200.0, 66.0 * 120.0), power_factor=1.0)  # 66 A on CT2: over 65 A
+    clock.advance(5)
+    assert Transition(Condition.OVER_CURRENT, Phase.C, started=True) in meter.refresh().transitions
+
+
+def test_a_register_that_fits_the_most_sensitive_channel_polls_the_others() -> None:
+    """Ugain 3920 on L1, 7000 on L2: SagTh (96 V) is computed for 7000, the larger gain, and L1 is polled."""
+    plan = threshold_plan(PowerQualitySettings(), {Phase.A: 3920, Phase.C: 7000}, {Phase.A: 25498, Phase.C: 25498})
+    assert plan.registers[reg.SAG_TH] == round(96.0 * 100 * math.sqrt(2) / (2 * 7000 / 32768))
+    assert Condition.SAG in plan.in_chip
+    assert (Condition.SAG, Phase.A) in plan.polled
+    assert (Condition.SAG, Phase.C) not in plan.polled

@@ -14,7 +14,7 @@ from . import protocol
 from . import registers as reg
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
 from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading, ThreePhaseReading
-from .power_quality import StatusWords, interrupt_enables, threshold_plan
+from .power_quality import StatusWords, interrupt_enables
 from .registers import Phase
 from .transport import Transport
 
@@ -180,8 +180,7 @@ class Atm90e32:
 
     def config_registers(self, config: ChipConfig) -> dict[int, int]:
         """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
-        reference = config.wiring.reference.phase
-        plan = threshold_plan(config.power_quality, config.voltage_gains[reference], config.current_gains[reference])
+        plan = config.threshold_plan()
         values = {
             reg.METER_EN: reg.METER_ENABLE,
             reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
