@@ -13,7 +13,7 @@ import pytest
 
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig, Phase, protocol
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, Disturbance
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, Disturbance, LoadSource, ThreePhaseLoad
 from custom_components.atm90e32.driver.meter import Meter
 from custom_components.atm90e32.driver.power_quality import (
     Condition,
@@ -26,7 +26,7 @@ from tests.emulation import FaultyEmulator, ManualClock
 CONFIG = ChipConfig(voltage_gains=(3920, 3920, 3920), current_gains=(25498, 25498, 25498))
 
 
-def make_chip(load: ConstantLoad) -> tuple[Atm90e32, FaultyEmulator, ManualClock]:
+def make_chip(load: LoadSource) -> tuple[Atm90e32, FaultyEmulator, ManualClock]:
     clock = ManualClock()
     emulator = FaultyEmulator(load, clock=clock)
     chip = Atm90e32(emulator, sleep=lambda _s: None)
@@ -148,3 +148,37 @@ def test_a_register_that_fits_the_most_sensitive_channel_polls_the_others() -> N
     assert Condition.SAG in plan.in_chip
     assert (Condition.SAG, Phase.A) in plan.polled
     assert (Condition.SAG, Phase.C) not in plan.polled
+
+
+# --- item 9: one angle convention (lag behind A's voltage) for voltages and currents ---------
+
+
+def test_ten_amps_at_pf_1_on_a_and_at_pf_half_on_b_leave_no_neutral_current() -> None:
+    """B's voltage lags A's by 120 degrees, its current by 60 more: 180 degrees, opposite A's current.
+
+    Physics, not the driver: I_A = 10 A at 0, I_B = 10 A at -(120 + 60) = -180 degrees; their sum is 0 A.
+    """
+    load = ThreePhaseLoad(watts=(2300.0, 1150.0, 0.0), volts=230.0, power_factor=(1.0, 0.5, 1.0))
+    chip, _emulator, clock = make_chip(load)  # the chip's IrmsN (DS p.70) does not depend on the wiring read
+    clock.advance(5)
+    assert chip.read_phase(Phase.A).current == pytest.approx(10.0, abs=0.002)
+    assert chip.read_phase(Phase.B).current == pytest.approx(10.0, abs=0.002)
+    assert protocol.current(chip.read_register(reg.IRMS_N)) == pytest.approx(0.0, abs=0.002)
+
+
+def test_one_transformer_on_a_three_phase_service_reads_b_and_c_at_their_own_lag() -> None:
+    """Every input sees L1's voltage; B's current lags it by 120 + acos(PF_B), C's by 240 + acos(PF_C).
+
+    With unequal power factors (0.8 on B, 0.6 on C), B reads V I cos(156.87) and C V I cos(293.13).
+    """
+    watts = (1000.0, 1840.0, 1380.0)
+    pfs = (1.0, 0.8, 0.6)
+    load = ThreePhaseLoad(watts=watts, volts=230.0, power_factor=pfs, one_voltage_transformer=True)
+    chip, _emulator, clock = make_chip(load)
+    clock.advance(5)
+    for phase, offset in ((Phase.B, 120.0), (Phase.C, 240.0)):
+        amps = watts[phase] / (230.0 * pfs[phase])
+        lag = offset + math.degrees(math.acos(pfs[phase]))
+        expected = 230.0 * amps * math.cos(math.radians(lag))
+        assert chip.read_phase(phase).active_power == pytest.approx(expected, abs=0.5), phase
+    assert chip.read_phase(Phase.B).active_power == pytest.approx(-1840.0 / 0.8 * math.cos(math.radians(23.13)), 0.001)

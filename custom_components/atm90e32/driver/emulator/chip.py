@@ -262,7 +262,7 @@ class _Measured:
     voltage_angle: float = 0.0
     """Degrees from phase A of the voltage the input sees (the load's ``input_angle`` or ``voltage_angle``)."""
     current_angle: float = 0.0
-    """Degrees: the voltage angle less acos(PF) (inductive lag), turned by 180 when exporting."""
+    """Degrees of lag behind A's voltage, as ``voltage_angle``: that plus acos(PF) (inductive), 180 more exporting."""
 
 
 _OFFSET_REGISTERS = (reg.UOFFSET, reg.IOFFSET, reg.POFFSET, reg.QOFFSET)
@@ -618,14 +618,16 @@ class EmulatedAtm90e32:
         line_va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
         true_lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0)
-        current_angle = (true.voltage_angle - true_lag + (180.0 if sign < 0 else 0.0)) % 360.0
+        # one convention for every angle: degrees of lag behind A's voltage (B at 120 in sequence A -> B -> C);
+        # a current lags its own voltage by acos(PF) more (less when capacitive), 180 more when exporting
+        current_angle = (true.voltage_angle + true_lag + (180.0 if sign < 0 else 0.0)) % 360.0
         if true.input_angle is None:  # the voltage input sees the phase's own voltage
             input_angle = true.voltage_angle % 360.0
             watts, vars_ = sign * line_va * cos_lag, line_va * sin_lag
             pf = sign * pf
         else:  # another phase's voltage: the chip multiplies at the angle between them
             input_angle = true.input_angle % 360.0
-            delta = math.radians(input_angle - current_angle + shift)
+            delta = math.radians(current_angle - input_angle + shift)  # the current's lag behind that voltage
             watts, vars_, pf = line_va * math.cos(delta), line_va * abs(math.sin(delta)), math.cos(delta)
         measured = _Measured(
             volts=volts,
