@@ -13,7 +13,9 @@ import pytest
 
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig, Phase, protocol
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.calibration import rms_offset_register
 from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, Disturbance, LoadSource, ThreePhaseLoad
+from custom_components.atm90e32.driver.front_end import FrontEndErrors
 from custom_components.atm90e32.driver.meter import Meter
 from custom_components.atm90e32.driver.power_quality import (
     Condition,
@@ -182,3 +184,45 @@ def test_one_transformer_on_a_three_phase_service_reads_b_and_c_at_their_own_lag
         expected = 230.0 * amps * math.cos(math.radians(lag))
         assert chip.read_phase(phase).active_power == pytest.approx(expected, abs=0.5), phase
     assert chip.read_phase(Phase.B).active_power == pytest.approx(-1840.0 / 0.8 * math.cos(math.radians(23.13)), 0.001)
+
+
+# --- item 11: idle CT signal adds in quadrature; what the AN's offset step does to 1 A ---------
+
+
+def _irms(chip: Atm90e32, phase: Phase) -> float:
+    return protocol.current(chip.read_register(reg.IRMS[phase]))
+
+
+def test_idle_signal_adds_in_quadrature_and_the_offset_step_takes_it_off_a_1_a_load_whole() -> None:
+    """0.045 A idle on L1: a 1 A load reads sqrt(1 + 0.045^2) = 1.0010 A, not 1.045 A.
+
+    The AN p.21 offset step (read the idle rms, write its negative to Ioffset) then zeroes
+    the idle reading, and takes the whole 0.045 A off the loaded one: 1.0010 - 0.045 =
+    0.956 A, 4.4 % low, where without it the reading was 0.1 % high.
+    """
+    errors = FrontEndErrors(
+        ct=dict.fromkeys(Phase),
+        current_offset={Phase.A: 0.045},
+        voltage_offset={},
+        power_offset={},
+        reactive_offset={},
+        current_noise=0.0,
+        voltage_noise=0.0,
+        power_noise=0.0,
+    )
+    load = ConstantLoad(watts=(120.0, 0.0), volts=120.0, power_factor=1.0)  # 1 A on L1
+    clock = ManualClock()
+    emulator = FaultyEmulator(load, clock=clock, errors=errors)
+    chip = Atm90e32(emulator, sleep=lambda _s: None)
+    chip.configure(CONFIG)
+    assert _irms(chip, Phase.A) == pytest.approx(math.hypot(1.0, 0.045), abs=0.001)  # 1.001 A
+    emulator.load = ConstantLoad(watts=(0.0, 0.0), volts=120.0)
+    assert _irms(chip, Phase.A) == pytest.approx(0.045, abs=0.001)
+    idle = [chip.read_register32(reg.IRMS[Phase.A], reg.IRMS_LSB[Phase.A]) for _ in range(5)]
+    offset = rms_offset_register(idle)
+    chip.write_register(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE)
+    chip.write_register(reg.IOFFSET[Phase.A], offset)
+    chip.write_register(reg.CFG_REG_ACC_EN, reg.CFG_LOCK_CODE)
+    assert _irms(chip, Phase.A) == pytest.approx(0.0, abs=0.001)
+    emulator.load = load
+    assert _irms(chip, Phase.A) == pytest.approx(math.hypot(1.0, 0.045) - 0.045, abs=0.001)  # 0.956 A

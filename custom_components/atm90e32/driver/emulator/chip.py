@@ -647,18 +647,24 @@ class EmulatedAtm90e32:
         return measured
 
     def _offset(self, phase: Phase, m: _Measured, i_scale: float) -> _Measured:
-        """``m`` with the ADC offsets (``errors``) and the chip's Uoffset/Ioffset/Poffset/Qoffset added (AN p.23).
+        """``m`` with the front end's idle signal (``errors``) and the chip's offset registers (AN p.21).
 
-        Uoffset/Ioffset add ``value x 2^7`` to the 32-bit rms, Poffset/Qoffset ``value`` to
-        the 32-bit Pmean/Qmean; the rms readings do not go below 0 (nor the current above full scale).
+        The idle signal (an unplugged CT's pickup, ADC noise) is uncorrelated with the
+        load, so it adds to an rms reading in quadrature: sqrt(reading^2 + idle^2); to
+        the powers it adds linearly (a mean of products).  Uoffset/Ioffset then add
+        ``value x 2^7`` to the 32-bit rms, linearly (the AN p.21 procedure reads the idle
+        rms and writes its negative), Poffset/Qoffset ``value`` to the 32-bit Pmean/Qmean;
+        the rms readings do not go below 0 (nor the current above full scale).  So an
+        Ioffset taken at idle cancels the idle reading exactly but takes nearly the whole
+        idle value off a loaded reading, where the idle part had added almost nothing.
         """
         r = self.registers
         errors = self.errors
         volts, amps, watts, vars_ = m.volts, m.amps, m.watts, m.vars
         u_scale = r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
         if errors is not None:
-            volts += errors.voltage_offset.get(phase, 0.0) * u_scale
-            amps += errors.current_offset.get(phase, 0.0) * i_scale
+            volts = math.hypot(volts, errors.voltage_offset.get(phase, 0.0) * u_scale)
+            amps = math.hypot(amps, errors.current_offset.get(phase, 0.0) * i_scale)
             watts += errors.power_offset.get(phase, 0.0) * u_scale * i_scale
             vars_ += errors.reactive_offset.get(phase, 0.0) * u_scale * i_scale
         volts = max(0.0, volts + protocol.to_signed16(r.get(reg.UOFFSET[phase], 0)) * reg.UOFFSET_LSB_V)
