@@ -32,8 +32,9 @@ async def test_diagnostics_hold_config_registers_health_and_ledger(
     counts = mock_transport.energy[Phase.A].forward_counts - pending[0]
     assert diagnostics["ledger_counts"]["l1_import"] == counts
     assert diagnostics["last_energy_read"]["at"].endswith("+00:00")
-    assert diagnostics["last_energy_read"]["largest_power_w"] == pytest.approx(
-        max(abs(r.active_power) for r in coordinator.data.phases.values())
+    # the fastest register to fill is APenergyT, the sum of both legs (MMode0 0x1185 sums A and C, DS p.56)
+    assert diagnostics["last_energy_read"]["fill_power_w"] == pytest.approx(
+        sum(abs(r.active_power) for r in coordinator.data.phases.values())
     )
 
 

@@ -153,7 +153,14 @@ async def test_a_lost_configuration_register_is_restored(
 
 @pytest.mark.parametrize(
     ("elapsed", "watts", "expected"),
-    [(40.0, 20000.0, False), (60.0, 3000.0, False), (60.0, 6200.0, True), (600.0, 700.0, True), (-5.0, 9e9, False)],
+    [
+        (13.0, 54000.0, False),
+        (40.0, 20000.0, True),
+        (60.0, 3000.0, False),
+        (60.0, 6200.0, True),
+        (600.0, 700.0, True),
+        (-5.0, 9e9, False),
+    ],
 )
 def test_may_have_wrapped(elapsed: float, watts: float, expected: bool) -> None:
     assert may_have_wrapped(elapsed, watts) is expected

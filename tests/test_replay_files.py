@@ -421,7 +421,7 @@ def step_hold_counts(
     """Import and export counts (0.003125 Wh) of one column over [0, until), step-hold and looping; its sign changes.
 
     Independent of the parser and the emulator: the rows as written.  Rows of ``threshold``
-    watts or less are not counted (the chip's PPhaseTh, DS p.49).
+    watts or less are not counted (the chip's PPhaseTh, DS p.55).
     """
     duration = 2 * times[-1] - times[-2]
     ends = [*times[1:], duration]

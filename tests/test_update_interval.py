@@ -1,9 +1,11 @@
 """The update interval option: 1-60 s, refused where an energy register could fill between two reads.
 
-The rule (driver.ledger.max_read_interval_s): at most half the time one 16-bit energy
-register takes to fill at full scale, 65.535 A at the nominal voltage + 20 %: 39 s on a
-120 V leg, 20.4 s at 230 V.  Current scaling does not lengthen it: a 4x service may
-carry 262 A, which the chip sees as 65.535 A.
+The rule (driver.ledger.max_read_interval_s): at most half the time the fastest 16-bit
+energy register takes to fill at full scale, 65.535 A at the nominal voltage + 20 % on
+every phase.  That register is the all-phase total where phases are summed (DS p.13,
+p.56): two 120 V legs fill it in 39 s (19.5 s allowed), two 230 V phases in 20.4 s
+(10.2 s).  Current scaling does not lengthen it: a 4x service may carry 262 A, which
+the chip sees as 65.535 A.
 """
 
 from __future__ import annotations
@@ -90,6 +92,20 @@ def test_the_rule_is_half_the_fill_time_at_full_scale(nominal: float, longest: f
             assert full_scale_w * 2 * seconds / 3600 <= COUNTER_CAPACITY_WH
 
 
+@pytest.mark.parametrize(
+    ("nominal", "summed", "fill"),
+    [(120, 2, 39.06), (120, 3, 26.04), (230, 3, 13.59), (230, 0, 40.76)],
+)
+def test_the_all_phase_total_fills_as_many_times_faster_as_phases_summed(
+    nominal: float, summed: int, fill: float
+) -> None:
+    """APenergyT/ANenergyT sum the phases MMode0 enables (DS p.13, p.56): 0 summed (circuits) is one phase."""
+    assert register_fill_s(nominal, summed) == pytest.approx(fill, abs=0.005)
+    assert max_read_interval_s(nominal, summed) == pytest.approx(fill / 2, abs=0.005)
+    with pytest.raises(ValueError, match="0 to 3 phases"):
+        register_fill_s(nominal, 4)
+
+
 @pytest.mark.usefixtures("patched_monotonic")
 async def test_one_second_updates_every_second(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
@@ -117,19 +133,23 @@ async def test_an_interval_that_could_lose_counts_is_refused_with_the_reason(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_UPDATE_INTERVAL: "interval_too_long"}
     placeholders = result["description_placeholders"]
-    assert placeholders == {"voltage": "120", "fill": "78", "longest": "39", "interval": "60"}
+    # the two legs summed into APenergyT at 65.535 A and 144 V each: 204.797 Wh in 39.1 s
+    assert placeholders == {"voltage": "120", "fill": "39", "longest": "20", "interval": "60"}
     message = EN["options"]["error"]["interval_too_long"].format(**placeholders)
     assert message == (
-        "An update every 60 s could lose energy: at full scale an energy register of the chip fills in 78 s "
-        "at 120 V, and a register that fills between two reads loses what it counted. Choose at most 39 s."
+        "An update every 60 s could lose energy: at full scale the chip's fastest energy register (the all-phase "
+        "sum, when the service sums phases) fills in 39 s at 120 V, and a register that fills between two reads "
+        "loses what it counted. Choose at most 20 s."
     )
     EN["options"]["step"]["update_interval"]["description"].format(**placeholders)  # every placeholder given
     assert CONF_UPDATE_INTERVAL not in config_entry.options
     result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_UPDATE_INTERVAL: "30"})
+    assert result["errors"] == {CONF_UPDATE_INTERVAL: "interval_too_long"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_UPDATE_INTERVAL: "10"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert config_entry.options[CONF_UPDATE_INTERVAL] == 30
+    assert config_entry.options[CONF_UPDATE_INTERVAL] == 10
     await hass.async_block_till_done()
-    assert config_entry.runtime_data.update_interval == timedelta(seconds=30)
+    assert config_entry.runtime_data.update_interval == timedelta(seconds=10)
 
 
 @pytest.mark.parametrize("scale", [1, 4])
@@ -140,7 +160,7 @@ async def test_at_230_v_30_s_is_refused_whatever_the_current_scaling(
     await setup_entry(hass, entry)
     result = await choose(hass, entry, 30)
     assert result["errors"] == {CONF_UPDATE_INTERVAL: "interval_too_long"}
-    assert result["description_placeholders"]["longest"] == "20"
+    assert result["description_placeholders"]["longest"] == "10"  # two phases summed: 20.4 s to fill
     result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_UPDATE_INTERVAL: "10"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -164,13 +184,14 @@ async def test_a_stored_interval_made_unsafe_later_is_shortened_and_logged(
 
 
 @pytest.mark.usefixtures("patched_monotonic")
-async def test_thirty_seconds_keeps_every_count_and_raises_no_overflow_issue(
+async def test_the_longest_interval_keeps_every_count_and_raises_no_overflow_issue(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
 ) -> None:
-    entry = entry_with(config_entry, options={CONF_UPDATE_INTERVAL: 30})
+    entry = entry_with(config_entry, options={CONF_UPDATE_INTERVAL: 10})
     coordinator = await setup_entry(hass, entry)
-    assert coordinator.update_interval == timedelta(seconds=30)
-    await replay(coordinator, clock, 3 * 3600, interval=30)
+    assert coordinator.update_interval == timedelta(seconds=10)
+    await replay(coordinator, clock, 3600, interval=10)
+    assert mock_transport.total_energy.wrapped_counts == 0
     for key, phase in (("l1_energy_import", Phase.A), ("l2_energy_import", Phase.C)):
         assert mock_transport.energy[phase].wrapped_counts == 0
         lifetime = kwh_to_counts(float(state(hass, entry, key).state))

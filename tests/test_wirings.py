@@ -418,10 +418,11 @@ async def test_three_phase_unbalanced_neutral_is_the_vector_sum(
 ) -> None:
     load = ThreePhaseLoad(watts=(3000.0, 800.0, 1500.0), volts=(231.0, 228.0, 233.0), power_factor=(1.0, 0.8, 0.9))
     entry = await three_phase_entry(hass, bus, clock, load)
-    # Expected neutral: the phasor sum of the currents the load draws, each lagging its voltage by acos(pf).
+    # Expected neutral: the phasor sum of the currents the load draws; the voltages lag A's by 0, 120 and 240
+    # degrees and each current lags its voltage by acos(pf) more (one convention: lag is clockwise).
     currents = []
     for watts, volts, pf, angle in zip(load.watts, (231.0, 228.0, 233.0), (1.0, 0.8, 0.9), (0, 120, 240), strict=True):
-        currents.append(cmath.rect(watts / (volts * pf), math.radians(angle - math.degrees(math.acos(pf)))))
+        currents.append(cmath.rect(watts / (volts * pf), -math.radians(angle + math.degrees(math.acos(pf)))))
     expected = abs(sum(currents))
     assert expected > 5.0
     assert float(state(hass, entry, "neutral_current").state) == pytest.approx(expected, rel=0.01)

@@ -813,16 +813,19 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     async def async_step_update_interval(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """How often the meter is read, s; an interval in which an energy register could fill is refused.
 
-        The rule (driver.ledger.max_read_interval_s): at most half the time one register
-        takes to fill at full scale at the nominal voltage + 20 %, whatever the current
-        scaling (which keeps the chip within its full scale).  The form says the limit.
+        The rule (driver.ledger.max_read_interval_s): at most half the time the fastest
+        register (the all-phase total where phases are summed) takes to fill at full scale
+        at the nominal voltage + 20 %, whatever the current scaling (which keeps the chip
+        within its full scale).  The form says the limit.
         """
         options = self.config_entry.options
-        nominal = meter_settings(self.config_entry.data, options).chip.power_quality.nominal_voltage
-        longest = max_read_interval_s(nominal)
+        settings = meter_settings(self.config_entry.data, options)
+        nominal = settings.chip.power_quality.nominal_voltage
+        summed = len(settings.wiring.summed_phases)
+        longest = max_read_interval_s(nominal, summed)
         placeholders = {
             "voltage": f"{nominal:.0f}",
-            "fill": f"{register_fill_s(nominal):.0f}",
+            "fill": f"{register_fill_s(nominal, summed):.0f}",
             "longest": f"{longest:.0f}",
             "interval": "",
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -69,11 +70,10 @@ from .driver.demand import (
     DemandMeter,
     max_split_for,
 )
-from .driver.ledger import TOTAL, LastRead, WrapRisk, check_gap, max_read_interval_s
+from .driver.ledger import TOTAL, LastRead, WrapRisk, check_gap, fill_power, max_read_interval_s
 from .driver.meter import Meter, Outcome
 from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
-from .driver.three_phase import PhaseSequence, phase_sequence
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 from .quality import Finding, Report, SupplyWatch
 from .storage import LastEnergyRead, LedgerStore
@@ -227,7 +227,7 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
         _LOGGER.warning("An update interval of %d s is not one offered; reading every %d s", chosen, default)
         chosen = default
     nominal = settings.chip.power_quality.nominal_voltage
-    longest = max_read_interval_s(nominal)
+    longest = max_read_interval_s(nominal, len(settings.wiring.summed_phases))
     if chosen <= longest:
         return timedelta(seconds=chosen)
     safe = max(seconds for seconds in UPDATE_INTERVALS if seconds <= longest)
@@ -449,7 +449,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.transitions, self.active = result.transitions, result.active
         self.watch.count(result.transitions, result.active)  # saved with the energy just below
         kept_counting = result.outcome is not Outcome.RESET_RECOVERED
-        current = LastRead(result.read_at, result.snapshot.largest_power)
+        current = LastRead(result.read_at, fill_power(result.snapshot, self.settings.wiring))
         risks = [check_gap(self._last_read, current, kept_counting=kept_counting)]
         first_of_run = self._last_read is None and self._previous_run is not None
         if first_of_run:
@@ -487,36 +487,34 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     def _judge_sequence(self, snapshot: MeterSnapshot) -> None:
         """Raise the phase-sequence repair issue when L2 and L3 are swapped; clear it when the order is right.
 
-        Judged from the voltage angles (driver.three_phase.phase_sequence, DS p.20, p.71)
+        Judged from the chip's voltage sequence error URevWnST (EMMState0 bit 9, DS p.20)
         of a three-phase entry with a transformer per phase: with one shared transformer
-        every input reads angle 0 and there is no sequence to judge.
+        every input reads angle 0 and there is no sequence to judge.  UangleB/C only
+        illustrate it: the DS gives them as 0-360 degrees without a direction (p.71).
         """
         if not (self.settings.voltage_per_channel and self.settings.wiring.three_phase):
             return
         three_phase = snapshot.three_phase
         if three_phase is None:
             return
-        angles = three_phase.voltage_angles
-        if Phase.B not in angles or Phase.C not in angles:
-            return
-        sequence = phase_sequence(angles[Phase.B], angles[Phase.C])
-        if sequence is PhaseSequence.REVERSED:
+        angle_l2, angle_l3 = (f"{three_phase.voltage_angles.get(p, math.nan):.1f}" for p in (Phase.B, Phase.C))
+        if three_phase.voltage_sequence_error:
             if not self._sequence_reversed:
                 _LOGGER.warning(
-                    "ATM90E32AS on %s: the phase sequence is reversed (L2 at %.1f°, L3 at %.1f°)",
+                    "ATM90E32AS on %s: the phase sequence is reversed (L2 at %s°, L3 at %s°)",
                     self.device,
-                    angles[Phase.B],
-                    angles[Phase.C],
+                    angle_l2,
+                    angle_l3,
                 )
             self._sequence_reversed = True
             issues.async_raise(
                 self.hass,
                 self.config_entry,
                 issues.PHASE_SEQUENCE_REVERSED,
-                angle_l2=f"{angles[Phase.B]:.1f}",
-                angle_l3=f"{angles[Phase.C]:.1f}",
+                angle_l2=angle_l2,
+                angle_l3=angle_l3,
             )
-        elif sequence is PhaseSequence.CORRECT:
+        else:
             self._sequence_reversed = False
             issues.async_clear(self.hass, self.config_entry, issues.PHASE_SEQUENCE_REVERSED)
 
@@ -570,7 +568,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
                 counts_lost=counts_lost,
             )
         if snapshot is not None:
-            power = snapshot.largest_power
+            power = fill_power(snapshot, self.settings.wiring)
         else:
             power = 0.0 if self.last_energy_read is None else self.last_energy_read.power_w
         self.last_energy_read = LastEnergyRead(dt_util.utcnow(), power)

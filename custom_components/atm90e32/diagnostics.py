@@ -56,6 +56,6 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e3
             "meter_enabled": snapshot.meter_enabled,
         },
         "ledger_counts": coordinator.ledger.as_dict(),
-        "last_energy_read": None if last is None else {"at": last.at.isoformat(), "largest_power_w": last.power_w},
+        "last_energy_read": None if last is None else {"at": last.at.isoformat(), "fill_power_w": last.power_w},
         "demand": coordinator.demand.as_dict(),
     }

@@ -32,7 +32,7 @@ from .const import (
 )
 from .coordinator import default_nominal_voltage, entry_voltage_system, meter_settings
 from .driver.channels import THREE_PHASE_WYE
-from .driver.power_quality import CHANNEL_CONDITIONS, threshold_plan
+from .driver.power_quality import CHANNEL_CONDITIONS
 
 FREQUENCY_PERCENT_MAX = 10.0
 """A tolerance of 10 % or more would put the low limit below 54 Hz: no longer a frequency watch."""
@@ -110,8 +110,7 @@ def polled(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, str
     """
     settings = meter_settings(data, options)
     chip = settings.chip
-    reference = chip.wiring.reference.phase
-    plan = threshold_plan(chip.power_quality, chip.voltage_gains[reference], chip.current_gains[reference])
+    plan = chip.threshold_plan()
     result = {}
     for condition in CHANNEL_CONDITIONS:
         if condition not in plan.in_chip:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pytest
@@ -379,10 +380,19 @@ def test_trace_with_l2_generation_exports_on_l2_and_the_total_crosses_zero() -> 
     assert sums[reg.AN_ENERGY[Phase.C]] == c.reverse_counts > 0  # L2 exports
     assert sums[reg.AP_ENERGY_T] == total.forward_counts > 0
     assert sums[reg.AN_ENERGY_T] == total.reverse_counts > 0  # the total crossed zero
-    # the total meters max(0, whole - 800) W forward and max(0, 800 - whole) W reverse each second:
-    # 1770.83 Wh and 482.14 Wh over this trace (PF 0.95 keeps |P| + |Q| above PStartTh)
-    assert total.forward_wh == pytest.approx(sum(max(0, w - 800) for w in load.watts) / 3600)
-    assert total.reverse_wh == pytest.approx(sum(max(0, 800 - w) for w in load.watts) / 3600)
+    # DS Figure-6 p.14: a leg whose |P| + |Q| (PF 0.95: |Q| = 0.329 |P|) is not above PPhaseTh (0.24 W) adds 0,
+    # and the sum meters when its |P| exceeds PStartTh (2.4 W): about max(0, whole - 800) W forward and
+    # max(0, 800 - whole) W reverse each second, 1770.79 Wh and 482.14 Wh over this trace
+    q_per_w = math.tan(math.acos(0.95))
+
+    def summed(t: int) -> float:
+        legs = [watts for watts in load.leg_watts(t) if abs(watts) * (1 + q_per_w) > 750 * reg.POWER_LSB]
+        return sum(legs) if abs(sum(legs)) > 7500 * reg.POWER_LSB else 0.0
+
+    seconds = range(len(load.watts))
+    assert total.forward_wh == pytest.approx(sum(max(0.0, summed(t)) for t in seconds) / 3600)
+    assert total.reverse_wh == pytest.approx(sum(max(0.0, -summed(t)) for t in seconds) / 3600)
+    assert total.forward_wh == pytest.approx(1770.79, abs=0.01)
     # netted inside the chip: less counted each way than the legs, the same net within a count per register
     assert total.forward_counts < a.forward_counts + c.forward_counts
     legs_net = a.forward_counts + c.forward_counts - c.reverse_counts
@@ -400,7 +410,8 @@ def true_reading_chip(load: LoadSource, clock: ManualClock, gain: int = 32768, *
     """A metering chip whose Ugain = Igain = ``gain`` read the truth (board at the same gains, PGA 1x).
 
     ``thresholds`` maps register names of ``reg`` (OV_TH, SAG_TH, ...) to values.  Every
-    latched bit the setup caused (phase B has no voltage) is cleared before returning.
+    status change may latch (EMMIntEn0/1 = 0xFFFF, DS p.64-65).  Every latched bit the
+    setup caused (phase B has no voltage) is cleared before returning.
     """
     board = Board(voltage_gains=(gain,) * 3, current_gains=(gain,) * 3, current_gain_pga=1)
     emulator = EmulatedAtm90e32(load, clock=clock, board=board)
@@ -412,6 +423,8 @@ def true_reading_chip(load: LoadSource, clock: ManualClock, gain: int = 32768, *
         write(emulator, getattr(reg, name), value)
     write(emulator, reg.METER_EN, reg.METER_ENABLE)
     write(emulator, reg.CFG_REG_ACC_EN, reg.CFG_LOCK_CODE)
+    write(emulator, reg.EMM_INT_EN0, 0xFFFF)
+    write(emulator, reg.EMM_INT_EN1, 0xFFFF)
     clear_latches(emulator)
     return emulator
 
@@ -645,13 +658,15 @@ def test_disturbances_split_the_load_steps_exactly() -> None:
 def test_peak_registers_invert_the_datasheet_formula() -> None:
     clock = ManualClock()
     emulator = configured(ConstantLoad(watts=(1200.0, 0.0), volts=120.0, power_factor=1.0), clock)  # 10 A
-    # UPeak = round(sqrt(2) x 120.00 x 100 x 2^13 / 3920) = round(35465.01) = 35465
-    assert read(emulator, reg.UPEAK[A]) == 35465
-    peak_volts = 35465 * 3920 / (100 * 2**13)  # U = reg x Ugain / (100 x 2^13) = 169.7039 V
-    assert peak_volts == pytest.approx(120.0 * 2**0.5, abs=0.002)  # 169.7056 V
+    # UPeak = round(sqrt(2) x 120.00 x 100 x 2^13 / 3920) = round(35465.01) = 35465: beyond the complement
+    # range of the register (DS p.71), so it saturates at 32767 (the DS scale contradicts a 3920 board at 120 V)
+    assert read(emulator, reg.UPEAK[A]) == 0x7FFF
     # IPeak = round(sqrt(2) x 10.000 x 1000 x 2^13 / 25498) = round(4543.59) = 4544
     assert read(emulator, reg.IPEAK[A]) == 4544
     assert read(emulator, reg.UPEAK[B]) == read(emulator, reg.IPEAK[B]) == 0
+    clock.advance(0.02)  # the next 20 ms peak period (SagPeakDetCfg 0x143F, DS p.44): the negative crest
+    assert read(emulator, reg.IPEAK[A]) == 0x10000 - 4544
+    assert read(emulator, reg.UPEAK[A]) == 0x8000
 
 
 def test_fundamental_and_harmonic_power() -> None:
@@ -679,12 +694,15 @@ def test_a_reset_clears_the_latches(how: str) -> None:
     Atm90e32(emulator, sleep=lambda _s: None).configure(CONFIG)
     emulator.schedule(Disturbance("sag", 1.0, 2.0, 50.0, A))
     clock.advance(3)
-    assert latched(emulator) == (STUCK_OV, SAG_A | B_LOST)  # all changed when configuring, then the sag
+    # the sag, and the stuck over-voltage bit of A it dropped; the changes while configuring were not latched:
+    # EMMIntEn0/1 are written after the thresholds (DS p.19)
+    assert latched(emulator) == (reg.OV_BITS[A], SAG_A)
     if how == "brown_out":
         emulator.brown_out()
     else:
         write(emulator, reg.SOFT_RESET, reg.SOFT_RESET_CODE)
     assert latched(emulator) == (0, 0)
+    assert read(emulator, reg.EMM_INT_EN0) == read(emulator, reg.EMM_INT_EN1) == 0  # power-on default (DS p.64-65)
     assert status(emulator) == (0, 0)  # power-on defaults: MeterEn 0, no thresholds
 
 

@@ -8,6 +8,7 @@ from custom_components.atm90e32.driver import EnergyCounts, EnergyLedger, Phase
 from custom_components.atm90e32.driver.channels import circuits_wiring
 from custom_components.atm90e32.driver.ledger import (
     FULL_SCALE_FILL_S,
+    SHORTEST_FILL_S,
     LastRead,
     WrapRisk,
     check_gap,
@@ -139,7 +140,10 @@ def test_kwh_round_trip_is_exact(counts: int) -> None:
 
 
 def test_gaps_shorter_than_a_register_can_fill_are_safe_whatever_the_power() -> None:
-    assert check_gap(LastRead(0.0, 18_000.0), LastRead(FULL_SCALE_FILL_S - 0.1, 18_000.0)) is None
+    # three phases at full scale (54.3 kW) fill the all-phase total in SHORTEST_FILL_S (13.6 s)
+    assert check_gap(LastRead(0.0, 54_300.0), LastRead(SHORTEST_FILL_S - 0.1, 54_300.0)) is None
+    assert check_gap(LastRead(0.0, 54_300.0), LastRead(SHORTEST_FILL_S + 0.1, 54_300.0)) is not None
+    assert pytest.approx(FULL_SCALE_FILL_S / 3) == SHORTEST_FILL_S
     assert check_gap(None, LastRead(1e9, 18_000.0)) is None
 
 

@@ -163,7 +163,11 @@ def test_thresholds_follow_the_application_note_formula() -> None:
 
 
 def test_peaks_follow_the_datasheet() -> None:
-    # DS p.71: U = reg x Ugain / (100 x 2^13): 35466 x 3920 / 819200 = 169.71 V, the peak of 120 V rms
-    assert protocol.peak_voltage(35466, 3920) == pytest.approx(120 * 2**0.5, abs=0.01)
+    # DS p.71: U = |reg| x Ugain / (100 x 2^13): 32767 x 3920 / 819200 = 156.80 V, the most the
+    # signed register holds at Ugain 3920
+    assert protocol.peak_voltage(32767, 3920) == pytest.approx(156.795, abs=0.001)
+    assert protocol.peak_voltage(28284, 3000) == pytest.approx(28284 * 3000 / 819200)
     # I = reg x Igain / (1000 x 2^13): 3985 x 25498 / 8192000 = 12.404 A, the peak of 8.771 A rms
     assert protocol.peak_current(3985, 25498) == pytest.approx(8.771 * 2**0.5, abs=0.005)
+    # DS p.71: complement values; the magnitude is the peak (0x10000 - 3985 is -3985)
+    assert protocol.peak_current(0x10000 - 3985, 25498) == protocol.peak_current(3985, 25498)

@@ -142,6 +142,11 @@ class Wiring:
         """
         return any(channel.nets_into_total for channel in self.channels)
 
+    @property
+    def summed_phases(self) -> tuple[Phase, ...]:
+        """The phases MMode0 sums into APenergyT/ANenergyT (EnPA-C, DS p.56): those of the channels in the total."""
+        return tuple(channel.phase for channel in self.channels if channel.nets_into_total)
+
     def channel(self, phase: Phase) -> Channel:
         """Return the channel measured by ``phase``; KeyError if none is."""
         for channel in self.channels:
@@ -174,9 +179,8 @@ class Wiring:
             value |= reg.MMODE0_60HZ
         if self.three_wire:
             value |= reg.MMODE0_3P3W
-        for channel in self.channels:
-            if channel.nets_into_total:
-                value |= reg.MMODE0_ENP[channel.phase]
+        for phase in self.summed_phases:
+            value |= reg.MMODE0_ENP[phase]
         return value
 
     def totals_from_chip(self, inverted: frozenset[Phase]) -> bool:

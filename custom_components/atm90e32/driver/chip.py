@@ -14,7 +14,7 @@ from . import protocol
 from . import registers as reg
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError, DeadBusError
 from .models import ChipConfig, EnergyCounts, EnergyRead, MeterSnapshot, PhaseReading, ThreePhaseReading
-from .power_quality import StatusWords, threshold_plan
+from .power_quality import StatusWords, interrupt_enables
 from .registers import Phase
 from .transport import Transport
 
@@ -180,8 +180,7 @@ class Atm90e32:
 
     def config_registers(self, config: ChipConfig) -> dict[int, int]:
         """Return the ``{address: value}`` writes that put ``config`` into the chip (DS Table-5)."""
-        reference = config.wiring.reference.phase
-        plan = threshold_plan(config.power_quality, config.voltage_gains[reference], config.current_gains[reference])
+        plan = config.threshold_plan()
         values = {
             reg.METER_EN: reg.METER_ENABLE,
             reg.PL_CONST_H: reg.PL_CONSTANT >> 16,
@@ -196,6 +195,7 @@ class Atm90e32:
             reg.S_PHASE_TH: config.p_phase_threshold,
             **plan.registers,
         }
+        values[reg.EMM_INT_EN0], values[reg.EMM_INT_EN1] = interrupt_enables(config.wiring.phases)  # DS p.19
         for phase in Phase:
             values[reg.UGAIN[phase]] = config.voltage_gains[phase]
             values[reg.IGAIN[phase]] = config.current_gains[phase]

@@ -124,8 +124,9 @@ class FrontEndErrors:
     Attributes:
         ct: each phase's CT model (None: an ideal CT).
         current_offset: A rms the current input reads with no current, per phase, at
-            reading scale for the board's true gains; it adds to the rms reading.
-        voltage_offset: V rms, likewise for the voltage input.
+            reading scale for the board's true gains; uncorrelated with the load, it adds
+            to the rms reading in quadrature (sqrt(I^2 + offset^2)).
+        voltage_offset: V rms, likewise for the voltage input (in quadrature).
         power_offset, reactive_offset: W / var the power reads with no current.
         current_noise, voltage_noise, power_noise: standard deviations of one register read.
         seed: of the noise generator, so a run is repeatable.

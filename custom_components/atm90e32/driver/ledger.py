@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from .channels import SPLIT_PHASE, Wiring
-from .models import EnergyCounts, EnergyRead
+from .models import EnergyCounts, EnergyRead, MeterSnapshot
 from .registers import CURRENT_LSB_A, ENERGY_LSB_WH, ENERGY_REGISTER_MAX, Phase
 
 Direction = Literal["import", "export"]
@@ -46,29 +46,52 @@ FULL_SCALE_POWER_W: Final = FULL_SCALE_CURRENT_A * 230.0 * VOLTAGE_HEADROOM
 COUNTER_CAPACITY_WH: Final = ENERGY_REGISTER_MAX * ENERGY_LSB_WH
 """204.797 Wh: one 16-bit energy register full (DS p.67)."""
 FULL_SCALE_FILL_S: Final = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
-"""About 40.8 s: the shortest time in which any energy register can fill."""
+"""About 40.8 s: the shortest time in which one phase's energy register can fill."""
+SHORTEST_FILL_S: Final = FULL_SCALE_FILL_S / len(Phase)
+"""About 13.6 s: the all-phase APenergyT/ANenergyT summing three phases at full scale (DS p.13, p.56) fill first."""
 READ_INTERVAL_MARGIN: Final = 2.0
 """Energy is read at least twice per register fill time, so a read that comes late still loses nothing."""
 
 
-def register_fill_s(nominal_voltage: float) -> float:
-    """Shortest time, s, in which one energy register fills on a channel of ``nominal_voltage`` V rms.
+def register_fill_s(nominal_voltage: float, summed_phases: int = 1) -> float:
+    """Shortest time, s, in which the chip's fastest energy register fills at ``nominal_voltage`` V rms.
 
-    At full scale: 65.535 A at the nominal voltage + 20 %.  230 V gives FULL_SCALE_FILL_S
-    (40.8 s), a 120 V North American leg 78.1 s.  Current scaling does not change it
-    (see FULL_SCALE_CURRENT_A).  Raises ValueError for a voltage that is not positive.
+    At full scale: 65.535 A at the nominal voltage + 20 % on every phase.  A phase's
+    register fills in 78.1 s at 120 V, 40.8 s at 230 V (FULL_SCALE_FILL_S); the
+    all-phase APenergyT/ANenergyT sum the ``summed_phases`` phases MMode0 enables
+    (DS p.13, p.56), so they fill that many times faster: two 120 V legs in 39.0 s,
+    three phases in 26.0 s at 120 V, 13.6 s at 230 V.  0 summed phases (circuits) is one
+    phase's register.  Current scaling does not change it (see FULL_SCALE_CURRENT_A).
+    Raises ValueError for a voltage that is not positive or a phase count outside 0..3.
     """
     if not nominal_voltage > 0:
         raise ValueError("the nominal voltage must be above 0 V")
-    return COUNTER_CAPACITY_WH / (FULL_SCALE_CURRENT_A * nominal_voltage * VOLTAGE_HEADROOM) * 3600
+    if not 0 <= summed_phases <= len(Phase):
+        raise ValueError("0 to 3 phases can be summed")
+    power = FULL_SCALE_CURRENT_A * nominal_voltage * VOLTAGE_HEADROOM * max(1, summed_phases)
+    return COUNTER_CAPACITY_WH / power * 3600
 
 
-def max_read_interval_s(nominal_voltage: float) -> float:
-    """Longest interval between energy reads, s, on a channel of ``nominal_voltage`` V: half the fill time.
+def max_read_interval_s(nominal_voltage: float, summed_phases: int = 1) -> float:
+    """Longest interval between energy reads, s: half of :func:`register_fill_s` (same arguments).
 
-    39.0 s at 120 V, 20.4 s at 230 V, 19.5 s at 240 V.
+    One phase: 39.0 s at 120 V, 20.4 s at 230 V.  Split-phase (two legs summed) 19.5 s
+    at 120 V; three phases 13.0 s at 120 V, 6.8 s at 230 V.
     """
-    return register_fill_s(nominal_voltage) / READ_INTERVAL_MARGIN
+    return register_fill_s(nominal_voltage, summed_phases) / READ_INTERVAL_MARGIN
+
+
+def fill_power(snapshot: MeterSnapshot, wiring: Wiring) -> float:
+    """The highest rate, W, at which any energy register of ``snapshot``'s chip fills now.
+
+    The larger of one phase's |active power| and the sum of |active power| over the
+    phases summed into APenergyT/ANenergyT (``wiring.summed_phases``, DS p.13, p.56): the
+    chip sums arithmetically, so this bounds the total's rate from above.  In the chip's
+    own scale (no current scaling); 0.0 with no phase.
+    """
+    phases = snapshot.phases
+    total = sum(abs(phases[phase].active_power) for phase in wiring.summed_phases if phase in phases)
+    return max(snapshot.largest_power, total)
 
 
 class EnergyLedger:
@@ -202,23 +225,25 @@ def kwh_to_counts(kwh: float) -> int:
 def may_have_wrapped(elapsed_s: float, power_w: float) -> bool:
     """Whether a 16-bit energy register may have wrapped in ``elapsed_s`` seconds between two reads.
 
-    No register can fill in less than FULL_SCALE_FILL_S (about 40.8 s), so shorter gaps
-    are always safe.  For longer gaps ``power_w`` is the largest |active power| (W, in the
-    chip's own scale) seen at either end of the gap; as power may have peaked between
-    the reads, the gap is suspect once ``2 x power_w x elapsed`` reaches one register's
-    capacity (204.797 Wh): a margin of two over the energy the endpoints suggest.
+    No register can fill in less than SHORTEST_FILL_S (about 13.6 s, the all-phase total
+    of three phases at full scale), so shorter gaps are always safe.  For longer gaps
+    ``power_w`` is the fastest fill rate (:func:`fill_power`, W, in the chip's own scale)
+    seen at either end of the gap; as power may have peaked between the reads, the gap is
+    suspect once ``2 x power_w x elapsed`` reaches one register's capacity (204.797 Wh).
+    That is a heuristic, not a proof: a load that ran more than twice the endpoints' power
+    during most of the gap can wrap a register unreported.
     A negative ``elapsed_s`` (a clock that jumped back) is never suspect.
     """
-    if elapsed_s < FULL_SCALE_FILL_S:
+    if elapsed_s < SHORTEST_FILL_S:
         return False
     return 2.0 * abs(power_w) * elapsed_s / 3600.0 >= COUNTER_CAPACITY_WH
 
 
 @dataclass(frozen=True, slots=True)
 class LastRead:
-    """When the energy registers were read, in seconds on some clock, and the largest |W| seen then.
+    """When the energy registers were read, in seconds on some clock, and the fastest fill rate seen then.
 
-    ``power_w`` is the largest |active power| of any phase, in the chip's own scale.
+    ``power_w`` is :func:`fill_power` at that read (W, in the chip's own scale).
     Both ends of a gap must use the same clock (monotonic within a run, Unix time across
     restarts).
     """

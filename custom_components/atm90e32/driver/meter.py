@@ -29,7 +29,6 @@ from .power_quality import (
     ThresholdPlan,
     Transition,
     monitored,
-    threshold_plan,
 )
 from .registers import Phase
 from .transport import Transport
@@ -274,16 +273,14 @@ class Meter:
                 frequency=snapshot.frequency,
             )
             plan = self.plan
-            transitions += self.conditions.update(snapshot.status, reading, self.config.power_quality, plan.in_chip)
+            settings = self.config.power_quality
+            transitions += self.conditions.update(snapshot.status, reading, settings, plan.in_chip, plan.polled)
         return snapshot
 
     @property
     def plan(self) -> ThresholdPlan:
         """The threshold registers of the configuration and which conditions the chip latches."""
-        reference = self.config.wiring.reference.phase
-        return threshold_plan(
-            self.config.power_quality, self.config.voltage_gains[reference], self.config.current_gains[reference]
-        )
+        return self.config.threshold_plan()
 
     def _close_locked(self) -> None:
         if self._transport is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from . import registers as reg
 from .channels import SPLIT_PHASE, Wiring
-from .power_quality import PowerQualitySettings, StatusWords
+from .power_quality import PowerQualitySettings, StatusWords, ThresholdPlan, threshold_plan
 from .registers import Phase
 
 
@@ -69,6 +69,15 @@ class ChipConfig:
                 raise ValueError(f"{name} must be three 16-bit register values")
         if any(v & ~(reg.PHI_DELAY_V | reg.PHI_CYCLES_MASK) for v in self.phase_compensation):
             raise ValueError("phase_compensation uses bit 15 and bits 7:0 only")
+
+    def threshold_plan(self) -> ThresholdPlan:
+        """The threshold registers for the gains of the wiring's measured phases (see :func:`threshold_plan`)."""
+        phases = self.wiring.phases
+        return threshold_plan(
+            self.power_quality,
+            {phase: self.voltage_gains[phase] for phase in phases},
+            {phase: self.current_gains[phase] for phase in phases},
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -109,52 +109,61 @@ class ThresholdPlan:
         the others are judged from the readings at each refresh.
     limits: per voltage or current condition, the largest reading its register can hold
         at this gain (V or A), to tell a person why a threshold is polled.
+    polled: condition keys judged from the readings although their condition is in
+        ``in_chip``: a channel whose gain differs from the one its register was computed
+        for trips late, at another reading (one register serves every phase, DS p.44-46).
     """
 
     registers: Mapping[int, int]
     in_chip: frozenset[Condition]
     limits: Mapping[Condition, float]
+    polled: frozenset[ConditionKey] = frozenset()
 
 
-def threshold_plan(settings: PowerQualitySettings, ugain: int, igain: int) -> ThresholdPlan:
-    """Turn ``settings`` into register values at voltage gain ``ugain`` and current gain ``igain``.
+def threshold_plan(
+    settings: PowerQualitySettings, ugain: int | Mapping[Phase, int], igain: int | Mapping[Phase, int]
+) -> ThresholdPlan:
+    """Turn ``settings`` into register values at voltage gains ``ugain`` and current gains ``igain``.
 
-    The voltage thresholds share one register each for all phases and use ``ugain``
-    (the reference channel's); OIth uses ``igain`` (DS pp.44-46, AN formula, see
-    :func:`protocol.threshold_register`).  A threshold above 0xFFFF cannot be held: an
-    upper one (swell, over-current) is then written 0xFFFF and a lower one (sag, phase
-    loss) 0, and the condition is judged from the readings.  Frequency limits are in
-    0.01 Hz (DS p.46) and always fit.  Raises ValueError for a gain < 1.
+    Each gain is one value or one per measured phase.  OVth, SagTh, PhaseLossTh and OIth
+    are one register each for all phases (DS p.44-46), compared with each phase's
+    gain-scaled reading, so a phase trips at a reading in proportion to its gain (AN
+    formula, see :func:`protocol.threshold_register`).  The register is computed for the
+    most sensitive channel, the one that would trip first, so that no channel trips
+    early: an upper threshold (swell, over-current) for the smallest gain, a lower one
+    (sag, phase loss) for the largest.  A channel of another gain would trip late: it is
+    judged from its readings (``polled``).  A value above 0xFFFF cannot be held: an upper
+    threshold is then written 0xFFFF and a lower one 0, and the condition is judged from
+    the readings on every channel.  Frequency limits are in 0.01 Hz (DS p.46) and always
+    fit.  Raises ValueError for a gain < 1.
     """
     volts, amps = protocol.VOLTAGE_THRESHOLD_UNITS, protocol.CURRENT_THRESHOLD_UNITS
-    wanted = {
-        Condition.SWELL: (reg.OV_TH, protocol.threshold_register(settings.swell_voltage, ugain, volts), 0xFFFF),
-        Condition.SAG: (reg.SAG_TH, protocol.threshold_register(settings.sag_voltage, ugain, volts), 0),
-        Condition.PHASE_LOSS: (
-            reg.PHASE_LOSS_TH,
-            protocol.threshold_register(settings.phase_loss_voltage, ugain, volts),
-            0,
-        ),
-        Condition.OVER_CURRENT: (reg.OI_TH, protocol.threshold_register(settings.over_current, igain, amps), 0xFFFF),
+    ugains = ugain if isinstance(ugain, Mapping) else {Phase.A: ugain}
+    igains = igain if isinstance(igain, Mapping) else {Phase.A: igain}
+    wanted = {  # condition: register, threshold, gains, units, upper
+        Condition.SWELL: (reg.OV_TH, settings.swell_voltage, ugains, volts, True),
+        Condition.SAG: (reg.SAG_TH, settings.sag_voltage, ugains, volts, False),
+        Condition.PHASE_LOSS: (reg.PHASE_LOSS_TH, settings.phase_loss_voltage, ugains, volts, False),
+        Condition.OVER_CURRENT: (reg.OI_TH, settings.over_current, igains, amps, True),
     }
     registers: dict[int, int] = {}
     in_chip = {Condition.FREQUENCY_LOW, Condition.FREQUENCY_HIGH}
-    for condition, (address, value, never) in wanted.items():
+    polled: set[ConditionKey] = set()
+    limits: dict[Condition, float] = {}
+    for condition, (address, threshold, gains, units, upper) in wanted.items():
+        values = {phase: protocol.threshold_register(threshold, gain, units) for phase, gain in gains.items()}
+        value = max(values.values()) if upper else min(values.values())
+        sensitive = min(gains.values()) if upper else max(gains.values())
+        limits[condition] = protocol.threshold_value(0xFFFF, sensitive, units)
         if value <= 0xFFFF:
             registers[address] = value
             in_chip.add(condition)
+            polled |= {(condition, phase) for phase, own in values.items() if own != value}
         else:
-            registers[address] = never
+            registers[address] = 0xFFFF if upper else 0
     registers[reg.FREQ_LO_TH] = round(settings.frequency_low / reg.FREQUENCY_LSB_HZ)
     registers[reg.FREQ_HI_TH] = round(settings.frequency_high / reg.FREQUENCY_LSB_HZ)
-    limit_v = protocol.threshold_value(0xFFFF, ugain, volts)
-    limits = {
-        Condition.SWELL: limit_v,
-        Condition.SAG: limit_v,
-        Condition.PHASE_LOSS: limit_v,
-        Condition.OVER_CURRENT: protocol.threshold_value(0xFFFF, igain, amps),
-    }
-    return ThresholdPlan(registers=registers, in_chip=frozenset(in_chip), limits=limits)
+    return ThresholdPlan(registers=registers, in_chip=frozenset(in_chip), limits=limits, polled=frozenset(polled))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +193,20 @@ def _bit(condition: Condition, phase: Phase | None) -> tuple[int, int]:
         return word, bits
     assert phase is not None
     return word, bits[phase]
+
+
+def interrupt_enables(phases: Iterable[Phase]) -> tuple[int, int]:
+    """EMMIntEn0 and EMMIntEn1 for the conditions :func:`monitored` watches on ``phases``.
+
+    A change of a status bit reaches EMMIntState0/1 only when its enable bit is set (DS
+    p.19; EMMIntEn0/1 p.64-65 share the bit layout of EMMState0/1); both are 0 after
+    power-on and reset.
+    """
+    words = [0, 0]
+    for condition, phase in monitored(phases):
+        word, bit = _bit(condition, phase)
+        words[word] |= bit
+    return words[0], words[1]
 
 
 def monitored(phases: Iterable[Phase]) -> tuple[ConditionKey, ...]:
@@ -246,13 +269,22 @@ class ConditionTracker:
         with the previous run's set restored, one that was already true then is not."""
 
     def update(
-        self, status: StatusWords, reading: Reading, settings: PowerQualitySettings, in_chip: frozenset[Condition]
+        self,
+        status: StatusWords,
+        reading: Reading,
+        settings: PowerQualitySettings,
+        in_chip: frozenset[Condition],
+        polled: frozenset[ConditionKey] = frozenset(),
     ) -> list[Transition]:
-        """Fold one refresh in; returns its transitions, starts before ends of the same condition in between."""
+        """Fold one refresh in; returns its transitions, starts before ends of the same condition in between.
+
+        A key whose condition is in ``in_chip`` is judged from the status words, unless it
+        is in ``polled`` (see :class:`ThresholdPlan`): then, as every other, from ``reading``.
+        """
         now: set[ConditionKey] = set()
         changed: set[ConditionKey] = set()
         for condition, phase in self.keys:
-            if condition in in_chip:
+            if condition in in_chip and (condition, phase) not in polled:
                 word, bit = _bit(condition, phase)
                 state = status.state0 if word == 0 else status.state1
                 latched = status.latched0 if word == 0 else status.latched1

@@ -204,13 +204,22 @@ def threshold_value(register: int, gain: int, units: int) -> float:
 
 
 def peak_voltage(raw: int, ugain: int) -> float:
-    """Peak voltage in V from UPeak: raw x Ugain / (100 x 2^13) (DS p.71)."""
-    return raw * ugain / (100 * 2**13)
+    """Peak voltage in V from UPeak: |raw| x Ugain / (100 x 2^13) (DS p.71).
+
+    ``raw`` is a complement (two's complement) value: the detector may keep a negative
+    crest (DS p.71; ESPHome also reads it as int16), so the magnitude is shown.  By the DS
+    formula the crest of 120 V at Ugain 3920 (169.7 V) needs 35464 counts, beyond the
+    signed range (at most 156.8 V there): unproven without a real chip.
+    """
+    return abs(to_signed16(raw)) * ugain / (100 * 2**13)
 
 
 def peak_current(raw: int, igain: int) -> float:
-    """Peak current in A from IPeak: raw x Igain / (1000 x 2^13) (DS p.71)."""
-    return raw * igain / (1000 * 2**13)
+    """Peak current in A from IPeak: |raw| x Igain / (1000 x 2^13), ``raw`` a complement value (DS p.71).
+
+    Raw 0xF000 (-4096) at Igain 25498 is 12.75 A, not 191 A.
+    """
+    return abs(to_signed16(raw)) * igain / (1000 * 2**13)
 
 
 def calibrated_gain(reference: float, measured: float, existing_gain: int) -> int:

@@ -186,6 +186,10 @@ EMM_INT_STATE0: Final = 0x73
 """EMMIntState0: latched status, write 1 to clear (DS p.62)."""
 EMM_INT_STATE1: Final = 0x74
 """EMMIntState1: latched status, write 1 to clear (DS p.63)."""
+EMM_INT_EN0: Final = 0x75
+"""EMMIntEn0: an EMMState0 change latches into EMMIntState0 only if its bit here is set; default 0 (DS p.19, p.64)."""
+EMM_INT_EN1: Final = 0x76
+"""EMMIntEn1: the same for EMMState1 / EMMIntState1; default 0 (DS p.19, p.65)."""
 OI_BITS: Final = (1 << 15, 1 << 14, 1 << 13)
 """EMMState0 / EMMIntState0 over-current bits OIPhaseA/B/CST, indexed by Phase (DS p.60)."""
 OV_BITS: Final = (1 << 12, 1 << 11, 1 << 10)

@@ -86,8 +86,10 @@ def phasor(magnitude: float, angle_deg: float) -> complex:
 def neutral_current(currents: Mapping[Phase, float], angles: Mapping[Phase, float]) -> float:
     """The neutral current of a wye service, A: the magnitude of the vector sum of the phase currents.
 
-    ``currents`` are rms amps per phase; ``angles`` each current's angle in degrees (its
-    voltage's angle minus its lag).  A phase missing from ``angles`` raises KeyError.
+    ``currents`` are rms amps per phase; ``angles`` each current's angle in degrees, all
+    counted the same way (the emulator counts lag behind A's voltage: the voltage's lag
+    plus the current's own; 10 A at PF 1 on A and 10 A at PF 0.5 on B, at 0 and 180
+    degrees, sum to 0 A).  A phase missing from ``angles`` raises KeyError.
     Balanced phases 120 degrees apart sum to 0 A; what the chip computes into IrmsN
     (DS p.70).
     """

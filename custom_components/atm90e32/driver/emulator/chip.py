@@ -15,12 +15,14 @@ framing, verification and decoding run exactly as against hardware.  It models:
   the per-phase accumulation threshold PPhaseTh (DS p.55), for every phase the load gives;
 - the all-phase APenergyT / ANenergyT (DS p.67): the arithmetic sum of the active power
   of the phases enabled by MMode0 EnPA/EnPB/EnPC (ABSEnP = 0, DS p.56), metered on its
-  own, so opposite-signed phases net out inside the chip, above PStartTh (DS p.55);
+  own, so opposite-signed phases net out inside the chip; a phase below PPhaseTh adds 0
+  and the sum meters when its |P| exceeds PStartTh (DS Figure-6 p.14);
 - MeterEn: any non-zero value meters (DS p.41);
 - power quality (DS pp.60-63): EMMState0/1 over-voltage, over-current, sag, phase loss
   and FreqHi/FreqLo against OVth, OIth, SagTh, PhaseLossTh and FreqLoTh/FreqHiTh, and
   the latched EMMIntState0/1 (write 1 to clear) set at the instant a status bit changes,
-  also between two transactions; :class:`Disturbance` schedules the events;
+  also between two transactions, for the bits enabled in EMMIntEn0/1 only (DS p.19,
+  p.64-65); :class:`Disturbance` schedules the events;
 - UPeak / IPeak (DS p.71) and the fundamental / harmonic active power PmeanF / PmeanH
   per phase (DS p.70), from each phase's ``harmonic_share``;
 - three-phase: the voltage angles UangleA-C (DS p.71, from each phase's
@@ -249,6 +251,7 @@ _STATUS_OF_PHASE = (reg.UGAIN, reg.IGAIN, reg.OV_BITS, reg.OI_BITS, reg.SAG_BITS
 _UANGLE_PHASE = dict(zip(reg.UANGLE, Phase, strict=True))
 _STATUS_REGISTERS = frozenset({reg.EMM_STATE0, reg.EMM_STATE1, reg.EMM_INT_STATE0, reg.EMM_INT_STATE1})
 _LATCHED = {reg.EMM_INT_STATE0, reg.EMM_INT_STATE1}
+_INTERRUPT_ENABLES = frozenset({reg.EMM_INT_EN0, reg.EMM_INT_EN1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +266,7 @@ class _Measured:
     voltage_angle: float = 0.0
     """Degrees from phase A of the voltage the input sees (the load's ``input_angle`` or ``voltage_angle``)."""
     current_angle: float = 0.0
-    """Degrees: the voltage angle less acos(PF) (inductive lag), turned by 180 when exporting."""
+    """Degrees of lag behind A's voltage, as ``voltage_angle``: that plus acos(PF) (inductive), 180 more exporting."""
 
 
 _OFFSET_REGISTERS = (reg.UOFFSET, reg.IOFFSET, reg.POFFSET, reg.QOFFSET)
@@ -295,6 +298,10 @@ class EmulatedAtm90e32:
         errors: the front end's CT errors, ADC offsets and noise (:mod:`.front_end`);
             None (the default) is an ideal board.  The chip's own compensation registers
             (Uoffset/Ioffset, Poffset/Qoffset, PhiA-C) act in either case.
+        uangle_leads: UangleB/C count how far the phase *leads* A (B reads 240 in the
+            sequence A -> B -> C) instead of how far it lags (120, the default).  The DS
+            gives Uangle as 0-360 degrees without a direction (p.71): only a real chip
+            can tell which; the sequence bit URevWnST (p.20) is the same either way.
     """
 
     def __init__(
@@ -305,9 +312,11 @@ class EmulatedAtm90e32:
         board: Board | None = None,
         temperature: int = 38,
         errors: FrontEndErrors | None = None,
+        uangle_leads: bool = False,
     ) -> None:
         """Power the emulated chip on at ``clock()``."""
         self.errors = errors
+        self.uangle_leads = uangle_leads
         self._noise = random.Random(errors.seed if errors is not None else 0)
         self._noise_draws: dict[Phase, tuple[int, tuple[float, float, float, float]]] = {}
         """Per phase: the measurement refresh the noise was drawn for, and its (V, A, W, var) deviations."""
@@ -396,6 +405,10 @@ class EmulatedAtm90e32:
             self._refresh_status()
             self.registers[address] = self.registers.get(address, 0) & ~value
             return
+        if address in _INTERRUPT_ENABLES:  # read/write outside the configuration space (DS p.64-65)
+            self._refresh_status()  # changes until now were judged under the old enables
+            self.registers[address] = value
+            return
         if address in _CONFIG_SPACE and self.registers.get(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
             self.registers[address] = value
             self._refresh_status()  # a threshold, gain or MeterEn may change the status now
@@ -465,17 +478,30 @@ class EmulatedAtm90e32:
         a, m = self._measure(Phase.A, point), self._measure(phase, point)
         if a.volts <= 0.0 or m.volts <= 0.0:
             return 0
-        return round(((m.voltage_angle - a.voltage_angle) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
+        lag = m.voltage_angle - a.voltage_angle
+        return round(((-lag if self.uangle_leads else lag) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
 
     def _peak_register(self, name: str, phase: Phase, m: _Measured) -> int:
-        """UPeak / IPeak of a sinusoid: sqrt(2) x the rms reading, U = reg x Ugain / (100 x 2^13) inverted (DS p.71)."""
+        """UPeak / IPeak: the crest of a sinusoid, sqrt(2) x the rms reading, as a complement value (DS p.71).
+
+        The scale is the DS p.71 formula inverted (U = reg x Ugain / (100 x 2^13), I with
+        1000).  The detector keeps the crest of each PeakDet_period (SagPeakDetCfg bits
+        15:8, ms; default 0x143F: 20 ms, DS p.44; DS p.17): this model takes the positive
+        crest in even periods and the negative one in odd periods, and saturates at the
+        complement range -32768..32767.  Which crest a real chip keeps, and what it does
+        beyond that range (120 V at Ugain 3920 needs 35464), only a real chip can tell.
+        """
         if name == "upeak":
             gain, reading, scale = self.registers[reg.UGAIN[phase]], m.volts, 100
         else:
             gain, reading, scale = self.registers[reg.IGAIN[phase]], m.amps, 1000
         if gain == 0:
             return 0
-        return _clamp16(round(math.sqrt(2) * reading * scale * 2**13 / gain))
+        crest = round(math.sqrt(2) * reading * scale * 2**13 / gain)
+        period_ms = max(1, self.registers.get(reg.SAG_PEAK_DET_CFG, _SAG_PEAK_DET_CFG_DEFAULT) >> 8)
+        if math.floor(self._time * 1000.0 / period_ms) % 2:
+            return max(-0x8000, -crest) & 0xFFFF
+        return min(0x7FFF, crest)
 
     def _point_at(self, t: float) -> LoadPoint:
         """The true conditions at ``t``: the load, changed by the disturbances active then."""
@@ -537,14 +563,17 @@ class EmulatedAtm90e32:
         return state0, state1
 
     def _update_status(self, measured: Sequence[_Measured], frequency: float) -> None:
-        """Set EMMState0/1 for these readings; latch every bit that changed into EMMIntState0/1 (DS pp.62-63)."""
+        """Set EMMState0/1 for these readings; latch each bit that changed into EMMIntState0/1 (DS p.62-63).
+
+        Only a bit whose enable is set in EMMIntEn0/1 (power-on 0) is latched (DS p.19, p.64-65).
+        """
         state0, state1 = self._status(measured, frequency)
         r = self.registers
         old0, old1 = r.get(reg.EMM_STATE0, 0), r.get(reg.EMM_STATE1, 0)
         if state0 != old0 or state1 != old1:
             r[reg.EMM_STATE0], r[reg.EMM_STATE1] = state0, state1
-            r[reg.EMM_INT_STATE0] = r.get(reg.EMM_INT_STATE0, 0) | (state0 ^ old0)
-            r[reg.EMM_INT_STATE1] = r.get(reg.EMM_INT_STATE1, 0) | (state1 ^ old1)
+            r[reg.EMM_INT_STATE0] = r.get(reg.EMM_INT_STATE0, 0) | ((state0 ^ old0) & r.get(reg.EMM_INT_EN0, 0))
+            r[reg.EMM_INT_STATE1] = r.get(reg.EMM_INT_STATE1, 0) | ((state1 ^ old1) & r.get(reg.EMM_INT_EN1, 0))
 
     def _refresh_status(self) -> None:
         """Re-evaluate the status at the present transaction (after a write, or for a status read)."""
@@ -596,14 +625,16 @@ class EmulatedAtm90e32:
         line_va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
         true_lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0)
-        current_angle = (true.voltage_angle - true_lag + (180.0 if sign < 0 else 0.0)) % 360.0
+        # one convention for every angle: degrees of lag behind A's voltage (B at 120 in sequence A -> B -> C);
+        # a current lags its own voltage by acos(PF) more (less when capacitive), 180 more when exporting
+        current_angle = (true.voltage_angle + true_lag + (180.0 if sign < 0 else 0.0)) % 360.0
         if true.input_angle is None:  # the voltage input sees the phase's own voltage
             input_angle = true.voltage_angle % 360.0
             watts, vars_ = sign * line_va * cos_lag, line_va * sin_lag
             pf = sign * pf
         else:  # another phase's voltage: the chip multiplies at the angle between them
             input_angle = true.input_angle % 360.0
-            delta = math.radians(input_angle - current_angle + shift)
+            delta = math.radians(current_angle - input_angle + shift)  # the current's lag behind that voltage
             watts, vars_, pf = line_va * math.cos(delta), line_va * abs(math.sin(delta)), math.cos(delta)
         if clip_rms != 1.0:  # a cut sine: power follows its fundamental, the rms its whole
             watts, vars_ = watts * clip_fundamental / clip_rms, vars_ * clip_fundamental / clip_rms
@@ -626,18 +657,24 @@ class EmulatedAtm90e32:
         return measured
 
     def _offset(self, phase: Phase, m: _Measured, i_scale: float) -> _Measured:
-        """``m`` with the ADC offsets (``errors``) and the chip's Uoffset/Ioffset/Poffset/Qoffset added (AN p.23).
+        """``m`` with the front end's idle signal (``errors``) and the chip's offset registers (AN p.21).
 
-        Uoffset/Ioffset add ``value x 2^7`` to the 32-bit rms, Poffset/Qoffset ``value`` to
-        the 32-bit Pmean/Qmean; the rms readings do not go below 0 (nor the current above full scale).
+        The idle signal (an unplugged CT's pickup, ADC noise) is uncorrelated with the
+        load, so it adds to an rms reading in quadrature: sqrt(reading^2 + idle^2); to
+        the powers it adds linearly (a mean of products).  Uoffset/Ioffset then add
+        ``value x 2^7`` to the 32-bit rms, linearly (the AN p.21 procedure reads the idle
+        rms and writes its negative), Poffset/Qoffset ``value`` to the 32-bit Pmean/Qmean;
+        the rms readings do not go below 0 (nor the current above full scale).  So an
+        Ioffset taken at idle cancels the idle reading exactly but takes nearly the whole
+        idle value off a loaded reading, where the idle part had added almost nothing.
         """
         r = self.registers
         errors = self.errors
         volts, amps, watts, vars_ = m.volts, m.amps, m.watts, m.vars
         u_scale = r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
         if errors is not None:
-            volts += errors.voltage_offset.get(phase, 0.0) * u_scale
-            amps += errors.current_offset.get(phase, 0.0) * i_scale
+            volts = math.hypot(volts, errors.voltage_offset.get(phase, 0.0) * u_scale)
+            amps = math.hypot(amps, errors.current_offset.get(phase, 0.0) * i_scale)
             watts += errors.power_offset.get(phase, 0.0) * u_scale * i_scale
             vars_ += errors.reactive_offset.get(phase, 0.0) * u_scale * i_scale
         volts = max(0.0, volts + protocol.to_signed16(r.get(reg.UOFFSET[phase], 0)) * reg.UOFFSET_LSB_V)
@@ -713,21 +750,23 @@ class EmulatedAtm90e32:
     def _accumulate(self, measured: Sequence[_Measured], seconds: float) -> None:
         """Meter ``seconds`` of the ``measured`` phases into their registers and the all-phase total.
 
-        A phase meters when |P| + |Q| exceeds PPhaseTh (DS p.55).  The total meters the
-        arithmetic sum of P over the phases whose EnPx bit is set in MMode0 (DS p.56),
-        when |sum P| + |sum Q| exceeds PStartTh (DS p.55); it keeps its own residual.
+        DS Figure-6 (p.14): a phase's active power counts only when its |P| + |Q|
+        exceeds PPhaseTh, else it is forced to 0 both for its own register and for the
+        sum; the total is the arithmetic sum of those powers over the phases whose EnPx
+        bit is set in MMode0 (ABSEnP = 0, DS p.56), metered when |sum| exceeds PStartTh
+        (the reactive power plays no part there); it keeps its own residual.
         """
         phase_threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
         summed = self.registers[reg.MMODE0]
-        total_watts = total_vars = 0.0
+        total_watts = 0.0
         for phase, m in zip(Phase, measured, strict=True):
-            if m.watts != 0.0 and abs(m.watts) + abs(m.vars) > phase_threshold:
-                _meter(self.energy[phase], m.watts, seconds)
+            if m.watts == 0.0 or abs(m.watts) + abs(m.vars) <= phase_threshold:
+                continue  # no load on this phase: 0 for its register and for the sum
+            _meter(self.energy[phase], m.watts, seconds)
             if summed & reg.MMODE0_ENP[phase]:
                 total_watts += m.watts
-                total_vars += m.vars
         start_threshold = self.registers.get(reg.P_START_TH, 0) * reg.POWER_LSB
-        if total_watts != 0.0 and abs(total_watts) + abs(total_vars) > start_threshold:
+        if total_watts != 0.0 and abs(total_watts) > start_threshold:
             _meter(self.total_energy, total_watts, seconds)
 
     def _read_energy(self, address: int) -> int:
@@ -820,6 +859,10 @@ def _sequence_bits(measured: Sequence[_Measured]) -> int:
         if sequence is PhaseSequence.REVERSED:
             bits |= reg.I_REV_WN_BIT
     return bits
+
+
+_SAG_PEAK_DET_CFG_DEFAULT = 0x143F
+"""SagPeakDetCfg at power-on: peak period 20 ms (bits 15:8), sag period 63 ms (bits 7:0) (DS p.44)."""
 
 
 def _clamp16(value: int) -> int:
