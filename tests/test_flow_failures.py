@@ -51,7 +51,8 @@ async def device_step(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:
     return await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_WIRING: wiring})
 
 
-def circuits_entry(device: str, board: str, position: int) -> MockConfigEntry:
+def circuits_entry(device: str, board: str, position: int, options: dict[str, Any] | None = None) -> MockConfigEntry:
+    """A circuits entry with all three inputs on, chip ``position`` of ``board``."""
     return MockConfigEntry(
         domain=DOMAIN,
         version=2,
@@ -63,6 +64,7 @@ def circuits_entry(device: str, board: str, position: int) -> MockConfigEntry:
             CONF_BOARD: board,
             CONF_BOARD_POSITION: position,
         },
+        options=options or {},
         unique_id=device,
     )
 

@@ -32,12 +32,13 @@ from custom_components.atm90e32.const import (
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, CIRCUITS_KEY, THREE_PHASE_WYE
+from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import CircuitLoad, ThreePhaseLoad
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry, state
 from .test_config_flow import fields_of
+from .test_flow_failures import circuits_entry
 from .test_wirings import defaults
 
 CUSTOM_GAIN = 30000
@@ -66,6 +67,18 @@ async def open_settings(hass: HomeAssistant, entry: MockConfigEntry) -> ConfigFl
     return await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
 
 
+async def save_with_a_custom_gain(
+    hass: HomeAssistant, result: ConfigFlowResult, changes: dict[str, Any], field: str
+) -> None:
+    """Submit the settings form with ``changes`` (a custom CT among them): only ``field`` is asked next, then saved."""
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {**defaults(result), **changes})
+    assert result["step_id"] == "custom_gains"
+    assert fields_of(result) == [field]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {field: CUSTOM_GAIN})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
 @pytest.fixture
 def three_phase_chip(mock_transport: FaultyEmulator) -> FaultyEmulator:
     """The emulated chip on a balanced 230 V three-phase service, 1 kW resistive per phase."""
@@ -85,14 +98,7 @@ async def test_three_phase_settings_invert_a_ct_and_type_a_custom_gain(
     assert result["step_id"] == "three_phase"
     form = defaults(result)
     assert form[CONF_VOLTAGE_SYSTEM] == "230_400"  # the entry's system, from its data
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**form, "invert_l3": True, "ct_preset_l2": "custom"}
-    )
-    assert result["step_id"] == "custom_gains"
-    assert fields_of(result) == ["current_gain_l2"]
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"current_gain_l2": CUSTOM_GAIN})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
+    await save_with_a_custom_gain(hass, result, {"invert_l3": True, "ct_preset_l2": "custom"}, "current_gain_l2")
     assert three_phase_chip.registers[reg.IGAIN[Phase.B]] == CUSTOM_GAIN
     assert entry.data[CONF_VOLTAGE_SYSTEM] == "230_400"
     await replay(entry.runtime_data, clock, 5)
@@ -131,28 +137,10 @@ async def test_a_circuit_with_a_custom_ct_is_asked_its_gain(
     hass: HomeAssistant, mock_transport: FaultyEmulator
 ) -> None:
     mock_transport.load = CircuitLoad()
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        version=2,
-        data={
-            CONF_DEVICE: SIMULATED,
-            CONF_LINE_FREQUENCY: 60,
-            CONF_WIRING: CIRCUITS_KEY,
-            CONF_CHANNELS: list(CIRCUIT_KEYS),
-        },
-        options=default_options(CIRCUITS),
-        unique_id=SIMULATED,
-    )
+    entry = circuits_entry(SIMULATED, "Board 1", 1, default_options(CIRCUITS))
     await setup_entry(hass, entry)
     result = await open_settings(hass, entry)
     assert result["step_id"] == "circuits"
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**defaults(result), "ct_preset_ct3": "custom"}
-    )
-    assert result["step_id"] == "custom_gains"
-    assert fields_of(result) == ["current_gain_ct3"]
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"current_gain_ct3": CUSTOM_GAIN})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
+    await save_with_a_custom_gain(hass, result, {"ct_preset_ct3": "custom"}, "current_gain_ct3")
     assert mock_transport.registers[reg.IGAIN[Phase.C]] == CUSTOM_GAIN
     assert entry.data[CONF_CHANNELS] == list(CIRCUIT_KEYS)  # no input switched: the entry's data stays
