@@ -112,7 +112,7 @@ def esphome_plan() -> int:
 
 
 def verified_minimum(wiring: Wiring = SPLIT_PHASE) -> int:
-    """Fewest transactions with every read verified against LastSPIData (DS p.58, AN p.11), for ``wiring``.
+    """Fewest transactions with every read verified against LastSPIData (DS p.65, AN p.11), for ``wiring``.
 
     A 16-bit register: the read and a LastSPIData read (2).  A 32-bit value: both words,
     each verified (4).  A read-to-clear energy register: the read and LastSPIData (2).

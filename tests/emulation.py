@@ -86,6 +86,6 @@ class FaultyEmulator(EmulatedAtm90e32):
         return response
 
     def brown_out(self) -> None:
-        """Power-cycle the chip: power-on defaults, counters and LastSPIData cleared (DS p.54)."""
+        """Power-cycle the chip: power-on defaults, counters and LastSPIData cleared (DS p.59)."""
         self._advance()
         self._reset()

@@ -227,3 +227,24 @@ async def test_start_thresholds_follow_the_ct_and_the_voltage(
     assert real_board.registers[reg.P_PHASE_TH] == start_threshold(100.0, 120.0) == 18750
     assert real_board.registers[reg.P_START_TH] == 18750
     assert math.isclose(real_board.registers[reg.P_PHASE_TH] * reg.POWER_LSB, 6.0)
+
+
+async def test_the_start_threshold_is_a_visible_choice(
+    hass: HomeAssistant, config_entry: MockConfigEntry, real_board: FaultyEmulator, clock: ManualClock
+) -> None:
+    """Issue 22: the options flow offers IEC's threshold (default, 6.0 W here), 2 W or 0.5 W; the chip gets it."""
+    await setup_entry(hass, config_entry)
+    result = await start(hass, config_entry, "start_threshold")
+    assert result["step_id"] == "start_threshold"
+    assert result["description_placeholders"] == {"iec": "6.0", "voltage": "120"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"start_threshold": "2_w"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert config_entry.options["start_threshold"] == "2_w"
+    assert real_board.registers[reg.P_PHASE_TH] == real_board.registers[reg.P_START_TH] == round(2.0 / 0.00032)
+    # a 4 W standby load now counts (it did not under the IEC threshold of 6 W)
+    real_board.load = ConstantLoad(watts=(4.0, 0.0), volts=VOLTS, power_factor=1.0)
+    coordinator = config_entry.runtime_data
+    before = float(state(hass, config_entry, "l1_energy_import").state)
+    await replay(coordinator, clock, 3600)
+    assert float(state(hass, config_entry, "l1_energy_import").state) - before == pytest.approx(0.004, abs=0.0015)

@@ -192,3 +192,39 @@ async def test_the_gap_after_a_crash_runs_from_the_last_read_on_disk(
     await hass.async_block_till_done()
     assert (issue(hass, config_entry, "counters_overflowed") is not None) is reported
     assert config_entry.runtime_data.health.possible_overflows == int(reported)
+
+
+def channel_issue(hass: HomeAssistant, entry: MockConfigEntry, key: str, channel: str) -> ir.IssueEntry | None:
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"{key}_{channel}_{entry.entry_id}")
+
+
+async def test_a_ct_that_clips_below_its_rating_files_an_issue_until_the_pga_fits(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    """Issue 22 item 1: an SCT-013-000 over the split board's 12 ohm burden reaches 720 mV/2 at 60 A at PGA 2x.
+
+    Its rating is 100 A; PGA 1x (720 mV at 120 A) fits it.  The repair says so, and goes with PGA 1x.
+    """
+    await setup_entry(hass, config_entry)
+    for leg in ("l1", "l2"):
+        found = channel_issue(hass, config_entry, "input_range", leg)
+        assert found is not None
+        assert found.translation_placeholders is not None
+        placeholders = found.translation_placeholders
+        assert (placeholders["ct"], placeholders["clip"], placeholders["rated"]) == ("SCT-013-000", "60.0", "100")
+        assert (placeholders["pga"], placeholders["fits"]) == ("2", "1")
+    options = {**config_entry.options, "pga_gain": 1, "current_gain_l1": 50996, "current_gain_l2": 50996}
+    hass.config_entries.async_update_entry(config_entry, options=options)
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert channel_issue(hass, config_entry, "input_range", "l1") is None
+    assert channel_issue(hass, config_entry, "input_range", "l2") is None
+    # an SCT-024 (200 A) clips at 120 A even at 1x on this board: the other issue
+    hass.config_entries.async_update_entry(config_entry, options={**options, "ct_preset_l2": "sct_024"})
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert channel_issue(hass, config_entry, "input_range", "l2") is None
+    found = channel_issue(hass, config_entry, "input_range_no_pga", "l2")
+    assert found is not None
+    assert found.translation_placeholders is not None
+    assert (found.translation_placeholders["clip"], found.translation_placeholders["rated"]) == ("120.0", "200")

@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
+from . import issues
 from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .entity import circuit_device_id
@@ -41,6 +42,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         .id
     )
     _remove_unused_circuit_devices(hass, entry, coordinator)
+    issues.async_manage_input_range(hass, entry, coordinator.settings.wiring, entry.options)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -4,8 +4,9 @@ Options (per channel key, raw 16-bit register values, written by the options flo
 offset and phase steps): ``current_offset_<key>`` (Ioffset), ``power_offset_<key>``
 (Poffset), ``reactive_offset_<key>`` (Qoffset), ``phase_compensation_<key>`` (PhiA-C).
 ``compensation_undo`` holds the values those keys had before the last step, for "undo".
-The start thresholds are not options: they follow the CT presets' rated current and the
-nominal voltage (driver.calibration.start_threshold).
+The start thresholds follow ``start_threshold`` (driver.calibration.START_THRESHOLD_CHOICES):
+by default the CT presets' rated current and the nominal voltage (driver.calibration.start_threshold),
+or a fixed 2 W or 0.5 W per phase.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Final
 
-from .const import CONF_CURRENT_SCALE, PRESET_CUSTOM
+from .const import CONF_CURRENT_SCALE, CONF_START_THRESHOLD, PRESET_CUSTOM
 from .driver import ChipConfig, Phase
 from .driver import registers as reg
 from .driver.calibration import (
     NO_LOAD_CURRENT_LIMIT_A,
     NO_LOAD_POWER_LIMIT_W,
+    START_THRESHOLD_IEC,
     CalibrationError,
     NoLoadReads,
+    chosen_start_threshold,
     no_load_offsets,
     phase_error_from_reference,
     phase_register,
     phase_register_degrees,
-    start_threshold,
 )
 from .driver.channels import Channel, Wiring
 from .driver.front_end import CT_PRESET_PHASE_ERROR_DEG, CT_RATED_CURRENT_A
@@ -74,8 +76,11 @@ def apply_to_config(config: ChipConfig, options: Mapping[str, Any], nominal_volt
             values[channel.phase] = int(options.get(option_key(kind, channel), 0))
         return values[0], values[1], values[2]
 
-    threshold = start_threshold(
-        rated_current(config.wiring, options), nominal_voltage, int(options.get(CONF_CURRENT_SCALE, 1))
+    threshold = chosen_start_threshold(
+        str(options.get(CONF_START_THRESHOLD, START_THRESHOLD_IEC)),
+        rated_current(config.wiring, options),
+        nominal_voltage,
+        int(options.get(CONF_CURRENT_SCALE, 1)),
     )
     return replace(
         config,

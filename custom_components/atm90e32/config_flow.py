@@ -52,7 +52,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import compensation, demand_form, replay, wiring_form
+from . import compensation, demand_form, replay, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
 from .const import (
     CONF_BOARD,
@@ -65,6 +65,7 @@ from .const import (
     CONF_PGA_GAIN,
     CONF_REPLAY_FILE,
     CONF_SPI_SPEED,
+    CONF_START_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -662,6 +663,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
                 "power_quality",
                 "update_interval",
                 "demand",
+                "start_threshold",
                 # issue 14: offset and phase calibration, and their undo
                 *COMPENSATION_STEPS,
             ],
@@ -829,6 +831,20 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             step_id="update_interval", data_schema=schema, errors=errors, description_placeholders=placeholders
         )
 
+    async def async_step_start_threshold(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The start threshold per phase (start_threshold_form); README "Start threshold" has the trade-off."""
+        options = self.config_entry.options
+        if user_input is not None:
+            return self.async_create_entry(data={**options, CONF_START_THRESHOLD: user_input[CONF_START_THRESHOLD]})
+        settings = meter_settings(self.config_entry.data, options)
+        merged = {**default_options(settings.wiring), **options}
+        nominal = settings.chip.power_quality.nominal_voltage
+        return self.async_show_form(
+            step_id="start_threshold",
+            data_schema=start_threshold_form.schema(merged),
+            description_placeholders=start_threshold_form.placeholders(settings.wiring, merged, nominal),
+        )
+
     async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The demand interval (5/15/30/60 min) and the billing cycle's start day (1-28); wrong input saves nothing."""
         options = self.config_entry.options
@@ -893,6 +909,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             wiring=wiring,
             current_scale=settings.current_scale,
             shared_voltage=not dual,
+            factors=settings.factors,
         )
         options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
         for channel in wiring.channels:
@@ -907,7 +924,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             await self._async_revert(coordinator, old)
             raise
         self._pending = (old, options)
-        return _report(wiring, before, after, settings.current_scale)
+        return _report(wiring, before, after, settings.current_scale, settings.factors)
 
     def _voltage_transformers(self, wiring: Wiring) -> str:
         return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
@@ -1164,14 +1181,20 @@ def _readings(wiring: Wiring, snapshot: MeterSnapshot) -> str:
 
 
 def _report(
-    wiring: Wiring, before: Mapping[Phase, CalibrationSample], after: Mapping[Phase, CalibrationSample], scale: int
+    wiring: Wiring,
+    before: Mapping[Phase, CalibrationSample],
+    after: Mapping[Phase, CalibrationSample],
+    scale: int,
+    factors: Mapping[str, int],
 ) -> str:
+    """Before and after per channel, as the sensors show them: current x scale, power x scale x voltage factor."""
     lines = []
     for channel in wiring.channels:
         b, a = before[channel.phase], after[channel.phase]
+        watts = scale * factors.get(channel.key, 1)
         lines.append(
             f"{channel.name}: {b.voltage:.2f} V → {a.voltage:.2f} V, "
             f"{b.current * scale:.3f} A → {a.current * scale:.3f} A, "
-            f"{abs(b.active_power) * scale:.1f} W → {abs(a.active_power) * scale:.1f} W"
+            f"{abs(b.active_power) * watts:.1f} W → {abs(a.active_power) * watts:.1f} W"
         )
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from .driver.power_quality import COUNTED, Transition
 from .driver.registers import CURRENT_LSB_A
 
 FULL_SCALE_A: Final = 0xFFFF * CURRENT_LSB_A
-"""Irms reads at most 65.535 A (DS p.66); a current there is clipped."""
+"""Irms reads at most 65.535 A (DS p.70); a current there is clipped."""
 REVERSED_POWER_W: Final = -10.0
 """Below -10 W is more than the +-1 W idle circuits read (atm90e32as-facts, real idle readings)."""
 REVERSED_AFTER_S: Final = 60.0

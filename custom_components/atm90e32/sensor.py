@@ -46,28 +46,28 @@ PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
 
 
 VOLT: Final = 2
-"""Decimals of a voltage state: 0.01 V, UrmsA-C's step (DS p.66); the datasheet's +-0.5 % is 0.6 V at 120 V."""
+"""Decimals of a voltage state: 0.01 V, UrmsA-C's step (DS p.70); the datasheet's +-0.5 % is 0.6 V at 120 V."""
 AMPERE: Final = 3
-"""Decimals of a current state: 0.001 A, IrmsA-C's step (DS p.66), times current scaling."""
+"""Decimals of a current state: 0.001 A, IrmsA-C's step (DS p.70), times current scaling."""
 WATT: Final = 1
 """Decimals of an active, reactive or apparent power state: 0.1 W (var, VA).
 
-The registers step by 0.00032 W (DS p.62), but +-0.5 % is already 5 W at 1 kW: digits
+The registers step by 0.00032 W (DS p.69), but +-0.5 % is already 5 W at 1 kW: digits
 below 0.1 W are noise that would write a new state row at every refresh.
 """
 POWER_FACTOR: Final = 3
-"""Decimals of a power factor state: 0.001, PFmeanA-C's step (DS p.63)."""
+"""Decimals of a power factor state: 0.001, PFmeanA-C's step (DS p.69)."""
 HERTZ: Final = 2
-"""Decimals of the line frequency: 0.01 Hz, Freq's step and the datasheet's accuracy (DS p.70)."""
+"""Decimals of the line frequency: 0.01 Hz, Freq's step and the datasheet's accuracy (DS p.71)."""
 DEGREE_STEP: Final = 1
-"""Decimals of the phase angle: 0.1 degree, PAngleA-C's step (DS p.70)."""
+"""Decimals of the phase angle: 0.1 degree, PAngleA-C's step (DS p.71)."""
 PEAK_VOLT: Final = 1
-"""Decimals of a peak voltage: 0.1 V.  UPeak steps by Ugain / 819200 V (DS p.70), at most 0.08 V."""
+"""Decimals of a peak voltage: 0.1 V.  UPeak steps by Ugain / 819200 V (DS p.71), at most 0.08 V."""
 PEAK_AMPERE: Final = 2
-"""Decimals of a peak current: 0.01 A.  IPeak steps by Igain / 8192000 A (DS p.70), at most 0.008 A (x scaling)."""
+"""Decimals of a peak current: 0.01 A.  IPeak steps by Igain / 8192000 A (DS p.71), at most 0.008 A (x scaling)."""
 PERCENT_STEP: Final = 1
 UNBALANCE_STEP: Final = 2
-"""Decimals of the voltage unbalance: 0.01 %, a ratio of 0.01 V steps (UrmsA-C, DS p.66) near 230 V."""
+"""Decimals of the voltage unbalance: 0.01 %, a ratio of 0.01 V steps (UrmsA-C, DS p.70) near 230 V."""
 """Decimals of the harmonic share: 0.1 %, a ratio of two powers shown to 0.1 W."""
 
 
@@ -117,7 +117,7 @@ HARMONIC_SHARE_MIN_W = 1.0
 
 
 def _harmonic_share(r: PhaseReading) -> float | None:
-    """Harmonic active power as a percentage of the active power as shown (DS p.65); None near no load."""
+    """Harmonic active power as a percentage of the active power as shown (DS p.70); None near no load."""
     active = round(r.active_power, WATT)
     if abs(active) < HARMONIC_SHARE_MIN_W:
         return None
@@ -372,13 +372,19 @@ def _neutral_current(snapshot: MeterSnapshot) -> float | None:
 
 
 def _voltage_unbalance(snapshot: MeterSnapshot) -> float | None:
-    """NEMA voltage unbalance of the phases read, % (driver.three_phase.voltage_unbalance_percent)."""
-    voltages = [r.voltage for r in snapshot.phases.values()]
-    return voltage_unbalance_percent(voltages) if len(voltages) >= 2 else None
+    """IEC negative-sequence voltage unbalance, % (driver.three_phase.voltage_unbalance_percent).
+
+    None without the three phase voltages and the angles of B and C.
+    """
+    three_phase = snapshot.three_phase
+    voltages = {phase: r.voltage for phase, r in snapshot.phases.items()}
+    if three_phase is None or len(voltages) < 3 or not {Phase.B, Phase.C} <= three_phase.voltage_angles.keys():
+        return None
+    return voltage_unbalance_percent(voltages, three_phase.voltage_angles)
 
 
 def three_phase_descriptions(wiring: Wiring) -> tuple[ChipSensorDescription, ...]:
-    """Neutral current (IrmsN, DS p.66), voltage unbalance (NEMA, %) and the voltage angles of L2 and L3.
+    """Neutral current (IrmsN, DS p.70), voltage unbalance (IEC negative sequence, %) and the voltage angles of L2, L3.
 
     The voltage angles are UangleB/C, measured from L1 (0.1 degree, DS p.71): 120 and 240
     for the expected sequence L1 -> L2 -> L3.

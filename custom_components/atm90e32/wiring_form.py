@@ -200,7 +200,7 @@ OPPOSITE_TOLERANCE_DEG: Final = 30.0
 
 @dataclass(frozen=True)
 class VoltageCheck:
-    """Phase voltages (V, as the chip reads them) and voltage angles B, C relative to A (degrees, DS p.70)."""
+    """Phase voltages (V, as the chip reads them) and voltage angles B, C relative to A (degrees, DS p.71)."""
 
     voltages: Mapping[Phase, float]
     angles: Mapping[Phase, float]
@@ -210,7 +210,7 @@ def read_voltages(chip: Any) -> VoltageCheck:
     """Read UrmsA-C and UangleB/C from a configured chip (no energy register is touched).
 
     ``chip`` is a driver :class:`Atm90e32`.  UrmsA-C 0xD9-0xDB in 0.01 V, UangleA-C
-    0xFD-0xFF in 0.1 degree (DS p.66, p.70).  Blocking: run in the executor.
+    0xFD-0xFF in 0.1 degree (DS p.70, p.71).  Blocking: run in the executor.
     Raises the driver's errors.
     """
     voltages = {phase: chip.read_register(reg.URMS[phase]) / 100.0 for phase in Phase}

@@ -40,7 +40,7 @@ def test_option_names_derive_from_the_channel_key() -> None:
 
 
 def test_mmode0_for_the_split_phase_board() -> None:
-    # AN p.16: 3P3W 50 Hz with phase B excluded is 0x0185; bit 12 adds 60 Hz (DS p.47).
+    # AN p.20: 3P3W 50 Hz with phase B excluded is 0x0185; bit 12 adds 60 Hz (DS p.56).
     assert SPLIT_PHASE.mmode0(60) == 0x1185
     assert SPLIT_PHASE.mmode0(50) == 0x0185
     with pytest.raises(ValueError, match="line frequency"):
@@ -73,7 +73,7 @@ def test_three_phase_wye_is_l1_l2_l3_on_a_b_c_all_netting() -> None:
 
 
 def test_mmode0_for_three_phase_wye_is_the_application_notes_3p4w_value() -> None:
-    # AN p.16: 3P4W at 50 Hz is 0x0087 (also the power-on default, DS p.47); bit 12 adds 60 Hz.
+    # AN p.20: 3P4W at 50 Hz is 0x0087 (also the power-on default, DS p.56); bit 12 adds 60 Hz.
     assert THREE_PHASE_WYE.mmode0(50) == 0x0087
     assert THREE_PHASE_WYE.mmode0(60) == 0x1087
 
@@ -99,7 +99,7 @@ def test_circuits_keep_only_the_enabled_channels_in_ct_order() -> None:
 
 
 def test_circuits_sum_no_phase_into_the_all_phase_registers() -> None:
-    # EnPA/EnPB/EnPC (bits 2/1/0) clear, 3P4W (bit 8 clear), bit 7 as at power-on (DS p.47).
+    # EnPA/EnPB/EnPC (bits 2/1/0) clear, 3P4W (bit 8 clear), bit 7 as at power-on (DS p.56).
     assert CIRCUITS.mmode0(50) == 0x0080
     assert CIRCUITS.mmode0(60) == 0x1080
     assert circuits_wiring(["ct2"]).mmode0(60) == 0x1080

@@ -200,7 +200,7 @@ def test_scaled_clock_runs_faster() -> None:
     assert fast() == pytest.approx(120.0)
 
 
-# --- all-phase energy registers APenergyT / ANenergyT (DS p.12, p.47-48, p.59) ----------
+# --- all-phase energy registers APenergyT / ANenergyT (DS p.12, pp.55-56, p.67) ----------
 
 PF1 = 1.0
 """Power factor 1: Q = 0, so |P| + |Q| = |P| against the thresholds."""
@@ -389,7 +389,7 @@ def test_trace_with_l2_generation_exports_on_l2_and_the_total_crosses_zero() -> 
     assert abs((total.forward_counts - total.reverse_counts) - legs_net) <= 2
 
 
-# --- power quality: status, latched status, scheduled disturbances (DS pp.55-57) -----------
+# --- power quality: status, latched status, scheduled disturbances (DS pp.60-63) -----------
 
 A, B, C = Phase.A, Phase.B, Phase.C
 SAG_A, SAG_B, SAG_C = reg.SAG_BITS

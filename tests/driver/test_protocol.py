@@ -163,7 +163,7 @@ def test_thresholds_follow_the_application_note_formula() -> None:
 
 
 def test_peaks_follow_the_datasheet() -> None:
-    # DS p.70: U = reg x Ugain / (100 x 2^13): 35466 x 3920 / 819200 = 169.71 V, the peak of 120 V rms
+    # DS p.71: U = reg x Ugain / (100 x 2^13): 35466 x 3920 / 819200 = 169.71 V, the peak of 120 V rms
     assert protocol.peak_voltage(35466, 3920) == pytest.approx(120 * 2**0.5, abs=0.01)
     # I = reg x Igain / (1000 x 2^13): 3985 x 25498 / 8192000 = 12.404 A, the peak of 8.771 A rms
     assert protocol.peak_current(3985, 25498) == pytest.approx(8.771 * 2**0.5, abs=0.005)

@@ -6,6 +6,7 @@ the code under test.
 
 from __future__ import annotations
 
+import cmath
 import math
 
 import pytest
@@ -60,15 +61,29 @@ def make_chip(load: LoadSource, config: ChipConfig) -> tuple[Atm90e32, FaultyEmu
 # --- pure arithmetic -------------------------------------------------------------------
 
 
-def test_voltage_unbalance_is_the_largest_deviation_from_the_mean_over_the_mean() -> None:
-    # mean 229 V, largest deviation |225 - 229| = 4 V: 400 / 229 %
-    assert voltage_unbalance_percent([230.0, 232.0, 225.0]) == pytest.approx(400 / 229)
-    # mean 230 V, deviations +10, 0, -10: 10 / 230
-    assert voltage_unbalance_percent([240.0, 230.0, 220.0]) == pytest.approx(1000 / 230)
-    assert voltage_unbalance_percent([120.0, 120.0, 120.0]) == 0.0
-    assert voltage_unbalance_percent([0.0, 0.0, 0.0]) == 0.0
-    with pytest.raises(ValueError, match="two"):
-        voltage_unbalance_percent([230.0])
+def test_voltage_unbalance_is_negative_over_positive_sequence() -> None:
+    """IEC 61000-4-30 u2 = |V2| / |V1|; expected values from the symmetrical components by hand."""
+    A, B, C = Phase.A, Phase.B, Phase.C
+    # one phase 30 V low: V1 = (200 + 230 + 230) / 3 = 220 V, V2 = (200 - 230) / 3 = -10 V
+    assert voltage_unbalance_percent({A: 200.0, B: 230.0, C: 230.0}, {B: 120.0, C: 240.0}) == pytest.approx(
+        100 * 10 / 220
+    )
+    # the same with the angles turning the other way: the DS does not say which way Uangle turns
+    assert voltage_unbalance_percent({A: 200.0, B: 230.0, C: 230.0}, {B: 240.0, C: 120.0}) == pytest.approx(
+        100 * 10 / 220
+    )
+    # equal magnitudes, B 10 degrees off: V2 = 230 x |1 + e^(j130) + e^(j240)| / 3, V1 likewise
+    e = [cmath.rect(230.0, math.radians(d)) for d in (0.0, 130.0, 240.0)]
+    a = cmath.rect(1.0, math.radians(120.0))
+    one, two = abs(e[0] + a * e[1] + a * a * e[2]), abs(e[0] + a * a * e[1] + a * e[2])
+    expected = 100 * min(one, two) / max(one, two)
+    assert expected > 5.0
+    assert voltage_unbalance_percent({A: 230.0, B: 230.0, C: 230.0}, {B: 130.0, C: 240.0}) == pytest.approx(expected)
+    # NEMA's deviation from the mean would say 0 % here: magnitudes alone miss an angle fault
+    assert voltage_unbalance_percent({A: 120.0, B: 120.0, C: 120.0}, {B: 120.0, C: 240.0}) == pytest.approx(0.0)
+    assert voltage_unbalance_percent({A: 0.0, B: 0.0, C: 0.0}, {B: 120.0, C: 240.0}) == 0.0
+    with pytest.raises(KeyError):
+        voltage_unbalance_percent({A: 230.0, B: 230.0}, {B: 120.0})
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,7 @@ def new_gains(
     wiring: Wiring,
     current_scale: int = 1,
     shared_voltage: bool = False,
+    factors: Mapping[str, int] | None = None,
 ) -> tuple[dict[Phase, int], dict[Phase, int]]:
     """Compute calibrated ``(voltage_gains, current_gains)`` for the measured phases (AN p.22).
 
@@ -148,7 +149,10 @@ def new_gains(
     ``measured x scale``.  With ``shared_voltage`` (one transformer feeds every voltage
     input, as jumper JP3 does) every phase takes the reference channel's voltage gain,
     whatever the phase order.  From a reference power the current gain also
-    accounts for the voltage gain changed in the same calibration.
+    accounts for the voltage gain changed in the same calibration, and for the
+    channel's voltage factor (``factors[channel key]``, 1 or 2: a 240 V load on one CT
+    against a 120 V reference reads half its power on the chip, so the power shown is
+    ``measured x scale x factor``; missing keys are 1).
     Field names in errors are ``reference_<quantity>_<channel key>``.
     Raises CalibrationError naming the input and the reason: a result outside 1..65535, a
     reference of 0, an input that measures nothing, or a current and a power for one
@@ -179,7 +183,8 @@ def new_gains(
             shown = sample.current * current_scale
             amps[phase] = _gain(f"reference_current_{name}", ref_i, shown, current_gains[phase])
         elif ref_p is not None:
-            shown = abs(sample.active_power) * current_scale * ratio
+            factor = (factors or {}).get(name, 1)
+            shown = abs(sample.active_power) * current_scale * ratio * factor
             amps[phase] = _gain(f"reference_power_{name}", ref_p, shown, current_gains[phase])
     return volts, amps
 
@@ -213,7 +218,7 @@ NO_LOAD_CURRENT_LIMIT_A: Final = 0x7FFF * reg.IOFFSET_LSB_A
 """The most current the no-load step accepts, A at reading scale: what Ioffset can cancel, 0.064 A (AN p.23)."""
 NO_LOAD_POWER_LIMIT_W: Final = 3.0
 """The most active or reactive power the no-load step accepts, W: three times the +-1 W idle readings logged
-(atm90e32as-facts), well within Poffset's +-10.49 W (32767 x 0.00032 W, DS p.50)."""
+(atm90e32as-facts), well within Poffset's +-10.49 W (32767 x 0.00032 W, DS pp.57-58)."""
 OFFSET_SAMPLES: Final = 30
 """Reads averaged by the no-load step: AN p.23 averages five; with the idle noise seen in real logs
 (about 0.2 W per read) five leave about 0.09 W of offset error, thirty (10 s) about 0.04 W."""
@@ -308,7 +313,7 @@ def read_no_load(
 
 @dataclass(frozen=True, slots=True)
 class Offsets:
-    """The offset registers of one phase, raw 16-bit two's complement values (DS pp.50-52)."""
+    """The offset registers of one phase, raw 16-bit two's complement values (DS pp.57-59)."""
 
     current: int
     active: int
@@ -340,16 +345,16 @@ def no_load_offsets(reads: NoLoadReads, channel_key: str) -> Offsets:
     )
 
 
-# --- phase compensation (DS p.51, AN p.24) -------------------------------------------------
+# --- phase compensation (DS p.58, AN p.24) -------------------------------------------------
 
 
 def phase_degrees_per_cycle(line_frequency: float) -> float:
-    """Degrees of the line cycle one PhiA-C count delays: 360 x f / 2.048 MHz (0.0105 at 60 Hz, DS p.51)."""
+    """Degrees of the line cycle one PhiA-C count delays: 360 x f / 2.048 MHz (0.0105 at 60 Hz, DS p.58)."""
     return 360.0 * line_frequency / reg.PHI_CLOCK_HZ
 
 
 def phase_register(error_deg: float, line_frequency: float, field: str = "phase") -> int:
-    """The PhiA-C value that cancels a current leading the voltage by ``error_deg`` degrees (DS p.51).
+    """The PhiA-C value that cancels a current leading the voltage by ``error_deg`` degrees (DS p.58).
 
     Positive (a CT that leads, as iron-core CTs do): the current channel is delayed
     (DelayV = 0); negative: the voltage channel (DelayV = 1).  The delay is rounded to
@@ -369,7 +374,7 @@ def phase_register(error_deg: float, line_frequency: float, field: str = "phase"
 
 
 def phase_register_degrees(value: int, line_frequency: float) -> float:
-    """The compensation a PhiA-C ``value`` applies, degrees: positive delays the current (DS p.51)."""
+    """The compensation a PhiA-C ``value`` applies, degrees: positive delays the current (DS p.58)."""
     degrees = (value & reg.PHI_CYCLES_MASK) * phase_degrees_per_cycle(line_frequency)
     return -degrees if value & reg.PHI_DELAY_V else degrees
 
@@ -413,7 +418,7 @@ def read_powers(
     interval: float = SAMPLE_INTERVAL_S,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[Phase, tuple[float, float]]:
-    """Average ``samples`` reads of each phase's ``(active W, reactive var)`` at full resolution (DS p.62).
+    """Average ``samples`` reads of each phase's ``(active W, reactive var)`` at full resolution (DS p.69).
 
     Blocking; raises the driver's communication errors.
     """
@@ -428,7 +433,7 @@ def read_powers(
     return {phase: (p / samples, q / samples) for phase, (p, q) in sums.items()}
 
 
-# --- start thresholds (DS pp.48-49, IEC 62053-22) -----------------------------------------
+# --- start thresholds (DS p.55, IEC 62053-22) -----------------------------------------
 
 STARTING_CURRENT_FRACTION: Final = 0.001
 """The starting current chosen: 0.1 % of In, IEC 62053-22 class 0.5S for transformer-operated meters.
@@ -442,7 +447,7 @@ before offset calibration, a few mW after) comes near it."""
 
 
 def start_threshold(rated_current: float, nominal_voltage: float, current_scale: int = 1) -> int:
-    """PStartTh/QStartTh/PPhaseTh/QPhaseTh value (0.00032 W units, DS pp.48-49) for a CT of ``rated_current`` A.
+    """PStartTh/QStartTh/PPhaseTh/QPhaseTh value (0.00032 W units, DS p.55) for a CT of ``rated_current`` A.
 
     ``THRESHOLD_SHARE x STARTING_CURRENT_FRACTION x rated_current x nominal_voltage``
     watts, divided by ``current_scale`` (the chip reads 1/scale of the power), clamped to
@@ -453,3 +458,24 @@ def start_threshold(rated_current: float, nominal_voltage: float, current_scale:
         raise ValueError("rated current and nominal voltage must be positive")
     watts = THRESHOLD_SHARE * STARTING_CURRENT_FRACTION * rated_current * nominal_voltage / current_scale
     return min(0xFFFF, round(watts / reg.POWER_LSB))
+
+
+START_THRESHOLD_IEC: Final = "iec"
+"""The default choice: :func:`start_threshold`, from the CT's rated current (IEC 62053-22 starting current)."""
+START_THRESHOLD_WATTS: Final[dict[str, float]] = {"2_w": 2.0, "0_5_w": 0.5}
+"""The other choices, W per phase: 2 W sits above the +-1 W idle readings of an uncalibrated board (and
+the |P| + |Q| it gates on, about 1.3 W with the emulator's default offsets); 0.5 W only after the offset
+calibration (a few mW idle).  Measured trade-off: tests/driver/test_start_threshold.py, README."""
+START_THRESHOLD_CHOICES: Final = (START_THRESHOLD_IEC, *START_THRESHOLD_WATTS)
+
+
+def chosen_start_threshold(choice: str, rated_current: float, nominal_voltage: float, current_scale: int = 1) -> int:
+    """PStartTh/PPhaseTh value (0.00032 W units, DS p.55) of start threshold ``choice`` (START_THRESHOLD_CHOICES).
+
+    ``iec``: :func:`start_threshold`; a watts choice: that power divided by ``current_scale``
+    (the chip reads 1/scale of the power).  Raises KeyError for an unknown choice, ValueError as
+    :func:`start_threshold`.
+    """
+    if choice == START_THRESHOLD_IEC:
+        return start_threshold(rated_current, nominal_voltage, current_scale)
+    return min(0xFFFF, round(START_THRESHOLD_WATTS[choice] / current_scale / reg.POWER_LSB))

@@ -57,7 +57,7 @@ class Channel:
 
     @property
     def current_gain_option(self) -> str:
-        """The option holding this channel's CT gain (Igain, DS p.52)."""
+        """The option holding this channel's CT gain (Igain, DS p.59)."""
         return f"current_gain_{self.key}"
 
     @property
@@ -94,7 +94,7 @@ class Wiring:
         key: the config entry's ``wiring`` value, e.g. ``"split_phase_2ct"``.
         channels: the metered channels, in display order; the first channel's voltage
             input is the reference when one transformer feeds every voltage input.
-        three_wire: MMode0 bit 8, 3P3W (DS p.47, AN p.16): set for the split-phase board
+        three_wire: MMode0 bit 8, 3P3W (DS p.56, AN p.20): set for the split-phase board
             (phase B unused); clear (3P4W) for three-phase wye and for circuits, whose
             phase B carries a CT of its own.
         three_phase: the voltage inputs carry three phases 120 degrees apart, so the
@@ -157,18 +157,19 @@ class Wiring:
         raise KeyError(key)
 
     def mmode0(self, line_frequency: int) -> int:
-        """MMode0 for this wiring at ``line_frequency`` (50 or 60 Hz) (DS p.47, AN p.16).
+        """MMode0 for this wiring at ``line_frequency`` (50 or 60 Hz) (DS p.56, AN p.20).
 
         Bit 12 selects 60 Hz, bit 8 3P3W, bits 2/1/0 (EnPA/EnPB/EnPC) the phases summed
         into the all-phase registers: those of the channels that net into the total.
-        Bit 7 keeps its power-on value (default 0x0087).  Split-phase: 0x0185 / 0x1185;
+        Bit 7 (CF2varh: the CF2 pin pulses reactive energy) keeps its power-on 1 (default 0x0087).
+        Split-phase: 0x0185 / 0x1185;
         three-phase wye: 0x0087 / 0x1087 (the AN's 3P4W value); circuits: 0x0080 / 0x1080
         (no phase summed).
         Raises ValueError for another frequency.
         """
         if line_frequency not in (50, 60):
             raise ValueError(f"line frequency must be 50 or 60 Hz, got {line_frequency!r}")
-        value = reg.MMODE0_RESERVED_DEFAULT
+        value = reg.MMODE0_CF2VARH
         if line_frequency == 60:
             value |= reg.MMODE0_60HZ
         if self.three_wire:
@@ -213,7 +214,7 @@ THREE_PHASE_WYE: Final = Wiring(
 """Three-phase four-wire (wye) mains: L1-L3 on phases A-C, each with its CT and voltage input.
 
 3P4W (MMode0 bit 8 clear) and every phase summed into the all-phase registers: MMode0
-0x0087 at 50 Hz, the AN's 3P4W value (AN p.16), 0x1087 at 60 Hz (DS p.47).  Nominal
+0x0087 at 50 Hz, the AN's 3P4W value (AN p.20), 0x1087 at 60 Hz (DS p.56).  Nominal
 230/400, 120/208 or 277/480 V (:data:`THREE_PHASE_NOMINAL_VOLTAGES`, line to neutral).
 """
 

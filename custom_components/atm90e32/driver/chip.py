@@ -38,7 +38,7 @@ class Adoption(StrEnum):
 class Atm90e32:
     """One ATM90E32AS behind a :class:`Transport`.
 
-    Every read is verified against LastSPIData (DS p.58, AN p.11); 32-bit values are
+    Every read is verified against LastSPIData (DS p.65, AN p.11); 32-bit values are
     guarded against tearing between their two words; read-to-clear energy registers
     are read the way AN p.11 prescribes (the register once, then LastSPIData until it
     is stable).  A bounded number of attempts is made, then CommunicationError.
@@ -153,7 +153,7 @@ class Atm90e32:
     # --- chip-level operations ---------------------------------------------------------
 
     def soft_reset(self) -> None:
-        """Reset the chip to power-on defaults (SoftReset = 0x789A) and wait 40 ms (DS p.54, p.77).
+        """Reset the chip to power-on defaults (SoftReset = 0x789A) and wait 40 ms (DS p.59, p.77).
 
         The reset clears LastSPIData too, so the write is not verified.
         """
@@ -164,7 +164,7 @@ class Atm90e32:
         """Return True if the chip is metering (MeterEn non-zero, DS p.41), False if it was reset.
 
         MeterEn 0 or 0xFFFF (what a dead bus reads) is checked against MMode0 (power-on
-        0x0087, DS p.47): MMode0 0x0000 or 0xFFFF, which no live chip has, raises
+        0x0087, DS p.56): MMode0 0x0000 or 0xFFFF, which no live chip has, raises
         DeadBusError; otherwise MeterEn 0 is not metering and 0xFFFF is.  Any other
         MeterEn is metering.  MeterEn = 1 costs one verified read, 0 and 0xFFFF two.
         Raises CommunicationError / TransportError from the reads.
@@ -231,8 +231,8 @@ class Atm90e32:
 
         Raises ConfigurationError if CfgRegAccEn reads the unlock code 0x55AA (left
         unlocked, e.g. by a crash mid-configuration: the CRC guard is off until the next
-        lock, DS p.58), if CFG_CRC_ERR is set (some register in 0x00-0x6F changed since
-        the lock, DS p.58) or on the first read-back difference; DeadBusError when the
+        lock, DS p.66), if CFG_CRC_ERR is set (some register in 0x00-0x6F changed since
+        the lock, DS p.66) or on the first read-back difference; DeadBusError when the
         status reads all ones because no chip answers.
         """
         if self.read_register(reg.CFG_REG_ACC_EN) == reg.CFG_UNLOCK_CODE:
@@ -250,7 +250,7 @@ class Atm90e32:
                 raise ConfigurationError(f"register 0x{address:02X} reads 0x{actual:04X} after writing 0x{value:04X}")
 
     def clear_latched_status(self) -> None:
-        """Clear every latched power-quality change (EMMIntState0/1 = 0xFFFF, write 1 to clear, DS p.57).
+        """Clear every latched power-quality change (EMMIntState0/1 = 0xFFFF, write 1 to clear, DS pp.62-63).
 
         Used after configuring: a threshold written anew may flip a status bit, which is
         not an event of the supply.  Raises CommunicationError / TransportError.
@@ -259,9 +259,9 @@ class Atm90e32:
         self.write_register(reg.EMM_INT_STATE1, 0xFFFF)
 
     def read_phase(self, phase: Phase, config: ChipConfig | None = None) -> PhaseReading:
-        """Read one phase's rms values, powers, power factor, angle and peaks (DS pp.62-70).
+        """Read one phase's rms values, powers, power factor, angle and peaks (DS pp.69-71).
 
-        ``config`` gives the gains the peak registers scale with (DS p.70); without it the
+        ``config`` gives the gains the peak registers scale with (DS p.71); without it the
         power-on gains 0x8000.
         """
         config = config or ChipConfig()
@@ -282,7 +282,7 @@ class Atm90e32:
     def read_three_phase(self, state0: int) -> ThreePhaseReading:
         """Read the neutral current IrmsN and the voltage angles UangleB/C; decode ``state0``'s sequence bits.
 
-        ``state0`` is EMMState0 as just read (URevWnST b9, IRevWnST b8, DS p.20, p.55).
+        ``state0`` is EMMState0 as just read (URevWnST b9, IRevWnST b8, DS p.20, p.60).
         UangleA is 0 by definition and not read (DS p.71).  Three verified reads.
         Raises CommunicationError / TransportError.
         """
@@ -303,7 +303,7 @@ class Atm90e32:
         """Read everything one refresh needs from the phases of ``config``'s wiring.
 
         Measurements and the power-quality status first (EMMIntState0/1, the changes
-        latched since the last clear, then EMMState0/1, DS pp.55-57; for a three-phase
+        latched since the last clear, then EMMState0/1, DS pp.60-63; for a three-phase
         wiring then :meth:`read_three_phase`), then the read-to-clear
         energy counts (per phase, then the all-phase APenergyT/ANenergyT when the wiring has a
         service total), then MeterEn;
@@ -378,7 +378,7 @@ class Atm90e32:
         A chip already metering with ``config`` and locked is adopted as it is.  A chip
         metering with another configuration (the settings changed), or with ``config`` but
         unlocked (CfgRegAccEn = 0x55AA, left so by a crash before the lock: its CRC guard
-        is off, DS p.58), is configured again without a reset, which locks it, so its
+        is off, DS p.66), is configured again without a reset, which locks it, so its
         energy registers keep the counts not read yet.  A chip that is not metering
         (power-on or brown-out defaults, MeterEn = 0: it holds no counts) is reset first.
         Raises as :meth:`configure`.

@@ -1,6 +1,6 @@
 """The energy ledger: lifetime imported and exported active energy, exact to the count.
 
-The chip's energy registers count 0.003125 Wh steps and clear on read (DS p.12, p.59).
+The chip's energy registers count 0.003125 Wh steps and clear on read (DS p.12, p.67).
 The ledger adds every count read to lifetime integer totals, so nothing is rounded,
 lost or counted twice by arithmetic; Wh and kWh are derived only when displayed.
 
@@ -32,7 +32,7 @@ TOTAL: Final = "total"
 """The ledger key of the service totals (a channel key is never ``total``)."""
 type LedgerKey = tuple[str, Direction]
 FULL_SCALE_CURRENT_A: Final = 0xFFFF * CURRENT_LSB_A
-"""65.535 A: Irms full scale (DS p.66), the most current the chip is meant to see.
+"""65.535 A: Irms full scale (DS p.70), the most current the chip is meant to see.
 
 Current scaling (2x, 4x) divides the service's current so that it stays within this:
 a 2x service may carry 131 A, of which the chip sees at most 65.535 A.  So at the top
@@ -44,7 +44,7 @@ VOLTAGE_HEADROOM: Final = 1.2
 FULL_SCALE_POWER_W: Final = FULL_SCALE_CURRENT_A * 230.0 * VOLTAGE_HEADROOM
 """Most power one phase can meter: 65.535 A at 276 V (230 V + 20 %), the highest any supply reaches."""
 COUNTER_CAPACITY_WH: Final = ENERGY_REGISTER_MAX * ENERGY_LSB_WH
-"""204.797 Wh: one 16-bit energy register full (DS p.59)."""
+"""204.797 Wh: one 16-bit energy register full (DS p.67)."""
 FULL_SCALE_FILL_S: Final = COUNTER_CAPACITY_WH / FULL_SCALE_POWER_W * 3600
 """About 40.8 s: the shortest time in which any energy register can fill."""
 READ_INTERVAL_MARGIN: Final = 2.0

@@ -16,23 +16,23 @@ class ChipConfig:
     """What :meth:`Atm90e32.configure` writes to the chip.
 
     Attributes:
-        wiring: the channel table; gives MMode0 with the line frequency (DS p.47) and
+        wiring: the channel table; gives MMode0 with the line frequency (DS p.56) and
             the phases read.
-        line_frequency: 50 or 60 (Hz), MMode0 bit 12 (DS p.47).
-        pga_gain: current-channel PGA, 1, 2 or 4 (MMode1, DS p.48).
-        voltage_gains: Ugain for phases A, B, C, 1..65535 (DS p.52).
-        current_gains: Igain for phases A, B, C, 1..65535 (DS p.52).
+        line_frequency: 50 or 60 (Hz), MMode0 bit 12 (DS p.56).
+        pga_gain: current-channel PGA, 1, 2 or 4 (MMode1, DS p.57).
+        voltage_gains: Ugain for phases A, B, C, 1..65535 (DS p.59).
+        current_gains: Igain for phases A, B, C, 1..65535 (DS p.59).
         power_quality: sag, swell, phase-loss, over-current and frequency thresholds as
             readings in the chip's scale (written through :func:`threshold_plan`).
         p_start_threshold, p_phase_threshold: PStartTh / PPhaseTh in 0.00032 W units;
             the defaults 0x1D4C (2.4 W) and 0x02EE (0.24 W) keep a no-load meter from
-            creeping (DS p.48-49); the integration sets them from the CT's rated current
+            creeping (DS p.55); the integration sets them from the CT's rated current
             (calibration.start_threshold).  Written to QStartTh/SStartTh and
             QPhaseTh/SPhaseTh too.
         voltage_offsets, current_offsets: Uoffset / Ioffset for phases A, B, C, raw 16-bit
-            two's complement (DS p.52, AN p.23).
-        power_offsets, reactive_offsets: Poffset / Qoffset, likewise (DS p.50, AN p.23).
-        phase_compensation: PhiA-C raw values, bit 15 DelayV, bits 7:0 cycles (DS p.51).
+            two's complement (DS p.59, AN p.23).
+        power_offsets, reactive_offsets: Poffset / Qoffset, likewise (DS pp.57-58, AN p.23).
+        phase_compensation: PhiA-C raw values, bit 15 DelayV, bits 7:0 cycles (DS p.58).
         Every one of these is written at each configuration, so a chip reset re-applies them.
     """
 
@@ -78,8 +78,8 @@ class PhaseReading:
     voltage V, current A, active_power W (signed: negative is export or a reversed CT),
     reactive_power var, apparent_power VA, power_factor -1..1, phase_angle degrees -180..180
     (None when the register held no angle, see :func:`protocol.phase_angle`); peak_voltage
-    V and peak_current A (UPeak, IPeak, DS p.70); fundamental_power and harmonic_power W,
-    the active power at the line frequency and in its harmonics (DS p.65).
+    V and peak_current A (UPeak, IPeak, DS p.71); fundamental_power and harmonic_power W,
+    the active power at the line frequency and in its harmonics (DS p.70).
     """
 
     voltage: float
@@ -110,9 +110,9 @@ class EnergyCounts:
 class EnergyRead:
     """One read of the energy registers: what the chip counted since the previous read.
 
-    phases: per measured phase, APenergyA-C / ANenergyA-C (DS p.59).
+    phases: per measured phase, APenergyA-C / ANenergyA-C (DS p.67).
     total: the all-phase APenergyT / ANenergyT, the chip's continuous net of the phases
-        MMode0 sums (DS p.12, p.59); None when a failed read did not reach them (the
+        MMode0 sums (DS p.12, p.67); None when a failed read did not reach them (the
         chip then still holds them for the next read).
     """
 
@@ -132,7 +132,7 @@ class ThreePhaseReading:
             0..360 (0.1 degree, DS p.71); A is 0 by definition (not read); a phase whose
             register held no angle is missing.
         voltage_sequence_error: EMMState0 bit 9 URevWnST, the chip found the voltage zero
-            crossings not in the order A -> B -> C (DS p.20, p.55).
+            crossings not in the order A -> B -> C (DS p.20, p.60).
         current_sequence_error: EMMState0 bit 8 IRevWnST, the same for the currents.
     """
 

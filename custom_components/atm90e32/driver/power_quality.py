@@ -1,7 +1,7 @@
 """Power quality: sag, swell, phase loss, over-current and frequency thresholds and events.
 
 The chip compares every cycle against its thresholds and latches each change of a
-condition in EMMIntState0/1 (DS pp.55-57), so a sag that starts and ends between two
+condition in EMMIntState0/1 (DS pp.60-63), so a sag that starts and ends between two
 refreshes is still seen.  A threshold the chip cannot hold at the configured gain (the
 16-bit register would overflow) is written so that it never fires, and that condition
 is judged from the readings at each refresh instead (a shorter event is then missed).
@@ -120,11 +120,11 @@ def threshold_plan(settings: PowerQualitySettings, ugain: int, igain: int) -> Th
     """Turn ``settings`` into register values at voltage gain ``ugain`` and current gain ``igain``.
 
     The voltage thresholds share one register each for all phases and use ``ugain``
-    (the reference channel's); OIth uses ``igain`` (DS pp.42-43, AN formula, see
+    (the reference channel's); OIth uses ``igain`` (DS pp.44-46, AN formula, see
     :func:`protocol.threshold_register`).  A threshold above 0xFFFF cannot be held: an
     upper one (swell, over-current) is then written 0xFFFF and a lower one (sag, phase
     loss) 0, and the condition is judged from the readings.  Frequency limits are in
-    0.01 Hz (DS p.43) and always fit.  Raises ValueError for a gain < 1.
+    0.01 Hz (DS p.46) and always fit.  Raises ValueError for a gain < 1.
     """
     volts, amps = protocol.VOLTAGE_THRESHOLD_UNITS, protocol.CURRENT_THRESHOLD_UNITS
     wanted = {
@@ -159,7 +159,7 @@ def threshold_plan(settings: PowerQualitySettings, ugain: int, igain: int) -> Th
 
 @dataclass(frozen=True, slots=True)
 class StatusWords:
-    """EMMState0/1 (conditions now) and EMMIntState0/1 (changes latched since the last clear) (DS pp.55-57)."""
+    """EMMState0/1 (conditions now) and EMMIntState0/1 (changes latched since the last clear) (DS pp.60-63)."""
 
     state0: int = 0
     state1: int = 0

@@ -1,7 +1,7 @@
 """Pure SPI frame encoding and register value conversions (sans-I/O).
 
 Nothing here performs I/O: functions take and return bytes and numbers, so tests feed
-bytes rather than hardware.  Frame layout (DS p.30-31, AN p.11): one transaction is
+bytes rather than hardware.  Frame layout (DS pp.30-31, AN p.11): one transaction is
 exactly 32 clocks with CS low, a 16-bit address word then 16 data bits, MSB first.
 Address word: bit 15 = 1 for read / 0 for write, bits 14..10 don't care, bits 9..0 =
 register address.
@@ -85,32 +85,32 @@ def to_signed32(high: int, low: int) -> int:
 
 
 def voltage(urms: int, urms_lsb: int = 0) -> float:
-    """Voltage in V from Urms (0.01 V) and optional UrmsLSB (top 8 bits, 0.01/256 V) (DS p.66, p.68)."""
+    """Voltage in V from Urms (0.01 V) and optional UrmsLSB (top 8 bits, 0.01/256 V) (DS p.70)."""
     return urms * reg.VOLTAGE_LSB_V + (urms_lsb >> 8) * reg.VOLTAGE_LSB_V / 256
 
 
 def current(irms: int, irms_lsb: int = 0) -> float:
-    """Current in A from Irms (0.001 A) and optional IrmsLSB (top 8 bits, 0.001/256 A) (DS p.66, p.68)."""
+    """Current in A from Irms (0.001 A) and optional IrmsLSB (top 8 bits, 0.001/256 A) (DS p.70)."""
     return irms * reg.CURRENT_LSB_A + (irms_lsb >> 8) * reg.CURRENT_LSB_A / 256
 
 
 def power(raw32: int) -> float:
-    """Active / reactive / apparent power in W / var / VA from a signed 32-bit value (0.00032 per count, DS p.62)."""
+    """Active / reactive / apparent power in W / var / VA from a signed 32-bit value (0.00032 per count, DS p.69)."""
     return raw32 * reg.POWER_LSB
 
 
 def power_factor(raw: int) -> float:
-    """Power factor (-1.000..1.000) from the signed 16-bit PFmean register (0.001 per count, DS p.63)."""
+    """Power factor (-1.000..1.000) from the signed 16-bit PFmean register (0.001 per count, DS p.69)."""
     return to_signed16(raw) * reg.POWER_FACTOR_LSB
 
 
 def frequency(raw: int) -> float:
-    """Line frequency in Hz from Freq (0.01 Hz per count, DS p.70)."""
+    """Line frequency in Hz from Freq (0.01 Hz per count, DS p.71)."""
     return raw * reg.FREQUENCY_LSB_HZ
 
 
 PHASE_ANGLE_LIMIT: Final = 3600
-"""Largest |PAngle| in counts, 360.0 degrees at 0.1 degree per count (DS p.70)."""
+"""Largest |PAngle| in counts, 360.0 degrees at 0.1 degree per count (DS p.71)."""
 
 
 def voltage_angle(raw: int) -> float | None:
@@ -126,7 +126,7 @@ def voltage_angle(raw: int) -> float | None:
 
 
 def phase_angle(raw: int) -> float | None:
-    """Phase angle in degrees, wrapped to (-180, 180], from PAngle (0.1 degree, DS p.70).
+    """Phase angle in degrees, wrapped to (-180, 180], from PAngle (0.1 degree, DS p.71).
 
     The datasheet calls PAngle unsigned 0..360 in one place and signed in another; both
     read right as two's complement.  Returns None when that is beyond -360..+360 degrees
@@ -142,7 +142,7 @@ def phase_angle(raw: int) -> float | None:
 
 
 def temperature(raw: int) -> int:
-    """Chip temperature in degrees C from the signed 16-bit Temp register (DS p.70)."""
+    """Chip temperature in degrees C from the signed 16-bit Temp register (DS p.71)."""
     return to_signed16(raw)
 
 
@@ -155,11 +155,11 @@ def energy_wh(counts: int) -> float:
 
 
 PGA_CODES: Final = {1: 0b00, 2: 0b01, 4: 0b10}
-"""MMode1 2-bit PGA codes per current channel: 00 = 1x, 01 = 2x, 10 = 4x (DS p.48)."""
+"""MMode1 2-bit PGA codes per current channel: 00 = 1x, 01 = 2x, 10 = 4x (DS p.57)."""
 
 
 def mmode1(pga_gain: int) -> int:
-    """MMode1 with the same PGA gain (1, 2 or 4) on all three current channels (DS p.48).
+    """MMode1 with the same PGA gain (1, 2 or 4) on all three current channels (DS p.57).
 
     Returns 0x00, 0x15 or 0x2A.  Raises ValueError for any other gain.
     """
@@ -171,7 +171,7 @@ def mmode1(pga_gain: int) -> int:
 
 
 def pga_of_channel(mmode1_value: int, phase: int) -> int:
-    """Return the PGA gain (1, 2 or 4) that MMode1 sets on the current channel of ``phase`` (DS p.48).
+    """Return the PGA gain (1, 2 or 4) that MMode1 sets on the current channel of ``phase`` (DS p.57).
 
     The reserved code 0b11 is read as 4x.
     """
@@ -182,7 +182,7 @@ def pga_of_channel(mmode1_value: int, phase: int) -> int:
 VOLTAGE_THRESHOLD_UNITS: Final = 100
 """Voltage thresholds count 0.01 V of the rms reading (AN: SagTh = Vth x 100 x sqrt(2) / (2 x Ugain / 32768))."""
 CURRENT_THRESHOLD_UNITS: Final = 1000
-"""Current thresholds (OIth) count 0.001 A, like Irms (DS p.43, p.66)."""
+"""Current thresholds (OIth) count 0.001 A, like Irms (DS p.46, p.70)."""
 
 
 def threshold_register(value: float, gain: int, units: int) -> int:
@@ -190,7 +190,7 @@ def threshold_register(value: float, gain: int, units: int) -> int:
 
     AN (sag threshold): Th = value x units x sqrt(2) / (2 x gain / 32768), with ``units``
     VOLTAGE_THRESHOLD_UNITS or CURRENT_THRESHOLD_UNITS; OVth, PhaseLossTh and OIth take
-    the same form (DS pp.42-43).  Not clamped: a result above 0xFFFF cannot be
+    the same form (DS pp.44-46).  Not clamped: a result above 0xFFFF cannot be
     represented at this gain (the caller decides).  Raises ValueError if ``gain`` < 1.
     """
     if gain < 1:
@@ -204,12 +204,12 @@ def threshold_value(register: int, gain: int, units: int) -> float:
 
 
 def peak_voltage(raw: int, ugain: int) -> float:
-    """Peak voltage in V from UPeak: raw x Ugain / (100 x 2^13) (DS p.70)."""
+    """Peak voltage in V from UPeak: raw x Ugain / (100 x 2^13) (DS p.71)."""
     return raw * ugain / (100 * 2**13)
 
 
 def peak_current(raw: int, igain: int) -> float:
-    """Peak current in A from IPeak: raw x Igain / (1000 x 2^13) (DS p.70)."""
+    """Peak current in A from IPeak: raw x Igain / (1000 x 2^13) (DS p.71)."""
     return raw * igain / (1000 * 2**13)
 
 

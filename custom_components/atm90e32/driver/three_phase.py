@@ -1,4 +1,4 @@
-"""Three-phase arithmetic on readings: voltage unbalance, phase sequence, neutral current.
+"""Three-phase arithmetic on readings: voltage unbalance (IEC negative sequence), phase sequence, neutral current.
 
 Pure functions over numbers (no I/O), used by the driver, the emulator and the
 integration.  Angles are degrees; a phase's voltage angle is measured from phase A as
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import cmath
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -36,21 +36,25 @@ class PhaseSequence(StrEnum):
     """Neither: the inputs carry no three phases 120 degrees apart (split-phase, one shared voltage, a lost phase)."""
 
 
-def voltage_unbalance_percent(voltages: Iterable[float]) -> float:
-    """Voltage unbalance in % by the NEMA definition (NEMA MG 1, "line voltage unbalance").
+def voltage_unbalance_percent(voltages: Mapping[Phase, float], angles: Mapping[Phase, float]) -> float:
+    """Voltage unbalance in %, IEC 61000-4-30 / IEC 61000-2-12: negative- over positive-sequence voltage.
 
-    100 x (largest deviation of a phase voltage from the mean of the phase voltages) / mean.
-    ``voltages`` are the rms voltages of the phases (V, any count >= 2).  Returns 0.0 when
-    the mean is 0 V (nothing to judge).  Raises ValueError for fewer than two voltages.
-    Example: 230, 232, 225 V: mean 229 V, largest deviation 4 V, unbalance 1.747 %.
+    u2 = 100 x |V2| / |V1| with V1 = (Va + a Vb + a^2 Vc) / 3, V2 = (Va + a^2 Vb + a Vc) / 3 and
+    a = 1 at 120 degrees, from the phase voltages ``voltages`` (V rms) and their angles
+    ``angles`` (degrees from phase A, as UangleA-C read, DS p.71).  The DS does not say which
+    way Uangle turns, so the larger of |V1|, |V2| is taken as the positive sequence: the
+    result does not depend on that direction (a reversed sequence has its own repair).
+    Returns 0.0 when both are 0 V.  Raises KeyError when a phase of A, B, C is missing.
+    Example: 200 V at 0, 230 V at 120, 230 V at 240 degrees: V1 = 220 V, V2 = 10 V, 4.545 %.
+    (NEMA MG 1's "line voltage unbalance", the largest deviation from the mean, is defined
+    on line-to-line voltages, which this chip does not measure in 3P4W.)
     """
-    values = list(voltages)
-    if len(values) < 2:
-        raise ValueError("voltage unbalance needs at least two phase voltages")
-    mean = sum(values) / len(values)
-    if mean <= 0.0:
-        return 0.0
-    return 100.0 * max(abs(v - mean) for v in values) / mean
+    va, vb, vc = (phasor(voltages[p], angles[p] if p != Phase.A else 0.0) for p in (Phase.A, Phase.B, Phase.C))
+    a = phasor(1.0, 120.0)
+    one = abs(va + a * vb + a * a * vc) / 3
+    two = abs(va + a * a * vb + a * vc) / 3
+    positive, negative = max(one, two), min(one, two)
+    return 0.0 if positive == 0.0 else 100.0 * negative / positive
 
 
 def _near(angle: float, target: float) -> bool:
@@ -65,7 +69,7 @@ def phase_sequence(angle_b: float, angle_c: float) -> PhaseSequence:
     CORRECT when B is within SEQUENCE_TOLERANCE_DEG of 120 and C of 240; REVERSED when B
     is near 240 and C near 120; NOT_THREE_PHASE otherwise (e.g. 0/180 of a split-phase
     service, 0/0 of one voltage on every input).  The chip's own verdict is EMMState0
-    URevWnST (DS p.20, p.55); this one also tells a service that is not three-phase.
+    URevWnST (DS p.20, p.60); this one also tells a service that is not three-phase.
     """
     if _near(angle_b, 120.0) and _near(angle_c, 240.0):
         return PhaseSequence.CORRECT
@@ -85,6 +89,6 @@ def neutral_current(currents: Mapping[Phase, float], angles: Mapping[Phase, floa
     ``currents`` are rms amps per phase; ``angles`` each current's angle in degrees (its
     voltage's angle minus its lag).  A phase missing from ``angles`` raises KeyError.
     Balanced phases 120 degrees apart sum to 0 A; what the chip computes into IrmsN
-    (DS p.66).
+    (DS p.70).
     """
     return abs(sum((phasor(amps, angles[phase]) for phase, amps in currents.items()), 0j))

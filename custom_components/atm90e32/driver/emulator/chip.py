@@ -3,33 +3,33 @@
 :class:`EmulatedAtm90e32` implements :class:`~.transport.Transport`, so the driver's
 framing, verification and decoding run exactly as against hardware.  It models:
 
-- power-on defaults, the configuration lock (CfgRegAccEn) and soft reset (DS p.54, p.58);
-- LastSPIData after every read and write (DS p.58);
+- power-on defaults, the configuration lock (CfgRegAccEn) and soft reset (DS p.59, p.66);
+- LastSPIData after every read and write (DS p.65);
 - CRCErrStatus: locking latches the configuration registers 0x00-0x6F as golden; while
-  locked, any later change of them sets CFG_CRC_ERR (DS p.58; the CRC-16 itself is not
+  locked, any later change of them sets CFG_CRC_ERR (DS p.66; the CRC-16 itself is not
   computed, only its verdict);
 - gains and PGA: a reading scales with Ugain (voltage) and Igain x PGA (current), so a
   wrong gain gives a wrong reading exactly as on the chip (AN p.21);
 - 16-bit read-to-clear forward / reverse active energy counters at 0.003125 Wh per
-  count, netted at the count level, wrapping when not read in time (DS p.12, p.59), with
-  the per-phase accumulation threshold PPhaseTh (DS p.49), for every phase the load gives;
-- the all-phase APenergyT / ANenergyT (DS p.59): the arithmetic sum of the active power
-  of the phases enabled by MMode0 EnPA/EnPB/EnPC (ABSEnP = 0, DS p.47), metered on its
-  own, so opposite-signed phases net out inside the chip, above PStartTh (DS p.48);
+  count, netted at the count level, wrapping when not read in time (DS p.12, p.67), with
+  the per-phase accumulation threshold PPhaseTh (DS p.55), for every phase the load gives;
+- the all-phase APenergyT / ANenergyT (DS p.67): the arithmetic sum of the active power
+  of the phases enabled by MMode0 EnPA/EnPB/EnPC (ABSEnP = 0, DS p.56), metered on its
+  own, so opposite-signed phases net out inside the chip, above PStartTh (DS p.55);
 - MeterEn: any non-zero value meters (DS p.41);
-- power quality (DS pp.55-57): EMMState0/1 over-voltage, over-current, sag, phase loss
+- power quality (DS pp.60-63): EMMState0/1 over-voltage, over-current, sag, phase loss
   and FreqHi/FreqLo against OVth, OIth, SagTh, PhaseLossTh and FreqLoTh/FreqHiTh, and
   the latched EMMIntState0/1 (write 1 to clear) set at the instant a status bit changes,
   also between two transactions; :class:`Disturbance` schedules the events;
-- UPeak / IPeak (DS p.69) and the fundamental / harmonic active power PmeanF / PmeanH
-  per phase (DS p.65), from each phase's ``harmonic_share``;
+- UPeak / IPeak (DS p.71) and the fundamental / harmonic active power PmeanF / PmeanH
+  per phase (DS p.70), from each phase's ``harmonic_share``;
 - three-phase: the voltage angles UangleA-C (DS p.71, from each phase's
   ``voltage_angle``), the neutral current IrmsN as the vector sum of the phase currents
-  (DS p.66), and in 3P4W the sequence error bits URevWnST / IRevWnST of EMMState0 (and
-  their latched copies) when the phases stand A -> C -> B (DS p.20, p.55);
+  (DS p.70), and in 3P4W the sequence error bits URevWnST / IRevWnST of EMMState0 (and
+  their latched copies) when the phases stand A -> C -> B (DS p.20, p.60);
 - the compensation registers: Uoffset/Ioffset and Poffset/Qoffset add to the rms and
   power values as the application note's offset procedure presumes (AN p.23), PhiA-C
-  delays the current or the voltage by 2.048 MHz cycles (DS p.51);
+  delays the current or the voltage by 2.048 MHz cycles (DS p.58);
 - optionally (``errors``, :mod:`.front_end`) what a real front end adds: CT ratio error and
   phase displacement against current, ADC offsets and read noise.
 
@@ -62,6 +62,7 @@ from .. import registers as reg
 from ..front_end import FrontEndErrors
 from ..registers import Phase
 from ..three_phase import PhaseSequence, neutral_current, phase_sequence
+from .analog import clip_ratios
 from .loads import LoadPoint, LoadSource, PhaseLoad
 
 DisturbanceKind = Literal["sag", "swell", "phase_loss", "over_current", "frequency"]
@@ -166,6 +167,9 @@ class Board:
     voltage_gains: tuple[float, float, float] = (3920.0, 3920.0, 3920.0)
     current_gains: tuple[float, float, float] = (25498.0, 25498.0, 25498.0)
     current_gain_pga: int = 2
+    input_volts_per_amp: tuple[float, float, float] | None = None
+    """Vrms at each current input per primary A (CT ratio x burden, :mod:`..input_range`); None: no analog
+    limit (only the 65.535 A register).  With it, an input past 720 mVrms / PGA clips (DS p.72, :mod:`.analog`)."""
 
 
 @dataclass
@@ -173,7 +177,7 @@ class PhaseEnergy:
     """Ground truth of one pair of active energy registers, kept by the emulator for tests.
 
     One per phase (APenergyA-C / ANenergyA-C) and one for the all-phase total
-    (APenergyT / ANenergyT), DS p.59.  ``residual`` is the fractional count not yet
+    (APenergyT / ANenergyT), DS p.67.  ``residual`` is the fractional count not yet
     emitted (in counts, signed: forward and reverse net out within one count, DS p.12).
     ``forward_counts`` / ``reverse_counts`` are every count ever added to the registers;
     ``forward_lost`` / ``reverse_lost`` the part of them no read can ever return, because
@@ -316,7 +320,7 @@ class EmulatedAtm90e32:
         self.last_spi_data = 0
         self.energy = {phase: PhaseEnergy() for phase in Phase}
         self.total_energy = PhaseEnergy()
-        """Ground truth of the all-phase APenergyT / ANenergyT registers (DS p.59)."""
+        """Ground truth of the all-phase APenergyT / ANenergyT registers (DS p.67)."""
         self.resets = 0
         self.transfers = 0
         self.closed = False
@@ -366,7 +370,7 @@ class EmulatedAtm90e32:
         return {a: v for a, v in self.registers.items() if a in _CONFIG_SPACE}
 
     def _reset(self) -> None:
-        """Power-on defaults, LastSPIData 0; the energy registers' unread counts are lost (DS p.54)."""
+        """Power-on defaults, LastSPIData 0; the energy registers' unread counts are lost (DS p.59)."""
         self.registers = power_on_defaults()
         self._golden = self._config_space()
         self.last_spi_data = 0
@@ -386,9 +390,9 @@ class EmulatedAtm90e32:
         if address == reg.CFG_REG_ACC_EN:
             self.registers[address] = value
             if value != reg.CFG_UNLOCK_CODE:
-                self._golden = self._config_space()  # locking latches the golden CRC (DS p.58)
+                self._golden = self._config_space()  # locking latches the golden CRC (DS p.66)
             return
-        if address in _LATCHED:  # write 1 to clear, at any time (DS p.57)
+        if address in _LATCHED:  # write 1 to clear, at any time (DS pp.62-63)
             self._refresh_status()
             self.registers[address] = self.registers.get(address, 0) & ~value
             return
@@ -447,7 +451,7 @@ class EmulatedAtm90e32:
         return _clamp16(math.floor(counts + 1e-6))  # 1e-6 count: absorb float noise such as 65.535 / 0.001
 
     def _neutral_register(self) -> int:
-        """IrmsN: the magnitude of the vector sum of the measured phase currents, 0.001 A (DS p.66)."""
+        """IrmsN: the magnitude of the vector sum of the measured phase currents, 0.001 A (DS p.70)."""
         measured = self._measure_all(self._point_at(self._time))
         neutral = neutral_current(
             {phase: m.amps for phase, m in zip(Phase, measured, strict=True)},
@@ -464,7 +468,7 @@ class EmulatedAtm90e32:
         return round(((m.voltage_angle - a.voltage_angle) % 360.0) / reg.ANGLE_LSB_DEG) % 3600
 
     def _peak_register(self, name: str, phase: Phase, m: _Measured) -> int:
-        """UPeak / IPeak of a sinusoid: sqrt(2) x the rms reading, U = reg x Ugain / (100 x 2^13) inverted (DS p.69)."""
+        """UPeak / IPeak of a sinusoid: sqrt(2) x the rms reading, U = reg x Ugain / (100 x 2^13) inverted (DS p.71)."""
         if name == "upeak":
             gain, reading, scale = self.registers[reg.UGAIN[phase]], m.volts, 100
         else:
@@ -500,7 +504,7 @@ class EmulatedAtm90e32:
         return boundary
 
     def _status(self, measured: Sequence[_Measured], frequency: float) -> tuple[int, int]:
-        """EMMState0 and EMMState1 for these readings (DS pp.55-56); 0 while MeterEn is 0.
+        """EMMState0 and EMMState1 for these readings (DS pp.60-61); 0 while MeterEn is 0.
 
         A threshold register at 0 never trips; the frequency bits need both FreqLoTh and
         FreqHiTh.  Voltage and current are compared as readings (gain-scaled).
@@ -533,7 +537,7 @@ class EmulatedAtm90e32:
         return state0, state1
 
     def _update_status(self, measured: Sequence[_Measured], frequency: float) -> None:
-        """Set EMMState0/1 for these readings; latch every bit that changed into EMMIntState0/1 (DS p.57)."""
+        """Set EMMState0/1 for these readings; latch every bit that changed into EMMIntState0/1 (DS pp.62-63)."""
         state0, state1 = self._status(measured, frequency)
         r = self.registers
         old0, old1 = r.get(reg.EMM_STATE0, 0), r.get(reg.EMM_STATE1, 0)
@@ -555,7 +559,7 @@ class EmulatedAtm90e32:
         """What the chip measures on ``phase`` under ``point``: the truth through the front end, scaled by the gains.
 
         Order of the signal path: the CT's ratio error and phase displacement (``errors``),
-        the PhiA-C delay (DS p.51), the gains (AN p.21), then the ADC offsets (``errors``)
+        the PhiA-C delay (DS p.58), the gains (AN p.21), then the ADC offsets (``errors``)
         and the chip's offset registers: Uoffset/Ioffset add ``value x 2^7`` to the 32-bit
         rms (AN p.23), Poffset/Qoffset add ``value`` to the 32-bit Pmean/Qmean (AN p.23).
         The rms readings do not go below 0.
@@ -585,7 +589,10 @@ class EmulatedAtm90e32:
             cos_lag, sin_lag = math.cos(math.radians(lag)), math.sin(math.radians(lag))
         full_scale = 0xFFFF * reg.CURRENT_LSB_A
         volts = true.volts * r[reg.UGAIN[phase]] / self.board.voltage_gains[phase]
-        amps = min(ct_amps * i_gain / i_board, full_scale)
+        clip_rms, clip_fundamental = 1.0, 1.0
+        if self.board.input_volts_per_amp is not None:  # the ADC's analog range (DS p.72)
+            clip_rms, clip_fundamental = clip_ratios(ct_amps * self.board.input_volts_per_amp[phase], pga)
+        amps = min(ct_amps * clip_rms * i_gain / i_board, full_scale)
         line_va = volts * amps
         sign = -1.0 if true.watts < 0 else 1.0
         true_lag = math.degrees(math.acos(pf)) * (-1.0 if true.capacitive else 1.0)
@@ -598,6 +605,9 @@ class EmulatedAtm90e32:
             input_angle = true.input_angle % 360.0
             delta = math.radians(input_angle - current_angle + shift)
             watts, vars_, pf = line_va * math.cos(delta), line_va * abs(math.sin(delta)), math.cos(delta)
+        if clip_rms != 1.0:  # a cut sine: power follows its fundamental, the rms its whole
+            watts, vars_ = watts * clip_fundamental / clip_rms, vars_ * clip_fundamental / clip_rms
+            pf = watts / line_va if line_va > 0 else 0.0
         measured = _Measured(
             volts=volts,
             amps=amps,
@@ -640,7 +650,7 @@ class EmulatedAtm90e32:
         return replace(m, volts=volts, amps=amps, watts=watts, vars=vars_, va=va, power_factor=pf)
 
     def _phase_compensation_deg(self, phase: Phase, frequency: float) -> float:
-        """The PhiA-C delay in degrees at ``frequency``: positive delays the current, negative the voltage (DS p.51)."""
+        """The PhiA-C delay in degrees at ``frequency``: positive delays the current, negative the voltage (DS p.58)."""
         value = self.registers.get(reg.PHI[phase], 0)
         degrees = (value & reg.PHI_CYCLES_MASK) * 360.0 * frequency / reg.PHI_CLOCK_HZ
         return -degrees if value & reg.PHI_DELAY_V else degrees
@@ -703,9 +713,9 @@ class EmulatedAtm90e32:
     def _accumulate(self, measured: Sequence[_Measured], seconds: float) -> None:
         """Meter ``seconds`` of the ``measured`` phases into their registers and the all-phase total.
 
-        A phase meters when |P| + |Q| exceeds PPhaseTh (DS p.49).  The total meters the
-        arithmetic sum of P over the phases whose EnPx bit is set in MMode0 (DS p.47),
-        when |sum P| + |sum Q| exceeds PStartTh (DS p.48); it keeps its own residual.
+        A phase meters when |P| + |Q| exceeds PPhaseTh (DS p.55).  The total meters the
+        arithmetic sum of P over the phases whose EnPx bit is set in MMode0 (DS p.56),
+        when |sum P| + |sum Q| exceeds PStartTh (DS p.55); it keeps its own residual.
         """
         phase_threshold = self.registers.get(reg.P_PHASE_TH, 0) * reg.POWER_LSB
         summed = self.registers[reg.MMODE0]
@@ -762,7 +772,7 @@ _NOTHING = _Measured(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def _meter(e: PhaseEnergy, watts: float, seconds: float) -> None:
-    """Add ``watts`` for ``seconds`` to ``e``: whole counts into its registers, wrapping at 16 bits (DS p.59)."""
+    """Add ``watts`` for ``seconds`` to ``e``: whole counts into its registers, wrapping at 16 bits (DS p.67)."""
     wh = watts * seconds / 3600.0
     if wh > 0:
         e.forward_wh += wh
@@ -792,7 +802,7 @@ def _meter(e: PhaseEnergy, watts: float, seconds: float) -> None:
 
 
 def _sequence_bits(measured: Sequence[_Measured]) -> int:
-    """EMMState0 URevWnST / IRevWnST for the measured phases A, B, C (DS p.20, p.55).
+    """EMMState0 URevWnST / IRevWnST for the measured phases A, B, C (DS p.20, p.60).
 
     The voltage bit is set when all three voltages are present and stand in the order
     A -> C -> B (:func:`phase_sequence` REVERSED); the current bit likewise from the
@@ -822,11 +832,11 @@ def _clamp_pf(power_factor: float) -> float:
 
 
 def _frequency_counts(hz: float) -> int:
-    """The Freq register for ``hz``: 0.01 Hz per count (DS p.70)."""
+    """The Freq register for ``hz``: 0.01 Hz per count (DS p.71)."""
     return _clamp16(round(hz / reg.FREQUENCY_LSB_HZ))
 
 
 _VOLTS_PER_COUNT_PER_UGAIN = 2 / 32768 / (100 * math.sqrt(2))
-"""SagTh / OVth / PhaseLossTh: V rms of reading per threshold count and unit of Ugain (AN p.17, inverted)."""
+"""SagTh / OVth / PhaseLossTh: V rms of reading per threshold count and unit of Ugain (AN p.29, inverted)."""
 _AMPS_PER_COUNT_PER_IGAIN = 2 / 32768 / (1000 * math.sqrt(2))
-"""OIth: A rms of reading per threshold count and unit of Igain (the AN p.17 formula with 1000)."""
+"""OIth: A rms of reading per threshold count and unit of Igain (the AN p.29 formula with 1000)."""

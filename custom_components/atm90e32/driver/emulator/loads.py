@@ -209,7 +209,7 @@ def _check_power_factors(power_factors: Sequence[float]) -> None:
 SEQUENCE_ANGLES: Final = (0.0, 120.0, 240.0)
 """Voltage angles of A, B, C from A in the sequence A -> B -> C the chip expects in 3P4W (DS p.20)."""
 REVERSED_ANGLES: Final = (0.0, 240.0, 120.0)
-"""The same with B and C swapped: the chip sets URevWnST (DS p.20, p.55)."""
+"""The same with B and C swapped: the chip sets URevWnST (DS p.20, p.60)."""
 
 
 @dataclass
