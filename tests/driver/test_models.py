@@ -19,14 +19,14 @@ from .test_three_phase import config_for, make_chip
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("line_frequency", 55),  # MMode0 bit 12 selects 50 or 60 Hz only (DS p.47)
-        ("pga_gain", 3),  # MMode1: 1x, 2x or 4x (DS p.48)
-        ("voltage_gains", (3920, 0, 3920)),  # Ugain 0 would read no voltage; 16 bits (DS p.52)
+        ("line_frequency", 55),  # MMode0 bit 12 selects 50 or 60 Hz only (DS p.56)
+        ("pga_gain", 3),  # MMode1: 1x, 2x or 4x (DS p.57)
+        ("voltage_gains", (3920, 0, 3920)),  # Ugain 0 would read no voltage; 16 bits (DS p.59)
         ("current_gains", (25498, 25498)),  # one per phase A, B, C
-        ("p_start_threshold", 0x10000),  # PStartTh is 16 bits (DS p.48)
+        ("p_start_threshold", 0x10000),  # PStartTh is 16 bits (DS p.55)
         ("p_phase_threshold", -1),
-        ("current_offsets", (0, 0x10000, 0)),  # Ioffset is a 16-bit register (DS p.52)
-        ("phase_compensation", (0x4000, 0, 0)),  # PhiA-C: bit 15 and bits 7:0 only (DS p.51)
+        ("current_offsets", (0, 0x10000, 0)),  # Ioffset is a 16-bit register (DS p.59)
+        ("phase_compensation", (0x4000, 0, 0)),  # PhiA-C: bit 15 and bits 7:0 only (DS p.58)
     ],
 )
 def test_a_configuration_the_chip_cannot_hold_is_refused_naming_the_field(field: str, value: Any) -> None:
