@@ -108,11 +108,6 @@ class CtModel:
         return self._curve(amps, 2) / 60.0
 
 
-def preset_ct_model(preset: str, accuracy_class: str = "0.5", fraction: float = 1.0) -> CtModel:
-    """The CT model of ``preset`` (its rated current) at ``accuracy_class`` limits; KeyError for an unknown preset."""
-    return CtModel(rated_current=CT_RATED_CURRENT_A[preset], accuracy_class=accuracy_class, fraction=fraction)
-
-
 def _per_phase(a: float, c: float) -> dict[Phase, float]:
     return {Phase.A: a, Phase.B: 0.0, Phase.C: c}
 

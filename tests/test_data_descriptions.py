@@ -1,0 +1,121 @@
+"""Every field of every form step says, under it, what to enter: a ``data_description`` in each language.
+
+Home Assistant shows a step's ``data_description`` under the field of the same key; without it
+the person at the form has only the label.  Two checks:
+
+- in en.json, fr.json, de.json and es.json, every step (config flow, options flow, and any
+  other flow a translation file describes) has a non-empty ``data_description`` for every key
+  of its ``data``;
+- the forms the flows build (presets, custom gains, circuits, three-phase, calibration, for
+  every wiring) show only fields that the matching step labels and describes, so a field
+  added to a schema without its texts fails here too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import voluptuous as vol
+
+from custom_components.atm90e32.config_flow import (
+    _calibrate_schema,
+    _custom_gains_schema,
+    _gains_schema,
+    custom_gain_fields,
+)
+from custom_components.atm90e32.const import (
+    CONF_VOLTAGE_SYSTEM,
+    CONF_VOLTAGE_TRANSFORMERS,
+    CONF_VT_PRESET,
+    DEFAULT_VOLTAGE_SYSTEM,
+    PRESET_CUSTOM,
+    VT_DUAL,
+    default_options,
+)
+from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, SPLIT_PHASE, THREE_PHASE_WYE, Wiring
+from custom_components.atm90e32.wiring_form import circuit_values, circuits_schema, three_phase_schema
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
+LANGUAGES = ("en", "fr", "de", "es")
+WIRINGS = (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE)
+
+Step = tuple[str, ...]
+
+
+def load(language: str) -> Any:
+    return json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def steps(tree: Any, path: Step = ()) -> dict[Step, dict[str, Any]]:
+    """Every form step of a translation tree (a dict under a ``step`` key) by its key path."""
+    found: dict[Step, dict[str, Any]] = {}
+    if not isinstance(tree, dict):
+        return found
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            if path and path[-1] == "step":
+                found[(*path, key)] = value
+            found.update(steps(value, (*path, key)))
+    return found
+
+
+def fields(schema: vol.Schema) -> set[str]:
+    return {str(marker) for marker in schema.schema}
+
+
+def all_custom(wiring: Wiring) -> list[str]:
+    """Every gain field the custom gains step can show for ``wiring``: a transformer per channel, all custom."""
+    options = {**default_options(wiring), CONF_VT_PRESET: PRESET_CUSTOM, CONF_VOLTAGE_TRANSFORMERS: VT_DUAL}
+    options.update({channel.ct_preset_option: PRESET_CUSTOM for channel in wiring.channels})
+    return custom_gain_fields(wiring, options)
+
+
+def form_fields() -> dict[str, set[str]]:
+    """Step name -> the fields the flows' schema builders put on it, over every wiring."""
+    gains = [_custom_gains_schema(all_custom(wiring), default_options(wiring)) for wiring in WIRINGS]
+    three_phase = {**default_options(THREE_PHASE_WYE), CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM}
+    calibrate = [_calibrate_schema(wiring, dual) for wiring in WIRINGS for dual in (False, True)]
+    return {
+        "gains": fields(_gains_schema(SPLIT_PHASE, {})),
+        "settings": fields(_gains_schema(SPLIT_PHASE, {})),
+        "custom_gains": set().union(*(fields(schema) for schema in gains)),
+        "circuits": fields(circuits_schema(circuit_values({}, CIRCUIT_KEYS, 1))),
+        "three_phase": fields(three_phase_schema(THREE_PHASE_WYE, three_phase)),
+        "calibrate": set().union(*(fields(schema) for schema in calibrate)),
+    }
+
+
+def test_the_steps_are_found() -> None:
+    """The walk sees the flows' steps, the big forms among them."""
+    found = {path[-1] for path in steps(load("en"))}
+    assert {"user", "device", "gains", "custom_gains", "circuits", "three_phase", "calibrate", "settings"} <= found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_field_of_every_step_is_described(language: str) -> None:
+    missing: dict[str, list[str]] = {}
+    for path, step in steps(load(language)).items():
+        descriptions = step.get("data_description", {})
+        absent = [key for key in step.get("data", {}) if not str(descriptions.get(key, "")).strip()]
+        if absent:
+            missing[".".join(path)] = absent
+    assert not missing, f"{language}.json: fields without a data_description: {missing}"
+
+
+@pytest.mark.parametrize("section", ["config", "options"])
+def test_every_form_field_is_labelled_and_described(section: str) -> None:
+    """The schemas the flows build show no field the English step lacks a label or description for."""
+    english = load("en")[section]["step"]
+    built = form_fields()
+    checked = 0
+    for name, keys in built.items():
+        if name not in english:
+            continue
+        step = english[name]
+        assert keys - set(step["data"]) == set(), f"{section}.step.{name}: fields without a label"
+        assert keys - set(step.get("data_description", {})) == set(), f"{section}.step.{name}: undescribed fields"
+        checked += 1
+    assert checked >= 4, f"{section}: only {checked} steps matched the built forms"
