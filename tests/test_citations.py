@@ -53,12 +53,28 @@ def test_the_pattern_reads_every_form() -> None:
 def test_every_citation_names_a_page_of_the_table() -> None:
     wrong = []
     for path in files():
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            for citation, pages in cited_pages(line):
-                missing = [page for page in pages if page not in reg.DS_PAGES]
-                if missing:
-                    wrong.append(f"{path.relative_to(ROOT)}:{number}: {citation} (no page {missing})")
+        text = path.read_text(encoding="utf-8")
+        for number, citation, pages in citations_in(text):
+            missing = [page for page in pages if page not in reg.DS_PAGES]
+            if missing:
+                wrong.append(f"{path.relative_to(ROOT)}:{number}: {citation} (no page {missing})")
     assert not wrong, "\n".join(wrong)
+
+
+def citations_in(text: str) -> list[tuple[int, str, list[int]]]:
+    """Each citation in ``text`` with its line number, also one wrapped onto the next line ("DS\\n  # p.58")."""
+    # A line break and the next line's indent and comment marker read as spaces (same length, so
+    # match positions still give the line).
+    joined = re.sub(r"\n[ \t]*(?:#[ \t]*)?", lambda m: " " * len(m.group(0)), text)
+    return [
+        (text.count("\n", 0, match.start()) + 1, match.group(0), pages)
+        for match, (_, pages) in ((m, cited_pages(m.group(0))[0]) for m in CITATION.finditer(joined))
+    ]
+
+
+def test_a_citation_wrapped_onto_the_next_line_is_read() -> None:
+    text = "the delay (PhiA-PhiC, DS\n  p.51): a cycle\n    # IrmsN, DS\n    # p.66\n"
+    assert [(line, pages) for line, _, pages in citations_in(text)] == [(1, [51]), (3, [66])]
 
 
 def test_each_register_constant_cites_its_page_in_the_table() -> None:

@@ -135,7 +135,7 @@ class ThreePhaseReading:
 
     Attributes:
         neutral_current: IrmsN, the chip's calculated neutral current, A (0.001 A, DS
-            p.66): the vector sum of the phase currents.  A CT inverted in software was
+            p.70): the vector sum of the phase currents.  A CT inverted in software was
             summed backwards by the chip, so the value is then not the neutral's.
         voltage_angles: UangleA-C, each phase's voltage angle from phase A, degrees
             0..360 (0.1 degree, DS p.71); A is 0 by definition (not read); a phase whose
