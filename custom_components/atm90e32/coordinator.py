@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from time import monotonic
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
@@ -18,6 +18,8 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+if TYPE_CHECKING:
+    from .replay import ReplayPosition
 from . import errors, issues
 from .compensation import apply_to_config
 from .const import (
@@ -284,7 +286,9 @@ def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None 
     return 120.0 if line_frequency == 60 else 230.0
 
 
-def open_transport(data: Mapping[str, Any], config_dir: Path | None = None, position: Any = None) -> Transport:
+def open_transport(
+    data: Mapping[str, Any], config_dir: Path | None = None, position: ReplayPosition | None = None
+) -> Transport:
     """Open the bus named by a config entry's data: a spidev node at its SPI clock, or a simulated chip.
 
     A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or
@@ -307,7 +311,9 @@ def open_transport(data: Mapping[str, Any], config_dir: Path | None = None, posi
 SIMULATED_CHIP_OFFSET_S: Final = 1800  # each further simulated chip select starts the trace 30 min later
 
 
-def simulated_load(data: Mapping[str, Any], config_dir: Path | None = None, position: Any = None) -> Any:
+def simulated_load(
+    data: Mapping[str, Any], config_dir: Path | None = None, position: ReplayPosition | None = None
+) -> Any:
     """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
 
     ``emulator.simulated_load``'s rule per wiring; each further chip select starts the trace
