@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.atm90e32.const import CONF_LINE_FREQUENCY
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
+from custom_components.atm90e32.simulated_chips import POWERED
 
 from .emulation import ManualClock
 from .helpers import setup_entry, state
@@ -78,3 +79,13 @@ async def test_a_changed_installation_powers_a_new_simulated_chip(
     assert await hass.config_entries.async_reload(config_entry.entry_id)
     await hass.async_block_till_done()
     assert chip_of(config_entry.runtime_data) is not chip
+
+
+@pytest.mark.usefixtures("simulated_on_manual_clock")
+async def test_deleting_a_simulated_meter_powers_its_chip_off(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    await setup_entry(hass, config_entry)
+    assert config_entry.entry_id in hass.data[POWERED]
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    assert config_entry.entry_id not in hass.data[POWERED]

@@ -375,7 +375,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
         self.store = LedgerStore(hass, entry.entry_id)  # before the meter: it keeps a replay's position
         bus = partial(open_transport, dict(entry.data), Path(hass.config.config_dir), self.store.replay)
-        self.meter = Meter(kept_transport(hass, entry.data, bus), self.settings.chip)  # a simulated chip stays on
+        self.meter = Meter(kept_transport(hass, entry, bus), self.settings.chip)  # a simulated chip stays on
         self.ledger = EnergyLedger(self.settings.wiring)
         self.demand = demand_meter(settings, entry.options, interval)
         """The service's demand intervals and billing-cycle peak, from the ledger's imported total."""

@@ -6,8 +6,8 @@ DS p.59 SoftReset) clears them, and the driver then adopts a chip found metering
 (driver.chip.Adoption).  A simulated chip opened afresh on every reload was a power
 cycle each time: the first read after an options save booked no counts, so the demand
 interval it fell in was incomplete and Demand read Unknown for up to one interval.
-Here each simulated chip select of a Home Assistant instance is powered on once and
-kept in ``hass.data`` for the life of the process; a reload opens the bus to it again.
+Here each simulated meter's chip (per config entry) is powered on once and kept in
+``hass.data`` until the entry is deleted or the process ends; a reload opens the bus to it again.
 
 Not kept: a chip whose entry data changed (another wiring, frequency or speed: another
 simulated installation, so a fresh chip), and a chip playing a replay file (its place in
@@ -17,10 +17,11 @@ Assistant ends the process and with it the simulated chip: that is a power cycle
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
@@ -37,31 +38,35 @@ class _Powered:
 
 
 POWERED: HassKey[dict[str, _Powered]] = HassKey(f"{DOMAIN}_simulated_chips")
-"""Per simulated chip select (``simulated``, ``simulated_1`` ...): the chip powered on for it."""
+"""Per config entry id of a simulated meter: the chip powered on for it."""
 
 
 def kept_transport(
-    hass: HomeAssistant, data: Mapping[str, Any], open_bus: Callable[[], Transport]
+    hass: HomeAssistant, entry: ConfigEntry, open_bus: Callable[[], Transport]
 ) -> Callable[[], Transport]:
-    """Wrap ``open_bus`` (blocking) so a simulated chip of entry ``data`` is powered on once per process.
+    """Wrap ``open_bus`` (blocking) so the simulated chip of ``entry`` is powered on once, not at every reload.
 
     Returns a callable giving the transport: for a real device, or a simulated chip that
-    plays a replay file, ``open_bus`` itself; otherwise the chip kept for the chip select
-    in ``hass.data`` if it was powered on for the same data, else a new one from
-    ``open_bus``, kept from then on.  Closing the transport releases the bus only (the
+    plays a replay file, ``open_bus`` itself; otherwise the chip kept for the entry in
+    ``hass.data`` if it was powered on for the same entry data, else a new one from
+    ``open_bus``, kept from then on (until :func:`power_off`).  Closing the transport releases the bus only (the
     emulated chip keeps running, emulator.EmulatedAtm90e32.close).
     Raises what ``open_bus`` raises.
     """
-    device = str(data[CONF_DEVICE])
-    if not is_simulated(device) or data.get(CONF_REPLAY_FILE):
+    if not is_simulated(str(entry.data[CONF_DEVICE])) or entry.data.get(CONF_REPLAY_FILE):
         return open_bus
-    wanted = dict(data)
+    key, wanted = entry.entry_id, dict(entry.data)
 
     def open_kept() -> Transport:
         powered = hass.data.setdefault(POWERED, {})
-        kept = powered.get(device)
+        kept = powered.get(key)
         if kept is None or kept.data != wanted:
-            kept = powered[device] = _Powered(wanted, open_bus())
+            kept = powered[key] = _Powered(wanted, open_bus())
         return kept.chip
 
     return open_kept
+
+
+def power_off(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget the simulated chip of deleted entry ``entry_id`` (none: nothing happens)."""
+    hass.data.get(POWERED, {}).pop(entry_id, None)
