@@ -14,6 +14,7 @@ from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver.channels import CIRCUIT_CHANNELS
 from .entity import circuit_device_id
+from .simulated_chips import power_off
 from .storage import LedgerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -88,8 +89,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
-    """Delete the entry's ledger store and journal when the meter is deleted."""
+    """Delete the entry's ledger store and journal when the meter is deleted; a simulated chip goes with it."""
     await LedgerStore(hass, entry.entry_id).async_remove()
+    power_off(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:

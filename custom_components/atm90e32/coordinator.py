@@ -78,6 +78,7 @@ from .driver.models import EnergyRead
 from .driver.power_quality import ConditionKey, PowerQualitySettings, Transition
 from .driver.transport import DEFAULT_SPEED_HZ, parse_spidev_path
 from .quality import Finding, Report, SupplyWatch
+from .simulated_chips import kept_transport
 from .storage import LastEnergyRead, LedgerStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -291,11 +292,10 @@ def open_transport(
 ) -> Transport:
     """Open the bus named by a config entry's data: a spidev node at its SPI clock, or a simulated chip.
 
-    A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or
-    ``simulation_speed`` times faster) measuring :func:`simulated_load`; it is imported
-    only then, so a real meter never loads it or its trace.  ``config_dir`` is Home
-    Assistant's configuration directory, where a replay file lives; ``position`` (a
-    replay.ReplayPosition) resumes it and follows the emulator's clock.  Blocking.
+    A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or ``simulation_speed``
+    times faster) measuring :func:`simulated_load`, imported only then; the coordinator keeps it powered across
+    reloads (simulated_chips).  ``config_dir`` is Home Assistant's configuration directory, where a replay file
+    lives; ``position`` (a replay.ReplayPosition) resumes it and follows the emulator's clock.  Blocking.
     Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError, ReplayPathError, ReplayError.
     """
     if is_simulated(device := data[CONF_DEVICE]):
@@ -375,7 +375,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
         self.store = LedgerStore(hass, entry.entry_id)  # before the meter: it keeps a replay's position
         bus = partial(open_transport, dict(entry.data), Path(hass.config.config_dir), self.store.replay)
-        self.meter = Meter(bus, self.settings.chip)
+        self.meter = Meter(kept_transport(hass, entry, bus), self.settings.chip)  # a simulated chip stays on
         self.ledger = EnergyLedger(self.settings.wiring)
         self.demand = demand_meter(settings, entry.options, interval)
         """The service's demand intervals and billing-cycle peak, from the ledger's imported total."""
