@@ -36,10 +36,12 @@ from custom_components.atm90e32.const import (
     CONF_WIRING,
     DOMAIN,
     SIMULATED,
+    VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
     default_options,
 )
+from custom_components.atm90e32.coordinator import simulated_load
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
@@ -389,6 +391,29 @@ async def three_phase_entry(hass: HomeAssistant, bus: Bus, clock: ManualClock, l
     await entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.mark.parametrize(("frequency", "volts"), [(50, 230.0), (60, 121.5)])
+def test_the_simulated_service_voltage_ignores_the_chosen_system(frequency: int, volts: float) -> None:
+    # Issue 26 item 4: the simulator followed the answer, so a wrong system could not be refused.
+    data = {CONF_DEVICE: SIMULATED, CONF_WIRING: THREE_PHASE_WYE.key, CONF_LINE_FREQUENCY: frequency}
+    for system in VOLTAGE_SYSTEMS:
+        point = simulated_load({**data, CONF_VOLTAGE_SYSTEM: system}).load_at(0.0)
+        assert all(abs(p.volts - volts) < 0.02 * volts for p in point.phases.values()), system
+
+
+async def test_three_phase_system_far_from_the_measured_voltage_is_refused(hass: HomeAssistant, bus: Bus) -> None:
+    # Issue 26 item 4: 120/208 at 50 Hz on a 230 V service was accepted.
+    bus.loads[SIMULATED] = ThreePhaseLoad(watts=(1000.0, 1000.0, 1000.0), volts=230.0)
+    result = await add_three_phase(hass, **{CONF_VOLTAGE_SYSTEM: "120_208"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["expected"] == "230/400 V"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "230_400"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

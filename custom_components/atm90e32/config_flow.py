@@ -499,7 +499,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"reason": "", "measured": "", "expected": ""}
         wiring = THREE_PHASE_WYE
         if user_input is not None:
             self._options, errors = resolve_presets(wiring, user_input, default_options(wiring))
@@ -516,6 +516,9 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     if reason is not None:
                         errors["base"] = "wired_as_split_phase"
                         placeholders["reason"] = _voltage_report(check)
+                    elif refusal := wiring_form.system_refusal(check.voltages.values(), data[CONF_VOLTAGE_SYSTEM]):
+                        errors[CONF_VOLTAGE_SYSTEM] = "system_not_measured"
+                        placeholders.update(refusal)
                 if not errors:
                     self._data = data
                     return await self._async_gains_done()
@@ -664,6 +667,8 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         self._expire: CALLBACK_TYPE | None = None
         self._polled_accepted: dict[str, Any] | None = None
         """Power-quality options shown once with the conditions the chip cannot latch; the same again saves them."""
+        self._data_changed = False
+        """The nominal system (entry data) was changed: saving reloads even with the options unchanged."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
@@ -743,17 +748,34 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         entry = self.config_entry
         wiring = entry_wiring(entry.data)
         errors: dict[str, str] = {}
+        placeholders = {"measured": "", "expected": ""}
         if user_input is not None:
             gains, errors = resolve_presets(wiring, user_input, entry.options)
             self._options = {**entry.options, **gains}
-            if not errors:
-                if user_input[CONF_VOLTAGE_SYSTEM] != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
-                    system = user_input[CONF_VOLTAGE_SYSTEM]
-                    self.hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_VOLTAGE_SYSTEM: system})
+            system = user_input[CONF_VOLTAGE_SYSTEM]
+            if not errors and system != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
+                data = {**entry.data, CONF_VOLTAGE_SYSTEM: system}
+                voltages: list[float] = []
+                if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
+                    voltages = [reading.voltage for reading in entry.runtime_data.data.phases.values()]
+                else:
+                    try:
+                        check = await self.hass.async_add_executor_job(measure_voltages, data, self._options)
+                        voltages = list(check.voltages.values())
+                    except Atm90e32Error as err:
+                        errors["base"] = translation_key(err)
+                refusal = wiring_form.system_refusal(voltages, system) if voltages else None
+                if refusal is not None:
+                    errors[CONF_VOLTAGE_SYSTEM] = "system_not_measured"
+                    placeholders.update(refusal)
+                elif not errors:
+                    self.hass.config_entries.async_update_entry(entry, data=data)
                     self._options.pop(CONF_NOMINAL_VOLTAGE, None)  # follows the new system
+                    self._data_changed = True
+            if not errors:
                 if custom_gain_fields(wiring, self._options):
                     return await self.async_step_custom_gains()
-                return self.async_create_entry(data=self._options)
+                return self._async_save(self._options)
         values = {
             **default_options(wiring),
             **entry.options,
@@ -761,8 +783,17 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             **(user_input or {}),
         }
         return self.async_show_form(
-            step_id="three_phase", data_schema=wiring_form.three_phase_schema(wiring, values), errors=errors
+            step_id="three_phase",
+            data_schema=wiring_form.three_phase_schema(wiring, values),
+            errors=errors,
+            description_placeholders=placeholders,
         )
+
+    def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """Save ``options``; after a changed nominal system the entry reloads even when they are unchanged."""
+        if self._data_changed and options == dict(self.config_entry.options):
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+        return self.async_create_entry(data=options)
 
     async def async_step_power_quality(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal voltage, sag/swell/phase-loss/frequency/over-current thresholds and declared generation.
@@ -801,7 +832,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             options, errors = resolve_custom_gains(fields, user_input, self._options)
             if not errors:
-                return self.async_create_entry(data=options)
+                return self._async_save(options)
         return self.async_show_form(
             step_id="custom_gains",
             data_schema=self.add_suggested_values_to_schema(

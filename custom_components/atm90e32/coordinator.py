@@ -316,7 +316,8 @@ def simulated_load(
 ) -> Any:
     """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
 
-    ``emulator.simulated_load``'s rule per wiring; each further chip select starts the trace
+    ``emulator.simulated_load``'s rule per wiring, its voltage the simulated service's (by
+    line frequency, never the entry's nominal system); each further chip select starts the trace
     SIMULATED_CHIP_OFFSET_S later, except a circuits chip, half of a 6-channel board under
     the simulated mains (its start, emulator.BOARD_SHARES).  A replay file (``replay_file``,
     in ``<config_dir>/atm90e32_replay``) replaces the trace.
@@ -332,7 +333,6 @@ def simulated_load(
     return emulator.simulated_load(
         wiring,
         line_frequency=int(data.get(CONF_LINE_FREQUENCY, 60)),
-        nominal_volts=float(entry_voltage_system(data)[0]) if wiring.three_phase else None,
         start=0 if board else simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S,
         board_position=board,
     )

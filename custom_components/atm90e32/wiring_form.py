@@ -7,13 +7,16 @@
 - three-phase wye: the nominal system (230/400, 120/208, 277/480 V), one transformer
   per phase or one shared, presets, CT directions, current scaling.  Before the entry is
   made, the chip's voltages and voltage angles are read: an entry whose voltages say the
-  service is split-phase (phase B absent, or a phase 180 degrees from A) is refused.
+  service is split-phase (phase B absent, or a phase 180 degrees from A) is refused, and
+  so is a nominal system whose line-to-neutral voltage is far from the one measured
+  (:func:`system_refusal`; the options form checks a changed system the same way).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from statistics import median
 from typing import Any, Final
 
 import voluptuous as vol
@@ -210,6 +213,28 @@ PHASE_PRESENT_RATIO: Final = 0.5
 """A phase reading under half of phase A's voltage is taken as absent (a sag is judged elsewhere)."""
 OPPOSITE_TOLERANCE_DEG: Final = 30.0
 """A voltage angle within 30 degrees of 180 is a split-phase leg, not a three-phase phase (120 or 240)."""
+
+
+SYSTEM_TOLERANCE_PERCENT: Final = 10.0
+"""A measured line-to-neutral voltage within +-10 % of the system's fits it: the supply tolerance
+of IEC 60038 (230/400 V +-10 %) and wider than ANSI C84.1 range B (120 V -8.3/+5.8 %), so a healthy
+service is never refused; 120, 230 and 277 V lie over 10 % apart, so a wrong choice is refused
+(only 249-253 V fits both 230/400 and 277/480)."""
+
+
+def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | None:
+    """Placeholders ``{"measured", "expected"}`` when nominal ``system`` does not fit the measured voltages; else None.
+
+    ``voltages``: the phases' line-to-neutral V rms as the chip reads them (UrmsA-C, DS p.70);
+    their median is judged, so one lost phase does not decide.  ``expected`` is the system whose
+    line-to-neutral voltage is nearest (const.VOLTAGE_SYSTEMS, ``"230/400 V"``).
+    """
+    measured = median(voltages)
+    nominal = VOLTAGE_SYSTEMS[system][0]
+    if abs(measured - nominal) <= nominal * SYSTEM_TOLERANCE_PERCENT / 100:
+        return None
+    nearest = min(VOLTAGE_SYSTEMS.values(), key=lambda volts: abs(measured - volts[0]))
+    return {"measured": f"{measured:.1f}", "expected": f"{nearest[0]}/{nearest[1]} V"}
 
 
 @dataclass(frozen=True)
