@@ -159,6 +159,11 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     assert float(state(hass, entry, "ct1_power").state) == pytest.approx(1500.0, rel=0.01)
     assert float(state(hass, entry, "ct3_power").state) == pytest.approx(2 * 900.0, rel=0.01)  # 240 V load x2
     assert float(state(hass, entry, "ct3_current").state) == pytest.approx(900.0 / 120.0 / 0.95, rel=0.01)
+    # Issue 26 item 8: the 240 V load's voltage, so that power = voltage x current x power factor
+    volts, amps, pf = (float(state(hass, entry, f"ct3_{key}").state) for key in ("voltage", "current", "power_factor"))
+    assert volts == pytest.approx(240.0, rel=0.01)
+    assert float(state(hass, entry, "ct3_power").state) == pytest.approx(volts * amps * pf, rel=0.01)
+    assert float(state(hass, entry, "ct1_voltage").state) == pytest.approx(120.0, rel=0.01)
     assert entity_id(hass, entry, "ct2_power") is None  # unused input: no entities
     for key in ("total_power", "total_energy_import", "total_energy_export", "total_power_factor", "demand"):
         assert entity_id(hass, entry, key) is None  # circuits are never added up: no service, no demand

@@ -1235,13 +1235,14 @@ def _report(
     scale: int,
     factors: Mapping[str, int],
 ) -> str:
-    """Before and after per channel, as the sensors show them: current x scale, power x scale x voltage factor."""
+    """Before and after per channel, as the sensors show them: current x scale, voltage x factor, power x both."""
     lines = []
     for channel in wiring.channels:
         b, a = before[channel.phase], after[channel.phase]
-        watts = scale * factors.get(channel.key, 1)
+        volts = factors.get(channel.key, 1)
+        watts = scale * volts
         lines.append(
-            f"{channel.name}: {b.voltage:.2f} V → {a.voltage:.2f} V, "
+            f"{channel.name}: {b.voltage * volts:.2f} V → {a.voltage * volts:.2f} V, "
             f"{b.current * scale:.3f} A → {a.current * scale:.3f} A, "
             f"{abs(b.active_power) * watts:.1f} W → {abs(a.active_power) * watts:.1f} W"
         )
