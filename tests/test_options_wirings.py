@@ -180,3 +180,19 @@ async def test_a_new_nominal_system_reloads_the_entry(hass: HomeAssistant, three
     assert entry.data[CONF_VOLTAGE_SYSTEM] == "277_480"
     assert entry.runtime_data is not before
     assert entry.runtime_data.settings.chip.power_quality.nominal_voltage == 277.0
+
+
+async def test_a_new_nominal_system_of_a_stopped_meter_is_read_from_the_chip(
+    hass: HomeAssistant, three_phase_chip: FaultyEmulator
+) -> None:
+    # Not loaded: no readings to judge on, so the chip is configured and read for the check.
+    entry = three_phase_entry()
+    entry.add_to_hass(hass)
+    result = await open_settings(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "277_480"}
+    )
+    assert result["errors"] == {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["expected"] == "230/400 V"
+    assert entry.data[CONF_VOLTAGE_SYSTEM] == "230_400"

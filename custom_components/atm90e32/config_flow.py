@@ -506,7 +506,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 data = {**self._data, CONF_VOLTAGE_SYSTEM: user_input[CONF_VOLTAGE_SYSTEM]}
                 try:
-                    check = await self.hass.async_add_executor_job(measure_voltages, data, self._options)
+                    check = await self.hass.async_add_executor_job(wiring_form.measure_voltages, data, self._options)
                 except Atm90e32Error as err:
                     errors["base"] = translation_key(err)
                 else:
@@ -635,21 +635,6 @@ def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: 
     return renamed
 
 
-def measure_voltages(data: Mapping[str, Any], options: Mapping[str, Any]) -> wiring_form.VoltageCheck:
-    """Configure the chip for ``data``/``options`` (no reset of a metering chip) and read its voltages and angles.
-
-    No energy register is read.  Blocking: run in the executor.  Raises the driver's errors.
-    """
-    settings = meter_settings(data, options)
-    transport = open_transport(data)
-    try:
-        chip = Atm90e32(transport)
-        chip.ensure_configured(settings.chip)
-        return wiring_form.read_voltages(chip)
-    finally:
-        transport.close()
-
-
 def _voltage_report(check: wiring_form.VoltageCheck) -> str:
     volts = ", ".join(f"{phase.name} {value:.1f} V" for phase, value in check.voltages.items())
     angles = ", ".join(f"{phase.name} {value:.1f}°" for phase, value in check.angles.items())
@@ -755,20 +740,8 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             system = user_input[CONF_VOLTAGE_SYSTEM]
             if not errors and system != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
                 data = {**entry.data, CONF_VOLTAGE_SYSTEM: system}
-                voltages: list[float] = []
-                if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
-                    voltages = [reading.voltage for reading in entry.runtime_data.data.phases.values()]
-                else:
-                    try:
-                        check = await self.hass.async_add_executor_job(measure_voltages, data, self._options)
-                        voltages = list(check.voltages.values())
-                    except Atm90e32Error as err:
-                        errors["base"] = translation_key(err)
-                refusal = wiring_form.system_refusal(voltages, system) if voltages else None
-                if refusal is not None:
-                    errors[CONF_VOLTAGE_SYSTEM] = "system_not_measured"
-                    placeholders.update(refusal)
-                elif not errors:
+                errors = await wiring_form.check_new_system(self.hass, entry, data, self._options, placeholders)
+                if not errors:
                     self.hass.config_entries.async_update_entry(entry, data=data)
                     self._options.pop(CONF_NOMINAL_VOLTAGE, None)  # follows the new system
                     self._data_changed = True

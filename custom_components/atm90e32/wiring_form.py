@@ -20,6 +20,8 @@ from statistics import median
 from typing import Any, Final
 
 import voluptuous as vol
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     BooleanSelector,
     SelectSelector,
@@ -27,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
+from . import coordinator
 from .const import (
     CONF_CHANNELS,
     CONF_CURRENT_SCALE,
@@ -41,10 +44,12 @@ from .const import (
     default_options,
     enabled_field,
 )
+from .driver import Atm90e32, Atm90e32Error
 from .driver import registers as reg
 from .driver.calibration import CT_PRESETS, VT_PRESETS
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
 from .driver.registers import Phase
+from .errors import translation_key
 
 VOLTAGE_FACTORS: Final = ("1", "2")
 """The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
@@ -277,3 +282,46 @@ def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | N
         if abs(angle - 180.0) <= OPPOSITE_TOLERANCE_DEG:
             return "legs_opposite"
     return None
+
+
+def measure_voltages(data: Mapping[str, Any], options: Mapping[str, Any]) -> VoltageCheck:
+    """Configure the chip for ``data``/``options`` (no reset of a metering chip) and read its voltages and angles.
+
+    No energy register is read.  Blocking: run in the executor.  Raises the driver's errors.
+    """
+    settings = coordinator.meter_settings(data, options)
+    transport = coordinator.open_transport(data)  # looked up on the module: tests give the emulator there
+    try:
+        chip = Atm90e32(transport)
+        chip.ensure_configured(settings.chip)
+        return read_voltages(chip)
+    finally:
+        transport.close()
+
+
+async def check_new_system(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    data: Mapping[str, Any],
+    options: Mapping[str, Any],
+    placeholders: dict[str, str],
+) -> dict[str, str]:
+    """The options form's errors for the nominal system in ``data`` (the entry's new data); ``placeholders`` filled.
+
+    A loaded entry is judged on its last readings (the coordinator owns the bus); otherwise
+    the chip is configured and read (:func:`measure_voltages`).  ``system_not_measured`` on
+    the system field as :func:`system_refusal` says; a bus error on ``base``.
+    """
+    if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
+        voltages = [reading.voltage for reading in entry.runtime_data.data.phases.values()]
+    else:
+        try:
+            check = await hass.async_add_executor_job(measure_voltages, data, options)
+        except Atm90e32Error as err:
+            return {"base": translation_key(err)}
+        voltages = list(check.voltages.values())
+    refusal = system_refusal(voltages, str(data[CONF_VOLTAGE_SYSTEM]))
+    if refusal is None:
+        return {}
+    placeholders.update(refusal)
+    return {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
