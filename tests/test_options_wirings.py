@@ -109,6 +109,7 @@ async def test_three_phase_settings_invert_a_ct_and_type_a_custom_gain(
 async def test_a_new_nominal_system_drops_the_old_nominal_voltage(
     hass: HomeAssistant, three_phase_chip: FaultyEmulator
 ) -> None:
+    three_phase_chip.load = ThreePhaseLoad(watts=(1000.0, 1000.0, 1000.0), volts=277.0)  # a 277/480 service
     entry = three_phase_entry(**{CONF_NOMINAL_VOLTAGE: 230.0})
     await setup_entry(hass, entry)
     result = await open_settings(hass, entry)
@@ -144,3 +145,54 @@ async def test_a_circuit_with_a_custom_ct_is_asked_its_gain(
     await save_with_a_custom_gain(hass, result, {"ct_preset_ct3": "custom"}, "current_gain_ct3")
     assert mock_transport.registers[reg.IGAIN[Phase.C]] == CUSTOM_GAIN
     assert entry.data[CONF_CHANNELS] == list(CIRCUIT_KEYS)  # no input switched: the entry's data stays
+
+
+async def test_a_nominal_system_the_chip_does_not_measure_is_refused(
+    hass: HomeAssistant, three_phase_chip: FaultyEmulator
+) -> None:
+    # Issue 26 item 5: 120/208 was saved on a meter reading 230 V.
+    entry = three_phase_entry()
+    await setup_entry(hass, entry)
+    result = await open_settings(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "120_208"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["expected"] == "230/400 V"
+    assert float(result["description_placeholders"]["measured"]) == pytest.approx(230.0, abs=1.0)
+    assert entry.data[CONF_VOLTAGE_SYSTEM] == "230_400"
+
+
+async def test_a_new_nominal_system_reloads_the_entry(hass: HomeAssistant, three_phase_chip: FaultyEmulator) -> None:
+    # Issue 26 item 5: options unchanged but the system (entry data) changed: saving reloads.
+    three_phase_chip.load = ThreePhaseLoad(watts=(1000.0, 1000.0, 1000.0), volts=277.0)
+    entry = three_phase_entry()
+    before = await setup_entry(hass, entry)
+    assert before.settings.chip.power_quality.nominal_voltage == 230.0
+    result = await open_settings(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "277_480"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.data[CONF_VOLTAGE_SYSTEM] == "277_480"
+    assert entry.runtime_data is not before
+    assert entry.runtime_data.settings.chip.power_quality.nominal_voltage == 277.0
+
+
+async def test_a_new_nominal_system_of_a_stopped_meter_is_read_from_the_chip(
+    hass: HomeAssistant, three_phase_chip: FaultyEmulator
+) -> None:
+    # Not loaded: no readings to judge on, so the chip is configured and read for the check.
+    entry = three_phase_entry()
+    entry.add_to_hass(hass)
+    result = await open_settings(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "277_480"}
+    )
+    assert result["errors"] == {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["expected"] == "230/400 V"
+    assert entry.data[CONF_VOLTAGE_SYSTEM] == "230_400"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
+from custom_components.atm90e32.circuit_factor import with_factors
+from custom_components.atm90e32.driver.channels import SPLIT_PHASE, circuits_wiring
 from custom_components.atm90e32.driver.models import EnergyRead, MeterSnapshot, PhaseReading
 from custom_components.atm90e32.driver.power_quality import Condition, Transition
 from custom_components.atm90e32.driver.registers import Phase
@@ -81,3 +82,19 @@ def test_a_voltage_out_of_range_for_ten_minutes_is_found_and_clears() -> None:
     w.check(snapshot((133.0, 5.0, 600.0)), 700.0)  # a brief swell restarts the clock
     w.check(snapshot((120.0, 5.0, 600.0)), 705.0)
     assert not w.check(snapshot((133.0, 5.0, 600.0)), 1300.0).raised
+
+
+def test_a_240_v_circuit_is_judged_on_its_legs_voltage() -> None:
+    # Issue 26 item 8: a x2 circuit shows twice the leg's voltage; the supply range stays the leg's.
+    wiring = circuits_wiring(["ct1", "ct3"])
+    w = SupplyWatch(wiring, nominal_voltage=120.0, scale=1, export_expected=False, factors={"ct3": 2})
+    for now in (0.0, 600.0):
+        shown = with_factors(snapshot((121.0, 5.0, 600.0), (121.0, 2.21, 241.0)), wiring, {"ct3": 2})
+        assert shown.phases[Phase.C].voltage == 242.0
+        assert not w.check(shown, now).raised
+    low = with_factors(snapshot((107.0, 5.0, 600.0), (107.0, 2.21, 241.0)), wiring, {"ct3": 2})
+    w.check(low, 700.0)
+    assert dict(w.check(low, 1300.0).raised) == {
+        (Finding.VOLTAGE_OUT_OF_RANGE, "ct1"): 107.0,
+        (Finding.VOLTAGE_OUT_OF_RANGE, "ct3"): 107.0,
+    }

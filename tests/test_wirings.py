@@ -36,10 +36,12 @@ from custom_components.atm90e32.const import (
     CONF_WIRING,
     DOMAIN,
     SIMULATED,
+    VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
     default_options,
 )
+from custom_components.atm90e32.coordinator import simulated_load
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
@@ -157,6 +159,11 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     assert float(state(hass, entry, "ct1_power").state) == pytest.approx(1500.0, rel=0.01)
     assert float(state(hass, entry, "ct3_power").state) == pytest.approx(2 * 900.0, rel=0.01)  # 240 V load x2
     assert float(state(hass, entry, "ct3_current").state) == pytest.approx(900.0 / 120.0 / 0.95, rel=0.01)
+    # Issue 26 item 8: the 240 V load's voltage, so that power = voltage x current x power factor
+    volts, amps, pf = (float(state(hass, entry, f"ct3_{key}").state) for key in ("voltage", "current", "power_factor"))
+    assert volts == pytest.approx(240.0, rel=0.01)
+    assert float(state(hass, entry, "ct3_power").state) == pytest.approx(volts * amps * pf, rel=0.01)
+    assert float(state(hass, entry, "ct1_voltage").state) == pytest.approx(120.0, rel=0.01)
     assert entity_id(hass, entry, "ct2_power") is None  # unused input: no entities
     for key in ("total_power", "total_energy_import", "total_energy_export", "total_power_factor", "demand"):
         assert entity_id(hass, entry, key) is None  # circuits are never added up: no service, no demand
@@ -389,6 +396,29 @@ async def three_phase_entry(hass: HomeAssistant, bus: Bus, clock: ManualClock, l
     await entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
     return entry
+
+
+@pytest.mark.parametrize(("frequency", "volts"), [(50, 230.0), (60, 121.5)])
+def test_the_simulated_service_voltage_ignores_the_chosen_system(frequency: int, volts: float) -> None:
+    # Issue 26 item 4: the simulator followed the answer, so a wrong system could not be refused.
+    data = {CONF_DEVICE: SIMULATED, CONF_WIRING: THREE_PHASE_WYE.key, CONF_LINE_FREQUENCY: frequency}
+    for system in VOLTAGE_SYSTEMS:
+        point = simulated_load({**data, CONF_VOLTAGE_SYSTEM: system}).load_at(0.0)
+        assert all(abs(p.volts - volts) < 0.02 * volts for p in point.phases.values()), system
+
+
+async def test_three_phase_system_far_from_the_measured_voltage_is_refused(hass: HomeAssistant, bus: Bus) -> None:
+    # Issue 26 item 4: 120/208 at 50 Hz on a 230 V service was accepted.
+    bus.loads[SIMULATED] = ThreePhaseLoad(watts=(1000.0, 1000.0, 1000.0), volts=230.0)
+    result = await add_three_phase(hass, **{CONF_VOLTAGE_SYSTEM: "120_208"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["expected"] == "230/400 V"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "230_400"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

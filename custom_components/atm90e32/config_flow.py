@@ -499,14 +499,14 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""
         errors: dict[str, str] = {}
-        placeholders = {"reason": ""}
+        placeholders = {"reason": "", "measured": "", "expected": ""}
         wiring = THREE_PHASE_WYE
         if user_input is not None:
             self._options, errors = resolve_presets(wiring, user_input, default_options(wiring))
             if not errors:
                 data = {**self._data, CONF_VOLTAGE_SYSTEM: user_input[CONF_VOLTAGE_SYSTEM]}
                 try:
-                    check = await self.hass.async_add_executor_job(measure_voltages, data, self._options)
+                    check = await self.hass.async_add_executor_job(wiring_form.measure_voltages, data, self._options)
                 except Atm90e32Error as err:
                     errors["base"] = translation_key(err)
                 else:
@@ -516,6 +516,9 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     if reason is not None:
                         errors["base"] = "wired_as_split_phase"
                         placeholders["reason"] = _voltage_report(check)
+                    elif refusal := wiring_form.system_refusal(check.voltages.values(), data[CONF_VOLTAGE_SYSTEM]):
+                        errors[CONF_VOLTAGE_SYSTEM] = "system_not_measured"
+                        placeholders.update(refusal)
                 if not errors:
                     self._data = data
                     return await self._async_gains_done()
@@ -632,21 +635,6 @@ def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: 
     return renamed
 
 
-def measure_voltages(data: Mapping[str, Any], options: Mapping[str, Any]) -> wiring_form.VoltageCheck:
-    """Configure the chip for ``data``/``options`` (no reset of a metering chip) and read its voltages and angles.
-
-    No energy register is read.  Blocking: run in the executor.  Raises the driver's errors.
-    """
-    settings = meter_settings(data, options)
-    transport = open_transport(data)
-    try:
-        chip = Atm90e32(transport)
-        chip.ensure_configured(settings.chip)
-        return wiring_form.read_voltages(chip)
-    finally:
-        transport.close()
-
-
 def _voltage_report(check: wiring_form.VoltageCheck) -> str:
     volts = ", ".join(f"{phase.name} {value:.1f} V" for phase, value in check.voltages.items())
     angles = ", ".join(f"{phase.name} {value:.1f}°" for phase, value in check.angles.items())
@@ -664,6 +652,8 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         self._expire: CALLBACK_TYPE | None = None
         self._polled_accepted: dict[str, Any] | None = None
         """Power-quality options shown once with the conditions the chip cannot latch; the same again saves them."""
+        self._data_changed = False
+        """The nominal system (entry data) was changed: saving reloads even with the options unchanged."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
@@ -743,17 +733,22 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         entry = self.config_entry
         wiring = entry_wiring(entry.data)
         errors: dict[str, str] = {}
+        placeholders = {"measured": "", "expected": ""}
         if user_input is not None:
             gains, errors = resolve_presets(wiring, user_input, entry.options)
             self._options = {**entry.options, **gains}
-            if not errors:
-                if user_input[CONF_VOLTAGE_SYSTEM] != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
-                    system = user_input[CONF_VOLTAGE_SYSTEM]
-                    self.hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_VOLTAGE_SYSTEM: system})
+            system = user_input[CONF_VOLTAGE_SYSTEM]
+            if not errors and system != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
+                data = {**entry.data, CONF_VOLTAGE_SYSTEM: system}
+                errors = await wiring_form.check_new_system(self.hass, entry, data, self._options, placeholders)
+                if not errors:
+                    self.hass.config_entries.async_update_entry(entry, data=data)
                     self._options.pop(CONF_NOMINAL_VOLTAGE, None)  # follows the new system
+                    self._data_changed = True
+            if not errors:
                 if custom_gain_fields(wiring, self._options):
                     return await self.async_step_custom_gains()
-                return self.async_create_entry(data=self._options)
+                return self._async_save(self._options)
         values = {
             **default_options(wiring),
             **entry.options,
@@ -761,8 +756,17 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             **(user_input or {}),
         }
         return self.async_show_form(
-            step_id="three_phase", data_schema=wiring_form.three_phase_schema(wiring, values), errors=errors
+            step_id="three_phase",
+            data_schema=wiring_form.three_phase_schema(wiring, values),
+            errors=errors,
+            description_placeholders=placeholders,
         )
+
+    def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """Save ``options``; after a changed nominal system the entry reloads even when they are unchanged."""
+        if self._data_changed and options == dict(self.config_entry.options):
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+        return self.async_create_entry(data=options)
 
     async def async_step_power_quality(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal voltage, sag/swell/phase-loss/frequency/over-current thresholds and declared generation.
@@ -801,7 +805,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             options, errors = resolve_custom_gains(fields, user_input, self._options)
             if not errors:
-                return self.async_create_entry(data=options)
+                return self._async_save(options)
         return self.async_show_form(
             step_id="custom_gains",
             data_schema=self.add_suggested_values_to_schema(
@@ -1204,13 +1208,14 @@ def _report(
     scale: int,
     factors: Mapping[str, int],
 ) -> str:
-    """Before and after per channel, as the sensors show them: current x scale, power x scale x voltage factor."""
+    """Before and after per channel, as the sensors show them: current x scale, voltage x factor, power x both."""
     lines = []
     for channel in wiring.channels:
         b, a = before[channel.phase], after[channel.phase]
-        watts = scale * factors.get(channel.key, 1)
+        volts = factors.get(channel.key, 1)
+        watts = scale * volts
         lines.append(
-            f"{channel.name}: {b.voltage:.2f} V → {a.voltage:.2f} V, "
+            f"{channel.name}: {b.voltage * volts:.2f} V → {a.voltage * volts:.2f} V, "
             f"{b.current * scale:.3f} A → {a.current * scale:.3f} A, "
             f"{abs(b.active_power) * watts:.1f} W → {abs(a.active_power) * watts:.1f} W"
         )

@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 if TYPE_CHECKING:
     from .replay import ReplayPosition
 from . import errors, issues
+from .circuit_factor import with_factors
 from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
@@ -133,32 +134,6 @@ def entry_wiring(data: Mapping[str, Any], options: Mapping[str, Any] | None = No
 def entry_voltage_system(data: Mapping[str, Any]) -> tuple[int, int]:
     """The nominal ``(line-to-neutral, line-to-line)`` volts of a three-phase entry (230/400 unless chosen)."""
     return VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))]
-
-
-def with_factors(snapshot: MeterSnapshot, wiring: Wiring, factors: Mapping[str, int]) -> MeterSnapshot:
-    """``snapshot`` with each channel's powers multiplied by its factor (1 or 2); currents and voltages unchanged.
-
-    A 240 V load (two legs, no neutral) measured with one CT against a 120 V reference
-    reads half its power (atm90e32as-facts, CircuitSetup 6-channel issue #99): its
-    active, reactive, apparent, fundamental and harmonic power double.
-    """
-    doubled = {c.phase: factors[c.key] for c in wiring.channels if factors.get(c.key, 1) != 1}
-    if not doubled:
-        return snapshot
-    phases = dict(snapshot.phases)
-    for phase, factor in doubled.items():
-        r = phases.get(phase)
-        if r is None:
-            continue
-        phases[phase] = replace(
-            r,
-            active_power=r.active_power * factor,
-            reactive_power=r.reactive_power * factor,
-            apparent_power=r.apparent_power * factor,
-            fundamental_power=r.fundamental_power * factor,
-            harmonic_power=r.harmonic_power * factor,
-        )
-    return replace(snapshot, phases=phases)
 
 
 def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> MeterSettings:
@@ -316,7 +291,8 @@ def simulated_load(
 ) -> Any:
     """The load a simulated chip measures: the household trace shaped as the entry's wiring, or a replay file.
 
-    ``emulator.simulated_load``'s rule per wiring; each further chip select starts the trace
+    ``emulator.simulated_load``'s rule per wiring, its voltage the simulated service's (by
+    line frequency, never the entry's nominal system); each further chip select starts the trace
     SIMULATED_CHIP_OFFSET_S later, except a circuits chip, half of a 6-channel board under
     the simulated mains (its start, emulator.BOARD_SHARES).  A replay file (``replay_file``,
     in ``<config_dir>/atm90e32_replay``) replaces the trace.
@@ -332,7 +308,6 @@ def simulated_load(
     return emulator.simulated_load(
         wiring,
         line_frequency=int(data.get(CONF_LINE_FREQUENCY, 60)),
-        nominal_volts=float(entry_voltage_system(data)[0]) if wiring.three_phase else None,
         start=0 if board else simulated_index(str(data[CONF_DEVICE])) * SIMULATED_CHIP_OFFSET_S,
         board_position=board,
     )
@@ -384,6 +359,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
             nominal_voltage=self.settings.chip.power_quality.nominal_voltage,
             scale=self.settings.current_scale,
             export_expected=self.settings.export_expected,
+            factors=self.settings.factors,
             conditions=self.meter.conditions,
         )
         self.transitions: tuple[Transition, ...] = ()

@@ -57,6 +57,8 @@ class SupplyWatch:
         nominal_voltage: V, for the voltage range.
         scale: current scaling (1, 2, 4): the readings it is given are as shown.
         export_expected: the service has generation, so negative power is export.
+        factors: channel key -> 240 V factor (circuit_factor): a channel's shown voltage is
+            divided by it before the range is judged, as the supply is the leg's.
         conditions: the meter's condition tracker, given the conditions true at the end of
             the previous run when they are restored (so one still true is not a new start).
     """
@@ -68,6 +70,7 @@ class SupplyWatch:
         nominal_voltage: float,
         scale: int,
         export_expected: bool,
+        factors: Mapping[str, int] | None = None,
         conditions: ConditionTracker | None = None,
     ) -> None:
         """Start with every counter at zero and nothing found."""
@@ -78,6 +81,7 @@ class SupplyWatch:
         self.nominal_voltage = nominal_voltage
         self.scale = scale
         self.export_expected = export_expected
+        self.factors = dict(factors or {})
         self.counters: dict[str, int] = {
             counter_key(channel.key, condition): 0 for channel in wiring.channels for condition in COUNTED
         }
@@ -144,6 +148,7 @@ class SupplyWatch:
             reading = snapshot.phases.get(channel.phase)
             if reading is None:
                 continue
+            volts = reading.voltage / self.factors.get(channel.key, 1)  # the leg's, not the 240 V load's
             clipped = (Finding.CURRENT_CLIPPED, channel.key)
             if reading.current >= FULL_SCALE_A * self.scale - CURRENT_LSB_A / 2 and clipped not in self._raised:
                 self._raised.add(clipped)
@@ -157,9 +162,9 @@ class SupplyWatch:
                 ),
                 (
                     Finding.VOLTAGE_OUT_OF_RANGE,
-                    not low <= reading.voltage <= high,
+                    not low <= volts <= high,
                     VOLTAGE_RANGE_AFTER_S,
-                    reading.voltage,
+                    volts,
                 ),
             ):
                 key = (finding, channel.key)

@@ -26,11 +26,8 @@ from .const import (
     CONF_BOARD_POSITION,
     CONF_CHANNELS,
     CONF_LINE_FREQUENCY,
-    CONF_VOLTAGE_SYSTEM,
     CONF_WIRING,
-    DEFAULT_VOLTAGE_SYSTEM,
     REPLAY_FOLDER,
-    VOLTAGE_SYSTEMS,
 )
 from .driver import Atm90e32Error
 from .driver.channels import CIRCUITS_KEY, SPLIT_PHASE, Wiring, wiring_for
@@ -250,8 +247,9 @@ def load(config_dir: Path, relative: str, data: Mapping[str, Any], position: Rep
     """The emulator load that plays replay file ``relative`` for the chip of entry ``data`` (blocking).
 
     Each column drives its channel's chip phase step-hold (driver.replay); the voltages
-    are the service's: the nominal voltage of the line frequency (120 V at 60 Hz, 230 V
-    at 50 Hz) or the three-phase system's line-to-neutral voltage, 120 degrees apart.
+    are the simulated service's, set by its line frequency alone (120 V at 60 Hz, 230 V at
+    50 Hz; three phases 120 degrees apart), not by the nominal system the entry names, so
+    a wrong system can be refused as on a real service.
     With a ``position``, the replay resumes where it stopped (:class:`ReplayPosition`).
     Raises ReplayPathError, ReplayError.
     """
@@ -261,7 +259,5 @@ def load(config_dir: Path, relative: str, data: Mapping[str, Any], position: Rep
     start = 0.0 if position is None else position.resume(relative, trace.duration)
     wiring = _wiring(data)
     frequency = float(data.get(CONF_LINE_FREQUENCY, 60))
-    volts = 120.0 if frequency == 60 else 230.0
-    if wiring.three_phase:
-        volts = float(VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))][0])
+    volts = 120.0 if frequency == 60 else 230.0  # the simulated service's, whatever system the entry names
     return ReplayLoad.for_wiring(trace, wiring, volts=volts, frequency=frequency, start=start)

@@ -7,16 +7,21 @@
 - three-phase wye: the nominal system (230/400, 120/208, 277/480 V), one transformer
   per phase or one shared, presets, CT directions, current scaling.  Before the entry is
   made, the chip's voltages and voltage angles are read: an entry whose voltages say the
-  service is split-phase (phase B absent, or a phase 180 degrees from A) is refused.
+  service is split-phase (phase B absent, or a phase 180 degrees from A) is refused, and
+  so is a nominal system whose line-to-neutral voltage is far from the one measured
+  (:func:`system_refusal`; the options form checks a changed system the same way).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from statistics import median
 from typing import Any, Final
 
 import voluptuous as vol
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     BooleanSelector,
     SelectSelector,
@@ -24,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
+from . import coordinator
 from .const import (
     CONF_CHANNELS,
     CONF_CURRENT_SCALE,
@@ -38,10 +44,12 @@ from .const import (
     default_options,
     enabled_field,
 )
+from .driver import Atm90e32, Atm90e32Error
 from .driver import registers as reg
 from .driver.calibration import CT_PRESETS, VT_PRESETS
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
 from .driver.registers import Phase
+from .errors import translation_key
 
 VOLTAGE_FACTORS: Final = ("1", "2")
 """The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
@@ -212,6 +220,28 @@ OPPOSITE_TOLERANCE_DEG: Final = 30.0
 """A voltage angle within 30 degrees of 180 is a split-phase leg, not a three-phase phase (120 or 240)."""
 
 
+SYSTEM_TOLERANCE_PERCENT: Final = 10.0
+"""A measured line-to-neutral voltage within +-10 % of the system's fits it: the supply tolerance
+of IEC 60038 (230/400 V +-10 %) and wider than ANSI C84.1 range B (120 V -8.3/+5.8 %), so a healthy
+service is never refused; 120, 230 and 277 V lie over 10 % apart, so a wrong choice is refused
+(only 249-253 V fits both 230/400 and 277/480)."""
+
+
+def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | None:
+    """Placeholders ``{"measured", "expected"}`` when nominal ``system`` does not fit the measured voltages; else None.
+
+    ``voltages``: the phases' line-to-neutral V rms as the chip reads them (UrmsA-C, DS p.70);
+    their median is judged, so one lost phase does not decide.  ``expected`` is the system whose
+    line-to-neutral voltage is nearest (const.VOLTAGE_SYSTEMS, ``"230/400 V"``).
+    """
+    measured = median(voltages)
+    nominal = VOLTAGE_SYSTEMS[system][0]
+    if abs(measured - nominal) <= nominal * SYSTEM_TOLERANCE_PERCENT / 100:
+        return None
+    nearest = min(VOLTAGE_SYSTEMS.values(), key=lambda volts: abs(measured - volts[0]))
+    return {"measured": f"{measured:.1f}", "expected": f"{nearest[0]}/{nearest[1]} V"}
+
+
 @dataclass(frozen=True)
 class VoltageCheck:
     """Phase voltages (V, as the chip reads them) and voltage angles B, C relative to A (degrees, DS p.71)."""
@@ -252,3 +282,46 @@ def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | N
         if abs(angle - 180.0) <= OPPOSITE_TOLERANCE_DEG:
             return "legs_opposite"
     return None
+
+
+def measure_voltages(data: Mapping[str, Any], options: Mapping[str, Any]) -> VoltageCheck:
+    """Configure the chip for ``data``/``options`` (no reset of a metering chip) and read its voltages and angles.
+
+    No energy register is read.  Blocking: run in the executor.  Raises the driver's errors.
+    """
+    settings = coordinator.meter_settings(data, options)
+    transport = coordinator.open_transport(data)  # looked up on the module: tests give the emulator there
+    try:
+        chip = Atm90e32(transport)
+        chip.ensure_configured(settings.chip)
+        return read_voltages(chip)
+    finally:
+        transport.close()
+
+
+async def check_new_system(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    data: Mapping[str, Any],
+    options: Mapping[str, Any],
+    placeholders: dict[str, str],
+) -> dict[str, str]:
+    """The options form's errors for the nominal system in ``data`` (the entry's new data); ``placeholders`` filled.
+
+    A loaded entry is judged on its last readings (the coordinator owns the bus); otherwise
+    the chip is configured and read (:func:`measure_voltages`).  ``system_not_measured`` on
+    the system field as :func:`system_refusal` says; a bus error on ``base``.
+    """
+    if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
+        voltages = [reading.voltage for reading in entry.runtime_data.data.phases.values()]
+    else:
+        try:
+            check = await hass.async_add_executor_job(measure_voltages, data, options)
+        except Atm90e32Error as err:
+            return {"base": translation_key(err)}
+        voltages = list(check.voltages.values())
+    refusal = system_refusal(voltages, str(data[CONF_VOLTAGE_SYSTEM]))
+    if refusal is None:
+        return {}
+    placeholders.update(refusal)
+    return {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
