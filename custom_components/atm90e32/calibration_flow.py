@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 import voluptuous as vol
@@ -32,10 +33,11 @@ from .const import (
     VT_DUAL,
     default_options,
 )
-from .coordinator import Atm90e32Coordinator, entry_wiring, meter_settings
+from .coordinator import Atm90e32Coordinator, entry_wiring
 from .driver import Atm90e32Error, ChipConfig, MeterSnapshot, Phase
-from .driver.calibration import CalibrationError, CalibrationSample, References, new_gains
+from .driver.calibration import CalibrationError, CalibrationSample, NoLoadReads, References
 from .driver.channels import Wiring
+from .driver.meter import Meter
 from .errors import UNKNOWN, translation_key
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,6 +50,10 @@ CALIBRATION_CONFIRM_TIMEOUT_S = 600
 (the person closed the browser instead of the dialog)."""
 
 
+type TrialJob = Callable[[Atm90e32Coordinator], Awaitable[tuple[ChipConfig, dict[str, Any], str]]]
+"""A calibration tried in the chip: returns the configuration to go back to, the options to keep and the report."""
+
+
 class CalibrationSteps(OptionsFlow):
     """The options flow's calibration steps: gains, offsets, phase compensation, their trial and undo."""
 
@@ -57,91 +63,101 @@ class CalibrationSteps(OptionsFlow):
         self._report = ""
         self._expire: CALLBACK_TYPE | None = None
 
-    async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Take reference readings, compute, write and read back new gains (AN p.21-24)."""
-        if self.config_entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="not_loaded")
-        coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
-        wiring = coordinator.settings.wiring
-        dual = self._voltage_transformers(wiring) == VT_DUAL
-        form_errors: dict[str, str] = {}
-        placeholders = {"gain": "", "readings": _readings(wiring, coordinator.data)}
-        if user_input is not None and not any(value is not None for value in user_input.values()):
-            form_errors["base"] = "no_reference"
-        elif user_input is not None:
-            try:
-                report = await self._async_calibrate(coordinator, _references(wiring, user_input), dual)
-            except CalibrationError as err:
-                form_errors[err.field] = err.reason
-                placeholders["gain"] = "" if err.gain is None else str(err.gain)
-            except Atm90e32Error as err:
-                form_errors["base"] = translation_key(err)
-            except Exception:
-                _LOGGER.exception("Unexpected error calibrating the ATM90E32AS")
-                form_errors["base"] = UNKNOWN
-            else:
-                self._report = report
-                self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
-                return await self.async_step_calibrate_result()
-        return self.async_show_form(
-            step_id="calibrate",
-            data_schema=self.add_suggested_values_to_schema(calibrate_schema(wiring, dual), user_input or {}),
-            errors=form_errors,
-            description_placeholders=placeholders,
-        )
+    def _coordinator(self) -> Atm90e32Coordinator | None:
+        """The entry's coordinator while it is loaded (a calibration needs the running chip)."""
+        return self.config_entry.runtime_data if self.config_entry.state is ConfigEntryState.LOADED else None
 
-    async def _async_calibrate(self, coordinator: Atm90e32Coordinator, references: References, dual: bool) -> str:
-        """Sample, compute the gains, write them and sample again; returns the before/after report.
+    async def _async_try(
+        self, what: str, coordinator: Atm90e32Coordinator, job: TrialJob
+    ) -> tuple[dict[str, str], CalibrationError | None]:
+        """Run ``job``; returns the form errors and the calibration error, if any (``what`` names it in the log).
 
-        The chip keeps the new gains while the person decides (``self._pending`` holds the
-        configuration to go back to and the options to keep).  A failure after writing restores the old gains.
-        Raises CalibrationError (nothing written) and the driver's errors.
+        A trial that succeeded waits for confirmation, taken back after :data:`CALIBRATION_CONFIRM_TIMEOUT_S`.
         """
-        settings = coordinator.settings
-        wiring = settings.wiring
-        meter = coordinator.meter
-        old = meter.config
-        before = await self.hass.async_add_executor_job(meter.sample)
-        volts, amps = new_gains(
-            dict(zip(Phase, old.voltage_gains, strict=True)),
-            dict(zip(Phase, old.current_gains, strict=True)),
-            before,
-            references,
-            wiring=wiring,
-            current_scale=settings.current_scale,
-            shared_voltage=not dual,
-            factors=settings.factors,
-        )
-        options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
-        for channel in wiring.channels:
-            options[channel.voltage_gain_option] = volts[channel.phase]
-            options[channel.ct_preset_option] = PRESET_CUSTOM
-            options[channel.current_gain_option] = amps[channel.phase]
-        new = meter_settings(self.config_entry.data, options).chip
         try:
-            await self.hass.async_add_executor_job(meter.apply_config, new)
-            after = await self.hass.async_add_executor_job(meter.sample)
+            previous, options, report = await job(coordinator)
+        except CalibrationError as err:
+            return {err.field: err.reason}, err
+        except Atm90e32Error as err:
+            return {"base": translation_key(err)}, None
         except Exception:
-            await self._async_revert(coordinator, old)
-            raise
-        self._pending = (old, options)
-        return _report(wiring, before, after, settings.current_scale, settings.factors)
+            _LOGGER.exception("Unexpected error in the %s of the ATM90E32AS", what)
+            return {"base": UNKNOWN}, None
+        self._pending = (previous, options)
+        self._report = report
+        self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
+        return {}, None
 
-    def _voltage_transformers(self, wiring: Wiring) -> str:
-        return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
-
-    async def async_step_calibrate_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the readings before and after; store the new gains when confirmed."""
+    def _async_confirm(self, step_id: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """Show the readings before and after the trial; store its options when confirmed."""
         assert self._pending is not None
         if user_input is None:
             return self.async_show_form(
-                step_id="calibrate_result",
+                step_id=step_id,
                 description_placeholders={"report": self._report, "minutes": str(CALIBRATION_CONFIRM_TIMEOUT_S // 60)},
             )
         _, options = self._pending
         self._pending = None
         self._cancel_expiry()
         return self.async_create_entry(data=options)
+
+    async def async_step_calibrate(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Take reference readings, compute, write and read back new gains (AN p.21-24)."""
+        if (coordinator := self._coordinator()) is None:
+            return self.async_abort(reason="not_loaded")
+        wiring = coordinator.settings.wiring
+        dual = self._voltage_transformers(wiring) == VT_DUAL
+        errors: dict[str, str] = {}
+        placeholders = {"gain": "", "readings": _readings(wiring, coordinator.data)}
+        if user_input is not None and not any(value is not None for value in user_input.values()):
+            errors["base"] = "no_reference"
+        elif user_input is not None:
+            job = partial(self._async_gains, references=_references(wiring, user_input), dual=dual)
+            errors, err = await self._async_try("gain calibration", coordinator, job)
+            if not errors:
+                return await self.async_step_calibrate_result()
+            if err is not None and err.gain is not None:
+                placeholders["gain"] = str(err.gain)
+        return self.async_show_form(
+            step_id="calibrate",
+            data_schema=self.add_suggested_values_to_schema(calibrate_schema(wiring, dual), user_input or {}),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_gains(
+        self, coordinator: Atm90e32Coordinator, *, references: References, dual: bool
+    ) -> tuple[ChipConfig, dict[str, Any], str]:
+        """Sample, compute the gains, write them and sample again (one driver call, :meth:`Meter.calibrate_gains`).
+
+        The chip keeps the new gains while the person decides; the options to keep are
+        the gains written, every one of them "custom".
+        Raises CalibrationError (nothing written) and the driver's errors (the old gains restored).
+        """
+        settings = coordinator.settings
+        trial = await coordinator.async_meter_job(
+            partial(
+                Meter.calibrate_gains,
+                references=references,
+                current_scale=settings.current_scale,
+                shared_voltage=not dual,
+                factors=settings.factors,
+            )
+        )
+        options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
+        for channel in settings.wiring.channels:
+            options[channel.voltage_gain_option] = trial.config.voltage_gains[channel.phase]
+            options[channel.ct_preset_option] = PRESET_CUSTOM
+            options[channel.current_gain_option] = trial.config.current_gains[channel.phase]
+        report = _report(settings.wiring, trial.before, trial.after, settings.current_scale, settings.factors)
+        return trial.previous, options, report
+
+    def _voltage_transformers(self, wiring: Wiring) -> str:
+        return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
+
+    async def async_step_calibrate_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the readings before and after; store the new gains when confirmed."""
+        return self._async_confirm("calibrate_result", user_input)
 
     @callback
     def _async_expire(self, _now: Any) -> None:
@@ -154,20 +170,14 @@ class CalibrationSteps(OptionsFlow):
             self._expire()
             self._expire = None
 
-    async def _async_revert(self, coordinator: Atm90e32Coordinator, old: ChipConfig) -> None:
-        try:
-            await self.hass.async_add_executor_job(coordinator.meter.apply_config, old)
-        except Atm90e32Error:
-            coordinator.meter.config = old  # re-applied by the next refresh's reset check or reload
-
     @callback
     def async_remove(self) -> None:
         """A calibration the person did not confirm is taken back out of the chip."""
         self._cancel_expiry()
-        if self._pending is not None and self.config_entry.state is ConfigEntryState.LOADED:
-            old, _ = self._pending
+        if self._pending is not None and (coordinator := self._coordinator()) is not None:
+            previous, _ = self._pending
             self._pending = None
-            self.hass.async_create_task(self._async_revert(self.config_entry.runtime_data, old))
+            self.hass.async_create_task(coordinator.async_meter_job(partial(Meter.revert, previous=previous)))
 
     # --- offsets and phase compensation (issue 14; the work is in compensation.py) ---------
 
@@ -177,24 +187,17 @@ class CalibrationSteps(OptionsFlow):
         Refused (nothing written, the previous offsets back in the chip) when a channel
         reads more current or power than an offset can be.
         """
-        if self.config_entry.state is not ConfigEntryState.LOADED:
+        if (coordinator := self._coordinator()) is None:
             return self.async_abort(reason="not_loaded")
-        coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
         errors: dict[str, str] = {}
         placeholders = compensation.error_placeholders()
         if user_input is not None:
-            try:
-                report = await self._async_offsets(coordinator)
-            except CalibrationError as err:
-                errors["base"] = err.reason
+            errors, err = await self._async_try("offset calibration", coordinator, self._async_offsets)
+            if not errors:
+                return await self.async_step_compensation_result()
+            if err is not None:
+                errors = {"base": err.reason}  # the form has no field per channel: the placeholders name it
                 placeholders = compensation.error_placeholders(err)
-            except Atm90e32Error as err:
-                errors["base"] = translation_key(err)
-            except Exception:
-                _LOGGER.exception("Unexpected error in the offset calibration of the ATM90E32AS")
-                errors["base"] = UNKNOWN
-            else:
-                return await self._async_compensation_written(report)
         return self.async_show_form(
             step_id="offset_calibration",
             data_schema=vol.Schema({}),
@@ -202,55 +205,46 @@ class CalibrationSteps(OptionsFlow):
             description_placeholders=placeholders,
         )
 
-    async def _async_offsets(self, coordinator: Atm90e32Coordinator) -> str:
-        """Clear the offsets, read with no load, compute, write, read back; returns the before/after report.
+    async def _async_offsets(self, coordinator: Atm90e32Coordinator) -> tuple[ChipConfig, dict[str, Any], str]:
+        """Clear the offsets, read with no load, compute, write, read back (one :meth:`Meter.trial`).
 
-        Raises CalibrationError (the old configuration is back in the chip) and the driver's errors.
+        Raises CalibrationError and the driver's errors (the old configuration back in the chip either way).
         """
-        meter, wiring = coordinator.meter, coordinator.settings.wiring
-        old = meter.config
-        try:
-            await self.hass.async_add_executor_job(meter.apply_config, compensation.zeroed_offsets(old))
-            before = await self.hass.async_add_executor_job(meter.read_no_load)
-            new_values = compensation.offsets_from_reads(wiring, before)
-            options = self._compensation_options(compensation.OFFSET_KINDS, new_values)
-            new = meter_settings(self.config_entry.data, options).chip
-            await self.hass.async_add_executor_job(meter.apply_config, new)
-            after = await self.hass.async_add_executor_job(meter.read_no_load)
-        except Exception:
-            await self._async_revert(coordinator, old)
-            raise
-        self._pending = (old, options)
+        wiring = coordinator.settings.wiring
+        values: dict[str, int] = {}
+        compensated = self._compensator()
+
+        def compute(config: ChipConfig, reads: dict[Phase, NoLoadReads]) -> ChipConfig:
+            values.update(compensation.offsets_from_reads(wiring, reads))
+            return compensated(config, values)
+
+        trial = await coordinator.async_meter_job(
+            lambda meter: meter.trial(meter.read_no_load, compute, prepare=compensation.zeroed_offsets)
+        )
+        before, after = trial.before, trial.after
         lines = [
             f"{c.name}: {before[c.phase].current:.3f} A → {after[c.phase].current:.3f} A, "
             f"{before[c.phase].active_power:+.2f} W → {after[c.phase].active_power:+.2f} W, "
             f"{before[c.phase].reactive_power:+.2f} var → {after[c.phase].reactive_power:+.2f} var"
             for c in wiring.channels
         ]
-        return "\n".join(lines)
+        return trial.previous, self._compensation_options(values), "\n".join(lines)
 
     async def async_step_phase_calibration(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """PhiA-C per channel: from a reference meter's power factor at a reactive load, or from the CT presets."""
-        if self.config_entry.state is not ConfigEntryState.LOADED:
+        if (coordinator := self._coordinator()) is None:
             return self.async_abort(reason="not_loaded")
-        coordinator: Atm90e32Coordinator = self.config_entry.runtime_data
         wiring = coordinator.settings.wiring
         errors: dict[str, str] = {}
         placeholders = compensation.error_placeholders()
         if user_input is not None:
             references = {c.key: user_input.get(f"reference_pf_{c.key}") for c in wiring.channels}
-            try:
-                report = await self._async_phase(coordinator, references)
-            except CalibrationError as err:
-                errors[err.field] = err.reason
+            job = partial(self._async_phase, references=references)
+            errors, err = await self._async_try("phase calibration", coordinator, job)
+            if not errors:
+                return await self.async_step_compensation_result()
+            if err is not None:
                 placeholders = compensation.error_placeholders(err)
-            except Atm90e32Error as err:
-                errors["base"] = translation_key(err)
-            except Exception:
-                _LOGGER.exception("Unexpected error in the phase calibration of the ATM90E32AS")
-                errors["base"] = UNKNOWN
-            else:
-                return await self._async_compensation_written(report)
         schema = vol.Schema({vol.Optional(f"reference_pf_{c.key}"): REFERENCE_PF for c in wiring.channels})
         return self.async_show_form(
             step_id="phase_calibration",
@@ -259,32 +253,46 @@ class CalibrationSteps(OptionsFlow):
             description_placeholders=placeholders,
         )
 
-    async def _async_phase(self, coordinator: Atm90e32Coordinator, references: dict[str, float | None]) -> str:
-        """Read P and Q, compute PhiA-C, write and read back; returns the before/after power factors.
+    async def _async_phase(
+        self, coordinator: Atm90e32Coordinator, *, references: dict[str, float | None]
+    ) -> tuple[ChipConfig, dict[str, Any], str]:
+        """Read P and Q, compute PhiA-C, write and read back (one :meth:`Meter.trial`); the report: PF before/after.
 
         Raises CalibrationError (nothing written) and the driver's errors (the old configuration restored).
         """
-        meter, wiring = coordinator.meter, coordinator.settings.wiring
-        old = meter.config
-        before = await self.hass.async_add_executor_job(meter.read_powers)
-        new_values = compensation.phase_from_references(old, self.config_entry.options, before, references)
-        options = self._compensation_options((compensation.PHASE_KIND,), new_values)
-        new = meter_settings(self.config_entry.data, options).chip
-        try:
-            await self.hass.async_add_executor_job(meter.apply_config, new)
-            after = await self.hass.async_add_executor_job(meter.read_powers)
-        except Exception:
-            await self._async_revert(coordinator, old)
-            raise
-        self._pending = (old, options)
-        return (
+        wiring = coordinator.settings.wiring
+        options = dict(self.config_entry.options)
+        values: dict[str, int] = {}
+        compensated = self._compensator()
+
+        def compute(config: ChipConfig, powers: dict[Phase, tuple[float, float]]) -> ChipConfig:
+            values.update(compensation.phase_from_references(config, options, powers, references))
+            return compensated(config, values)
+
+        trial = await coordinator.async_meter_job(lambda meter: meter.trial(meter.read_powers, compute))
+        before, after = trial.before, trial.after
+        kept = self._compensation_options(values)
+        report = (
             "\n".join(f"{c.name}: PF {_pf(*before[c.phase]):.3f} → {_pf(*after[c.phase]):.3f}" for c in wiring.channels)
             + "\n\n"
-            + compensation.describe(wiring, options, old.line_frequency)
+            + compensation.describe(wiring, kept, trial.previous.line_frequency)
         )
+        return trial.previous, kept, report
 
-    def _compensation_options(self, kinds: tuple[str, ...], new_values: Mapping[str, int]) -> dict[str, Any]:
-        """The entry options with ``new_values``, the previous values of ``kinds`` kept for undo."""
+    def _compensator(self) -> Callable[[ChipConfig, Mapping[str, int]], ChipConfig]:
+        """A configuration with offsets or phase compensation values (entry options) as the entry would give it.
+
+        The entry's options are taken now, in the event loop: the function runs in the executor.
+        """
+        options = {**default_options(entry_wiring(self.config_entry.data)), **self.config_entry.options}
+
+        def compensated(config: ChipConfig, values: Mapping[str, int]) -> ChipConfig:
+            return compensation.apply_to_config(config, {**options, **values}, config.power_quality.nominal_voltage)
+
+        return compensated
+
+    def _compensation_options(self, new_values: Mapping[str, int]) -> dict[str, Any]:
+        """The entry options with ``new_values``, the previous offsets and phase compensation kept for undo."""
         options = dict(self.config_entry.options)
         wiring = entry_wiring(self.config_entry.data)
         previous = compensation.compensation_options(
@@ -292,23 +300,9 @@ class CalibrationSteps(OptionsFlow):
         )
         return {**options, **new_values, compensation.CONF_COMPENSATION_UNDO: previous}
 
-    async def _async_compensation_written(self, report: str) -> ConfigFlowResult:
-        self._report = report
-        self._expire = async_call_later(self.hass, CALIBRATION_CONFIRM_TIMEOUT_S, self._async_expire)
-        return await self.async_step_compensation_result()
-
     async def async_step_compensation_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the offset or phase step's readings before and after; store the values when confirmed."""
-        assert self._pending is not None
-        if user_input is None:
-            return self.async_show_form(
-                step_id="compensation_result",
-                description_placeholders={"report": self._report, "minutes": str(CALIBRATION_CONFIRM_TIMEOUT_S // 60)},
-            )
-        _, options = self._pending
-        self._pending = None
-        self._cancel_expiry()
-        return self.async_create_entry(data=options)
+        return self._async_confirm("compensation_result", user_input)
 
     async def async_step_undo_compensation(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Put back the offsets and phase compensation from before the last offset or phase step (saving reloads)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
@@ -387,6 +387,10 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     def device(self) -> str:
         """The entry's SPI device path, or ``simulated``."""
         return str(self.config_entry.data[CONF_DEVICE])
+
+    async def async_meter_job[T](self, job: Callable[[Meter], T]) -> T:
+        """Run ``job`` on the meter in the executor (SPI I/O: a calibration trial or its revert)."""
+        return await self.hass.async_add_executor_job(job, self.meter)
 
     async def _async_setup(self) -> None:
         """Load the lifetime totals, then open the bus and bring the chip to our configuration.
