@@ -135,9 +135,9 @@ def _device_schema(
             )
     fields[
         vol.Required(CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY)))
-    ] = SelectSelector(SelectSelectorConfig(options=["60", "50"], translation_key=CONF_LINE_FREQUENCY))
-    fields[vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))] = SelectSelector(
-        SelectSelectorConfig(options=[str(speed) for speed in SPI_SPEEDS], translation_key=CONF_SPI_SPEED)
+    ] = forms.select(["60", "50"], CONF_LINE_FREQUENCY)
+    fields[vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))] = forms.select(
+        [str(speed) for speed in SPI_SPEEDS], CONF_SPI_SPEED
     )
     if simulated:
         # A suggestion, not a default: an emptied field means no file, never the path refused before.
