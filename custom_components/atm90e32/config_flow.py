@@ -265,7 +265,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                 data[CONF_BOARD] = board
                 if wiring == CIRCUITS_KEY:
                     data[CONF_BOARD_POSITION] = int(user_input[CONF_BOARD_POSITION])
-                errors, placeholders["line"] = await self._async_check_replay(data)
+                errors, placeholders["line"] = await _async_check_replay(self.hass, data)
             if not errors:
                 errors = await self._async_probe(data)
             if not errors:
@@ -289,9 +289,6 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
             description_placeholders=placeholders,
         )
-
-    async def _async_check_replay(self, data: Mapping[str, Any]) -> tuple[dict[str, str], str]:
-        return await _async_check_replay(self.hass, data)
 
     async def async_step_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the voltage transformer and CTs (presets, or custom gains on the next step)."""
@@ -405,7 +402,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             if unique_id != entry.unique_id:
                 await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
-            errors, placeholders["line"] = await self._async_check_replay(data)
+            errors, placeholders["line"] = await _async_check_replay(self.hass, data)
             if not errors:
                 errors = await self._async_probe(data)
             if not errors:
