@@ -63,6 +63,16 @@ class CalibrationSteps(OptionsFlow):
         self._report = ""
         self._expire: CALLBACK_TYPE | None = None
 
+    @property
+    def _entry_data(self) -> Mapping[str, Any]:
+        """The entry's data as the settings read it (the one place the flow reads it)."""
+        return self.config_entry.data
+
+    @property
+    def _entry_options(self) -> Mapping[str, Any]:
+        """The entry's options as the settings read them (the one place the flow reads them)."""
+        return self.config_entry.options
+
     def _coordinator(self) -> Atm90e32Coordinator | None:
         """The entry's coordinator while it is loaded (a calibration needs the running chip)."""
         return self.config_entry.runtime_data if self.config_entry.state is ConfigEntryState.LOADED else None
@@ -144,7 +154,7 @@ class CalibrationSteps(OptionsFlow):
                 factors=settings.factors,
             )
         )
-        options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
+        options: dict[str, Any] = {**self._entry_options, CONF_VT_PRESET: PRESET_CUSTOM}
         for channel in settings.wiring.channels:
             options[channel.voltage_gain_option] = trial.config.voltage_gains[channel.phase]
             options[channel.ct_preset_option] = PRESET_CUSTOM
@@ -153,7 +163,7 @@ class CalibrationSteps(OptionsFlow):
         return trial.previous, options, report
 
     def _voltage_transformers(self, wiring: Wiring) -> str:
-        return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
+        return str({**default_options(wiring), **self._entry_options}[CONF_VOLTAGE_TRANSFORMERS])
 
     async def async_step_calibrate_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the readings before and after; store the new gains when confirmed."""
@@ -261,7 +271,7 @@ class CalibrationSteps(OptionsFlow):
         Raises CalibrationError (nothing written) and the driver's errors (the old configuration restored).
         """
         wiring = coordinator.settings.wiring
-        options = dict(self.config_entry.options)
+        options = dict(self._entry_options)
         values: dict[str, int] = {}
         compensated = self._compensator()
 
@@ -284,7 +294,7 @@ class CalibrationSteps(OptionsFlow):
 
         The entry's options are taken now, in the event loop: the function runs in the executor.
         """
-        options = {**default_options(entry_wiring(self.config_entry.data)), **self.config_entry.options}
+        options = {**default_options(entry_wiring(self._entry_data)), **self._entry_options}
 
         def compensated(config: ChipConfig, values: Mapping[str, int]) -> ChipConfig:
             return compensation.apply_to_config(config, {**options, **values}, config.power_quality.nominal_voltage)
@@ -293,8 +303,8 @@ class CalibrationSteps(OptionsFlow):
 
     def _compensation_options(self, new_values: Mapping[str, int]) -> dict[str, Any]:
         """The entry options with ``new_values``, the previous offsets and phase compensation kept for undo."""
-        options = dict(self.config_entry.options)
-        wiring = entry_wiring(self.config_entry.data)
+        options = dict(self._entry_options)
+        wiring = entry_wiring(self._entry_data)
         previous = compensation.compensation_options(
             wiring, options, (*compensation.OFFSET_KINDS, compensation.PHASE_KIND)
         )
@@ -306,12 +316,12 @@ class CalibrationSteps(OptionsFlow):
 
     async def async_step_undo_compensation(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Put back the offsets and phase compensation from before the last offset or phase step (saving reloads)."""
-        options = self.config_entry.options
+        options = self._entry_options
         undo = options.get(compensation.CONF_COMPENSATION_UNDO)
         if not undo:
             return self.async_abort(reason="nothing_to_undo")
-        wiring = entry_wiring(self.config_entry.data)
-        frequency = int(self.config_entry.data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
+        wiring = entry_wiring(self._entry_data)
+        frequency = int(self._entry_data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
         if user_input is None:
             return self.async_show_form(
                 step_id="undo_compensation",

@@ -73,7 +73,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         A circuits entry gets the circuits form (channels on or off, names, 240 V factor),
         a three-phase entry the three-phase form; both keep the entry's other options.
         """
-        data = self.config_entry.data
+        data = self._entry_data
         if data.get(CONF_WIRING) == CIRCUITS_KEY:
             return await self.async_step_circuits()
         if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
@@ -81,16 +81,16 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         errors: dict[str, str] = {}
         wiring = entry_wiring(data)
         if user_input is not None:
-            gains, errors = forms.resolve_presets(wiring, user_input, self.config_entry.options)
+            gains, errors = forms.resolve_presets(wiring, user_input, self._entry_options)
             # The other options (power quality, …) stay as they are: this step changes only its own.
-            self._options = {**self.config_entry.options, **gains}
+            self._options = {**self._entry_options, **gains}
             if not errors:
                 if forms.custom_gain_fields(wiring, self._options):
                     return await self.async_step_custom_gains()
                 return self.async_create_entry(data=self._options)
         return self.async_show_form(
             step_id="settings",
-            data_schema=forms.gains_schema(wiring, user_input or self.config_entry.options),
+            data_schema=forms.gains_schema(wiring, user_input or self._entry_options),
             errors=errors,
         )
 
@@ -160,7 +160,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
 
     def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
         """Save ``options``; after a changed nominal system the entry reloads even when they are unchanged."""
-        if self._data_changed and options == dict(self.config_entry.options):
+        if self._data_changed and options == dict(self._entry_options):
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
         return self.async_create_entry(data=options)
 
@@ -171,7 +171,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         that says so (it would be judged at each refresh only); saving the same values
         again accepts that.  Nothing reaches the chip before the options are saved.
         """
-        data, options = self.config_entry.data, self.config_entry.options
+        data, options = self._entry_data, self._entry_options
         errors: dict[str, str] = {}
         placeholders = {"polled": ""}
         if user_input is not None:
@@ -196,7 +196,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
 
     async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Type the gains chosen as "custom" on the settings step, and only those."""
-        wiring = entry_wiring(self.config_entry.data)
+        wiring = entry_wiring(self._entry_data)
         return forms.custom_gains_step(self, wiring, self._options, user_input, self._async_save)
 
     async def async_step_update_interval(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -207,8 +207,8 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         at the nominal voltage + 20 %, whatever the current scaling (which keeps the chip
         within its full scale).  The form says the limit.
         """
-        options = self.config_entry.options
-        settings = meter_settings(self.config_entry.data, options)
+        options = self._entry_options
+        settings = meter_settings(self._entry_data, options)
         nominal = settings.chip.power_quality.nominal_voltage
         summed = len(settings.wiring.summed_phases)
         longest = max_read_interval_s(nominal, summed)
@@ -239,10 +239,10 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
 
     async def async_step_start_threshold(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The start threshold per phase (start_threshold_form); README "Start threshold" has the trade-off."""
-        options = self.config_entry.options
+        options = self._entry_options
         if user_input is not None:
             return self.async_create_entry(data={**options, CONF_START_THRESHOLD: user_input[CONF_START_THRESHOLD]})
-        settings = meter_settings(self.config_entry.data, options)
+        settings = meter_settings(self._entry_data, options)
         merged = {**default_options(settings.wiring), **options}
         nominal = settings.chip.power_quality.nominal_voltage
         return self.async_show_form(
@@ -253,7 +253,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
 
     async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The demand interval (5/15/30/60 min) and the billing cycle's start day (1-28); wrong input saves nothing."""
-        options = self.config_entry.options
+        options = self._entry_options
         errors: dict[str, str] = {}
         if user_input is not None:
             new, errors = demand_form.validate(user_input)
