@@ -271,7 +271,7 @@ async def start_home_assistant(
     Everything is undone when ``stack`` closes.
     """
     stack.enter_context(timer.patch)
-    stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+    stack.enter_context(patch("custom_components.atm90e32.bus.open_transport", side_effect=new_transport))
     config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
     hass: HomeAssistant = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
     hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)

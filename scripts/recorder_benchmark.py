@@ -162,7 +162,7 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-recorder-")))
         database = directory / "home-assistant_v2.db"
         stack.enter_context(writes.counting())
-        stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+        stack.enter_context(patch("custom_components.atm90e32.bus.open_transport", side_effect=new_transport))
         hass = await stack.enter_async_context(async_test_home_assistant(config_dir=str(directory)))
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
         recorder_helper.async_initialize_recorder(hass)

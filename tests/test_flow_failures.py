@@ -43,7 +43,7 @@ from .emulation import FaultyEmulator
 from .helpers import setup_entry
 from .test_wirings import defaults
 
-NO_SPI_NODES = patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=[])
+NO_SPI_NODES = patch("custom_components.atm90e32.bus.list_spi_devices", return_value=[])
 
 
 async def device_step(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:

@@ -101,7 +101,7 @@ def wiring_case(request: pytest.FixtureRequest, clock: ManualClock) -> Generator
     """Each wiring's entry, its chip the emulator with a steady load."""
     make_entry, load = CASES[request.param]
     chip = EmulatedAtm90e32(load, clock=clock)
-    with patch("custom_components.atm90e32.coordinator.open_transport", return_value=chip):
+    with patch("custom_components.atm90e32.bus.open_transport", return_value=chip):
         yield make_entry(), request.param
 
 

@@ -44,7 +44,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         .id
     )
     _remove_unused_circuit_devices(hass, entry, coordinator)
-    issues.async_manage_input_range(hass, entry, coordinator.settings.wiring, entry.options)
+    issues.async_manage_input_range(hass, entry, coordinator.wiring, entry.options)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -59,7 +59,7 @@ def _remove_unused_circuit_devices(
     (``<entry id>_<channel key>_...``).  A circuit device is this entry's alone, so it is
     removed outright.
     """
-    wiring = coordinator.settings.wiring
+    wiring = coordinator.wiring
     if wiring.has_service_total:
         return
     used = {circuit_device_id(entry.entry_id, channel) for channel in wiring.channels}
