@@ -330,9 +330,7 @@ async def test_reconfigure_offers_no_chip_set_up_elsewhere(
     MockConfigEntry(
         domain=DOMAIN, data={**ENTRY_DATA, CONF_DEVICE: "/dev/spidev0.1"}, unique_id="spidev0.1"
     ).add_to_hass(hass)
-    with patch(
-        "custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.0", "/dev/spidev0.1"]
-    ):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.0", "/dev/spidev0.1"]):
         result = await config_entry.start_reconfigure_flow(hass)
     assert result["data_schema"] is not None
     schema = result["data_schema"].schema

@@ -35,6 +35,4 @@ def test_setting_up_the_integration_imports_no_emulator() -> None:
 
 
 def test_the_simulated_meter_imports_it_when_chosen() -> None:
-    assert loaded_after("bus.open_transport({'device': 'simulated'})") == (
-        "custom_components.atm90e32.driver.emulator"
-    )
+    assert loaded_after("bus.open_transport({'device': 'simulated'})") == ("custom_components.atm90e32.driver.emulator")

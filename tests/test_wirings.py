@@ -24,6 +24,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.atm90e32.bus import simulated_load
 from custom_components.atm90e32.const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -41,7 +42,6 @@ from custom_components.atm90e32.const import (
     VT_SINGLE,
     default_options,
 )
-from custom_components.atm90e32.bus import simulated_load
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
