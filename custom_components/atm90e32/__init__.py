@@ -28,7 +28,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
     try:
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
-        await hass.async_add_executor_job(coordinator.meter.close)
+        await coordinator.async_release_bus()
         raise
     entry.runtime_data = coordinator
     # The chip's device first: a circuit's device names it as its via_device.
@@ -84,7 +84,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
     if unloaded:
         await coordinator.async_save_ledger()
         await coordinator.store.async_close()
-        await hass.async_add_executor_job(coordinator.meter.close)
+        await coordinator.async_release_bus()
     return unloaded
 
 

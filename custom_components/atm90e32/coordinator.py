@@ -131,6 +131,10 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.session.adopted = adoption is not Adoption.CONFIGURED
         issues.async_manage_connection(self.hass, self.config_entry, None)
 
+    async def async_release_bus(self) -> None:
+        """Close the bus (in the executor); the chip keeps metering and counting until the next open."""
+        await self.hass.async_add_executor_job(self.meter.close)
+
     async def _async_save_at_stop(self, _event: Event) -> None:
         """Home Assistant stops: write the store (the chip keeps what it counts until the next start)."""
         await self.async_save_ledger()

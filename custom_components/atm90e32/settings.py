@@ -133,7 +133,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
 
     Each channel's phase gets its CT gain and, with a transformer per channel, its own
     voltage gain; with one transformer every phase takes the reference channel's.
-    Phases no channel uses keep the default current gain (DS p.51, Igain).
+    Phases no channel uses keep the default current gain (Igain 0x8000, DS p.59).
     Raises ValueError for out-of-range values, KeyError for an unknown wiring.
     """
     wiring = entry_wiring(data, options)
@@ -187,7 +187,7 @@ def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> Meter
 def rated_current(wiring: Wiring, options: Mapping[str, Any]) -> float:
     """The smallest rated current of the channels' CTs, A (a custom CT: the chip's full scale x current scaling).
 
-    PPhaseTh is one register for every phase (DS p.50), so the smallest CT sets it.
+    PPhaseTh is one value for every phase here (DS p.55), so the smallest CT sets it.
     """
     scale = int(options.get(CONF_CURRENT_SCALE, 1))
     full_scale = 0xFFFF * reg.CURRENT_LSB_A * scale

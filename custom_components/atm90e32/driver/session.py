@@ -9,8 +9,8 @@ The chip's energy registers clear when read (DS p.67), so every count a read ret
 exists only in the ledger once booked: :meth:`MeterSession.book` books every read,
 including those of a refresh that failed later on.  A register can wrap when two reads
 are further apart than it takes to fill at the power seen (driver.ledger.check_gap); a
-chip reset (MeterEn 0, DS p.59) clears the registers, so nothing wraps across one but
-the counts since the previous read are lost.
+chip reset (SoftReset DS p.59, or a brown-out: MeterEn back to 0, DS p.41) clears the
+registers, so nothing wraps across one but the counts since the previous read are lost.
 """
 
 from __future__ import annotations
