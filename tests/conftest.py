@@ -14,16 +14,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.atm90e32.const import (
-    CONF_DEVICE,
-    CONF_LINE_FREQUENCY,
-    CONF_WIRING,
-    DEFAULT_OPTIONS,
-    DOMAIN,
-    SIMULATED,
-)
+from custom_components.atm90e32.const import CONF_DEVICE, CONF_LINE_FREQUENCY, CONF_WIRING, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, TraceLoad
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS
 
 from .emulation import FaultyEmulator, ManualClock
 from .snapshot_extension import VersionedSnapshotExtension

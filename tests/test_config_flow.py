@@ -22,13 +22,13 @@ from custom_components.atm90e32.const import (
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
     CONF_WIRING,
-    DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS
 
 from .conftest import ENTRY_DATA, EmulatedSpiDev
 from .emulation import FaultyEmulator, ManualClock

@@ -32,11 +32,11 @@ from custom_components.atm90e32.const import (
     DOMAIN,
     SIMULATED,
     VT_DUAL,
-    default_options,
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, THREE_PHASE_WYE, circuits_wiring
 from custom_components.atm90e32.driver.emulator import CircuitLoad, EmulatedAtm90e32, LoadSource, ThreePhaseLoad
+from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
 from .helpers import replay, setup_entry

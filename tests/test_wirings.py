@@ -40,7 +40,6 @@ from custom_components.atm90e32.const import (
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
@@ -54,6 +53,7 @@ from custom_components.atm90e32.driver.emulator import (
     TraceCircuitLoad,
     TraceLoad,
 )
+from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
 from .helpers import replay, seed_script, setup_entry, state

@@ -20,8 +20,7 @@ from .const import (
     CONF_REPLAY_FILE,
     CONF_SIMULATION_SPEED,
     CONF_SPI_SPEED,
-    is_simulated,
-    simulated_index,
+    SIMULATED,
 )
 from .driver import Atm90e32, Phase, SpidevTransport, Transport
 from .driver import registers as reg
@@ -30,6 +29,22 @@ from .settings import entry_wiring, meter_settings
 
 if TYPE_CHECKING:
     from .replay import ReplayPosition
+
+
+def simulated_device(index: int) -> str:
+    """The device value of simulated chip select ``index`` (0 is the historical ``simulated``)."""
+    return SIMULATED if index == 0 else f"{SIMULATED}_{index}"
+
+
+def is_simulated(device: str) -> bool:
+    """Whether ``device`` is a chip select of the simulated bus."""
+    return device == SIMULATED or device.startswith(f"{SIMULATED}_")
+
+
+def simulated_index(device: str) -> int:
+    """The chip select number of a simulated ``device`` (0 for ``simulated``)."""
+    return 0 if device == SIMULATED else int(device.removeprefix(f"{SIMULATED}_"))
+
 
 SIMULATED_CHIP_OFFSET_S: Final = 1800
 """Each further simulated chip select starts the household trace 30 min later (so the chips differ)."""

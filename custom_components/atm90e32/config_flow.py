@@ -53,6 +53,7 @@ from homeassistant.helpers.selector import (
 
 from . import bus, compensation, demand_form, replay, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
+from .bus import is_simulated, simulated_device, simulated_index
 from .const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -82,10 +83,6 @@ from .const import (
     UPDATE_INTERVALS,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
-    is_simulated,
-    simulated_device,
-    simulated_index,
 )
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver import Atm90e32Error, ChipConfig, MeterSnapshot, Phase
@@ -110,7 +107,7 @@ from .driver.channels import (
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
-from .settings import entry_wiring, meter_settings
+from .settings import default_options, entry_wiring, meter_settings
 
 COMPENSATION_STEPS = ["offset_calibration", "phase_calibration", "undo_compensation"]
 """The options flow's offset, phase and undo steps (compensation.py does their work)."""

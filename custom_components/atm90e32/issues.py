@@ -16,13 +16,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_DEVICE, CONF_PGA_GAIN, DOMAIN, default_options
+from .const import CONF_DEVICE, CONF_PGA_GAIN, DOMAIN
 from .driver import MeterSnapshot, Phase
 from .driver.channels import Wiring
 from .driver.input_range import clipped_inputs
 from .driver.ledger import WrapRisk
 from .quality import Finding, Report
-from .settings import MeterSettings
+from .settings import MeterSettings, default_options
 
 _LOGGER = logging.getLogger(__name__)
 

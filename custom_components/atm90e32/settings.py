@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from .circuit_factor import with_factors
 from .compensation import PHASE_KIND, option_key
@@ -32,16 +32,22 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
+    CONF_VT_PRESET,
     CONF_WIRING,
+    DEFAULT_CT_PRESET,
+    DEFAULT_CURRENT_GAIN,
     DEFAULT_OVER_CURRENT,
+    DEFAULT_PGA_GAIN,
     DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_VOLTAGE_GAIN,
     DEFAULT_VOLTAGE_SYSTEM,
+    DEFAULT_VT_PRESET,
     POWER_QUALITY_DEFAULTS,
     PRESET_CUSTOM,
     UPDATE_INTERVALS,
     VOLTAGE_SYSTEMS,
     VT_DUAL,
-    default_options,
+    VT_SINGLE,
 )
 from .driver import ChipConfig, MeterSnapshot, Phase
 from .driver import registers as reg
@@ -60,6 +66,26 @@ from .driver.ledger import max_read_interval_s
 from .driver.power_quality import PowerQualitySettings
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def default_options(wiring: Wiring) -> dict[str, Any]:
+    """The meter settings (config entry options) of a new entry of ``wiring`` before the person changes them."""
+    options: dict[str, Any] = {
+        CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
+        CONF_VT_PRESET: DEFAULT_VT_PRESET,
+        CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
+        CONF_CURRENT_SCALE: 1,
+    }
+    for channel in wiring.channels:
+        options[channel.voltage_gain_option] = DEFAULT_VOLTAGE_GAIN
+        options[channel.ct_preset_option] = DEFAULT_CT_PRESET
+        options[channel.current_gain_option] = DEFAULT_CURRENT_GAIN
+        options[channel.invert_option] = False
+    return options
+
+
+DEFAULT_OPTIONS: Final = default_options(SPLIT_PHASE)
+"""The split-phase board's meter settings of a new entry."""
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,13 @@ from .const import (
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
-    enabled_field,
 )
 from .driver import Atm90e32Error
 from .driver.calibration import CT_PRESETS, VT_PRESETS
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
 from .driver.registers import Phase
 from .errors import translation_key
+from .settings import default_options
 
 VOLTAGE_FACTORS: Final = ("1", "2")
 """The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
@@ -61,6 +60,11 @@ def _select(options: list[str], key: str) -> SelectSelector:
 
 def _form_value(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def enabled_field(channel_key: str) -> str:
+    """The circuits form's field saying whether channel ``channel_key`` has a CT."""
+    return f"enabled_{channel_key}"
 
 
 def default_circuit_name(channel: Channel, position: int) -> str:
