@@ -174,7 +174,7 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     energy = er.async_get(hass).async_get(entity_id(hass, entry, "ct1_energy_import") or "")
     assert energy is not None
     assert energy.device_id == heat_pump.id  # the Energy dashboard's individual device
-    assert hass.states.get(energy.entity_id).name == "Heat pump Energy imported"  # type: ignore[union-attr]
+    assert hass.states.get(energy.entity_id).name == "Heat pump Imported energy"  # type: ignore[union-attr]
 
 
 async def test_power_calibration_of_a_240_v_circuit_keeps_its_factor(
