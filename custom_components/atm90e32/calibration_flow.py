@@ -31,14 +31,14 @@ from .const import (
     DEFAULT_LINE_FREQUENCY,
     PRESET_CUSTOM,
     VT_DUAL,
-    default_options,
 )
-from .coordinator import Atm90e32Coordinator, entry_wiring
+from .coordinator import Atm90e32Coordinator
 from .driver import Atm90e32Error, ChipConfig, MeterSnapshot, Phase
 from .driver.calibration import CalibrationError, CalibrationSample, NoLoadReads, References
 from .driver.channels import Wiring
 from .driver.meter import Meter
 from .errors import UNKNOWN, translation_key
+from .settings import apply_compensation, default_options, entry_wiring
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ class CalibrationSteps(OptionsFlow):
         options = {**default_options(entry_wiring(self._entry_data)), **self._entry_options}
 
         def compensated(config: ChipConfig, values: Mapping[str, int]) -> ChipConfig:
-            return compensation.apply_to_config(config, {**options, **values}, config.power_quality.nominal_voltage)
+            return apply_compensation(config, {**options, **values}, config.power_quality.nominal_voltage)
 
         return compensated
 

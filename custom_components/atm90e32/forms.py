@@ -36,11 +36,10 @@ from .const import (
     PRESET_CUSTOM,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
 )
-from .coordinator import entry_wiring
 from .driver.calibration import CT_PRESETS, VT_PRESETS, CalibrationError, preset_current_gain
 from .driver.channels import CIRCUITS_KEY, Channel, Wiring
+from .settings import default_options, entry_wiring
 
 
 def select(options: list[str], key: str) -> SelectSelector:

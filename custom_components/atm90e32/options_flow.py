@@ -32,11 +32,10 @@ from .const import (
     DEFAULT_UPDATE_INTERVAL,
     DEFAULT_VOLTAGE_SYSTEM,
     UPDATE_INTERVALS,
-    default_options,
 )
-from .coordinator import entry_wiring, meter_settings
 from .driver.channels import CIRCUIT_KEYS, CIRCUITS_KEY, THREE_PHASE_WYE
 from .driver.ledger import max_read_interval_s, register_fill_s
+from .settings import default_options, entry_wiring, meter_settings
 
 
 class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):

@@ -7,12 +7,12 @@ from typing import Any
 
 import voluptuous as vol
 
-from .compensation import rated_current
 from .const import CONF_CURRENT_SCALE, CONF_START_THRESHOLD
 from .driver import registers as reg
 from .driver.calibration import START_THRESHOLD_CHOICES, START_THRESHOLD_IEC, start_threshold
 from .driver.channels import Wiring
 from .forms import select
+from .settings import rated_current
 
 
 def schema(options: Mapping[str, Any]) -> vol.Schema:
