@@ -104,6 +104,7 @@ from .driver.channels import (
     CIRCUIT_KEYS,
     CIRCUITS_KEY,
     SPLIT_PHASE,
+    THREE_PHASE_DELTA,
     THREE_PHASE_WYE,
     WIRINGS,
     Wiring,
@@ -437,6 +438,8 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self.async_step_circuits()
                 if wiring == THREE_PHASE_WYE.key:
                     return await self.async_step_three_phase()
+                if wiring == THREE_PHASE_DELTA.key:
+                    return await self.async_step_delta()
                 return await self.async_step_gains()
         taken = sorted(self._configured_devices())
         placeholders["configured"] = ", ".join(taken) if taken else "-"
@@ -498,11 +501,20 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""
+        return await self._async_three_phase("three_phase", THREE_PHASE_WYE, user_input)
+
+    async def async_step_delta(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-wire (delta): nominal line voltage, the transformers' preset, CTs on L1 and L3; voltages checked."""
+        return await self._async_three_phase("delta", THREE_PHASE_DELTA, user_input)
+
+    async def _async_three_phase(
+        self, step_id: str, wiring: Wiring, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         placeholders = {"reason": "", "measured": "", "expected": ""}
-        wiring = THREE_PHASE_WYE
         if user_input is not None:
-            self._options, errors = resolve_presets(wiring, user_input, default_options(wiring))
+            form = wiring_form.three_phase_input(wiring, user_input)
+            self._options, errors = resolve_presets(wiring, form, default_options(wiring))
             if not errors:
                 data = {**self._data, CONF_VOLTAGE_SYSTEM: user_input[CONF_VOLTAGE_SYSTEM]}
                 try:
@@ -510,26 +522,28 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                 except Atm90e32Error as err:
                     errors["base"] = translation_key(err)
                 else:
-                    reason = wiring_form.split_phase_reason(
-                        check, self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE
-                    )
+                    shared = self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE
+                    if wiring.delta:
+                        reason, error = wiring_form.delta_reason(check), "not_three_wire"
+                    else:
+                        reason, error = wiring_form.split_phase_reason(check, shared), "wired_as_split_phase"
                     if reason is not None:
-                        errors["base"] = "wired_as_split_phase"
+                        errors["base"] = error
                         placeholders["reason"] = _voltage_report(check)
                     elif refusal := wiring_form.system_refusal(check.voltages.values(), data[CONF_VOLTAGE_SYSTEM]):
-                        errors[CONF_VOLTAGE_SYSTEM] = "system_not_measured"
+                        errors[CONF_VOLTAGE_SYSTEM] = wiring_form.system_error(data[CONF_VOLTAGE_SYSTEM])
                         placeholders.update(refusal)
                 if not errors:
                     self._data = data
                     return await self._async_gains_done()
         values = {
             **default_options(wiring),
-            CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM if self._data.get(CONF_LINE_FREQUENCY) != 60 else "120_208",
+            CONF_VOLTAGE_SYSTEM: wiring_form.default_system(wiring, self._data.get(CONF_LINE_FREQUENCY)),
             CONF_VOLTAGE_TRANSFORMERS: VT_DUAL,
             **(user_input or {}),
         }
         return self.async_show_form(
-            step_id="three_phase",
+            step_id=step_id,
             data_schema=wiring_form.three_phase_schema(wiring, values),
             errors=errors,
             description_placeholders=placeholders,
@@ -682,6 +696,8 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             return await self.async_step_circuits()
         if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
             return await self.async_step_three_phase()
+        if data.get(CONF_WIRING) == THREE_PHASE_DELTA.key:
+            return await self.async_step_delta()
         errors: dict[str, str] = {}
         wiring = entry_wiring(data)
         if user_input is not None:
@@ -729,13 +745,20 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Three-phase: transformers, presets, CT directions, current scaling (the nominal system stays)."""
+        """Three-phase: nominal system (checked), transformers, presets, CT directions, current scaling."""
+        return await self._async_three_phase("three_phase", user_input)
+
+    async def async_step_delta(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-wire (delta): nominal line voltage (checked), presets, CT directions, current scaling."""
+        return await self._async_three_phase("delta", user_input)
+
+    async def _async_three_phase(self, step_id: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         entry = self.config_entry
         wiring = entry_wiring(entry.data)
         errors: dict[str, str] = {}
         placeholders = {"measured": "", "expected": ""}
         if user_input is not None:
-            gains, errors = resolve_presets(wiring, user_input, entry.options)
+            gains, errors = resolve_presets(wiring, wiring_form.three_phase_input(wiring, user_input), entry.options)
             self._options = {**entry.options, **gains}
             system = user_input[CONF_VOLTAGE_SYSTEM]
             if not errors and system != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
@@ -756,7 +779,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             **(user_input or {}),
         }
         return self.async_show_form(
-            step_id="three_phase",
+            step_id=step_id,
             data_schema=wiring_form.three_phase_schema(wiring, values),
             errors=errors,
             description_placeholders=placeholders,

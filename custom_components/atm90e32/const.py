@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
-from .driver.channels import SPLIT_PHASE, Wiring
+from .driver.channels import DELTA_NOMINAL_VOLTAGES, SPLIT_PHASE, Wiring
 from .driver.power_quality import (
     FREQUENCY_DEFAULT_PERCENT,
     PHASE_LOSS_DEFAULT_PERCENT,
@@ -69,6 +69,13 @@ VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
 }
 """Three-phase four-wire nominal systems, ``key: (line-to-neutral V, line-to-line V)`` (IEC 60038; ANSI C84.1)."""
 DEFAULT_VOLTAGE_SYSTEM: Final = "230_400"
+DELTA_VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
+    f"delta_{volts}": (volts, volts) for volts in DELTA_NOMINAL_VOLTAGES
+}
+"""Three-phase three-wire nominal systems, ``key: (channel V, line-to-line V)``: each channel measures a line voltage.
+
+The first value is a channel's nominal voltage in both tables (line to neutral for wye, line to line here).
+"""
 
 
 def enabled_field(channel_key: str) -> str:
@@ -116,7 +123,7 @@ DEFAULT_CT_PRESET: Final = "sct_013_000"
 def default_options(wiring: Wiring) -> dict[str, Any]:
     """The meter settings (config entry options) of a new entry of ``wiring`` before the person changes them."""
     options: dict[str, Any] = {
-        CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
+        CONF_VOLTAGE_TRANSFORMERS: VT_DUAL if wiring.delta else VT_SINGLE,  # delta: two line voltages
         CONF_VT_PRESET: DEFAULT_VT_PRESET,
         CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
         CONF_CURRENT_SCALE: 1,

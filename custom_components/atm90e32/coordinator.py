@@ -51,6 +51,7 @@ from .const import (
     DEFAULT_OVER_CURRENT,
     DEFAULT_UPDATE_INTERVAL,
     DEFAULT_VOLTAGE_SYSTEM,
+    DELTA_VOLTAGE_SYSTEMS,
     DOMAIN,
     LEDGER_SAVE_INTERVAL,
     POWER_QUALITY_DEFAULTS,
@@ -63,7 +64,7 @@ from .const import (
 )
 from .driver import Atm90e32Error, ChipConfig, EnergyLedger, MeterSnapshot, Phase, SpidevTransport, Transport
 from .driver import registers as reg
-from .driver.channels import SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
+from .driver.channels import SPLIT_PHASE, THREE_PHASE_DELTA, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.chip import Adoption
 from .driver.demand import (
     CYCLE_START_DAYS,
@@ -132,8 +133,12 @@ def entry_wiring(data: Mapping[str, Any], options: Mapping[str, Any] | None = No
 
 
 def entry_voltage_system(data: Mapping[str, Any]) -> tuple[int, int]:
-    """The nominal ``(line-to-neutral, line-to-line)`` volts of a three-phase entry (230/400 unless chosen)."""
-    return VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))]
+    """The nominal ``(channel, line-to-line)`` volts of a three-phase entry (230/400 unless chosen).
+
+    A channel measures line to neutral on a wye service, line to line on a delta one.
+    """
+    system = str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))
+    return DELTA_VOLTAGE_SYSTEMS[system] if system in DELTA_VOLTAGE_SYSTEMS else VOLTAGE_SYSTEMS[system]
 
 
 def meter_settings(data: Mapping[str, Any], options: Mapping[str, Any]) -> MeterSettings:
@@ -254,10 +259,11 @@ def service_import_power(settings: MeterSettings, snapshot: MeterSnapshot) -> fl
 def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None = None) -> float:
     """The nominal voltage of each channel, V rms.
 
-    A three-phase entry's (``data``) line-to-neutral voltage; otherwise 120 V for a 60 Hz
-    service (North America's legs), 230 V for 50 Hz (IEC 60038).
+    A three-phase entry's (``data``) channel voltage (line to neutral, line to line for
+    delta); otherwise 120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz
+    (IEC 60038).
     """
-    if data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+    if data is not None and data.get(CONF_WIRING) in (THREE_PHASE_WYE.key, THREE_PHASE_DELTA.key):
         return float(entry_voltage_system(data)[0])
     return 120.0 if line_frequency == 60 else 230.0
 
@@ -474,8 +480,9 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         every input reads angle 0 and there is no sequence to judge.  UangleB/C only
         illustrate it: the DS gives them as 0-360 degrees without a direction (p.71).
         """
-        if not (self.settings.voltage_per_channel and self.settings.wiring.three_phase):
-            return
+        wiring = self.settings.wiring
+        if not (self.settings.voltage_per_channel and wiring.three_phase) or wiring.delta:
+            return  # delta: two elements meter right in either sequence (Blondel); its L2 has no angle
         three_phase = snapshot.three_phase
         if three_phase is None:
             return

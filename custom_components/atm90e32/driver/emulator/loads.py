@@ -27,7 +27,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from ..channels import SPLIT_PHASE, Wiring
 from ..registers import Phase
@@ -503,41 +503,21 @@ class DeltaLoad:
         )
 
 
-class TraceDeltaLoad:
+class TraceDeltaLoad(TraceThreePhaseLoad):
     """The household trace as a balanced-ish three-wire (delta) service: three line-to-line loads.
 
-    Rule: the load between L1-L2, L2-L3, L3-L1 (k = 0, 1, 2) carries one third of the
-    trace's watts taken ``k x 20`` minutes later (``k x load_offset_s``), looping, at the
-    power factors ``power_factor`` (0.97, 0.92, 0.88 inductive): each third shows a
-    household's shape and they differ, so a swapped CT shows.  Each line voltage sags with
-    its own load through a source resistance (``nominal_volts - watts x volts_drop_per_kw
-    / 1000``), so the service is a little unbalanced.  What the meter sees:
-    :func:`delta_point`.
-    Raises as :func:`read_trace`; ValueError for a power factor outside (0, 1].
+    The rule of :class:`TraceThreePhaseLoad`, its phases k = 0, 1, 2 becoming the loads
+    L1-L2, L2-L3, L3-L1: one third of the trace each, taken ``k x 20`` minutes later,
+    looping, at the power factors 0.97, 0.92, 0.88 (inductive), so the thirds differ and a
+    swapped CT shows.  Each line voltage sags with its own load through a source
+    resistance (``nominal_volts - watts x volts_drop_per_kw / 1000``; nominal 400 V line
+    to line by default), so the service is a little unbalanced.  What the meter sees:
+    :func:`delta_point`.  Raises as :class:`TraceThreePhaseLoad`.
     """
 
-    def __init__(
-        self,
-        path: Path = TRACE_PATH,
-        *,
-        nominal_volts: float = 400.0,
-        volts_drop_per_kw: float = 1.0,
-        power_factor: tuple[float, float, float] = (0.97, 0.92, 0.88),
-        frequency: float = 50.0,
-        reversed_sequence: bool = False,
-        load_offset_s: int = 1200,
-        start: int = 0,
-    ) -> None:
-        """Load the trace into memory."""
-        _check_power_factors(power_factor)
-        offsets = [k * load_offset_s for k in range(3)]
-        self._trace = _SharedTrace(read_trace(path), (1 / 3, 1 / 3, 1 / 3), offsets, start)
-        self.nominal_volts = nominal_volts
-        self.volts_drop_per_kw = volts_drop_per_kw
-        self.power_factor = power_factor
-        self.frequency = frequency
-        self.reversed_sequence = reversed_sequence
-        self.step: float | None = 1.0
+    def __init__(self, path: Path = TRACE_PATH, *, nominal_volts: float = 400.0, **rule: Any) -> None:
+        """Load the trace into memory; ``rule`` takes :class:`TraceThreePhaseLoad`'s other keywords."""
+        super().__init__(path, nominal_volts=nominal_volts, **rule)
 
     def load_watts(self, k: int, t: float) -> float:
         """The watts of line-to-line load ``k`` (0: L1-L2, 1: L2-L3, 2: L3-L1) at ``t`` (s) by the rule above."""
