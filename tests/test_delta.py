@@ -28,7 +28,7 @@ from custom_components.atm90e32.const import (
     VT_DUAL,
 )
 from custom_components.atm90e32.driver.channels import THREE_PHASE_DELTA
-from custom_components.atm90e32.driver.emulator import DeltaLoad, LoadSource, TraceDeltaLoad, TraceLoad
+from custom_components.atm90e32.driver.emulator import Board, DeltaLoad, LoadSource, TraceDeltaLoad, TraceLoad
 
 from .emulation import ManualClock
 from .helpers import replay, state
@@ -175,3 +175,59 @@ async def test_the_options_keep_the_delta_form_and_its_line_voltage(
         result["flow_id"], {**values, CONF_NOMINAL_VOLTAGE: "230"}
     )
     assert result["errors"] == {CONF_NOMINAL_VOLTAGE: "nominal_not_wiring"}
+
+
+async def calibrate(hass: HomeAssistant, entry: ConfigEntry, references: dict[str, Any]) -> ConfigFlowResult:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
+    assert result["step_id"] == "calibrate"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], references)
+    assert result["step_id"] == "calibrate_result", result.get("errors")
+    return await hass.config_entries.options.async_configure(result["flow_id"], {})
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_each_line_voltage_and_ct_of_a_delta_meter_calibrates_on_its_own(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    # the board reads L1-L2 3 % high, L3-L2 2 % low, CT1 7 % low, CT2 5 % high; the references are the truth
+    load = DeltaLoad(watts=(4000.0,) * 3, volts=400.0, power_factor=1.0)
+    entry = await delta_entry(hass, bus, clock, load)
+    bus.chips[SIMULATED].board = Board(
+        voltage_gains=(3920 / 1.03, 3920.0, 3920 / 0.98), current_gains=(25498 / 0.93, 25498.0, 25498 / 1.05)
+    )
+    await replay(entry.runtime_data, clock, 5)
+    assert float(state(hass, entry, "l1_voltage").state) == pytest.approx(412.0, abs=0.05)
+    amps = 12000.0 / (SQRT3 * 400.0)
+    references = {
+        "reference_voltage_l1": 400.0,
+        "reference_voltage_l3": 400.0,
+        "reference_current_l1": round(amps, 3),
+        "reference_current_l3": round(amps, 3),
+    }
+    result = await calibrate(hass, entry, references)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await replay(entry.runtime_data, clock, 5)
+    for leg in ("l1", "l3"):
+        assert float(state(hass, entry, f"{leg}_voltage").state) == pytest.approx(400.0, rel=0.001)
+        assert float(state(hass, entry, f"{leg}_current").state) == pytest.approx(amps, rel=0.002)
+    assert float(state(hass, entry, "total_power").state) == pytest.approx(12000.0, rel=0.003)
+    assert entry.options["voltage_gain_l3"] == round(3920 / 0.98)
+
+
+async def test_a_resistive_load_between_l1_and_l2_calibrates_ct1_by_its_power(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    # a single load across L1-L2 draws I1 = -I2 and nothing on L3: the L1 element reads its whole power, L3's none
+    entry = await delta_entry(hass, bus, clock, DeltaLoad(watts=(2000.0, 0.0, 0.0), volts=400.0, power_factor=1.0))
+    chip = bus.chips[SIMULATED]
+    chip.board = Board(current_gains=(25498 / 0.93, 25498.0, 25498.0))
+    await replay(entry.runtime_data, clock, 5)
+    assert float(state(hass, entry, "l1_power").state) == pytest.approx(2000.0 * 0.93, rel=0.001)
+    assert float(state(hass, entry, "l3_power").state) == pytest.approx(0.0, abs=0.1)
+    result = await calibrate(hass, entry, {"reference_power_l1": 2000.0})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await replay(entry.runtime_data, clock, 5)
+    assert float(state(hass, entry, "l1_power").state) == pytest.approx(2000.0, rel=0.002)
