@@ -22,11 +22,14 @@ from custom_components.atm90e32.driver.channels import (
 from custom_components.atm90e32.driver.emulator import (
     DeltaLoad,
     EmulatedAtm90e32,
+    ReplayLoad,
     TraceDeltaLoad,
     delta_point,
     read_trace,
     simulated_load,
+    simulated_volts,
 )
+from custom_components.atm90e32.driver.replay import parse_replay_csv
 from custom_components.atm90e32.driver.three_phase import (
     delta_line_voltages,
     delta_voltage_unbalance_percent,
@@ -274,3 +277,28 @@ def test_delta_point_refuses_voltages_that_close_no_triangle() -> None:
         delta_point((400.0, 400.0), (1.0, 1.0, 1.0), (1.0, 1.0, 1.0), 50.0)
     with pytest.raises(ValueError, match="power factor"):
         DeltaLoad(power_factor=0.0)
+
+
+def test_a_replay_on_a_delta_service_feeds_a_and_c_sixty_degrees_apart() -> None:
+    # the person's two columns are the channels' (elements') watts; the chip must see a delta service, not B
+    trace = parse_replay_csv("t,l1,l3\n0,1500,2500\n60,1500,2500\n")
+    volts = simulated_volts(THREE_PHASE_DELTA, 50)
+    load = ReplayLoad.for_wiring(trace, THREE_PHASE_DELTA, volts=volts, frequency=50.0)
+    point = load.load_at(0.0)
+    assert set(point.phases) == {Phase.A, Phase.C}
+    assert [point.phases[p].voltage_angle for p in (Phase.A, Phase.C)] == [0.0, 300.0]
+    config = config_for(THREE_PHASE_DELTA)
+    chip, _, _ = make_chip(load, config)
+    snapshot = chip.read_snapshot(config)
+    assert snapshot.phases[Phase.A].voltage == pytest.approx(400.0, abs=0.01)
+    assert sum(r.active_power for r in snapshot.phases.values()) == pytest.approx(4000.0, abs=0.1)
+    extra = snapshot.three_phase
+    assert extra is not None
+    assert extra.voltage_angles[Phase.C] == pytest.approx(300.0, abs=0.1)
+    assert not extra.voltage_sequence_error
+
+
+def test_the_simulated_service_voltage_per_wiring() -> None:
+    assert [simulated_volts(THREE_PHASE_DELTA, f) for f in (50, 60)] == [400.0, 240.0]
+    assert [simulated_volts(THREE_PHASE_WYE, f) for f in (50, 60)] == [230.0, 120.0]
+    assert simulated_volts(SPLIT_PHASE, 60, household=True) == 121.5

@@ -13,6 +13,7 @@ from .chip import Board, Disturbance, DisturbanceKind, EmulatedAtm90e32, PhaseEn
 from .loads import (
     BOARD_SHARES,
     CIRCUIT_SHARES,
+    DELTA_ANGLES,
     REVERSED_ANGLES,
     SEQUENCE_ANGLES,
     TRACE_PATH,
@@ -30,12 +31,14 @@ from .loads import (
     delta_point,
     read_trace,
     simulated_load,
+    simulated_volts,
 )
 from .replay import ReplayLoad
 
 __all__ = [
     "BOARD_SHARES",
     "CIRCUIT_SHARES",
+    "DELTA_ANGLES",
     "REVERSED_ANGLES",
     "SEQUENCE_ANGLES",
     "TRACE_PATH",
@@ -62,4 +65,5 @@ __all__ = [
     "read_trace",
     "scaled_clock",
     "simulated_load",
+    "simulated_volts",
 ]

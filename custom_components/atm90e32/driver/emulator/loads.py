@@ -214,6 +214,12 @@ SEQUENCE_ANGLES: Final = (0.0, 120.0, 240.0)
 """Voltage angles of A, B, C from A in the sequence A -> B -> C the chip expects in 3P4W (DS p.20)."""
 REVERSED_ANGLES: Final = (0.0, 240.0, 120.0)
 """The same with B and C swapped: the chip sets URevWnST (DS p.20, p.60)."""
+DELTA_ANGLES: Final = (0.0, 300.0)
+"""Voltage angles (lag from A's input) of a 3P3W meter's inputs A (Uab) and C (Ucb) in the sequence L1 -> L2 -> L3.
+
+Ucb lags Uab by 300 degrees (it leads by 60): C's zero crossing comes more than 180 degrees
+after A's, the 3P3W correct sequence (DS p.20); :func:`delta_point` derives it.
+"""
 
 
 @dataclass
@@ -589,6 +595,19 @@ class TraceCircuitLoad:
         return _shared_voltage_point(volts, watts, power_factors, 1.0, self.frequency)
 
 
+def simulated_volts(wiring: Wiring, line_frequency: float, *, household: bool = False) -> float:
+    """The channel voltage of a simulated ``wiring`` service at ``line_frequency`` Hz, V rms.
+
+    Line to neutral: 120 V at 60 Hz (``household``: 121.5 V, the trace's house), 230 V at
+    50 Hz; a delta service's channels measure line to line: 240 V at 60 Hz, 400 V at 50 Hz.
+    """
+    if wiring.delta:
+        return 240.0 if line_frequency == 60 else 400.0
+    if line_frequency == 60:
+        return 121.5 if household else 120.0
+    return 230.0
+
+
 def simulated_load(
     wiring: Wiring,
     *,
@@ -614,10 +633,9 @@ def simulated_load(
     if line_frequency not in (50, 60):
         raise ValueError("line frequency must be 50 or 60 Hz")
     frequency = float(line_frequency)
+    volts = nominal_volts if nominal_volts is not None else simulated_volts(wiring, line_frequency, household=True)
     if wiring.delta:
-        volts = nominal_volts if nominal_volts is not None else (240.0 if line_frequency == 60 else 400.0)
         return TraceDeltaLoad(path, nominal_volts=volts, frequency=frequency, start=start)
-    volts = nominal_volts if nominal_volts is not None else (121.5 if line_frequency == 60 else 230.0)
     if wiring.three_phase:
         return TraceThreePhaseLoad(path, nominal_volts=volts, frequency=frequency, start=start)
     if wiring.shared_voltage and board_position is not None:
