@@ -35,12 +35,19 @@ from custom_components.atm90e32.const import (
     VT_DUAL,
     default_options,
 )
-from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, SPLIT_PHASE, THREE_PHASE_WYE, Wiring
+from custom_components.atm90e32.driver.channels import (
+    CIRCUIT_KEYS,
+    CIRCUITS,
+    SPLIT_PHASE,
+    THREE_PHASE_DELTA,
+    THREE_PHASE_WYE,
+    Wiring,
+)
 from custom_components.atm90e32.wiring_form import circuit_values, circuits_schema, three_phase_schema
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
 LANGUAGES = ("en", "fr", "de", "es")
-WIRINGS = (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE)
+WIRINGS = (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE, THREE_PHASE_DELTA)
 
 Step = tuple[str, ...]
 
@@ -77,6 +84,7 @@ def form_fields() -> dict[str, set[str]]:
     """Step name -> the fields the flows' schema builders put on it, over every wiring."""
     gains = [_custom_gains_schema(all_custom(wiring), default_options(wiring)) for wiring in WIRINGS]
     three_phase = {**default_options(THREE_PHASE_WYE), CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM}
+    delta = {CONF_VOLTAGE_SYSTEM: "delta_400"}
     calibrate = [_calibrate_schema(wiring, dual) for wiring in WIRINGS for dual in (False, True)]
     return {
         "gains": fields(_gains_schema(SPLIT_PHASE, {})),
@@ -84,6 +92,7 @@ def form_fields() -> dict[str, set[str]]:
         "custom_gains": set().union(*(fields(schema) for schema in gains)),
         "circuits": fields(circuits_schema(circuit_values({}, CIRCUIT_KEYS, 1))),
         "three_phase": fields(three_phase_schema(THREE_PHASE_WYE, three_phase)),
+        "delta": fields(three_phase_schema(THREE_PHASE_DELTA, {**default_options(THREE_PHASE_DELTA), **delta})),
         "calibrate": set().union(*(fields(schema) for schema in calibrate)),
     }
 
@@ -91,7 +100,8 @@ def form_fields() -> dict[str, set[str]]:
 def test_the_steps_are_found() -> None:
     """The walk sees the flows' steps, the big forms among them."""
     found = {path[-1] for path in steps(load("en"))}
-    assert {"user", "device", "gains", "custom_gains", "circuits", "three_phase", "calibrate", "settings"} <= found
+    expected = {"user", "device", "gains", "custom_gains", "circuits", "three_phase", "delta", "calibrate", "settings"}
+    assert expected <= found
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
