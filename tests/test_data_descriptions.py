@@ -33,7 +33,6 @@ from custom_components.atm90e32.const import (
     DEFAULT_VOLTAGE_SYSTEM,
     PRESET_CUSTOM,
     VT_DUAL,
-    default_options,
 )
 from custom_components.atm90e32.driver.channels import (
     CIRCUIT_KEYS,
@@ -43,6 +42,7 @@ from custom_components.atm90e32.driver.channels import (
     THREE_PHASE_WYE,
     Wiring,
 )
+from custom_components.atm90e32.settings import default_options
 from custom_components.atm90e32.wiring_form import circuit_values, circuits_schema, three_phase_schema
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
