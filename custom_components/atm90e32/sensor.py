@@ -39,19 +39,15 @@ PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
 def for_channel[D: ChannelSensorDescription](description: D, channel: Channel, wiring: Wiring) -> D:
     """``description`` made for ``channel`` of ``wiring``: key ``<channel key>_<key>``.
 
-    On a circuit's own device (circuits wiring, ``on_circuit_device``) its translation key is
-    ``circuit_<key>`` ("Power", the device carrying the circuit's name); otherwise the
-    channel's name is the ``leg`` placeholder ("L1 power").
+    On a circuit's own device (a circuits wiring, the template's ``on_circuit_device``) its
+    translation key is ``circuit_<key>`` ("Power", the device carrying the circuit's name);
+    otherwise the channel's name is the ``leg`` placeholder ("L1 power") and
+    ``on_circuit_device`` is False.
     """
     key = f"{channel.key}_{description.key}"
-    if on_circuit_device(description, wiring):
+    if description.on_circuit_device and not wiring.has_service_total:
         return replace(description, key=key, translation_key=f"circuit_{description.key}")
-    return replace(description, key=key, translation_placeholders={"leg": channel.name})
-
-
-def on_circuit_device(description: ChannelSensorDescription, wiring: Wiring) -> bool:
-    """Whether a channel sensor of ``wiring`` sits on its circuit's own device rather than the chip's."""
-    return description.on_circuit_device and not wiring.has_service_total
+    return replace(description, key=key, translation_placeholders={"leg": channel.name}, on_circuit_device=False)
 
 
 def sensors_of(wiring: Wiring) -> list[tuple[SensorEntityDescription, Channel | None]]:
@@ -100,13 +96,9 @@ def _entity(
     raise TypeError(f"no sensor shows {description.key}")
 
 
-def _device_channel(
-    coordinator: Atm90e32Coordinator,
-    description: PhaseSensorDescription | ChannelEnergySensorDescription | CounterSensorDescription,
-    channel: Channel,
-) -> Channel | None:
-    """The circuit whose own device carries the sensor, or None for the chip's device."""
-    return channel if on_circuit_device(description, coordinator.settings.wiring) else None
+def _device_channel(description: ChannelSensorDescription, channel: Channel) -> Channel | None:
+    """The circuit whose own device carries the sensor (``description`` made by :func:`for_channel`), or None."""
+    return channel if description.on_circuit_device else None
 
 
 class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
@@ -116,7 +108,7 @@ class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
 
     def __init__(self, coordinator: Atm90e32Coordinator, description: PhaseSensorDescription, channel: Channel) -> None:
         """Bind ``description`` (made for ``channel``) to the channel's chip phase."""
-        super().__init__(coordinator, description, _device_channel(coordinator, description, channel))
+        super().__init__(coordinator, description, _device_channel(description, channel))
         self._phase = channel.phase
 
     @property
@@ -151,7 +143,7 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
         """Bind ``description`` to the service total, or (made for ``channel``) to that channel's ledger."""
         if isinstance(description, ChannelEnergySensorDescription):
             assert channel is not None  # a channel description is always made for a channel
-            super().__init__(coordinator, description, _device_channel(coordinator, description, channel))
+            super().__init__(coordinator, description, _device_channel(description, channel))
             self._ledger_key = (channel.key, description.direction)
         else:
             super().__init__(coordinator, description)
@@ -178,7 +170,7 @@ class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
         self, coordinator: Atm90e32Coordinator, description: CounterSensorDescription, channel: Channel
     ) -> None:
         """Count ``description.condition`` on ``channel``."""
-        super().__init__(coordinator, description, _device_channel(coordinator, description, channel))
+        super().__init__(coordinator, description, _device_channel(description, channel))
         self._counter = counter_key(channel.key, description.condition)
 
     @property

@@ -114,7 +114,8 @@ class ChannelSensorDescription(SensorEntityDescription):
 
     ``exists_fn(wiring, channel)``: whether that channel of the wiring has it.
     ``on_circuit_device``: on a circuits wiring, the sensor sits on the circuit's own device
-    (which carries the circuit's name) with the ``circuit_<key>`` translation key.
+    (which carries the circuit's name) with the ``circuit_<key>`` translation key; once made
+    for a channel, whether it does.
     """
 
     exists_fn: Callable[[Wiring, Channel], bool] = _every_channel
