@@ -14,7 +14,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.channels import CIRCUITS, SPLIT_PHASE, THREE_PHASE_WYE, Wiring
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
+from custom_components.atm90e32.sensor import sensors_of
+from custom_components.atm90e32.sensor_descriptions import ChannelSensorDescription
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, state
@@ -208,3 +211,46 @@ def test_voltage_and_frequency_have_their_own_icons() -> None:
         "power": icon("leg_power", "power"),
     }
     assert len(set(shown.values())) == len(shown), shown
+
+
+@pytest.mark.parametrize(
+    ("wiring", "present", "absent"),
+    [
+        (SPLIT_PHASE, {"l1_voltage", "total_power", "total_energy_import", "demand"}, {"neutral_current"}),
+        (
+            CIRCUITS,
+            {"ct1_power", "ct3_energy_export", "ct2_sag_count", "frequency"},
+            {"total_power", "total_power_factor", "total_energy_import", "demand", "peak_demand_time"},
+        ),
+        (
+            THREE_PHASE_WYE,
+            {"neutral_current", "voltage_unbalance", "l2_voltage_angle", "l3_voltage_angle", "total_power"},
+            {"l1_voltage_angle"},  # the reference: 0 by definition
+        ),
+    ],
+    ids=lambda value: value.key if isinstance(value, Wiring) else None,
+)
+def test_each_wiring_has_the_sensors_its_service_measures(wiring: Wiring, present: set[str], absent: set[str]) -> None:
+    keys = {description.key for description, _channel in sensors_of(wiring)}
+    assert present <= keys
+    assert not absent & keys
+
+
+def test_a_circuit_s_measurements_sit_on_its_own_device_and_its_counters_on_the_chip() -> None:
+    made = {description.key: (description, channel) for description, channel in sensors_of(CIRCUITS)}
+    power, channel = made["ct1_power"]
+    assert (power.translation_key, power.translation_placeholders, channel) == (
+        "circuit_power",
+        None,
+        CIRCUITS.channels[0],
+    )
+    energy, _ = made["ct1_energy_import"]
+    assert energy.translation_key == "circuit_energy_import"
+    counter, _ = made["ct1_sag_count"]
+    assert (counter.translation_key, counter.translation_placeholders) == ("sag_count", {"leg": "CT1"})
+    assert isinstance(power, ChannelSensorDescription)
+    assert isinstance(counter, ChannelSensorDescription)
+    assert power.on_circuit_device
+    assert not counter.on_circuit_device
+    leg_power, _ = {d.key: (d, c) for d, c in sensors_of(SPLIT_PHASE)}["l1_power"]
+    assert (leg_power.translation_key, leg_power.translation_placeholders) == ("leg_power", {"leg": "L1"})
