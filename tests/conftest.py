@@ -55,7 +55,6 @@ from custom_components.atm90e32.driver.emulator import (
     EmulatedAtm90e32,
     LoadSource,
     ThreePhaseLoad,
-    TraceLoad,
     simulated_load,
 )
 
@@ -176,9 +175,8 @@ def wiring() -> str:
 
 @pytest.fixture
 def emulator(clock: ManualClock, wiring: str) -> FaultyEmulator:
-    """An emulated chip replaying the bundled household trace from its first second, as ``wiring``'s service."""
-    if wiring == SPLIT_PHASE.key:
-        return FaultyEmulator(TraceLoad(), clock=clock)
+    """An emulated chip replaying the bundled household trace from its first second, as ``wiring``'s service
+    (split-phase: TraceLoad())."""
     data = WIRING_CASES[wiring].data
     load = simulated_load(wiring_for(wiring, data.get(CONF_CHANNELS)), line_frequency=int(data[CONF_LINE_FREQUENCY]))
     return FaultyEmulator(load, clock=clock)
