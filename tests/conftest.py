@@ -22,9 +22,6 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-# Imported before any test patches coordinator.open_transport, so that config_flow's own
-# reference to it is the real function (patches are then restored to the real one).
-from custom_components.atm90e32 import config_flow as _config_flow  # noqa: F401
 from custom_components.atm90e32.const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -34,11 +31,9 @@ from custom_components.atm90e32.const import (
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
-    DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
     VT_DUAL,
-    default_options,
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver.channels import (
@@ -57,6 +52,7 @@ from custom_components.atm90e32.driver.emulator import (
     ThreePhaseLoad,
     simulated_load,
 )
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS, default_options
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import measuring_time_on, opening_the_bus, setup_entry

@@ -24,10 +24,7 @@ from .emulation import ManualClock
 # Where the integration reaches the world the tests replace: its bus, its clock and its platforms.  Tests
 # use the functions below (or the conftest fixtures built on them), never these paths: when a module
 # moves, only this block changes.
-_OPENS_THE_BUS = (
-    "custom_components.atm90e32.coordinator.open_transport",
-    "custom_components.atm90e32.config_flow.open_transport",
-)
+_OPENS_THE_BUS = "custom_components.atm90e32.bus.open_transport"
 _READS_THE_CLOCK = (
     "custom_components.atm90e32.coordinator.monotonic",
     "custom_components.atm90e32.driver.meter.monotonic",
@@ -38,9 +35,9 @@ _PLATFORMS = "custom_components.atm90e32.PLATFORMS"
 @contextmanager
 def opening_the_bus(open_bus: Callable[..., Any]) -> Iterator[None]:
     """The integration (coordinator and config flow alike) opens its bus with ``open_bus`` instead of
-    ``open_transport``: called as ``open_bus(entry_data, *more)``, it returns a Transport or raises as
+    ``bus.open_transport``: called as ``open_bus(entry_data, *more)``, it returns a Transport or raises as
     ``open_transport`` does."""
-    with patch(_OPENS_THE_BUS[0], open_bus), patch(_OPENS_THE_BUS[1], open_bus):
+    with patch(_OPENS_THE_BUS, open_bus):
         yield
 
 

@@ -72,7 +72,7 @@ async def async_setup_entry(
     """Add the sensors the chip's wiring has (sensor_descriptions.sensors_of), each for its channel or the chip."""
     coordinator = entry.runtime_data
     async_add_entities(
-        _entity(coordinator, description, channel) for description, channel in sensors_of(coordinator.settings.wiring)
+        _entity(coordinator, description, channel) for description, channel in sensors_of(coordinator.wiring)
     )
 
 
