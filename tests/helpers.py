@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -17,6 +20,39 @@ from custom_components.atm90e32.coordinator import Atm90e32Coordinator
 from custom_components.atm90e32.storage import LedgerJournal
 
 from .emulation import ManualClock
+
+# Where the integration reaches the world the tests replace: its bus, its clock and its platforms.  Tests
+# use the functions below (or the conftest fixtures built on them), never these paths: when a module
+# moves, only this block changes.
+_OPENS_THE_BUS = "custom_components.atm90e32.bus.open_transport"
+_READS_THE_CLOCK = (
+    "custom_components.atm90e32.coordinator.monotonic",
+    "custom_components.atm90e32.driver.meter.monotonic",
+)
+_PLATFORMS = "custom_components.atm90e32.PLATFORMS"
+
+
+@contextmanager
+def opening_the_bus(open_bus: Callable[..., Any]) -> Iterator[None]:
+    """The integration (coordinator and config flow alike) opens its bus with ``open_bus`` instead of
+    ``bus.open_transport``: called as ``open_bus(entry_data, *more)``, it returns a Transport or raises as
+    ``open_transport`` does."""
+    with patch(_OPENS_THE_BUS, open_bus):
+        yield
+
+
+@contextmanager
+def measuring_time_on(clock: Callable[[], float]) -> Iterator[None]:
+    """The meter and coordinator measure the gaps between reads on ``clock`` (seconds) instead of time.monotonic."""
+    with patch(_READS_THE_CLOCK[0], clock), patch(_READS_THE_CLOCK[1], clock):
+        yield
+
+
+@contextmanager
+def only_platforms(platforms: Iterable[Platform]) -> Iterator[None]:
+    """Set up only ``platforms`` of the integration (as Home Assistant core's tests patch PLATFORMS)."""
+    with patch(_PLATFORMS, list(platforms)):
+        yield
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> Atm90e32Coordinator:

@@ -11,13 +11,16 @@ from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry
+from .helpers import replay
 
 
 async def test_diagnostics_hold_config_registers_health_and_ledger(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 60)
     clock.advance(3)
     pending = mock_transport.pending_counts(Phase.A)
@@ -39,9 +42,11 @@ async def test_diagnostics_hold_config_registers_health_and_ledger(
 
 
 async def test_diagnostics_when_the_chip_is_silent(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator
+    hass: HomeAssistant,
+    mock_transport: FaultyEmulator,
+    init_integration: MockConfigEntry,
 ) -> None:
-    await setup_entry(hass, config_entry)
+    config_entry = init_integration
     mock_transport.faults.dead_bus = 0xFF
     diagnostics = await async_get_config_entry_diagnostics(hass, config_entry)
     assert diagnostics["registers"].startswith("unavailable")

@@ -21,13 +21,7 @@ import pytest
 from homeassistant.const import EntityCategory
 
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.sensor import (
-    CHIP_SENSORS,
-    DEMAND_SENSORS,
-    channel_descriptions,
-    counter_descriptions,
-    energy_descriptions,
-)
+from custom_components.atm90e32.sensor import sensors_of
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -37,13 +31,7 @@ EN = json.loads((INTEGRATION / "translations" / "en.json").read_text(encoding="u
 
 def created_sensors() -> dict[str, dict[str, object]]:
     """Every sensor of a split-phase entry, by its English name, as sensor.py describes it."""
-    descriptions = [
-        *(d for channel in SPLIT_PHASE.channels for d in channel_descriptions(channel)),
-        *CHIP_SENSORS,
-        *energy_descriptions(SPLIT_PHASE),
-        *DEMAND_SENSORS,
-        *(d for channel in SPLIT_PHASE.channels for d in counter_descriptions(channel)),
-    ]
+    descriptions = [d for d, _channel in sensors_of(SPLIT_PHASE)]
     sensors: dict[str, dict[str, object]] = {}
     for d in descriptions:
         assert d.translation_key is not None

@@ -35,9 +35,12 @@ def trace_kwh(load: TraceLoad, seconds: int) -> tuple[float, float]:
 
 
 async def test_one_hour_of_the_trace_matches_its_integral(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     seconds, interval = 3600, 5
     reads = seconds // interval
     imported: list[float] = []
@@ -169,9 +172,12 @@ async def test_totals_survive_a_restart(
 
 
 async def test_totals_survive_a_reload(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 300)
     before = float(state(hass, config_entry, "l2_energy_import").state)
     assert before > 0
@@ -191,9 +197,9 @@ async def test_totals_survive_a_reload(
 async def test_an_unclean_stop_loses_no_count_that_was_read(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    config_entry: MockConfigEntry,
     mock_transport: EmulatedAtm90e32,
     clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
     """kill -9: only what was on disk survives.
 
@@ -202,7 +208,7 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
     its registers on read, so the counts read since the last restore-state dump exist
     only in the ledger files.  (tests/test_ledger_crashes.py kills it at every step.)
     """
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 60)
     await rs.async_get(hass).async_dump_states()  # the periodic dump, 14 minutes before the crash
     stale_restore_state = copy.deepcopy(hass_storage[rs.STORAGE_KEY])
@@ -238,11 +244,11 @@ async def test_an_unclean_stop_loses_no_count_that_was_read(
 async def test_the_ledger_store_is_deleted_with_the_entry(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    config_entry: MockConfigEntry,
     mock_transport: EmulatedAtm90e32,
     clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 30)
     key = ledger_key(config_entry)
     assert key in hass_storage
@@ -280,10 +286,13 @@ async def test_a_damaged_ledger_store_falls_back_to_the_restore_state(
 
 
 async def test_changing_the_settings_loses_no_count(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
     """Saving options reloads the entry with new gains: the chip is neither reset nor left with unbooked counts."""
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 60)
     clock.advance(4)  # 4 s of counts waiting in the chip when the person saves
     assert mock_transport.pending_counts(Phase.A)[0] > 0
@@ -306,9 +315,12 @@ async def test_changing_the_settings_loses_no_count(
 
 
 async def test_counts_made_before_a_settings_change_are_booked_under_the_old_settings(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 60)
     clock.advance(4)  # counts made while CT1 still counted as facing the right way
     assert mock_transport.pending_counts(Phase.A)[0] > 0  # (also brings the emulator up to now)

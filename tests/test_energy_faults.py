@@ -17,7 +17,6 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
-from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -36,7 +35,7 @@ from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import ledger_key, state, unload_as_a_crash
+from .helpers import ledger_key, measuring_time_on, opening_the_bus, state, unload_as_a_crash
 
 INTERVAL = 5
 HOURS = 24
@@ -246,11 +245,7 @@ async def test_a_day_of_faults_loses_and_doubles_nothing(
     runs[0] += 1
     clock = ManualClock()
     emulator = FaultyEmulator(TraceLoad(), clock=clock)
-    with (
-        patch("custom_components.atm90e32.bus.open_transport", return_value=emulator),
-        patch("custom_components.atm90e32.coordinator.monotonic", clock),
-        patch("custom_components.atm90e32.driver.meter.monotonic", clock),
-    ):
+    with opening_the_bus(lambda *_args: emulator), measuring_time_on(clock):
         result = await run_day(hass, hass_storage, emulator, clock, schedule, runs[0])
         await check_invariant(hass, emulator, result)
         assert await hass.config_entries.async_remove(result["entry"].entry_id)
@@ -281,14 +276,14 @@ SEEDED_SCHEDULE = [
 async def test_a_known_day_of_every_fault(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    emulator: FaultyEmulator,
+    mock_transport: FaultyEmulator,
     clock: ManualClock,
     patched_monotonic: None,
 ) -> None:
     """A fixed schedule with every kind of fault, including a stall long enough to wrap a counter."""
-    with patch("custom_components.atm90e32.bus.open_transport", return_value=emulator):
-        result = await run_day(hass, hass_storage, emulator, clock, SEEDED_SCHEDULE)
-        await check_invariant(hass, emulator, result)
+    emulator = mock_transport
+    result = await run_day(hass, hass_storage, emulator, clock, SEEDED_SCHEDULE)
+    await check_invariant(hass, emulator, result)
     wrapped = emulator.energy[ChipPhase.A].wrapped_counts
     assert wrapped > 0  # the 900 s stall at this hour of the trace does wrap L1
     assert result["resets"] == 2

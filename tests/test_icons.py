@@ -15,22 +15,8 @@ ICONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32
 
 
 def sensor_descriptions(wiring: Wiring) -> list[SensorEntityDescription]:
-    """Every sensor description a chip of ``wiring`` adds (as sensor.async_setup_entry derives them)."""
-    circuits = not wiring.has_service_total
-    found: list[SensorEntityDescription] = [
-        description
-        for channel in wiring.channels
-        for description in (
-            *sensor.channel_descriptions(channel, circuit=circuits),
-            *sensor.counter_descriptions(channel),
-        )
-    ]
-    found += [*sensor.CHIP_SENSORS, *sensor.energy_descriptions(wiring)]
-    if not circuits:
-        found += sensor.DEMAND_SENSORS
-    if wiring.three_phase:
-        found += sensor.three_phase_descriptions(wiring)
-    return found
+    """Every sensor description a chip of ``wiring`` adds (as sensor.async_setup_entry makes them)."""
+    return [description for description, _channel in sensor.sensors_of(wiring)]
 
 
 @pytest.mark.parametrize("wiring", list(WIRINGS))

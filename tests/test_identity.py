@@ -14,21 +14,32 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache_with_extra_data
 
 from custom_components.atm90e32.const import CONF_DEVICE, CONF_SPI_SPEED, CONF_WIRING, DOMAIN, SIMULATED
-from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 from custom_components.atm90e32.driver.ledger import counts_to_kwh
-from custom_components.atm90e32.sensor import CHIP_SENSORS, channel_descriptions, energy_descriptions
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS, EmulatedSpiDev
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry
 
+V1_ENERGY_KEYS = [f"{name}_energy_{direction}" for name in ("l1", "l2", "total") for direction in ("import", "export")]
 V1_KEYS = [
-    *(d.key for channel in SPLIT_PHASE.channels for d in channel_descriptions(channel)[:7]),
-    *(d.key for d in CHIP_SENSORS),
-    *(d.key for d in energy_descriptions(SPLIT_PHASE)),
+    *(
+        f"{leg}_{quantity}"
+        for leg in ("l1", "l2")
+        for quantity in (
+            "voltage",
+            "current",
+            "power",
+            "reactive_power",
+            "apparent_power",
+            "power_factor",
+            "phase_angle",
+        )
+    ),
+    *("total_power", "total_power_factor", "frequency", "chip_temperature"),
+    *V1_ENERGY_KEYS,
 ]
-"""The description keys of the 26 sensors version 1 (0.1.0) created."""
+"""The description keys of the sensors version 1 (0.1.0) created, written out: they must never change."""
 
 
 def registry_view(hass: HomeAssistant, entry: MockConfigEntry, domain: str | None = None) -> dict[str, tuple[str, str]]:
@@ -133,10 +144,10 @@ async def test_a_version_1_entry_is_migrated_keeping_entity_ids_history_and_ener
         hass,
         [
             (
-                State(old[d.key], str(counts_to_kwh(lifetime))),
+                State(old[key], str(counts_to_kwh(lifetime))),
                 {"native_value": counts_to_kwh(lifetime), "native_unit_of_measurement": "kWh"},
             )
-            for d in energy_descriptions(SPLIT_PHASE)
+            for key in V1_ENERGY_KEYS
         ],
     )
 
@@ -152,10 +163,10 @@ async def test_a_version_1_entry_is_migrated_keeping_entity_ids_history_and_ener
     migrated_device = dr.async_get(hass).async_get(device.id)
     assert migrated_device is not None
     assert migrated_device.identifiers == {(DOMAIN, entry.entry_id)}
-    for d in energy_descriptions(SPLIT_PHASE):
-        state = hass.states.get(old[d.key])
+    for key in V1_ENERGY_KEYS:
+        state = hass.states.get(old[key])
         assert state is not None
-        assert float(state.state) >= counts_to_kwh(lifetime), d.key  # the total carries on from where it was
+        assert float(state.state) >= counts_to_kwh(lifetime), key  # the total carries on from where it was
 
 
 async def test_an_entry_from_a_future_version_is_not_set_up(

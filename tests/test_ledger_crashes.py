@@ -238,13 +238,13 @@ async def test_the_store_is_written_once_a_minute_and_the_journal_after_every_re
 async def test_a_crash_in_the_last_read_before_unloading_loses_only_that_read(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    config_entry: MockConfigEntry,
     mock_transport: FaultyEmulator,
     clock: ManualClock,
     shown: dict[str, list[float]],
+    init_integration: MockConfigEntry,
 ) -> None:
     """Options saved: the entry reads the chip one last time before it unloads; the process dies right after."""
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 120)
     await rs.async_get(hass).async_dump_states()
     dumped = copy.deepcopy(hass_storage[rs.STORAGE_KEY])
@@ -267,17 +267,17 @@ async def test_a_crash_in_the_last_read_before_unloading_loses_only_that_read(
 async def test_a_power_cut_loses_at_most_the_minute_since_the_store_was_written(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    config_entry: MockConfigEntry,
     mock_transport: FaultyEmulator,
     clock: ManualClock,
     journal_in_tmp_path: Any,
+    init_integration: MockConfigEntry,
 ) -> None:
     """The journal is not fsynced: a power cut (not a crash) may leave it unwritten, or torn.
 
     The totals then resume from the store, written at most 60 s before: what was read
     since is lost, and nothing is counted twice.  (A torn record fails its CRC.)
     """
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 330)  # the store was last written at 300 s
     stored = dict(hass_storage[ledger_key(config_entry)]["data"]["counts"])
     read = read_so_far(mock_transport)
@@ -302,11 +302,11 @@ async def test_a_power_cut_loses_at_most_the_minute_since_the_store_was_written(
 async def test_home_assistant_stopping_writes_the_store(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    config_entry: MockConfigEntry,
     mock_transport: FaultyEmulator,
     clock: ManualClock,
+    init_integration: MockConfigEntry,
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 40)  # the store was written at the first read only
     read = read_so_far(mock_transport)["l1"]
     assert hass_storage[ledger_key(config_entry)]["data"]["counts"]["l1_import"] < read

@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.typing import RecorderInstanceContext
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver.emulator import Disturbance, EmulatedAtm90e32
 
-from .conftest import v14_entry
+from .conftest import V14_OPTIONS
 from .emulation import ManualClock
 from .helpers import replay, setup_entry
 from .test_power_quality import INTERVAL, entity_id, record
@@ -25,6 +25,7 @@ def mock_recorder_before_hass(async_test_recorder: RecorderInstanceContextManage
 
 
 @pytest.mark.usefixtures("recorder_mock", "patched_monotonic")
+@pytest.mark.parametrize("entry_options", [V14_OPTIONS])
 async def test_the_logbook_lists_the_events_in_order(
     hass: HomeAssistant,
     hass_ws_client: WebSocketGenerator,
@@ -36,7 +37,7 @@ async def test_the_logbook_lists_the_events_in_order(
     # environment has no frontend package, so the panel is left out on both.
     hass.config.components.add("frontend")
     assert await async_setup_component(hass, "logbook", {})
-    entry = v14_entry(config_entry)
+    entry = config_entry
     coordinator = await setup_entry(hass, entry)
     await replay(coordinator, clock, 10)
     start = dt_util.utcnow()

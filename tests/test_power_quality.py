@@ -18,7 +18,7 @@ from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance, DisturbanceKind, EmulatedAtm90e32
 
-from .conftest import v14_entry
+from .conftest import V14_OPTIONS
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry, unload_as_a_crash
 
@@ -69,11 +69,11 @@ async def open_power_quality(hass: HomeAssistant, entry: MockConfigEntry) -> Any
 
 
 @pytest.mark.usefixtures("patched_monotonic")
+@pytest.mark.parametrize("entry_options", [V14_OPTIONS])
 async def test_a_200_ms_sag_between_two_refreshes_is_one_event_one_count_and_an_on_off(
-    hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, v14_board: EmulatedAtm90e32, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    entry = v14_entry(config_entry)
-    coordinator = await setup_entry(hass, entry)
+    entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 30)
     sag = entity_id(hass, entry, "binary_sensor", "l1_sag")
     event = entity_id(hass, entry, "event", "power_quality")
@@ -93,11 +93,11 @@ async def test_a_200_ms_sag_between_two_refreshes_is_one_event_one_count_and_an_
 
 
 @pytest.mark.usefixtures("patched_monotonic")
+@pytest.mark.parametrize("entry_options", [V14_OPTIONS])
 async def test_a_day_with_100_random_events_books_each_exactly_once(
-    hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, v14_board: EmulatedAtm90e32, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    entry = v14_entry(config_entry)
-    coordinator = await setup_entry(hass, entry)
+    entry, coordinator = init_integration, init_integration.runtime_data
     event = entity_id(hass, entry, "event", "power_quality")
     seen = record(hass, event)
     rng = random.Random(20261126)
@@ -139,11 +139,11 @@ async def test_a_day_with_100_random_events_books_each_exactly_once(
     )
 
 
+@pytest.mark.parametrize("entry_options", [V14_OPTIONS])
 async def test_options_validate_thresholds_and_write_them_on_save(
-    hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32
+    hass: HomeAssistant, v14_board: EmulatedAtm90e32, init_integration: MockConfigEntry
 ) -> None:
-    entry = v14_entry(config_entry)
-    await setup_entry(hass, entry)
+    entry = init_integration
     written = dict(v14_board.registers)
     result = await open_power_quality(hass, entry)
     for change, field, error in (
@@ -168,10 +168,9 @@ async def test_options_validate_thresholds_and_write_them_on_save(
 
 
 async def test_a_threshold_the_chip_cannot_hold_is_said_once_then_accepted(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    await setup_entry(hass, config_entry)  # Ugain 3920: at most 110.9 V fits
-    result = await open_power_quality(hass, config_entry)
+    result = await open_power_quality(hass, init_integration)  # Ugain 3920: at most 110.9 V fits
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["errors"] == {"base": "thresholds_polled"}
     assert result["description_placeholders"] is not None
@@ -182,9 +181,9 @@ async def test_a_threshold_the_chip_cannot_hold_is_said_once_then_accepted(
 
 @pytest.mark.usefixtures("patched_monotonic")
 async def test_a_swell_the_chip_cannot_latch_is_seen_in_the_readings(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     swell = entity_id(hass, config_entry, "binary_sensor", "l2_swell")
     await replay(coordinator, clock, 10)
     now = clock()
@@ -254,9 +253,9 @@ async def test_a_voltage_out_of_range_for_ten_minutes_raises_a_repair_that_clear
 
 @pytest.mark.usefixtures("patched_monotonic")
 async def test_condition_sensors_go_unavailable_with_the_chip_and_come_back(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
+    hass: HomeAssistant, mock_transport: FaultyEmulator, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     sag = entity_id(hass, config_entry, "binary_sensor", "l1_sag")
     event = entity_id(hass, config_entry, "event", "power_quality")
     seen = record(hass, sag, event)
@@ -272,11 +271,11 @@ async def test_condition_sensors_go_unavailable_with_the_chip_and_come_back(
 
 
 @pytest.mark.usefixtures("patched_monotonic")
+@pytest.mark.parametrize("entry_options", [V14_OPTIONS])
 async def test_the_event_counters_survive_a_reload_and_a_crash(
-    hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, v14_board: EmulatedAtm90e32, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    entry = v14_entry(config_entry)
-    coordinator = await setup_entry(hass, entry)
+    entry, coordinator = init_integration, init_integration.runtime_data
     now = clock()
     v14_board.schedule(Disturbance(kind="sag", phase=Phase.C, start=now + 1.0, end=now + 1.3, value=70.0))
     await replay(coordinator, clock, INTERVAL)
@@ -295,11 +294,12 @@ async def test_the_event_counters_survive_a_reload_and_a_crash(
 
 
 @pytest.mark.usefixtures("patched_monotonic")
+@pytest.mark.parametrize("entry_options", [V14_OPTIONS])
 async def test_a_condition_present_when_the_entry_loads_fires_and_counts_once(
     hass: HomeAssistant, config_entry: MockConfigEntry, v14_board: EmulatedAtm90e32, clock: ManualClock
 ) -> None:
     """A sag already there at the first refresh starts (an event, a count); still there after a reload, not again."""
-    entry = v14_entry(config_entry)
+    entry = config_entry
     now = clock()
     v14_board.schedule(Disturbance(kind="sag", phase=Phase.A, start=now - 1.0, end=now + 3600.0, value=80.0))
     written: dict[str, str] = {}  # an event's time (the event entity's state) -> its type

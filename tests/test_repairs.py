@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 from unittest.mock import patch
 
 import pytest
@@ -22,7 +22,7 @@ from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm
 from custom_components.atm90e32.driver.ledger import may_have_wrapped
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import ledger_key, replay, setup_entry, unload_as_a_crash
+from .helpers import ledger_key, opening_the_bus, replay, setup_entry, unload_as_a_crash
 
 
 def issue(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> ir.IssueEntry | None:
@@ -50,10 +50,11 @@ async def test_permission_denied_files_a_repair_issue_that_clears(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
 ) -> None:
     config_entry.add_to_hass(hass)
-    with patch(
-        "custom_components.atm90e32.bus.open_transport",
-        side_effect=DevicePermissionError("permission denied opening /dev/spidev0.0"),
-    ):
+
+    def refused(*_args: Any) -> NoReturn:
+        raise DevicePermissionError("permission denied opening /dev/spidev0.0")
+
+    with opening_the_bus(refused):
         await hass.config_entries.async_setup(config_entry.entry_id)
     assert issue(hass, config_entry, "permission_denied") is not None
     assert await hass.config_entries.async_reload(config_entry.entry_id)

@@ -14,16 +14,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.channels import CIRCUITS, SPLIT_PHASE, THREE_PHASE_WYE, Wiring
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
+from custom_components.atm90e32.sensor import sensors_of
+from custom_components.atm90e32.sensor_descriptions import ChannelSensorDescription
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import replay, state
 
 
-async def test_sensors_show_the_replayed_household(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
-) -> None:
-    await setup_entry(hass, config_entry)
+async def test_sensors_show_the_replayed_household(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    config_entry = init_integration
     whole_home = 1154  # the trace's first second
     l1_watts, l2_watts = whole_home * 0.55, whole_home * 0.45
     assert float(state(hass, config_entry, "l1_power").state) == pytest.approx(l1_watts, abs=0.01)
@@ -56,24 +57,20 @@ async def test_sensors_show_the_replayed_household(
 )
 async def test_device_and_state_classes(
     hass: HomeAssistant,
-    config_entry: MockConfigEntry,
-    mock_transport: EmulatedAtm90e32,
+    init_integration: MockConfigEntry,
     key: str,
     device_class: SensorDeviceClass,
     unit: str | None,
     state_class: SensorStateClass,
 ) -> None:
-    await setup_entry(hass, config_entry)
-    attributes = state(hass, config_entry, key).attributes
+    attributes = state(hass, init_integration, key).attributes
     assert attributes[ATTR_DEVICE_CLASS] == device_class
     assert attributes.get(ATTR_UNIT_OF_MEASUREMENT) == unit
     assert attributes[ATTR_STATE_CLASS] == state_class
 
 
-async def test_names_device_and_disabled_diagnostics(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
-) -> None:
-    await setup_entry(hass, config_entry)
+async def test_names_device_and_disabled_diagnostics(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    config_entry = init_integration
     assert state(hass, config_entry, "l1_energy_import").name == "ATM90E32AS (simulated) L1 imported energy"
     assert state(hass, config_entry, "total_power").name == "ATM90E32AS (simulated) Total power"
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
@@ -101,18 +98,18 @@ async def test_names_device_and_disabled_diagnostics(
 
 
 async def test_sensors_follow_the_trace(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 600)
     whole_home = mock_transport.load.whole_home_watts(600)  # type: ignore[attr-defined]
     assert float(state(hass, config_entry, "total_power").state) == pytest.approx(whole_home, abs=0.02)
 
 
 async def test_unavailable_while_the_bus_is_dead_then_back(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
+    hass: HomeAssistant, mock_transport: FaultyEmulator, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 60)
     before = float(state(hass, config_entry, "l1_energy_import").state)
     mock_transport.faults.dead_bus = 0xFF
@@ -129,9 +126,9 @@ async def test_unavailable_while_the_bus_is_dead_then_back(
 
 
 async def test_a_reset_chip_is_configured_again(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
+    hass: HomeAssistant, mock_transport: FaultyEmulator, init_integration: MockConfigEntry, clock: ManualClock
 ) -> None:
-    coordinator = await setup_entry(hass, config_entry)
+    config_entry, coordinator = init_integration, init_integration.runtime_data
     await replay(coordinator, clock, 60)
     mock_transport.brown_out()
     await replay(coordinator, clock, 5)
@@ -153,12 +150,11 @@ async def test_setup_fails_cleanly_when_the_chip_does_not_answer(
 
 
 async def test_unload_releases_the_spi_device(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+    hass: HomeAssistant, mock_transport: EmulatedAtm90e32, init_integration: MockConfigEntry
 ) -> None:
-    await setup_entry(hass, config_entry)
     assert not mock_transport.closed
-    assert await hass.config_entries.async_unload(config_entry.entry_id)
-    assert config_entry.state is ConfigEntryState.NOT_LOADED
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
     assert mock_transport.closed
 
 
@@ -182,13 +178,10 @@ def test_no_offered_default_lets_a_counter_wrap() -> None:
     assert DEFAULT_UPDATE_INTERVAL.total_seconds() <= max_read_interval_s(240) / 3
 
 
-async def test_energy_names_differ_early(
-    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
-) -> None:
+async def test_energy_names_differ_early(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """The Energy dashboard's legend cuts a series' name to about 30 characters: ours must differ before that."""
-    await setup_entry(hass, config_entry)
     keys = [f"{name}_energy_{direction}" for name in ("l1", "l2", "total") for direction in ("import", "export")]
-    names = [state(hass, config_entry, key).name for key in keys]
+    names = [state(hass, init_integration, key).name for key in keys]
     assert names[4:] == ["ATM90E32AS (simulated) Imported energy", "ATM90E32AS (simulated) Exported energy"]
     legend = [name[:30] for name in names]
     assert len(set(legend)) == len(legend), legend
@@ -218,3 +211,46 @@ def test_voltage_and_frequency_have_their_own_icons() -> None:
         "power": icon("leg_power", "power"),
     }
     assert len(set(shown.values())) == len(shown), shown
+
+
+@pytest.mark.parametrize(
+    ("wiring", "present", "absent"),
+    [
+        (SPLIT_PHASE, {"l1_voltage", "total_power", "total_energy_import", "demand"}, {"neutral_current"}),
+        (
+            CIRCUITS,
+            {"ct1_power", "ct3_energy_export", "ct2_sag_count", "frequency"},
+            {"total_power", "total_power_factor", "total_energy_import", "demand", "peak_demand_time"},
+        ),
+        (
+            THREE_PHASE_WYE,
+            {"neutral_current", "voltage_unbalance", "l2_voltage_angle", "l3_voltage_angle", "total_power"},
+            {"l1_voltage_angle"},  # the reference: 0 by definition
+        ),
+    ],
+    ids=lambda value: value.key if isinstance(value, Wiring) else None,
+)
+def test_each_wiring_has_the_sensors_its_service_measures(wiring: Wiring, present: set[str], absent: set[str]) -> None:
+    keys = {description.key for description, _channel in sensors_of(wiring)}
+    assert present <= keys
+    assert not absent & keys
+
+
+def test_a_circuit_s_measurements_sit_on_its_own_device_and_its_counters_on_the_chip() -> None:
+    made = {description.key: (description, channel) for description, channel in sensors_of(CIRCUITS)}
+    power, channel = made["ct1_power"]
+    assert (power.translation_key, power.translation_placeholders, channel) == (
+        "circuit_power",
+        None,
+        CIRCUITS.channels[0],
+    )
+    energy, _ = made["ct1_energy_import"]
+    assert energy.translation_key == "circuit_energy_import"
+    counter, _ = made["ct1_sag_count"]
+    assert (counter.translation_key, counter.translation_placeholders) == ("sag_count", {"leg": "CT1"})
+    assert isinstance(power, ChannelSensorDescription)
+    assert isinstance(counter, ChannelSensorDescription)
+    assert power.on_circuit_device
+    assert not counter.on_circuit_device
+    leg_power, _ = {d.key: (d, c) for d, c in sensors_of(SPLIT_PHASE)}["l1_power"]
+    assert (leg_power.translation_key, leg_power.translation_placeholders) == ("leg_power", {"leg": "L1"})

@@ -18,22 +18,19 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.const import CONF_LINE_FREQUENCY
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
+from custom_components.atm90e32.driver import emulator
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 from custom_components.atm90e32.simulated_chips import POWERED
 
 from .emulation import ManualClock
-from .helpers import setup_entry, state
+from .helpers import measuring_time_on, setup_entry, state
 from .test_demand import Replay, local
 
 
 @pytest.fixture
 def simulated_on_manual_clock(clock: ManualClock) -> Generator[None]:
     """The real simulated bus, its chips running on the test's manual clock instead of time.monotonic."""
-    with (
-        patch("custom_components.atm90e32.driver.emulator.scaled_clock", lambda _speed: clock),
-        patch("custom_components.atm90e32.coordinator.monotonic", clock),
-        patch("custom_components.atm90e32.driver.meter.monotonic", clock),
-    ):
+    with patch.object(emulator, "scaled_clock", lambda _speed: clock), measuring_time_on(clock):
         yield
 
 

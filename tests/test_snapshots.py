@@ -1,79 +1,81 @@
-"""Snapshots of what a person sees: every entity's registry entry and state, and the diagnostics download.
+"""Snapshots of what a person sees: every platform's entities (registry entry and state) and the devices of every
+wiring, and the diagnostics download.
 
-A change to names, units, classes, unique ids or values shows up here as a diff in
-tests/snapshots-newest/test_snapshots.ambr (tests/snapshots-oldest/ on the oldest supported
-Home Assistant); read it as the user will see it before updating
+Each wiring of conftest.WIRING_CASES is set up at a fixed time on its steady load and read every 5 s for an
+hour; a wiring added there is snapshotted here with nothing else to change.  A change to names, units, classes,
+unique ids or values shows up as a diff in tests/snapshots-newest/test_snapshots.ambr (tests/snapshots-oldest/ on
+the oldest supported Home Assistant); read it as the user will see it before updating
 (``scripts/test tests/test_snapshots.py --snapshot-update``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.atm90e32.const import DOMAIN, SIMULATED
+from custom_components.atm90e32 import PLATFORMS
 from custom_components.atm90e32.diagnostics import async_get_config_entry_diagnostics
-from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
+from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
 
-from .conftest import ENTRY_DATA, ENTRY_OPTIONS
-from .emulation import ManualClock
-from .helpers import replay, setup_entry
+from .conftest import WIRING_CASES
+from .emulation import FaultyEmulator, ManualClock
+from .helpers import only_platforms, replay, setup_entry
 
-ENTRY_ID = "01JATM90E32SNAPSHOTENTRY01"
-"""A fixed entry id: unique ids and the device identifier derive from it."""
+FIRST_ENTRY_IDS = {
+    SPLIT_PHASE.key: "01JATM90E32SNAPSHOTENTRY01",
+    CIRCUITS_KEY: "01JATM90E32CIRCUITSENTRY01",
+    THREE_PHASE_WYE.key: "01JATM90E32THREEPHASEENTRY",
+}
+"""The entry ids these wirings' snapshots were first taken with (unique ids and device identifiers derive from
+them); a wiring not named here gets ``01JATM90E32<WIRING KEY>``."""
 
 
-@pytest.fixture
-def snapshot_entry() -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        version=2,
-        entry_id=ENTRY_ID,
-        data=dict(ENTRY_DATA),
-        options=dict(ENTRY_OPTIONS),
-        unique_id=SIMULATED,
-        title="ATM90E32AS (simulated)",
-    )
+@pytest.fixture(params=list(WIRING_CASES))
+def wiring(request: pytest.FixtureRequest) -> str:
+    """Every wiring (overrides conftest's split-phase default)."""
+    return str(request.param)
 
 
 @pytest.fixture
-def steady_load(mock_transport: EmulatedAtm90e32) -> EmulatedAtm90e32:
-    """L1 imports 1000 W, L2 exports 300 W (solar), 120 V, power factor 0.95, 60 Hz."""
-    mock_transport.load = ConstantLoad(watts=(1000.0, -300.0), volts=120.0, power_factor=0.95)
-    return mock_transport
+def entry_id(wiring: str) -> str:
+    """A fixed entry id per wiring."""
+    return FIRST_ENTRY_IDS.get(wiring, f"01JATM90E32{wiring.upper()}")
+
+
+@pytest.fixture(params=PLATFORMS)
+def platform(request: pytest.FixtureRequest) -> Generator[Platform]:
+    """One platform at a time, as snapshot_platform wants."""
+    with only_platforms([request.param]):
+        yield request.param
 
 
 @pytest.fixture
 async def an_hour_replayed(
     hass: HomeAssistant,
-    snapshot_entry: MockConfigEntry,
-    steady_load: EmulatedAtm90e32,
+    wiring: str,
+    config_entry: MockConfigEntry,
+    mock_transport: FaultyEmulator,
     clock: ManualClock,
     freezer: FrozenDateTimeFactory,
     patched_monotonic: None,
 ) -> MockConfigEntry:
-    """The entry set up at a fixed time, then an hour of refreshes every 5 s, Home Assistant's clock moving along."""
+    """The wiring's steady load; the entry set up at a fixed time, then an hour of refreshes every 5 s, Home
+    Assistant's clock moving along."""
+    mock_transport.load = WIRING_CASES[wiring].steady_load()
     freezer.move_to("2026-11-26T12:00:00+00:00")
-    coordinator = await setup_entry(hass, snapshot_entry)
+    coordinator = await setup_entry(hass, config_entry)
     for _ in range(3600 // 5):
         freezer.tick(5)
         await replay(coordinator, clock, 5)
-    return snapshot_entry
-
-
-@pytest.fixture(params=[Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR])
-def platform(request: pytest.FixtureRequest) -> Generator[Platform]:
-    """One platform at a time, as snapshot_platform wants."""
-    with patch("custom_components.atm90e32.PLATFORMS", [request.param]):
-        yield request.param
+    return config_entry
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "platform")
@@ -86,5 +88,21 @@ async def test_entities(
     await snapshot_platform(hass, entity_registry, snapshot, an_hour_replayed.entry_id)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_devices(
+    device_registry: dr.DeviceRegistry, snapshot: SnapshotAssertion, an_hour_replayed: MockConfigEntry
+) -> None:
+    """The chip's device, and for circuits each circuit's own, linked to the chip's."""
+    devices = sorted(
+        (
+            (device.name, device.model, sorted(device.identifiers), device.via_device_id is not None)
+            for device in dr.async_entries_for_config_entry(device_registry, an_hour_replayed.entry_id)
+        ),
+        key=str,
+    )
+    assert devices == snapshot
+
+
+@pytest.mark.parametrize("wiring", [SPLIT_PHASE.key])
 async def test_diagnostics(hass: HomeAssistant, snapshot: SnapshotAssertion, an_hour_replayed: MockConfigEntry) -> None:
     assert await async_get_config_entry_diagnostics(hass, an_hour_replayed) == snapshot

@@ -12,7 +12,6 @@ import cmath
 import math
 from collections.abc import Generator
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from homeassistant import config_entries
@@ -56,7 +55,7 @@ from custom_components.atm90e32.driver.emulator import (
 from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
-from .helpers import replay, seed_script, setup_entry, state
+from .helpers import opening_the_bus, replay, seed_script, setup_entry, state
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 
@@ -82,7 +81,7 @@ class Bus:
 def bus(clock: ManualClock) -> Generator[Bus]:
     """Every simulated chip select opens its own emulator (its load set by the test)."""
     emulated = Bus(clock)
-    with patch("custom_components.atm90e32.bus.open_transport", emulated.open):
+    with opening_the_bus(emulated.open):
         yield emulated
 
 

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver.power_quality import Condition, Transition
 from .entity import Atm90e32Entity
-from .sensor import AMPERE, HERTZ, PEAK_AMPERE, PEAK_VOLT, VOLT, rounded
+from .precision import AMPERE, HERTZ, PEAK_AMPERE, PEAK_VOLT, VOLT, rounded
 
 PARALLEL_UPDATES = 0  # coordinator-driven
 

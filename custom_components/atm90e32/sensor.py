@@ -1,520 +1,67 @@
-"""Sensors: per channel (a leg L1, L2) and service-wide voltage, current, power, power factor and energy."""
+"""Sensors: per channel (a leg L1, L2, a circuit) and service-wide voltage, current, power, power factor and energy.
+
+What each sensor is, and which wirings have it, is data in sensor_descriptions.py; here are
+the entities that show it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Final
 
-from homeassistant.components.sensor import (
-    RestoreSensor,
-    SensorDeviceClass,
-    SensorEntity,
-    SensorEntityDescription,
-    SensorStateClass,
-)
-from homeassistant.const import (
-    DEGREE,
-    PERCENTAGE,
-    EntityCategory,
-    UnitOfApparentPower,
-    UnitOfElectricCurrent,
-    UnitOfElectricPotential,
-    UnitOfEnergy,
-    UnitOfFrequency,
-    UnitOfPower,
-    UnitOfReactivePower,
-    UnitOfTemperature,
-)
+from homeassistant.components.sensor import RestoreSensor, SensorEntity, SensorEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
-from .driver import MeterSnapshot, Phase, PhaseReading
 from .driver.channels import Channel, Wiring
-from .driver.demand import DemandMeter
-from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
-from .driver.power_quality import COUNTED
-from .driver.three_phase import delta_voltage_unbalance_percent, three_wire_power_factor, voltage_unbalance_percent
+from .driver.ledger import kwh_to_counts
 from .entity import Atm90e32Entity
+from .precision import rounded
 from .quality import counter_key
+from .sensor_descriptions import (
+    CHANNEL_SENSORS,
+    CHIP_SENSORS,
+    ChannelEnergySensorDescription,
+    ChannelSensorDescription,
+    ChipSensorDescription,
+    CounterSensorDescription,
+    DemandSensorDescription,
+    EnergySensorDescription,
+    PhaseSensorDescription,
+)
 
 PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
 
 
-VOLT: Final = 2
-"""Decimals of a voltage state: 0.01 V, UrmsA-C's step (DS p.70); the datasheet's +-0.5 % is 0.6 V at 120 V."""
-AMPERE: Final = 3
-"""Decimals of a current state: 0.001 A, IrmsA-C's step (DS p.70), times current scaling."""
-WATT: Final = 1
-"""Decimals of an active, reactive or apparent power state: 0.1 W (var, VA).
+def for_channel[D: ChannelSensorDescription](description: D, channel: Channel, wiring: Wiring) -> D:
+    """``description`` made for ``channel`` of ``wiring``: key ``<channel key>_<key>``.
 
-The registers step by 0.00032 W (DS p.69), but +-0.5 % is already 5 W at 1 kW: digits
-below 0.1 W are noise that would write a new state row at every refresh.
-"""
-POWER_FACTOR: Final = 3
-"""Decimals of a power factor state: 0.001, PFmeanA-C's step (DS p.69)."""
-HERTZ: Final = 2
-"""Decimals of the line frequency: 0.01 Hz, Freq's step and the datasheet's accuracy (DS p.71)."""
-DEGREE_STEP: Final = 1
-"""Decimals of the phase angle: 0.1 degree, PAngleA-C's step (DS p.71)."""
-PEAK_VOLT: Final = 1
-"""Decimals of a peak voltage: 0.1 V.  UPeak steps by Ugain / 819200 V (DS p.71), at most 0.08 V."""
-PEAK_AMPERE: Final = 2
-"""Decimals of a peak current: 0.01 A.  IPeak steps by Igain / 8192000 A (DS p.71), at most 0.008 A (x scaling)."""
-PERCENT_STEP: Final = 1
-UNBALANCE_STEP: Final = 2
-"""Decimals of the voltage unbalance: 0.01 %, a ratio of 0.01 V steps (UrmsA-C, DS p.70) near 230 V."""
-"""Decimals of the harmonic share: 0.1 %, a ratio of two powers shown to 0.1 W."""
-
-
-def rounded(value: float | None, decimals: int | None) -> float | None:
-    """``value`` rounded to ``decimals`` places (None leaves it as it is), never ``-0.0``."""
-    if value is None or decimals is None:
-        return value
-    return round(value, decimals) + 0.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class PhaseSensorDescription(SensorEntityDescription):
-    """A per-channel measurement taken from that channel's PhaseReading, stated to ``precision`` decimals.
-
-    ``precision`` is what the chip resolves and its accuracy supports: a reading that did
-    not change by that much writes no new state (and so no new recorder row).
+    On a circuit's own device (a circuits wiring, the template's ``on_circuit_device``) its
+    translation key is ``circuit_<key>`` ("Power", the device carrying the circuit's name);
+    otherwise the channel's name is the ``leg`` placeholder ("L1 power") and
+    ``on_circuit_device`` is False.
     """
-
-    value_fn: Callable[[PhaseReading], float | None]
-    precision: int | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChipSensorDescription(SensorEntityDescription):
-    """A measurement of the whole chip or of all its channels together, stated to ``precision`` decimals."""
-
-    value_fn: Callable[[MeterSnapshot], float | None]
-    precision: int | None = None
+    key = f"{channel.key}_{description.key}"
+    if description.on_circuit_device and not wiring.has_service_total:
+        return replace(description, key=key, translation_key=f"circuit_{description.key}")
+    return replace(description, key=key, translation_placeholders={"leg": channel.name}, on_circuit_device=False)
 
 
-@dataclass(frozen=True, kw_only=True)
-class EnergySensorDescription(SensorEntityDescription):
-    """Lifetime imported or exported active energy from the ledger, under ``ledger_key``."""
-
-    ledger_key: LedgerKey
-
-
-@dataclass(frozen=True, kw_only=True)
-class DemandSensorDescription(SensorEntityDescription):
-    """The service's demand (driver/demand.py): ``value_fn`` takes the demand meter and the time now (Unix s)."""
-
-    value_fn: Callable[[DemandMeter, float], float | datetime | None]
-
-
-HARMONIC_SHARE_MIN_W = 1.0
-"""Below 1 W of active power a share of it is noise (idle circuits read +-1 W, atm90e32as-facts)."""
-
-
-def _harmonic_share(r: PhaseReading) -> float | None:
-    """Harmonic active power as a percentage of the active power as shown (DS p.70); None near no load."""
-    active = round(r.active_power, WATT)
-    if abs(active) < HARMONIC_SHARE_MIN_W:
-        return None
-    return 100.0 * round(r.harmonic_power, WATT) / active
-
-
-PHASE_SENSORS: tuple[PhaseSensorDescription, ...] = (
-    PhaseSensorDescription(
-        key="voltage",
-        translation_key="leg_voltage",
-        device_class=SensorDeviceClass.VOLTAGE,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        precision=VOLT,
-        value_fn=lambda r: r.voltage,
-    ),
-    PhaseSensorDescription(
-        key="current",
-        translation_key="leg_current",
-        device_class=SensorDeviceClass.CURRENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        precision=AMPERE,
-        value_fn=lambda r: r.current,
-    ),
-    PhaseSensorDescription(
-        key="power",
-        translation_key="leg_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        precision=WATT,
-        value_fn=lambda r: r.active_power,
-    ),
-    PhaseSensorDescription(
-        key="reactive_power",
-        translation_key="leg_reactive_power",
-        device_class=SensorDeviceClass.REACTIVE_POWER,
-        native_unit_of_measurement=UnitOfReactivePower.VOLT_AMPERE_REACTIVE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        entity_registry_enabled_default=False,
-        precision=WATT,
-        value_fn=lambda r: r.reactive_power,
-    ),
-    PhaseSensorDescription(
-        key="apparent_power",
-        translation_key="leg_apparent_power",
-        device_class=SensorDeviceClass.APPARENT_POWER,
-        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        entity_registry_enabled_default=False,
-        precision=WATT,
-        value_fn=lambda r: r.apparent_power,
-    ),
-    PhaseSensorDescription(
-        key="power_factor",
-        translation_key="leg_power_factor",
-        device_class=SensorDeviceClass.POWER_FACTOR,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        precision=POWER_FACTOR,
-        value_fn=lambda r: r.power_factor,
-    ),
-    PhaseSensorDescription(
-        key="phase_angle",
-        translation_key="leg_phase_angle",
-        native_unit_of_measurement=DEGREE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        precision=DEGREE_STEP,
-        value_fn=lambda r: r.phase_angle,
-    ),
-    PhaseSensorDescription(
-        key="peak_voltage",
-        translation_key="leg_peak_voltage",
-        device_class=SensorDeviceClass.VOLTAGE,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        precision=PEAK_VOLT,
-        value_fn=lambda r: r.peak_voltage,
-    ),
-    PhaseSensorDescription(
-        key="peak_current",
-        translation_key="leg_peak_current",
-        device_class=SensorDeviceClass.CURRENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        entity_registry_enabled_default=False,
-        precision=PEAK_AMPERE,
-        value_fn=lambda r: r.peak_current,
-    ),
-    PhaseSensorDescription(
-        key="fundamental_power",
-        translation_key="leg_fundamental_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        entity_registry_enabled_default=False,
-        precision=WATT,
-        value_fn=lambda r: r.fundamental_power,
-    ),
-    PhaseSensorDescription(
-        key="harmonic_power",
-        translation_key="leg_harmonic_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        entity_registry_enabled_default=False,
-        precision=WATT,
-        value_fn=lambda r: r.harmonic_power,
-    ),
-    PhaseSensorDescription(
-        key="harmonic_share",
-        translation_key="leg_harmonic_share",
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        entity_registry_enabled_default=False,
-        precision=PERCENT_STEP,
-        value_fn=_harmonic_share,
-    ),
-)
-
-
-def _total_power(snapshot: MeterSnapshot) -> float:
-    """The channels' active powers as shown (to 0.1 W), added: the total is exactly L1 + L2 as they read."""
-    return sum(round(r.active_power, WATT) for r in snapshot.phases.values())
-
-
-def _total_power_factor(snapshot: MeterSnapshot) -> float | None:
-    """Total power over the channels' apparent powers as shown; None with no load."""
-    apparent = sum(round(r.apparent_power, WATT) for r in snapshot.phases.values())
-    return _total_power(snapshot) / apparent if apparent else None
-
-
-CHIP_SENSORS: tuple[ChipSensorDescription, ...] = (
-    ChipSensorDescription(
-        key="total_power",
-        translation_key="total_power",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        precision=WATT,
-        value_fn=_total_power,
-    ),
-    ChipSensorDescription(
-        key="total_power_factor",
-        translation_key="total_power_factor",
-        device_class=SensorDeviceClass.POWER_FACTOR,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        precision=POWER_FACTOR,
-        value_fn=_total_power_factor,
-    ),
-    ChipSensorDescription(
-        key="frequency",
-        translation_key="frequency",
-        device_class=SensorDeviceClass.FREQUENCY,
-        native_unit_of_measurement=UnitOfFrequency.HERTZ,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        precision=HERTZ,
-        value_fn=lambda s: s.frequency,
-    ),
-    ChipSensorDescription(
-        key="chip_temperature",
-        translation_key="chip_temperature",
-        device_class=SensorDeviceClass.TEMPERATURE,
-        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda s: s.temperature,
-    ),
-)
-
-
-def _utc(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
-
-
-DEMAND_SENSORS: tuple[DemandSensorDescription, ...] = (
-    DemandSensorDescription(
-        key="demand",
-        translation_key="demand",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda demand, _now: rounded(demand.demand_w, WATT),
-    ),
-    DemandSensorDescription(
-        key="projected_demand",
-        translation_key="projected_demand",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda demand, now: rounded(demand.projected_w(now), WATT),
-    ),
-    DemandSensorDescription(
-        key="peak_demand",
-        translation_key="peak_demand",
-        device_class=SensorDeviceClass.POWER,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda demand, _now: rounded(demand.peak_w, WATT),
-    ),
-    DemandSensorDescription(
-        key="peak_demand_time",
-        translation_key="peak_demand_time",
-        device_class=SensorDeviceClass.TIMESTAMP,
-        value_fn=lambda demand, _now: _utc(demand.peak_at),
-    ),
-)
-"""Demand of the service: the last interval's average, the running one's projection, the cycle's peak and its time.
-
-The averages are stated to 0.1 W like the power sensors (WATT); they come from energy
-counts, not sampled power.  The peak's time is the start of the peak interval.
-"""
-
-
-def _three_wire_power_factor(snapshot: MeterSnapshot) -> float | None:
-    """A delta service's power factor from its two elements' P and Q sums (three_phase.three_wire_power_factor)."""
-    phases = snapshot.phases.values()
-    active = _total_power(snapshot)
-    return three_wire_power_factor(active, sum(round(r.reactive_power, WATT) for r in phases))
-
-
-SERVICE_SENSORS: Final = ("total_power", "total_power_factor")
-"""Chip sensors that add the channels up: a service has them, a set of circuits does not."""
-
-
-def _voltage_angle(phase: Phase) -> Callable[[MeterSnapshot], float | None]:
-    def value(snapshot: MeterSnapshot) -> float | None:
-        three_phase = snapshot.three_phase
-        return None if three_phase is None else three_phase.voltage_angles.get(phase)
-
-    return value
-
-
-def _neutral_current(snapshot: MeterSnapshot) -> float | None:
-    return None if snapshot.three_phase is None else snapshot.three_phase.neutral_current
-
-
-def _voltage_unbalance(snapshot: MeterSnapshot) -> float | None:
-    """IEC negative-sequence voltage unbalance, % (driver.three_phase.voltage_unbalance_percent).
-
-    None without the three phase voltages and the angles of B and C.
-    """
-    three_phase = snapshot.three_phase
-    voltages = {phase: r.voltage for phase, r in snapshot.phases.items()}
-    if three_phase is None or len(voltages) < 3 or not {Phase.B, Phase.C} <= three_phase.voltage_angles.keys():
-        return None
-    return voltage_unbalance_percent(voltages, three_phase.voltage_angles)
-
-
-def _delta_voltage_unbalance(snapshot: MeterSnapshot) -> float | None:
-    """IEC voltage unbalance of a delta service, %, from Uab, Ucb and UangleC (driver.three_phase); else None."""
-    three_phase, phases = snapshot.three_phase, snapshot.phases
-    if three_phase is None or Phase.C not in three_phase.voltage_angles or not {Phase.A, Phase.C} <= phases.keys():
-        return None
-    return delta_voltage_unbalance_percent(
-        phases[Phase.A].voltage, phases[Phase.C].voltage, three_phase.voltage_angles[Phase.C]
-    )
-
-
-def three_phase_descriptions(wiring: Wiring) -> tuple[ChipSensorDescription, ...]:
-    """Neutral current (IrmsN, DS p.70), voltage unbalance (IEC negative sequence, %) and the voltage angles of L2, L3.
-
-    The voltage angles are UangleB/C, measured from L1 (0.1 degree, DS p.71): 120 and 240
-    for the expected sequence L1 -> L2 -> L3.  A delta service (3P3W) has no neutral, its
-    unbalance comes from the line voltages and its one angle is L3-L2's from L1-L2 (60 or 300).
-    """
-    descriptions = [
-        ChipSensorDescription(
-            key="neutral_current",
-            translation_key="neutral_current",
-            device_class=SensorDeviceClass.CURRENT,
-            native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=2,
-            precision=AMPERE,
-            value_fn=_neutral_current,
-        ),
-        ChipSensorDescription(
-            key="voltage_unbalance",
-            translation_key="voltage_unbalance",
-            native_unit_of_measurement=PERCENTAGE,
-            state_class=SensorStateClass.MEASUREMENT,
-            suggested_display_precision=1,
-            precision=UNBALANCE_STEP,
-            value_fn=_delta_voltage_unbalance if wiring.delta else _voltage_unbalance,
-        ),
+def sensors_of(wiring: Wiring) -> list[tuple[SensorEntityDescription, Channel | None]]:
+    """Every sensor a chip of ``wiring`` has: (description made for its channel, the channel or None for the chip)."""
+    found: list[tuple[SensorEntityDescription, Channel | None]] = [
+        (description, None) for description in CHIP_SENSORS if description.exists_fn(wiring)
     ]
-    if wiring.delta:
-        descriptions.pop(0)  # no neutral
-    for channel in wiring.channels:
-        if channel == wiring.reference:
-            continue  # the reference's angle is 0 by definition
-        descriptions.append(
-            ChipSensorDescription(
-                key=f"{channel.key}_voltage_angle",
-                translation_key="leg_voltage_angle",
-                translation_placeholders={"leg": channel.name},
-                native_unit_of_measurement=DEGREE,
-                state_class=SensorStateClass.MEASUREMENT,
-                suggested_display_precision=1,
-                entity_category=EntityCategory.DIAGNOSTIC,
-                precision=DEGREE_STEP,
-                value_fn=_voltage_angle(channel.phase),
-            )
-        )
-    return tuple(descriptions)
-
-
-def channel_descriptions(channel: Channel, *, circuit: bool = False) -> tuple[PhaseSensorDescription, ...]:
-    """The measurements of one channel: keys ``<channel key>_<quantity>``, its name as the ``leg`` placeholder.
-
-    A ``circuit``'s sensors sit on the circuit's own device, which carries its name:
-    their translation keys are ``circuit_<quantity>`` ("Power", not "Heat pump power").
-    """
-    if circuit:
-        return tuple(
-            replace(description, key=f"{channel.key}_{description.key}", translation_key=f"circuit_{description.key}")
-            for description in PHASE_SENSORS
-        )
-    return tuple(
-        replace(description, key=f"{channel.key}_{description.key}", translation_placeholders={"leg": channel.name})
-        for description in PHASE_SENSORS
-    )
-
-
-def energy_descriptions(wiring: Wiring) -> tuple[EnergySensorDescription, ...]:
-    """Lifetime import and export energy for each channel of ``wiring`` and the service total.
-
-    Circuits (a wiring without a service total) get no total: circuits are never netted
-    with each other, and their sum is not what any meter of the service registers.
-
-    State class TOTAL_INCREASING: the ledger never decreases (it only adds counts and
-    restores its last value at start), so the recorder's long-term sums see no resets,
-    no spikes and no negative steps; a lifetime meter reading is exactly what the Energy
-    dashboard expects of a grid meter.
-    """
-    descriptions = []
-    circuits = not wiring.has_service_total
-    for channel in (*wiring.channels, *(() if circuits else (None,))):
-        name = TOTAL if channel is None else channel.key
-        for direction in ("import", "export"):
-            if channel is None:
-                translation_key, placeholders = f"total_energy_{direction}", None
-            elif circuits:
-                translation_key, placeholders = f"circuit_energy_{direction}", None
-            else:
-                translation_key, placeholders = f"leg_energy_{direction}", {"leg": channel.name}
-            descriptions.append(
-                EnergySensorDescription(
-                    key=f"{name}_energy_{direction}",
-                    translation_key=translation_key,
-                    translation_placeholders=placeholders,
-                    device_class=SensorDeviceClass.ENERGY,
-                    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-                    state_class=SensorStateClass.TOTAL_INCREASING,
-                    suggested_display_precision=3,
-                    ledger_key=(name, direction),
-                )
-            )
-    return tuple(descriptions)
-
-
-def counter_descriptions(channel: Channel) -> tuple[SensorEntityDescription, ...]:
-    """Sags, swells and phase losses of ``channel`` since installation (diagnostic, never decreasing)."""
-    return tuple(
-        SensorEntityDescription(
-            key=f"{counter_key(channel.key, condition)}_count",
-            translation_key=f"{condition}_count",
-            translation_placeholders={"leg": channel.name},
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            entity_category=EntityCategory.DIAGNOSTIC,
-        )
-        for condition in COUNTED
-    )
+    found += [
+        (for_channel(description, channel, wiring), channel)
+        for channel in wiring.channels
+        for description in CHANNEL_SENSORS
+        if description.exists_fn(wiring, channel)
+    ]
+    return found
 
 
 async def async_setup_entry(
@@ -522,66 +69,57 @@ async def async_setup_entry(
     entry: Atm90e32ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of one chip, derived from its wiring's channels."""
+    """Add the sensors the chip's wiring has (sensor_descriptions.sensors_of), each for its channel or the chip."""
     coordinator = entry.runtime_data
-    wiring = coordinator.wiring
-    circuits = not wiring.has_service_total
-    entities: list[SensorEntity] = [
-        Atm90e32PhaseSensor(coordinator, description, channel, circuit=circuits)
-        for channel in wiring.channels
-        for description in channel_descriptions(channel, circuit=circuits)
-    ]
-    chip_sensors = CHIP_SENSORS if not circuits else tuple(d for d in CHIP_SENSORS if d.key not in SERVICE_SENSORS)
-    if wiring.delta:  # the elements' apparent powers do not add up to the service's
-        chip_sensors = tuple(
-            replace(d, value_fn=_three_wire_power_factor) if d.key == "total_power_factor" else d for d in chip_sensors
-        )
-    entities += [Atm90e32ChipSensor(coordinator, description) for description in chip_sensors]
-    if wiring.three_phase:
-        entities += [Atm90e32ChipSensor(coordinator, description) for description in three_phase_descriptions(wiring)]
-    by_key = {channel.key: channel for channel in wiring.channels}
-    entities += [
-        Atm90e32EnergySensor(coordinator, description, by_key.get(description.ledger_key[0]) if circuits else None)
-        for description in energy_descriptions(wiring)
-    ]
-    if not circuits:  # demand is the service's; circuits have no service total
-        entities += [Atm90e32DemandSensor(coordinator, description) for description in DEMAND_SENSORS]
-    entities += [
-        Atm90e32CounterSensor(coordinator, description)
-        for channel in wiring.channels
-        for description in counter_descriptions(channel)
-    ]
-    async_add_entities(entities)
+    async_add_entities(
+        _entity(coordinator, description, channel) for description, channel in sensors_of(coordinator.wiring)
+    )
+
+
+def _entity(
+    coordinator: Atm90e32Coordinator, description: SensorEntityDescription, channel: Channel | None
+) -> SensorEntity:
+    """The entity showing ``description`` (of ``channel``, None: of the chip).  Raises TypeError for another kind."""
+    match description:
+        case ChipSensorDescription():
+            return Atm90e32ChipSensor(coordinator, description)
+        case EnergySensorDescription():
+            return Atm90e32EnergySensor(coordinator, description)
+        case DemandSensorDescription():
+            return Atm90e32DemandSensor(coordinator, description)
+        case PhaseSensorDescription() if channel is not None:
+            return Atm90e32PhaseSensor(coordinator, description, channel)
+        case ChannelEnergySensorDescription() if channel is not None:
+            return Atm90e32EnergySensor(coordinator, description, channel)
+        case CounterSensorDescription() if channel is not None:
+            return Atm90e32CounterSensor(coordinator, description, channel)
+    raise TypeError(f"no sensor shows {description.key}")
+
+
+def _device_channel(description: ChannelSensorDescription, channel: Channel) -> Channel | None:
+    """The circuit whose own device carries the sensor (``description`` made by :func:`for_channel`), or None."""
+    return channel if description.on_circuit_device else None
 
 
 class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
-    """A measurement of one channel (a split-phase leg)."""
+    """A measurement of one channel (a leg, a phase or a circuit)."""
 
     entity_description: PhaseSensorDescription
 
-    def __init__(
-        self,
-        coordinator: Atm90e32Coordinator,
-        description: PhaseSensorDescription,
-        channel: Channel,
-        *,
-        circuit: bool = False,
-    ) -> None:
-        """Bind ``description`` to ``channel``'s chip phase (on the circuit's own device if ``circuit``)."""
-        super().__init__(coordinator, description, channel if circuit else None)
+    def __init__(self, coordinator: Atm90e32Coordinator, description: PhaseSensorDescription, channel: Channel) -> None:
+        """Bind ``description`` (made for ``channel``) to the channel's chip phase."""
+        super().__init__(coordinator, description, _device_channel(description, channel))
         self._phase = channel.phase
 
     @property
     def native_value(self) -> float | None:
         """The channel's value from the last snapshot, rounded to the description's precision."""
-        reading = self.coordinator.data.phases.get(self._phase)
-        if reading is None:
-            return None
-        return rounded(self.entity_description.value_fn(reading), self.entity_description.precision)
+        value = self.entity_description.value_fn(self.coordinator.data, self._phase)
+        return rounded(value, self.entity_description.precision)
 
 
 class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
-    """A chip-wide measurement (frequency, temperature) or a both-legs total."""
+    """A chip-wide measurement (frequency, temperature) or a total of the channels."""
 
     entity_description: ChipSensorDescription
 
@@ -592,37 +130,53 @@ class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
 
 
 class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
-    """Lifetime energy; restores its last value so totals survive restarts (a circuit's on the circuit's device)."""
+    """Lifetime energy of the service or of a channel; restores its last value so totals survive restarts."""
 
-    entity_description: EnergySensorDescription
+    entity_description: EnergySensorDescription | ChannelEnergySensorDescription
 
     def __init__(
-        self, coordinator: Atm90e32Coordinator, description: EnergySensorDescription, circuit: Channel | None = None
+        self,
+        coordinator: Atm90e32Coordinator,
+        description: EnergySensorDescription | ChannelEnergySensorDescription,
+        channel: Channel | None = None,
     ) -> None:
-        """Bind ``description`` to the chip's device, or to ``circuit``'s own."""
-        super().__init__(coordinator, description, circuit)
+        """Bind ``description`` to the service total, or (made for ``channel``) to that channel's ledger."""
+        if isinstance(description, ChannelEnergySensorDescription):
+            assert channel is not None  # a channel description is always made for a channel
+            super().__init__(coordinator, description, _device_channel(description, channel))
+            self._ledger_key = (channel.key, description.direction)
+        else:
+            super().__init__(coordinator, description)
+            self._ledger_key = description.ledger_key
 
     async def async_added_to_hass(self) -> None:
         """Seed the ledger with the last stored lifetime value, then follow the coordinator."""
         last = await self.async_get_last_sensor_data()
         value = None if last is None else last.native_value
         if isinstance(value, (int, float, Decimal)) and value >= 0:
-            self.coordinator.ledger.restore(self.entity_description.ledger_key, kwh_to_counts(float(value)))
+            self.coordinator.ledger.restore(self._ledger_key, kwh_to_counts(float(value)))
         await super().async_added_to_hass()
 
     @property
     def native_value(self) -> float:
         """Lifetime energy in kWh."""
-        return self.coordinator.ledger.kwh(self.entity_description.ledger_key)
+        return self.coordinator.ledger.kwh(self._ledger_key)
 
 
 class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
     """How many sags, swells or phase losses a channel has seen since installation (kept in the ledger store)."""
 
+    def __init__(
+        self, coordinator: Atm90e32Coordinator, description: CounterSensorDescription, channel: Channel
+    ) -> None:
+        """Count ``description.condition`` on ``channel``."""
+        super().__init__(coordinator, description, _device_channel(description, channel))
+        self._counter = counter_key(channel.key, description.condition)
+
     @property
     def native_value(self) -> int:
         """The count."""
-        return self.coordinator.watch.counters[self.entity_description.key.removesuffix("_count")]
+        return self.coordinator.watch.counters[self._counter]
 
 
 class Atm90e32DemandSensor(Atm90e32Entity, SensorEntity):

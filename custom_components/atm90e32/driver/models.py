@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from . import registers as reg
 from .channels import SPLIT_PHASE, Wiring
@@ -103,6 +104,38 @@ class PhaseReading:
     fundamental_power: float = 0.0
     harmonic_power: float = 0.0
 
+    def scaled(self, scale: int, *, inverted: bool) -> PhaseReading:
+        """Return the reading with current scaling and CT direction applied (see :meth:`MeterSnapshot.scaled`).
+
+        The fields named in :data:`CURRENT_SCALED_FIELDS` are multiplied by ``scale``; when
+        ``inverted``, those in :data:`DIRECTION_SIGNED_FIELDS` change sign and the phase angle
+        turns by 180 degrees.  Every other field (voltages, and any field added later) is
+        carried unchanged, as is the reading's type.
+        """
+        scaled: dict[str, float] = {name: getattr(self, name) * scale for name in CURRENT_SCALED_FIELDS}
+        changes: dict[str, Any] = dict(scaled)
+        if inverted:
+            for name in DIRECTION_SIGNED_FIELDS:
+                changes[name] = -scaled.get(name, getattr(self, name))
+            if (angle := self.phase_angle) is not None:
+                changes["phase_angle"] = angle - 180.0 if angle > 0 else angle + 180.0
+        return replace(self, **changes)
+
+
+CURRENT_SCALED_FIELDS = (
+    "current",
+    "active_power",
+    "reactive_power",
+    "apparent_power",
+    "peak_current",
+    "fundamental_power",
+    "harmonic_power",
+)
+"""PhaseReading fields proportional to the current: the chip read them with Igain / scale."""
+
+DIRECTION_SIGNED_FIELDS = ("active_power", "reactive_power", "power_factor", "fundamental_power", "harmonic_power")
+"""PhaseReading fields whose sign a CT clipped on backwards reverses (apparent power and rms values do not)."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EnergyCounts:
@@ -196,25 +229,7 @@ class MeterSnapshot:
         """
         if scale == 1 and not inverted:
             return self
-        phases = {}
-        for phase, r in self.phases.items():
-            sign = -1.0 if phase in inverted else 1.0
-            angle = r.phase_angle
-            if phase in inverted and angle is not None:
-                angle = angle - 180.0 if angle > 0 else angle + 180.0
-            phases[phase] = PhaseReading(
-                voltage=r.voltage,
-                current=r.current * scale,
-                active_power=r.active_power * scale * sign,
-                reactive_power=r.reactive_power * scale * sign,
-                apparent_power=r.apparent_power * scale,
-                power_factor=r.power_factor * sign,
-                phase_angle=angle,
-                peak_voltage=r.peak_voltage,
-                peak_current=r.peak_current * scale,
-                fundamental_power=r.fundamental_power * scale * sign,
-                harmonic_power=r.harmonic_power * scale * sign,
-            )
+        phases = {phase: r.scaled(scale, inverted=phase in inverted) for phase, r in self.phases.items()}
         three_phase = self.three_phase
         if three_phase is not None and three_phase.neutral_current is not None and scale != 1:
             three_phase = replace(three_phase, neutral_current=three_phase.neutral_current * scale)
