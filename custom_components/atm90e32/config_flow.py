@@ -33,9 +33,11 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentryFlow,
     OptionsFlowWithReload,
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -52,8 +54,10 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import compensation, demand_form, replay, start_threshold_form, wiring_form
+from . import circuits, compensation, demand_form, replay, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
+from .circuit_flow import CircuitSubentryFlow
+from .circuits import SUBENTRY_CIRCUIT, circuit_inputs
 from .const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -331,12 +335,18 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one ATM90E32AS chip."""
 
     VERSION = 2
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with no device chosen."""
         self._data: dict[str, Any] = {}
         self._options: dict[str, Any] = {}
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(cls, config_entry: ConfigEntry) -> dict[str, type[ConfigSubentryFlow]]:
+        """A circuits chip's circuits are ``circuit`` subentries; the other wirings have none."""
+        return {SUBENTRY_CIRCUIT: CircuitSubentryFlow} if circuits.is_circuits(config_entry) else {}
 
     @staticmethod
     @callback
@@ -474,7 +484,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders = {"line": ""}
         position = int(self._data.get(CONF_BOARD_POSITION, 1))
         if user_input is not None:
-            choice, errors = wiring_form.validate_circuits(user_input, _circuit_names(self.hass))
+            choice, errors = wiring_form.validate_circuits(user_input, circuits.circuit_names(self.hass))
             if choice is not None:
                 self._options, errors = resolve_presets(
                     choice.wiring, wiring_form.circuit_gains_input(choice, user_input), default_options(choice.wiring)
@@ -558,11 +568,19 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     def _async_create(self) -> ConfigFlowResult:
+        """Create the entry; a circuits chip with a ``circuit`` subentry per CT input switched on."""
         board = self._data.get(CONF_BOARD, MODEL)
-        if self._data.get(CONF_WIRING) == CIRCUITS_KEY:
-            position = int(self._data.get(CONF_BOARD_POSITION, 1))
-            board = f"{board} CT{3 * position - 2}-CT{3 * position}"
-        return self.async_create_entry(title=f"{board} ({self.unique_id})", data=self._data, options=self._options)
+        if self._data.get(CONF_WIRING) != CIRCUITS_KEY:
+            return self.async_create_entry(title=f"{board} ({self.unique_id})", data=self._data, options=self._options)
+        position = int(self._data.get(CONF_BOARD_POSITION, 1))
+        wiring = entry_wiring(self._data, self._options)
+        owned = {key for channel in CIRCUIT_CHANNELS for key in circuits.circuit_option_keys(channel)}
+        return self.async_create_entry(
+            title=f"{board} CT{3 * position - 2}-CT{3 * position} ({self.unique_id})",
+            data={key: value for key, value in self._data.items() if key != CONF_CHANNELS},
+            options={key: value for key, value in self._options.items() if key not in owned},
+            subentries=[circuits.circuit_subentry(c, c.name, self._options) for c in wiring.channels],
+        )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the SPI device, line frequency or SPI clock of an existing meter (the wiring stays)."""
@@ -614,19 +632,9 @@ async def _async_check_replay(
     return {field: problem.reason}, "" if problem.line is None else str(problem.line)
 
 
-def _circuit_names(hass: HomeAssistant, exclude: str | None = None) -> list[str]:
-    """The names of the circuits of every entry (but ``exclude``, an entry id): a new name must differ."""
-    names = []
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.entry_id == exclude or entry.data.get(CONF_WIRING) != CIRCUITS_KEY:
-            continue
-        names += [channel.name for channel in entry_wiring(entry.data, entry.options).channels]
-    return names
-
-
 def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: str) -> dict[str, str]:
     """Default circuit names already used elsewhere get the board's name in front ("Board 2 CT1")."""
-    taken = {name.casefold() for name in _circuit_names(hass)}
+    taken = {name.casefold() for name in circuits.circuit_names(hass)}
     renamed = {}
     for channel in CIRCUIT_CHANNELS:
         name = str(values[channel.name_option])
@@ -655,6 +663,16 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         self._data_changed = False
         """The nominal system (entry data) was changed: saving reloads even with the options unchanged."""
 
+    @property
+    def _entry_data(self) -> dict[str, Any]:
+        """The entry's data as the settings read it (a circuits chip's ``channels`` from its subentries)."""
+        return circuit_inputs(self.config_entry)[0]
+
+    @property
+    def _entry_options(self) -> dict[str, Any]:
+        """The entry's options as the settings read them (each circuit's from its subentry, moved back at setup)."""
+        return circuit_inputs(self.config_entry)[1]
+
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
         return self.async_show_menu(
@@ -674,57 +692,50 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Presets (or custom gains on the next step), PGA, CT direction, current scaling.
 
-        A circuits entry gets the circuits form (channels on or off, names, 240 V factor),
-        a three-phase entry the three-phase form; both keep the entry's other options.
+        A circuits entry gets its chip's form (its circuits are subentries), a three-phase
+        entry the three-phase form; both keep the entry's other options.
         """
-        data = self.config_entry.data
+        data = self._entry_data
         if data.get(CONF_WIRING) == CIRCUITS_KEY:
-            return await self.async_step_circuits()
+            return await self.async_step_circuits_chip()
         if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
             return await self.async_step_three_phase()
         errors: dict[str, str] = {}
         wiring = entry_wiring(data)
         if user_input is not None:
-            gains, errors = resolve_presets(wiring, user_input, self.config_entry.options)
+            gains, errors = resolve_presets(wiring, user_input, self._entry_options)
             # The other options (power quality, …) stay as they are: this step changes only its own.
-            self._options = {**self.config_entry.options, **gains}
+            self._options = {**self._entry_options, **gains}
             if not errors:
                 if custom_gain_fields(wiring, self._options):
                     return await self.async_step_custom_gains()
                 return self.async_create_entry(data=self._options)
         return self.async_show_form(
             step_id="settings",
-            data_schema=_gains_schema(wiring, user_input or self.config_entry.options),
+            data_schema=_gains_schema(wiring, user_input or self._entry_options),
             errors=errors,
         )
 
-    async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Circuits: channels on or off, names (refused when empty or taken), CTs, 240 V factor, transformer.
+    async def async_step_circuits_chip(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A circuits chip's transformer, PGA and current scaling; each circuit's CT gain follows its preset.
 
-        Turning a channel on or off changes the entry's data (its wiring); the entry
-        reloads with the options either way.  Nothing is saved while the form has errors.
+        The circuits' CTs and directions are their subentries' (kept as they are here).
         """
-        entry = self.config_entry
+        wiring = entry_wiring(self._entry_data)
+        options = {**default_options(wiring), **self._entry_options}
         errors: dict[str, str] = {}
         if user_input is not None:
-            choice, errors = wiring_form.validate_circuits(user_input, _circuit_names(self.hass, entry.entry_id))
-            if choice is not None:
-                gains, errors = resolve_presets(
-                    choice.wiring, wiring_form.circuit_gains_input(choice, user_input), entry.options
-                )
-                if not errors:
-                    self._options = {**entry.options, **gains, **choice.options}
-                    if choice.data[CONF_CHANNELS] != list(entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS)):
-                        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **choice.data})
-                    if custom_gain_fields(choice.wiring, self._options):
-                        return await self.async_step_custom_gains()
-                    return self.async_create_entry(data=self._options)
-        values = wiring_form.circuit_values(
-            entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
-        )
+            gains_input = {**options, **user_input, CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE}
+            gains, errors = resolve_presets(wiring, gains_input, options)
+            errors = {"base" if key not in user_input else key: error for key, error in errors.items()}
+            self._options = {**options, **gains}
+            if not errors:
+                if custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self.async_create_entry(data=self._options)
         return self.async_show_form(
-            step_id="circuits",
-            data_schema=wiring_form.circuits_schema(wiring_form.shown_again(values, user_input)),
+            step_id="circuits_chip",
+            data_schema=wiring_form.circuits_chip_schema({**default_options(wiring), **options, **(user_input or {})}),
             errors=errors,
         )
 
@@ -764,7 +775,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
         """Save ``options``; after a changed nominal system the entry reloads even when they are unchanged."""
-        if self._data_changed and options == dict(self.config_entry.options):
+        if self._data_changed and options == dict(self._entry_options):
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
         return self.async_create_entry(data=options)
 
@@ -775,7 +786,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         that says so (it would be judged at each refresh only); saving the same values
         again accepts that.  Nothing reaches the chip before the options are saved.
         """
-        data, options = self.config_entry.data, self.config_entry.options
+        data, options = self._entry_data, self._entry_options
         errors: dict[str, str] = {}
         placeholders = {"polled": ""}
         if user_input is not None:
@@ -801,7 +812,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
     async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Type the gains chosen as "custom" on the settings step, and only those."""
         errors: dict[str, str] = {}
-        fields = custom_gain_fields(entry_wiring(self.config_entry.data), self._options)
+        fields = custom_gain_fields(entry_wiring(self._entry_data), self._options)
         if user_input is not None:
             options, errors = resolve_custom_gains(fields, user_input, self._options)
             if not errors:
@@ -822,8 +833,8 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         at the nominal voltage + 20 %, whatever the current scaling (which keeps the chip
         within its full scale).  The form says the limit.
         """
-        options = self.config_entry.options
-        settings = meter_settings(self.config_entry.data, options)
+        options = self._entry_options
+        settings = meter_settings(self._entry_data, options)
         nominal = settings.chip.power_quality.nominal_voltage
         summed = len(settings.wiring.summed_phases)
         longest = max_read_interval_s(nominal, summed)
@@ -854,10 +865,10 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     async def async_step_start_threshold(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The start threshold per phase (start_threshold_form); README "Start threshold" has the trade-off."""
-        options = self.config_entry.options
+        options = self._entry_options
         if user_input is not None:
             return self.async_create_entry(data={**options, CONF_START_THRESHOLD: user_input[CONF_START_THRESHOLD]})
-        settings = meter_settings(self.config_entry.data, options)
+        settings = meter_settings(self._entry_data, options)
         merged = {**default_options(settings.wiring), **options}
         nominal = settings.chip.power_quality.nominal_voltage
         return self.async_show_form(
@@ -868,7 +879,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The demand interval (5/15/30/60 min) and the billing cycle's start day (1-28); wrong input saves nothing."""
-        options = self.config_entry.options
+        options = self._entry_options
         errors: dict[str, str] = {}
         if user_input is not None:
             new, errors = demand_form.validate(user_input)
@@ -932,12 +943,12 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             shared_voltage=not dual,
             factors=settings.factors,
         )
-        options: dict[str, Any] = {**self.config_entry.options, CONF_VT_PRESET: PRESET_CUSTOM}
+        options: dict[str, Any] = {**self._entry_options, CONF_VT_PRESET: PRESET_CUSTOM}
         for channel in wiring.channels:
             options[channel.voltage_gain_option] = volts[channel.phase]
             options[channel.ct_preset_option] = PRESET_CUSTOM
             options[channel.current_gain_option] = amps[channel.phase]
-        new = meter_settings(self.config_entry.data, options).chip
+        new = meter_settings(self._entry_data, options).chip
         try:
             await self.hass.async_add_executor_job(meter.apply_config, new)
             after = await self.hass.async_add_executor_job(meter.sample)
@@ -948,7 +959,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         return _report(wiring, before, after, settings.current_scale, settings.factors)
 
     def _voltage_transformers(self, wiring: Wiring) -> str:
-        return str({**default_options(wiring), **self.config_entry.options}[CONF_VOLTAGE_TRANSFORMERS])
+        return str({**default_options(wiring), **self._entry_options}[CONF_VOLTAGE_TRANSFORMERS])
 
     async def async_step_calibrate_result(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the readings before and after; store the new gains when confirmed."""
@@ -1034,7 +1045,7 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             before = await self.hass.async_add_executor_job(meter.read_no_load)
             new_values = compensation.offsets_from_reads(wiring, before)
             options = self._compensation_options(compensation.OFFSET_KINDS, new_values)
-            new = meter_settings(self.config_entry.data, options).chip
+            new = meter_settings(self._entry_data, options).chip
             await self.hass.async_add_executor_job(meter.apply_config, new)
             after = await self.hass.async_add_executor_job(meter.read_no_load)
         except Exception:
@@ -1087,9 +1098,9 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         meter, wiring = coordinator.meter, coordinator.settings.wiring
         old = meter.config
         before = await self.hass.async_add_executor_job(meter.read_powers)
-        new_values = compensation.phase_from_references(old, self.config_entry.options, before, references)
+        new_values = compensation.phase_from_references(old, self._entry_options, before, references)
         options = self._compensation_options((compensation.PHASE_KIND,), new_values)
-        new = meter_settings(self.config_entry.data, options).chip
+        new = meter_settings(self._entry_data, options).chip
         try:
             await self.hass.async_add_executor_job(meter.apply_config, new)
             after = await self.hass.async_add_executor_job(meter.read_powers)
@@ -1105,8 +1116,8 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     def _compensation_options(self, kinds: tuple[str, ...], new_values: Mapping[str, int]) -> dict[str, Any]:
         """The entry options with ``new_values``, the previous values of ``kinds`` kept for undo."""
-        options = dict(self.config_entry.options)
-        wiring = entry_wiring(self.config_entry.data)
+        options = dict(self._entry_options)
+        wiring = entry_wiring(self._entry_data)
         previous = compensation.compensation_options(
             wiring, options, (*compensation.OFFSET_KINDS, compensation.PHASE_KIND)
         )
@@ -1132,12 +1143,12 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
 
     async def async_step_undo_compensation(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Put back the offsets and phase compensation from before the last offset or phase step (saving reloads)."""
-        options = self.config_entry.options
+        options = self._entry_options
         undo = options.get(compensation.CONF_COMPENSATION_UNDO)
         if not undo:
             return self.async_abort(reason="nothing_to_undo")
-        wiring = entry_wiring(self.config_entry.data)
-        frequency = int(self.config_entry.data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
+        wiring = entry_wiring(self._entry_data)
+        frequency = int(self._entry_data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
         if user_input is None:
             return self.async_show_form(
                 step_id="undo_compensation",

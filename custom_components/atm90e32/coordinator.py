@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .replay import ReplayPosition
 from . import errors, issues
 from .circuit_factor import with_factors
+from .circuits import circuit_inputs
 from .compensation import apply_to_config
 from .const import (
     CHIP_NOT_ANSWERING_REPAIR_AFTER,
@@ -336,7 +337,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     def __init__(self, hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
         """Create the coordinator; the bus is opened in :meth:`_async_setup`."""
-        settings = meter_settings(entry.data, entry.options)
+        data, options = circuit_inputs(entry)  # a circuits chip's circuits are its subentries
+        settings = meter_settings(data, options)
         interval = update_interval(settings, entry.options)
         super().__init__(
             hass,
@@ -349,7 +351,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.config_check_every = max(1, round(CONFIG_CHECK_INTERVAL / interval))
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
         self.store = LedgerStore(hass, entry.entry_id)  # before the meter: it keeps a replay's position
-        bus = partial(open_transport, dict(entry.data), Path(hass.config.config_dir), self.store.replay)
+        bus = partial(open_transport, data, Path(hass.config.config_dir), self.store.replay)
         self.meter = Meter(kept_transport(hass, entry, bus), self.settings.chip)  # a simulated chip stays on
         self.ledger = EnergyLedger(self.settings.wiring)
         self.demand = demand_meter(settings, entry.options, interval)

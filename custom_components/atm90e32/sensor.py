@@ -39,7 +39,7 @@ from .driver.demand import DemandMeter
 from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
 from .driver.power_quality import COUNTED
 from .driver.three_phase import voltage_unbalance_percent
-from .entity import Atm90e32Entity
+from .entity import Atm90e32Entity, async_add_by_circuit
 from .quality import counter_key
 
 PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
@@ -483,13 +483,16 @@ def energy_descriptions(wiring: Wiring) -> tuple[EnergySensorDescription, ...]:
     return tuple(descriptions)
 
 
-def counter_descriptions(channel: Channel) -> tuple[SensorEntityDescription, ...]:
-    """Sags, swells and phase losses of ``channel`` since installation (diagnostic, never decreasing)."""
+def counter_descriptions(channel: Channel, *, circuit: bool = False) -> tuple[SensorEntityDescription, ...]:
+    """Sags, swells and phase losses of ``channel`` since installation (diagnostic, never decreasing).
+
+    A ``circuit``'s sit on its own device, named after it: their names do not repeat it.
+    """
     return tuple(
         SensorEntityDescription(
             key=f"{counter_key(channel.key, condition)}_count",
-            translation_key=f"{condition}_count",
-            translation_placeholders={"leg": channel.name},
+            translation_key=f"circuit_{condition}_count" if circuit else f"{condition}_count",
+            translation_placeholders={} if circuit else {"leg": channel.name},
             state_class=SensorStateClass.TOTAL_INCREASING,
             entity_category=EntityCategory.DIAGNOSTIC,
         )
@@ -506,7 +509,7 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     wiring = coordinator.settings.wiring
     circuits = not wiring.has_service_total
-    entities: list[SensorEntity] = [
+    entities: list[Atm90e32Entity] = [
         Atm90e32PhaseSensor(coordinator, description, channel, circuit=circuits)
         for channel in wiring.channels
         for description in channel_descriptions(channel, circuit=circuits)
@@ -523,11 +526,11 @@ async def async_setup_entry(
     if not circuits:  # demand is the service's; circuits have no service total
         entities += [Atm90e32DemandSensor(coordinator, description) for description in DEMAND_SENSORS]
     entities += [
-        Atm90e32CounterSensor(coordinator, description)
+        Atm90e32CounterSensor(coordinator, description, channel if circuits else None)
         for channel in wiring.channels
-        for description in counter_descriptions(channel)
+        for description in counter_descriptions(channel, circuit=circuits)
     ]
-    async_add_entities(entities)
+    async_add_by_circuit(coordinator, async_add_entities, entities)
 
 
 class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
