@@ -9,6 +9,8 @@ registries, a ledger on disk) migrates to 2.2 with nothing lost.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +38,7 @@ from custom_components.atm90e32.const import (
     SIMULATED,
     default_options,
 )
+from custom_components.atm90e32.diagnostics import async_get_config_entry_diagnostics
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUITS, CIRCUITS_KEY
@@ -48,6 +51,8 @@ from .helpers import circuits_of, replay, setup_entry, state
 from .test_wirings import Bus, add_circuits, bus, defaults, device
 
 __all__ = ["bus"]  # the fixture, used by name
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
 
 
 def device_subentry(device: dr.DeviceEntry, entry: ConfigEntry) -> str | None:
@@ -112,6 +117,23 @@ async def test_a_circuit_added_on_a_free_input_meters_on_its_own_device(
     result = await circuit_flow(hass, entry)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_free_input"
+
+
+async def test_the_circuit_forms_are_labelled_and_described_in_every_language(hass: HomeAssistant, bus: Bus) -> None:
+    bus.loads[SIMULATED] = CircuitLoad(volts=120.0)
+    entry = (await add_circuits(hass, {"enabled_ct2": False}))["result"]
+    await hass.async_block_till_done()
+    forms = {
+        "user": await circuit_flow(hass, entry),
+        "reconfigure": await circuit_flow(hass, entry, subentry_id(entry, "ct1")),
+    }
+    for language in ("en", "fr", "de", "es"):
+        steps = json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8"))["config_subentries"][
+            "circuit"
+        ]["step"]
+        for step, result in forms.items():
+            shown = {str(key) for key in result["data_schema"].schema}
+            assert shown == set(steps[step]["data"]) == set(steps[step]["data_description"]), (language, step)
 
 
 async def test_reconfigure_renames_a_circuit_and_gives_it_a_custom_ct(
@@ -274,3 +296,12 @@ async def test_a_2_1_circuits_entry_migrates_keeping_entities_devices_and_energy
     assert entry.runtime_data.ledger.as_dict()["ct1_import"] >= 3_000_000
     assert entry.runtime_data.ledger.as_dict()["ct3_export"] >= 5
     assert entry.runtime_data.settings.factors == {"ct3": 2}
+
+
+async def test_diagnostics_show_each_circuits_settings(hass: HomeAssistant, bus: Bus) -> None:
+    bus.loads[SIMULATED] = CircuitLoad(volts=120.0)
+    entry = (await add_circuits(hass, {"enabled_ct2": False, "name_ct3": "Dryer", "voltage_factor_ct3": "2"}))["result"]
+    await hass.async_block_till_done()
+    shown = (await async_get_config_entry_diagnostics(hass, entry))["entry"]
+    assert [circuit["title"] for circuit in shown["circuits"]] == ["CT1", "Dryer"]
+    assert shown["circuits"][1]["data"]["voltage_factor"] == 2
