@@ -38,9 +38,13 @@ SUBENTRY_CIRCUIT: Final = "circuit"
 CONF_CHANNEL: Final = "channel"
 """Subentry data: the CT input's channel key (``ct1``-``ct3``); also the subentry's unique id."""
 CONF_CT_PRESET: Final = "ct_preset"
+"""Subentry data: the CT model preset (driver.calibration.CT_PRESETS) or ``custom``."""
 CONF_CURRENT_GAIN: Final = "current_gain"
+"""Subentry data: the CT gain written to the channel's Igain register (DS p.59)."""
 CONF_INVERT: Final = "invert"
+"""Subentry data: the CT faces the wrong way (its power's sign is turned)."""
 CONF_VOLTAGE_FACTOR: Final = "voltage_factor"
+"""Subentry data: 1, or 2 for a 240 V load measured against a 120 V reference (circuit_factor.py)."""
 
 _BY_KEY: Final = {channel.key: channel for channel in CIRCUIT_CHANNELS}
 
@@ -120,9 +124,10 @@ def circuit_subentry(channel: Channel, name: str, options: Mapping[str, Any]) ->
     return ConfigSubentryData(data=data, subentry_type=SUBENTRY_CIRCUIT, title=name, unique_id=channel.key)
 
 
-def circuit_option_keys(channel: Channel) -> tuple[str, ...]:
-    """The entry options that belong to circuit ``channel`` (its subentry holds them)."""
-    return (channel.name_option, *_fields(channel).values())
+CIRCUIT_OPTIONS: Final = frozenset(
+    key for channel in CIRCUIT_CHANNELS for key in (channel.name_option, *_fields(channel).values())
+)
+"""The entry options that belong to a circuit (its subentry holds them): ``name_ct1``, ``ct_preset_ct1``, ..."""
 
 
 @callback
@@ -135,15 +140,14 @@ def async_adopt_options(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """
     if not is_circuits(entry):
         return
-    owned = {key for channel in CIRCUIT_CHANNELS for key in circuit_option_keys(channel)}
-    if not owned & entry.options.keys():
+    if not CIRCUIT_OPTIONS & entry.options.keys():
         return
     for sub in circuit_subentries(entry):
         channel = _BY_KEY[sub.data[CONF_CHANNEL]]
         moved = {key: entry.options[option] for key, option in _fields(channel).items() if option in entry.options}
         title = str(entry.options.get(channel.name_option) or sub.title)
         hass.config_entries.async_update_subentry(entry, sub, data={**sub.data, **moved}, title=title)
-    options = {key: value for key, value in entry.options.items() if key not in owned}
+    options = {key: value for key, value in entry.options.items() if key not in CIRCUIT_OPTIONS}
     hass.config_entries.async_update_entry(entry, options=options)
 
 
@@ -199,11 +203,10 @@ def async_migrate_to_subentries(hass: HomeAssistant, entry: ConfigEntry) -> None
                 unique_id=made["unique_id"],
             ),
         )
-    owned = {key for channel in CIRCUIT_CHANNELS for key in circuit_option_keys(channel)}
     hass.config_entries.async_update_entry(
         entry,
         data={key: value for key, value in entry.data.items() if key != CONF_CHANNELS},
-        options={key: value for key, value in entry.options.items() if key not in owned},
+        options={key: value for key, value in entry.options.items() if key not in CIRCUIT_OPTIONS},
     )
     _async_move_registry(hass, entry)
 

@@ -574,11 +574,10 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_create_entry(title=f"{board} ({self.unique_id})", data=self._data, options=self._options)
         position = int(self._data.get(CONF_BOARD_POSITION, 1))
         wiring = entry_wiring(self._data, self._options)
-        owned = {key for channel in CIRCUIT_CHANNELS for key in circuits.circuit_option_keys(channel)}
         return self.async_create_entry(
             title=f"{board} CT{3 * position - 2}-CT{3 * position} ({self.unique_id})",
             data={key: value for key, value in self._data.items() if key != CONF_CHANNELS},
-            options={key: value for key, value in self._options.items() if key not in owned},
+            options={key: value for key, value in self._options.items() if key not in circuits.CIRCUIT_OPTIONS},
             subentries=[circuits.circuit_subentry(c, c.name, self._options) for c in wiring.channels],
         )
 
