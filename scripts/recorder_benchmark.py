@@ -62,7 +62,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
-from custom_components.atm90e32 import const
+from custom_components.atm90e32 import const, settings
 from custom_components.atm90e32 import storage as ledger_storage
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 from custom_components.atm90e32.driver.registers import ENERGY_LSB_WH
@@ -162,7 +162,7 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-recorder-")))
         database = directory / "home-assistant_v2.db"
         stack.enter_context(writes.counting())
-        stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+        stack.enter_context(patch("custom_components.atm90e32.bus.open_transport", side_effect=new_transport))
         hass = await stack.enter_async_context(async_test_home_assistant(config_dir=str(directory)))
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
         recorder_helper.async_initialize_recorder(hass)
@@ -172,7 +172,7 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
 
         entries = []
         for index in range(chips):
-            options = dict(const.DEFAULT_OPTIONS)
+            options = dict(settings.DEFAULT_OPTIONS)
             if configurable:
                 options[const.CONF_UPDATE_INTERVAL] = interval
             entry = MockConfigEntry(

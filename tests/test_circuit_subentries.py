@@ -36,7 +36,6 @@ from custom_components.atm90e32.const import (
     CONF_WIRING,
     DOMAIN,
     SIMULATED,
-    default_options,
 )
 from custom_components.atm90e32.diagnostics import async_get_config_entry_diagnostics
 from custom_components.atm90e32.driver import Phase
@@ -45,6 +44,7 @@ from custom_components.atm90e32.driver.channels import CIRCUITS, CIRCUITS_KEY
 from custom_components.atm90e32.driver.emulator import CircuitLoad
 from custom_components.atm90e32.driver.ledger import counts_to_kwh
 from custom_components.atm90e32.entity import VIA_DEVICE_ID
+from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
 from .helpers import circuits_of, replay, setup_entry, state

@@ -36,7 +36,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
     try:
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
-        await hass.async_add_executor_job(coordinator.meter.close)
+        await coordinator.async_release_bus()
         raise
     entry.runtime_data = coordinator
     # The chip's device first: a circuit's device names it as its via_device.
@@ -51,7 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         )
         .id
     )
-    issues.async_manage_input_range(hass, entry, coordinator.settings.wiring, circuit_inputs(entry)[1])
+    issues.async_manage_input_range(hass, entry, coordinator.wiring, circuit_inputs(entry)[1])
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(circuits.async_reload_on_circuit_change(hass, entry))
     return True
@@ -65,7 +65,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
     if unloaded:
         await coordinator.async_save_ledger()
         await coordinator.store.async_close()
-        await hass.async_add_executor_job(coordinator.meter.close)
+        await coordinator.async_release_bus()
     return unloaded
 
 

@@ -44,10 +44,10 @@ from .const import (
     DEFAULT_CT_PRESET,
     DEFAULT_CURRENT_GAIN,
     PRESET_CUSTOM,
-    default_options,
 )
 from .driver.calibration import CT_PRESETS, CalibrationError, preset_current_gain
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS
+from .settings import default_options
 from .wiring_form import VOLTAGE_FACTORS, default_circuit_name, name_error
 
 CONF_NAME = "name"

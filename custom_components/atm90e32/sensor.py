@@ -507,7 +507,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of one chip, derived from its wiring's channels."""
     coordinator = entry.runtime_data
-    wiring = coordinator.settings.wiring
+    wiring = coordinator.wiring
     circuits = not wiring.has_service_total
     entities: list[Atm90e32Entity] = [
         Atm90e32PhaseSensor(coordinator, description, channel, circuit=circuits)

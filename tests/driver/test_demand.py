@@ -298,3 +298,29 @@ def test_wrong_settings_are_refused() -> None:
         meter().book(0.0, -1)
     assert max_split_for(5) == 30
     assert max_split_for(30) == 90
+
+
+def test_a_restart_under_another_time_zone_still_raises_the_peak() -> None:
+    """Issue 26 item 6: the stored cycle start, worked out in another zone, kept every later interval from the peak."""
+    demand = meter(tz=PACIFIC)
+    start = ts(PACIFIC, 2026, 11, 2, 14, 0, 0)
+    feed(demand, start - 5, 900 + 10, 640)  # 14:00-14:15 Pacific at 1440 W: the peak
+    again = meter(tz=NEW_YORK)  # Home Assistant's time zone changed since (the cycle now starts 3 h earlier)
+    again.restore_dict(demand.as_dict())
+    feed(again, start + 905, 900, 960)  # to 14:30:05 at 2160 W, in the same cycle in either zone
+    # 14:15-14:30: the first run's last 5 s (640 counts), then 179 reads of 960
+    assert again.demand_w == pytest.approx((640 + 179 * 960) * WH_PER_COUNT * 4)
+    assert again.peak_w == again.demand_w
+    assert local(again.peak_at or 0, PACIFIC) == "2026-11-02 14:15:00"
+
+
+def test_a_clock_stepped_back_across_the_cycle_start_keeps_no_peak_or_demand_from_the_future() -> None:
+    """A Pi without a clock battery boots a day ahead, then NTP sets it back across the cycle's start day."""
+    demand = meter(day=3)
+    feed(demand, ts(PACIFIC, 2026, 11, 3, 9, 0, 0) - 5, 900 + 10, 960)  # 3 November (a new cycle): 2160 W
+    assert demand.peak_w == pytest.approx(2160.0)
+    start = ts(PACIFIC, 2026, 11, 2, 20, 0, 0)  # the true time: 2 November, the cycle before
+    feed(demand, start, 1800 + 5, 320)
+    assert demand.demand_w == pytest.approx(720.0)
+    assert demand.peak_w == pytest.approx(720.0)
+    assert local(demand.peak_at or 0, PACIFIC) == "2026-11-02 20:15:00"

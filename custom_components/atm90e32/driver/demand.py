@@ -178,14 +178,19 @@ class DemandMeter:
         keeps the last one); ``counts_lost`` says counts of this span were lost (chip
         reset, register possibly wrapped).  A clock that moved back by no more than
         ``max_split_s`` books into the interval in progress; by more, counting starts
-        afresh at ``at``.  Raises ValueError for negative counts.
+        afresh at ``at`` (the last interval is forgotten and the cycle is the one holding
+        ``at``: the peak stays only if it lies in it).  Raises ValueError for negative counts.
         """
         if counts < 0:
             raise ValueError("energy counts cannot be negative")
         if power_w is not None:
             self.power_w = max(0.0, power_w)
         previous = self.booked_at
-        if self.running is None or previous is None or previous - at > self.max_split_s:
+        if previous is not None and previous - at > self.max_split_s:
+            # The clock stepped back (a Pi without a clock battery, set by NTP late): what was
+            # booked after ``at`` has not happened yet on this clock, and neither has its cycle.
+            self.last, self.cycle, previous = None, None, None
+        if self.running is None or previous is None:
             self._start_afresh(at, counts)
             self.booked_at = at
         elif at <= previous:  # the clock stepped back a little: time does not go back with it
@@ -291,8 +296,9 @@ class DemandMeter:
         """Take back a state made by :meth:`as_dict` (by another run, maybe under other settings).
 
         Intervals of another length are dropped, and so is the peak measured over them (a
-        5-minute peak is not a 15-minute one).  A peak kept under another cycle start day
-        stays if it lies in the cycle the new day gives it; :meth:`book` judges that.
+        5-minute peak is not a 15-minute one).  The cycle is worked out again from the peak's
+        time under this meter's start day and time zone (never taken as stored); a peak
+        stays if it lies in the cycle holding the next booking, which :meth:`book` judges.
         Values of the wrong type (a damaged file) are ignored.  Raises nothing.
         """
         booked_at = _number(stored.get("booked_at"))
@@ -302,18 +308,12 @@ class DemandMeter:
         if running is None:
             return
         self.booked_at, self.running, self.last = booked_at, running, _interval(stored.get("last"))
-        peak_w, peak_at, cycle = (
-            _number(stored.get("peak_w")),
-            _number(stored.get("peak_at")),
-            _number(stored.get("cycle")),
-        )
+        peak_w, peak_at = _number(stored.get("peak_w")), _number(stored.get("peak_at"))
         if peak_w is not None and peak_at is not None:
             self.peak_w, self.peak_at = peak_w, peak_at
-        if stored.get("cycle_start_day") == self.cycle_start_day:
-            self.cycle = cycle
-        elif self.peak_at is not None:  # judged afresh under the new day
-            self.cycle = None
-            self._roll_cycle(cycle_start(self.peak_at, self.cycle_start_day, self.tz))
+            # The cycle is judged afresh, never taken as stored: a cycle start computed under
+            # another start day or time zone would keep every later interval from the peak.
+            self._roll_cycle(cycle_start(peak_at, self.cycle_start_day, self.tz))
 
 
 def _interval_dict(interval: DemandInterval | None) -> dict[str, Any] | None:
