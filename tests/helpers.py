@@ -10,6 +10,7 @@ from types import ModuleType
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
@@ -122,3 +123,12 @@ def seed_script() -> ModuleType:
     seed = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(seed)
     return seed
+
+
+def circuits_of(entry: ConfigEntry) -> dict[str, tuple[str, dict[str, Any]]]:
+    """A circuits chip's circuits as ``{channel key: (name, subentry data)}`` (its ``circuit`` subentries)."""
+    return {
+        str(sub.data["channel"]): (sub.title, dict(sub.data))
+        for sub in entry.subentries.values()
+        if sub.subentry_type == "circuit"
+    }

@@ -39,7 +39,12 @@ from custom_components.atm90e32.driver.channels import (
     Wiring,
 )
 from custom_components.atm90e32.settings import default_options
-from custom_components.atm90e32.wiring_form import circuit_values, circuits_schema, three_phase_schema
+from custom_components.atm90e32.wiring_form import (
+    circuit_values,
+    circuits_chip_schema,
+    circuits_schema,
+    three_phase_schema,
+)
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
 LANGUAGES = ("en", "fr", "de", "es")
@@ -87,6 +92,7 @@ def form_fields() -> dict[str, set[str]]:
         "settings": fields(forms.gains_schema(SPLIT_PHASE, {})),
         "custom_gains": set().union(*(fields(schema) for schema in gains)),
         "circuits": fields(circuits_schema(circuit_values({}, CIRCUIT_KEYS, 1))),
+        "circuits_chip": fields(circuits_chip_schema(default_options(CIRCUITS))),
         "three_phase": fields(three_phase_schema(THREE_PHASE_WYE, three_phase)),
         "delta": fields(three_phase_schema(THREE_PHASE_DELTA, {**default_options(THREE_PHASE_DELTA), **delta})),
         "calibrate": set().union(*(fields(schema) for schema in calibrate)),

@@ -18,7 +18,6 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.const import (
-    CONF_CHANNELS,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_NOMINAL_VOLTAGE,
@@ -36,7 +35,7 @@ from custom_components.atm90e32.driver.emulator import CircuitLoad, ThreePhaseLo
 from custom_components.atm90e32.settings import default_options
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import circuits_of, replay, setup_entry, state
 from .test_config_flow import fields_of
 from .test_flow_failures import circuits_entry
 from .test_wirings import defaults
@@ -134,17 +133,26 @@ async def test_the_same_nominal_system_keeps_the_nominal_voltage(
     assert entry.options[CONF_NOMINAL_VOLTAGE] == 225.0
 
 
-async def test_a_circuit_with_a_custom_ct_is_asked_its_gain(
+async def test_a_circuits_chip_settings_are_the_chips_and_its_circuits_follow(
     hass: HomeAssistant, mock_transport: FaultyEmulator
 ) -> None:
+    """Issue 23 item 3: a circuits chip's settings ask only the chip's fields; each circuit's gain follows its CT."""
     mock_transport.load = CircuitLoad()
     entry = circuits_entry(SIMULATED, "Board 1", 1, default_options(CIRCUITS))
     await setup_entry(hass, entry)
+    gain = circuits_of(entry)["ct3"][1]["current_gain"]
     result = await open_settings(hass, entry)
-    assert result["step_id"] == "circuits"
-    await save_with_a_custom_gain(hass, result, {"ct_preset_ct3": "custom"}, "current_gain_ct3")
-    assert mock_transport.registers[reg.IGAIN[Phase.C]] == CUSTOM_GAIN
-    assert entry.data[CONF_CHANNELS] == list(CIRCUIT_KEYS)  # no input switched: the entry's data stays
+    assert result["step_id"] == "circuits_chip"
+    assert fields_of(result) == ["vt_preset", "pga_gain", "current_scale"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), "current_scale": "2"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mock_transport.registers[reg.IGAIN[Phase.C]] == round(gain / 2)
+    assert circuits_of(entry)["ct3"][1]["current_gain"] == round(gain / 2)  # the circuit's, in its subentry
+    assert "current_gain_ct3" not in entry.options
+    assert list(circuits_of(entry)) == list(CIRCUIT_KEYS)
 
 
 async def test_a_nominal_system_the_chip_does_not_measure_is_refused(

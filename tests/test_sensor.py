@@ -236,7 +236,7 @@ def test_each_wiring_has_the_sensors_its_service_measures(wiring: Wiring, presen
     assert not absent & keys
 
 
-def test_a_circuit_s_measurements_sit_on_its_own_device_and_its_counters_on_the_chip() -> None:
+def test_a_circuit_s_measurements_and_counters_sit_on_its_own_device() -> None:
     made = {description.key: (description, channel) for description, channel in sensors_of(CIRCUITS)}
     power, channel = made["ct1_power"]
     assert (power.translation_key, power.translation_placeholders, channel) == (
@@ -247,10 +247,10 @@ def test_a_circuit_s_measurements_sit_on_its_own_device_and_its_counters_on_the_
     energy, _ = made["ct1_energy_import"]
     assert energy.translation_key == "circuit_energy_import"
     counter, _ = made["ct1_sag_count"]
-    assert (counter.translation_key, counter.translation_placeholders) == ("sag_count", {"leg": "CT1"})
+    assert (counter.translation_key, counter.translation_placeholders) == ("circuit_sag_count", None)
     assert isinstance(power, ChannelSensorDescription)
     assert isinstance(counter, ChannelSensorDescription)
     assert power.on_circuit_device
-    assert not counter.on_circuit_device
+    assert counter.on_circuit_device  # issue 26 item 14: a circuit's counters on its device, not the chip's
     leg_power, _ = {d.key: (d, c) for d, c in sensors_of(SPLIT_PHASE)}["l1_power"]
     assert (leg_power.translation_key, leg_power.translation_placeholders) == ("leg_power", {"leg": "L1"})

@@ -148,13 +148,26 @@ STEP_KEYS = {"title", "description", "data", "data_description", "menu_options",
 
 
 def test_translation_structure_follows_hassfest() -> None:
-    assert set(EN) <= {"title", "config", "options", "selector", "entity", "exceptions", "issues", "device", "services"}
+    assert set(EN) <= {
+        *("title", "config", "options", "config_subentries", "selector", "entity"),
+        *("exceptions", "issues", "device", "services"),
+    }
     assert "title" not in EN["config"]  # moved to the root; the manifest's name is used
-    for flow in ("config", "options"):
-        assert set(EN[flow]) <= {"flow_title", "step", "error", "abort", "progress", "create_entry"}
-        for step_id, step in EN[flow]["step"].items():
-            assert set(step) <= STEP_KEYS, f"{flow}.{step_id}"
-            assert set(step.get("data_description", {})) <= set(step.get("data", {})), f"{flow}.{step_id}"
+    # hassfest's subentry flows (gen_data_entry_schema, subentry_flow=True): an entry type and
+    # the "user" flow's name are required, no flow title
+    flows = {"config": EN["config"], "options": EN["options"]}
+    for subentry_type, flow in EN.get("config_subentries", {}).items():
+        assert cv.slug(subentry_type) == subentry_type
+        assert {"entry_type", "initiate_flow"} <= set(flow), subentry_type
+        assert "user" in flow["initiate_flow"], subentry_type
+        flows[f"config_subentries.{subentry_type}"] = {
+            k: v for k, v in flow.items() if k not in {"entry_type", "initiate_flow"}
+        }
+    for name, flow in flows.items():
+        assert set(flow) <= {"flow_title", "step", "error", "abort", "progress", "create_entry"}, name
+        for step_id, step in flow["step"].items():
+            assert set(step) <= STEP_KEYS, f"{name}.{step_id}"
+            assert set(step.get("data_description", {})) <= set(step.get("data", {})), f"{name}.{step_id}"
     for selector, content in EN["selector"].items():
         assert cv.slug(selector) == selector
         assert set(content) == {"options"}

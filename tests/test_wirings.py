@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, SubentryFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -55,7 +55,7 @@ from custom_components.atm90e32.driver.emulator import (
 from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
-from .helpers import opening_the_bus, replay, seed_script, setup_entry, state
+from .helpers import circuits_of, opening_the_bus, replay, seed_script, setup_entry, state
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 
@@ -98,7 +98,7 @@ async def start(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:
     return result
 
 
-def defaults(result: ConfigFlowResult) -> dict[str, Any]:
+def defaults(result: ConfigFlowResult | SubentryFlowResult) -> dict[str, Any]:
     """The form's default and suggested values, as the frontend would submit them untouched."""
     assert result["data_schema"] is not None
     values = {}
@@ -143,9 +143,12 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
     assert entry.title == "Garage panel CT1-CT3 (simulated)"
-    assert entry.data[CONF_CHANNELS] == ["ct1", "ct3"]
-    assert entry.options["name_ct1"] == "Heat pump"
-    assert entry.options["voltage_factor_ct3"] == 2
+    # Issue 23 item 3: each circuit is a subentry (its input, name, CT, factor); the chip's entry holds none of it
+    circuits = circuits_of(entry)
+    assert {key: name for key, (name, _) in circuits.items()} == {"ct1": "Heat pump", "ct3": "Dryer"}
+    assert circuits["ct3"][1]["voltage_factor"] == 2
+    assert CONF_CHANNELS not in entry.data
+    assert not [key for key in entry.options if key.endswith(("_ct1", "_ct2", "_ct3"))]
     await hass.async_block_till_done()
     coordinator = entry.runtime_data
     clock.advance(5)
@@ -174,6 +177,25 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     assert energy is not None
     assert energy.device_id == heat_pump.id  # the Energy dashboard's individual device
     assert hass.states.get(energy.entity_id).name == "Heat pump Imported energy"  # type: ignore[union-attr]
+    # Issue 23 item 3: the circuit's entities and device belong to its subentry, its power quality too
+    subentry = next(sub for sub in entry.subentries.values() if sub.data["channel"] == "ct1")
+    assert energy.config_subentry_id == subentry.subentry_id
+    registry = er.async_get(hass)
+    sag = registry.async_get(registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_ct1_sag") or "")
+    sags = registry.async_get(registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_ct1_sag_count") or "")
+    assert sag is not None
+    assert sags is not None
+    assert (sag.device_id, sags.device_id) == (heat_pump.id, heat_pump.id)
+    assert (sag.config_subentry_id, sags.config_subentry_id) == (subentry.subentry_id, subentry.subentry_id)
+    sag_state = hass.states.get(sag.entity_id)
+    assert sag_state is not None
+    assert sag_state.name == "Heat pump Voltage sag"
+    frequency = registry.async_get(
+        registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_frequency_high") or ""
+    )
+    assert frequency is not None
+    assert frequency.device_id == chip.id
+    assert frequency.config_subentry_id is None
 
 
 async def test_power_calibration_of_a_240_v_circuit_keeps_its_factor(
@@ -193,7 +215,7 @@ async def test_power_calibration_of_a_240_v_circuit_keeps_its_factor(
     await replay(coordinator, clock, 5)
     amps = 2400.0 / 120.0 / 0.95  # CircuitLoad's default power factor
     assert float(state(hass, entry, "ct3_power").state) == pytest.approx(4800.0, rel=0.01)
-    gain = entry.options["current_gain_ct3"]
+    gain = circuits_of(entry)["ct3"][1]["current_gain"]
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "calibrate"})
@@ -203,7 +225,10 @@ async def test_power_calibration_of_a_240_v_circuit_keeps_its_factor(
     assert "W → 4800." in result["description_placeholders"]["report"]  # the shown power, x 2
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     await hass.async_block_till_done()
-    assert entry.options["current_gain_ct3"] == pytest.approx(gain, rel=0.002)
+    # the calibrated gain is the circuit's: in its subentry, not left in the chip's options
+    assert circuits_of(entry)["ct3"][1]["current_gain"] == pytest.approx(gain, rel=0.002)
+    assert circuits_of(entry)["ct3"][1]["ct_preset"] == "custom"
+    assert "current_gain_ct3" not in entry.options
     await replay(entry.runtime_data, clock, 5)
     assert float(state(hass, entry, "ct3_current").state) == pytest.approx(amps, rel=0.005)
     assert float(state(hass, entry, "ct3_power").state) == pytest.approx(4800.0, rel=0.005)
@@ -256,7 +281,7 @@ async def test_an_emptied_name_is_refused_not_replaced_by_its_default(hass: Home
     assert defaults(result)["name_ct2"] == ""  # shown empty as sent, not as CT2 again
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {**emptied, "name_ct2": "Fridge"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["result"].options["name_ct2"] == "Fridge"
+    assert circuits_of(result["result"])["ct2"][0] == "Fridge"
 
 
 async def test_a_name_another_chip_uses_is_refused(hass: HomeAssistant, bus: Bus) -> None:
@@ -301,39 +326,6 @@ async def test_a_six_channel_board_and_two_add_ons_with_the_defaults(hass: HomeA
     assert len(set(circuits)) == 18
     assert circuits[:6] == ["CT1", "CT2", "CT3", "CT4", "CT5", "CT6"]
     assert "Board 2 CT1" in circuits
-
-
-async def test_options_rename_and_switch_off_a_circuit(
-    hass: HomeAssistant, bus: Bus, caplog: pytest.LogCaptureFixture
-) -> None:
-    result = await add_circuits(hass, {})
-    entry = result["result"]
-    await hass.async_block_till_done()
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "settings"})
-    assert result["step_id"] == "circuits"
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**defaults(result), "name_ct1": "", "enabled_ct3": False}
-    )
-    assert result["errors"] == {"name_ct1": "name_empty"}
-    assert entry.data[CONF_CHANNELS] == ["ct1", "ct2", "ct3"]  # nothing saved
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**defaults(result), "name_ct1": "Water heater", "enabled_ct3": False}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert entry.data[CONF_CHANNELS] == ["ct1", "ct2"]
-    heater = device(hass, entry, f"{entry.entry_id}_ct1")
-    assert heater is not None
-    assert heater.name == "Water heater"
-    assert device(hass, entry, f"{entry.entry_id}_ct3") is None  # its device and entities are gone
-    # ... also its power-quality sensors and counters, which sit on the chip's device (README: removed)
-    left = [e.unique_id for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)]
-    assert [e for e in left if e.startswith(f"{entry.entry_id}_ct3_")] == []
-    assert len([e for e in left if e.startswith(f"{entry.entry_id}_ct2_")]) >= 7  # the others stay
-    assert "remove_config_entry_id" not in caplog.text  # no deprecated device registry call
-    assert entity_id(hass, entry, "ct3_power") is None
-    assert entity_id(hass, entry, "ct2_power") is not None
 
 
 async def test_an_hour_with_solar_export_on_one_circuit_books_import_and_export(
@@ -637,7 +629,8 @@ async def test_circuits_calibrate_the_board_voltage_and_each_circuit(
         assert error(hass, entry, f"{key}_voltage", volts) < 0.002
     assert error(hass, entry, "ct2_current", amps[Phase.B]) < 0.005
     assert error(hass, entry, "ct3_power", watts[Phase.C]) < 0.005
-    assert entry.data[CONF_CHANNELS] == ["ct2", "ct3"]
+    assert list(circuits_of(entry)) == ["ct2", "ct3"]
+    assert circuits_of(entry)["ct3"][1]["ct_preset"] == "custom"  # the calibration is the circuit's
 
 
 async def test_three_phase_calibrates_each_phase_voltage_and_current(

@@ -6,14 +6,14 @@ import logging
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
-from . import issues
+from . import circuits, issues
+from .circuits import circuit_inputs
 from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
-from .driver.channels import CIRCUIT_CHANNELS
-from .entity import circuit_device_id
 from .simulated_chips import power_off
 from .storage import LedgerStore
 
@@ -23,7 +23,15 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SE
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
-    """Open the chip, read it once, then set up the sensors."""
+    """Open the chip, read it once, then set up the sensors.
+
+    A circuits chip first takes its circuits' options into their subentries
+    (:func:`circuits.async_adopt_options`); with no circuit left it is not set up
+    (ConfigEntryError ``no_circuit``: add a circuit or delete the chip).
+    """
+    circuits.async_adopt_options(hass, entry)
+    if circuits.is_circuits(entry) and not circuits.circuit_subentries(entry):
+        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="no_circuit")
     coordinator = Atm90e32Coordinator(hass, entry)
     try:
         await coordinator.async_config_entry_first_refresh()
@@ -43,37 +51,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         )
         .id
     )
-    _remove_unused_circuit_devices(hass, entry, coordinator)
-    issues.async_manage_input_range(hass, entry, coordinator.wiring, entry.options)
+    issues.async_manage_input_range(hass, entry, coordinator.wiring, circuit_inputs(entry)[1])
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(circuits.async_reload_on_circuit_change(hass, entry))
     return True
-
-
-def _remove_unused_circuit_devices(
-    hass: HomeAssistant, entry: Atm90e32ConfigEntry, coordinator: Atm90e32Coordinator
-) -> None:
-    """Remove what circuits switched off in the options leave: their devices and every entity of theirs.
-
-    A circuit's device carries its measurements; its power-quality binary sensors and
-    counters sit on the chip's device, so they are removed by their unique ids
-    (``<entry id>_<channel key>_...``).  A circuit device is this entry's alone, so it is
-    removed outright.
-    """
-    wiring = coordinator.wiring
-    if wiring.has_service_total:
-        return
-    used = {circuit_device_id(entry.entry_id, channel) for channel in wiring.channels}
-    devices = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
-        circuits = {ident for domain, ident in device.identifiers if domain == DOMAIN and ident != entry.entry_id}
-        if circuits and not circuits & used:
-            devices.async_remove_device(device.id)
-    enabled = {channel.key for channel in wiring.channels}
-    unused = tuple(f"{entry.entry_id}_{c.key}_" for c in CIRCUIT_CHANNELS if c.key not in enabled)
-    entities = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
-        if unused and entity.unique_id.startswith(unused):
-            entities.async_remove(entity.entity_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
@@ -95,7 +76,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> bool:
-    """Move a version-1 entry's device and entities to identities that never change.
+    """Move a version-1 entry's device and entities to identities that never change, then 2.1 circuits to subentries.
 
     Version 1 derived entity unique ids (``<chip>_<key>``) and the device identifier from
     the entry's unique id, the SPI device name, which a reconfigure may change.  Version 2
@@ -111,6 +92,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -
         await _async_migrate_identities(hass, entry, old_id)
         hass.config_entries.async_update_entry(entry, version=2, minor_version=1)
         _LOGGER.debug("migrated %s from version 1: identities follow entry %s", old_id, entry.entry_id)
+    if entry.minor_version < 2:
+        circuits.async_migrate_to_subentries(hass, entry)
+        hass.config_entries.async_update_entry(entry, minor_version=2)
+        _LOGGER.debug("migrated %s to 2.2: circuits are subentries", entry.entry_id)
     return True
 
 

@@ -17,7 +17,7 @@ from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver import power_quality
 from .driver.channels import Channel
 from .driver.power_quality import Condition, ConditionKey
-from .entity import Atm90e32Entity
+from .entity import Atm90e32Entity, async_add_by_circuit
 
 PARALLEL_UPDATES = 0  # coordinator-driven
 
@@ -58,7 +58,7 @@ async def async_setup_entry(
         for description in CHANNEL_DESCRIPTIONS
     ]
     entities += [Atm90e32ConditionSensor(coordinator, description, None) for description in SERVICE_DESCRIPTIONS]
-    async_add_entities(entities)
+    async_add_by_circuit(coordinator, async_add_entities, entities)
 
 
 class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
@@ -69,12 +69,17 @@ class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
     def __init__(
         self, coordinator: Atm90e32Coordinator, description: ConditionDescription, channel: Channel | None
     ) -> None:
-        """Bind ``description`` to ``channel`` (None: the service)."""
-        if channel is not None:
+        """Bind ``description`` to ``channel`` (None: the service); a circuit's sits on the circuit's device."""
+        circuit = channel if channel is not None and not coordinator.settings.wiring.has_service_total else None
+        if circuit is not None:  # the device is named after the circuit: no name in the entity's
+            description = replace(
+                description, key=f"{circuit.key}_{description.key}", translation_key=f"circuit_{description.key}"
+            )
+        elif channel is not None:
             description = replace(
                 description, key=f"{channel.key}_{description.key}", translation_placeholders={"leg": channel.name}
             )
-        super().__init__(coordinator, description)
+        super().__init__(coordinator, description, circuit)
         self._condition: ConditionKey = (description.condition, None if channel is None else channel.phase)
         self._passing: bool | None = None
         """The state being written for one transition of the last refresh (None: follow ``active``)."""

@@ -24,6 +24,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 
 from . import compensation
+from .circuits import circuit_inputs
 from .const import (
     CONF_LINE_FREQUENCY,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -65,13 +66,13 @@ class CalibrationSteps(OptionsFlow):
 
     @property
     def _entry_data(self) -> Mapping[str, Any]:
-        """The entry's data as the settings read it (the one place the flow reads it)."""
-        return self.config_entry.data
+        """The entry's data as the settings read it (a circuits chip's ``channels`` from its subentries)."""
+        return circuit_inputs(self.config_entry)[0]
 
     @property
     def _entry_options(self) -> Mapping[str, Any]:
-        """The entry's options as the settings read them (the one place the flow reads them)."""
-        return self.config_entry.options
+        """The entry's options as the settings read them (each circuit's from its subentry, moved back at setup)."""
+        return circuit_inputs(self.config_entry)[1]
 
     def _coordinator(self) -> Atm90e32Coordinator | None:
         """The entry's coordinator while it is loaded (a calibration needs the running chip)."""

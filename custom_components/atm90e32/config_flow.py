@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, ConfigSubentryFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -36,8 +36,10 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import bus, forms, replay, wiring_form
+from . import bus, circuits, forms, replay, wiring_form
 from .bus import is_simulated, simulated_device, simulated_index
+from .circuit_flow import CircuitSubentryFlow
+from .circuits import SUBENTRY_CIRCUIT
 from .const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -155,12 +157,18 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one ATM90E32AS chip."""
 
     VERSION = 2
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with no device chosen."""
         self._data: dict[str, Any] = {}
         self._options: dict[str, Any] = {}
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(cls, config_entry: ConfigEntry) -> dict[str, type[ConfigSubentryFlow]]:
+        """A circuits chip's circuits are ``circuit`` subentries; the other wirings have none."""
+        return {SUBENTRY_CIRCUIT: CircuitSubentryFlow} if circuits.is_circuits(config_entry) else {}
 
     @staticmethod
     @callback
@@ -299,7 +307,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders = {"line": ""}
         position = int(self._data.get(CONF_BOARD_POSITION, 1))
         if user_input is not None:
-            choice, errors = wiring_form.validate_circuits(user_input, forms.circuit_names(self.hass))
+            choice, errors = wiring_form.validate_circuits(user_input, circuits.circuit_names(self.hass))
             if choice is not None:
                 self._options, errors = forms.resolve_presets(
                     choice.wiring, wiring_form.circuit_gains_input(choice, user_input), default_options(choice.wiring)
@@ -381,13 +389,19 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         return forms.custom_gains_step(self, entry_wiring(self._data), self._options, user_input, self._async_create)
 
     def _async_create(self, options: dict[str, Any]) -> ConfigFlowResult:
-        """Make the entry of the chosen chip with ``options``."""
+        """Make the chosen chip's entry with ``options``; a circuits chip gets a ``circuit`` subentry per input on."""
         self._options = options
         board = self._data.get(CONF_BOARD, MODEL)
-        if self._data.get(CONF_WIRING) == CIRCUITS_KEY:
-            position = int(self._data.get(CONF_BOARD_POSITION, 1))
-            board = f"{board} CT{3 * position - 2}-CT{3 * position}"
-        return self.async_create_entry(title=f"{board} ({self.unique_id})", data=self._data, options=options)
+        if self._data.get(CONF_WIRING) != CIRCUITS_KEY:
+            return self.async_create_entry(title=f"{board} ({self.unique_id})", data=self._data, options=options)
+        position = int(self._data.get(CONF_BOARD_POSITION, 1))
+        wiring = entry_wiring(self._data, options)
+        return self.async_create_entry(
+            title=f"{board} CT{3 * position - 2}-CT{3 * position} ({self.unique_id})",
+            data={key: value for key, value in self._data.items() if key != CONF_CHANNELS},
+            options={key: value for key, value in options.items() if key not in circuits.CIRCUIT_OPTIONS},
+            subentries=[circuits.circuit_subentry(c, c.name, options) for c in wiring.channels],
+        )
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Change the SPI device, line frequency or SPI clock of an existing meter (the wiring stays)."""
@@ -441,7 +455,7 @@ async def _async_check_replay(
 
 def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: str) -> dict[str, str]:
     """Default circuit names already used elsewhere get the board's name in front ("Board 2 CT1")."""
-    taken = {name.casefold() for name in forms.circuit_names(hass)}
+    taken = {name.casefold() for name in circuits.circuit_names(hass)}
     renamed = {}
     for channel in CIRCUIT_CHANNELS:
         name = str(values[channel.name_option])

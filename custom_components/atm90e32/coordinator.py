@@ -20,6 +20,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import bus, errors, issues
+from .circuits import circuit_inputs
 from .const import CHIP_NOT_ANSWERING_REPAIR_AFTER, CONF_DEVICE, CONFIG_CHECK_INTERVAL, DOMAIN, LEDGER_SAVE_INTERVAL
 from .driver import Atm90e32Error, EnergyLedger, MeterSnapshot
 from .driver.channels import Wiring
@@ -50,7 +51,8 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
 
     def __init__(self, hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> None:
         """Create the coordinator; the bus is opened in :meth:`_async_setup`."""
-        settings = meter_settings(entry.data, entry.options)
+        data, options = circuit_inputs(entry)  # a circuits chip's circuits are its subentries
+        settings = meter_settings(data, options)
         interval = update_interval(settings, entry.options)
         super().__init__(
             hass,
@@ -63,7 +65,7 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
         self.config_check_every = max(1, round(CONFIG_CHECK_INTERVAL / interval))
         """Every this many refreshes every configuration register is read back (about every 5 minutes)."""
         self.store = LedgerStore(hass, entry.entry_id)  # before the meter: it keeps a replay's position
-        open_bus = partial(bus.open_transport, dict(entry.data), Path(hass.config.config_dir), self.store.replay)
+        open_bus = partial(bus.open_transport, data, Path(hass.config.config_dir), self.store.replay)
         self.meter = Meter(kept_transport(hass, entry, open_bus), settings.chip)  # a simulated chip stays on
         self.ledger = EnergyLedger(settings.wiring)
         self.demand = demand_meter(entry.options, interval, dt_util.get_default_time_zone())

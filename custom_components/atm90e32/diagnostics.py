@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
+from .circuits import circuit_subentries, is_circuits
 from .coordinator import Atm90e32ConfigEntry
 from .driver import Atm90e32Error
 
@@ -28,8 +29,11 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e3
     config = asdict(coordinator.settings.chip)
     config["wiring"] = wiring.key
     last = coordinator.last_energy_read
+    stored: dict[str, Any] = {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)}
+    if is_circuits(entry):  # each circuit's settings are its subentry's
+        stored["circuits"] = [{"title": sub.title, "data": dict(sub.data)} for sub in circuit_subentries(entry)]
     return {
-        "entry": {"title": entry.title, "data": dict(entry.data), "options": dict(entry.options)},
+        "entry": stored,
         "channels": {channel.key: {"name": channel.name, "phase": channel.phase.name} for channel in wiring.channels},
         "chip_config": config,
         "registers": registers,

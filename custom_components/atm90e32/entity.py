@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .circuits import subentry_ids
 from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32Coordinator
 from .driver.channels import Channel
@@ -21,6 +24,20 @@ CIRCUIT_MODEL: Final = "CT channel"
 def circuit_device_id(entry_id: str, channel: Channel) -> str:
     """The device identifier of a circuit: ``<entry id>_<channel key>`` (stable, never the name)."""
     return f"{entry_id}_{channel.key}"
+
+
+def async_add_by_circuit(
+    coordinator: Atm90e32Coordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities: Iterable[Atm90e32Entity],
+) -> None:
+    """Add ``entities``, each circuit's with its subentry's ``config_subentry_id``, the chip's with none."""
+    by_circuit: dict[str | None, list[Atm90e32Entity]] = {}
+    for entity in entities:
+        by_circuit.setdefault(entity.circuit_key, []).append(entity)
+    ids = subentry_ids(coordinator.config_entry)
+    for key, group in by_circuit.items():
+        async_add_entities(group, config_subentry_id=None if key is None else ids[key])
 
 
 class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
@@ -46,6 +63,8 @@ class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
         """
         super().__init__(coordinator)
         self.entity_description = description
+        self.circuit_key = None if circuit is None else circuit.key
+        """The channel key of the circuit this entity belongs to (its subentry's), None for the chip's."""
         entry = coordinator.config_entry
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         if circuit is None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -31,15 +30,13 @@ from .const import (
     CONF_PGA_GAIN,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
-    CONF_WIRING,
-    DOMAIN,
     PRESET_CUSTOM,
     VT_DUAL,
     VT_SINGLE,
 )
 from .driver.calibration import CT_PRESETS, VT_PRESETS, CalibrationError, preset_current_gain
-from .driver.channels import CIRCUITS_KEY, Channel, Wiring
-from .settings import default_options, entry_wiring
+from .driver.channels import Channel, Wiring
+from .settings import default_options
 
 
 def select(options: list[str], key: str) -> SelectSelector:
@@ -204,13 +201,3 @@ def custom_gains_step(
         data_schema=flow.add_suggested_values_to_schema(custom_gains_schema(fields, options), user_input or {}),
         errors=errors,
     )
-
-
-def circuit_names(hass: HomeAssistant, exclude: str | None = None) -> list[str]:
-    """The names of the circuits of every entry (but ``exclude``, an entry id): a new name must differ."""
-    names = []
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.entry_id == exclude or entry.data.get(CONF_WIRING) != CIRCUITS_KEY:
-            continue
-        names += [channel.name for channel in entry_wiring(entry.data, entry.options).channels]
-    return names

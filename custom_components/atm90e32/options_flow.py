@@ -22,18 +22,18 @@ from . import demand_form, forms, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
 from .calibration_flow import COMPENSATION_STEPS, CalibrationSteps
 from .const import (
-    CONF_BOARD_POSITION,
-    CONF_CHANNELS,
     CONF_NOMINAL_VOLTAGE,
     CONF_START_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     CONF_VOLTAGE_SYSTEM,
+    CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     DEFAULT_UPDATE_INTERVAL,
     DEFAULT_VOLTAGE_SYSTEM,
     UPDATE_INTERVALS,
+    VT_SINGLE,
 )
-from .driver.channels import CIRCUIT_KEYS, CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE
+from .driver.channels import CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .settings import default_options, entry_wiring, meter_settings
 
@@ -69,12 +69,12 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
     async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Presets (or custom gains on the next step), PGA, CT direction, current scaling.
 
-        A circuits entry gets the circuits form (channels on or off, names, 240 V factor),
-        a three-phase entry the three-phase form; both keep the entry's other options.
+        A circuits entry gets its chip's form (its circuits are subentries), a three-phase
+        entry the three-phase form; both keep the entry's other options.
         """
         data = self._entry_data
         if data.get(CONF_WIRING) == CIRCUITS_KEY:
-            return await self.async_step_circuits()
+            return await self.async_step_circuits_chip()
         if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
             return await self.async_step_three_phase()
         if data.get(CONF_WIRING) == THREE_PHASE_DELTA.key:
@@ -95,33 +95,26 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
             errors=errors,
         )
 
-    async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Circuits: channels on or off, names (refused when empty or taken), CTs, 240 V factor, transformer.
+    async def async_step_circuits_chip(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A circuits chip's transformer, PGA and current scaling; each circuit's CT gain follows its preset.
 
-        Turning a channel on or off changes the entry's data (its wiring); the entry
-        reloads with the options either way.  Nothing is saved while the form has errors.
+        The circuits' CTs and directions are their subentries' (kept as they are here).
         """
-        entry = self.config_entry
+        wiring = entry_wiring(self._entry_data)
+        options = {**default_options(wiring), **self._entry_options}
         errors: dict[str, str] = {}
         if user_input is not None:
-            choice, errors = wiring_form.validate_circuits(user_input, forms.circuit_names(self.hass, entry.entry_id))
-            if choice is not None:
-                gains, errors = forms.resolve_presets(
-                    choice.wiring, wiring_form.circuit_gains_input(choice, user_input), entry.options
-                )
-                if not errors:
-                    self._options = {**entry.options, **gains, **choice.options}
-                    if choice.data[CONF_CHANNELS] != list(entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS)):
-                        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **choice.data})
-                    if forms.custom_gain_fields(choice.wiring, self._options):
-                        return await self.async_step_custom_gains()
-                    return self.async_create_entry(data=self._options)
-        values = wiring_form.circuit_values(
-            entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
-        )
+            gains_input = {**options, **user_input, CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE}
+            gains, errors = forms.resolve_presets(wiring, gains_input, options)
+            errors = {"base" if key not in user_input else key: error for key, error in errors.items()}
+            self._options = {**options, **gains}
+            if not errors:
+                if forms.custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self.async_create_entry(data=self._options)
         return self.async_show_form(
-            step_id="circuits",
-            data_schema=wiring_form.circuits_schema(wiring_form.shown_again(values, user_input)),
+            step_id="circuits_chip",
+            data_schema=wiring_form.circuits_chip_schema({**options, **(user_input or {})}),
             errors=errors,
         )
 

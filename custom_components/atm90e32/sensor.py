@@ -18,7 +18,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver.channels import Channel, Wiring
 from .driver.ledger import kwh_to_counts
-from .entity import Atm90e32Entity
+from .entity import Atm90e32Entity, async_add_by_circuit
 from .precision import rounded
 from .quality import counter_key
 from .sensor_descriptions import (
@@ -71,14 +71,13 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors the chip's wiring has (sensor_descriptions.sensors_of), each for its channel or the chip."""
     coordinator = entry.runtime_data
-    async_add_entities(
-        _entity(coordinator, description, channel) for description, channel in sensors_of(coordinator.wiring)
-    )
+    entities = [_entity(coordinator, description, channel) for description, channel in sensors_of(coordinator.wiring)]
+    async_add_by_circuit(coordinator, async_add_entities, entities)
 
 
 def _entity(
     coordinator: Atm90e32Coordinator, description: SensorEntityDescription, channel: Channel | None
-) -> SensorEntity:
+) -> Atm90e32Entity:
     """The entity showing ``description`` (of ``channel``, None: of the chip).  Raises TypeError for another kind."""
     match description:
         case ChipSensorDescription():

@@ -486,7 +486,6 @@ CHANNEL_SENSORS: tuple[ChannelSensorDescription, ...] = (
             translation_key=f"{condition}_count",
             state_class=SensorStateClass.TOTAL_INCREASING,
             entity_category=EntityCategory.DIAGNOSTIC,
-            on_circuit_device=False,
             condition=condition,
         )
         for condition in COUNTED

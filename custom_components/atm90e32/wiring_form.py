@@ -103,10 +103,18 @@ def circuits_schema(values: Mapping[str, Any]) -> vol.Schema:
         fields[
             vol.Required(channel.voltage_factor_option, default=forms.form_value(values[channel.voltage_factor_option]))
         ] = forms.select(list(VOLTAGE_FACTORS), "voltage_factor")
-    fields[vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET])] = forms.VT_PRESET
-    fields[vol.Required(CONF_PGA_GAIN, default=forms.form_value(values[CONF_PGA_GAIN]))] = forms.PGA_GAIN
-    fields[vol.Required(CONF_CURRENT_SCALE, default=forms.form_value(values[CONF_CURRENT_SCALE]))] = forms.CURRENT_SCALE
-    return vol.Schema(fields)
+    return vol.Schema(fields).extend(circuits_chip_schema(values).schema)
+
+
+def circuits_chip_schema(values: Mapping[str, Any]) -> vol.Schema:
+    """A circuits chip's own fields (the shared transformer, PGA, current scaling), defaulting to ``values``."""
+    return vol.Schema(
+        {
+            vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET]): forms.VT_PRESET,
+            vol.Required(CONF_PGA_GAIN, default=forms.form_value(values[CONF_PGA_GAIN])): forms.PGA_GAIN,
+            vol.Required(CONF_CURRENT_SCALE, default=forms.form_value(values[CONF_CURRENT_SCALE])): forms.CURRENT_SCALE,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -150,16 +158,26 @@ def validate_circuits(
     names: dict[str, str] = {}
     for channel in enabled:
         name = str(user_input.get(channel.name_option) or "").strip()
-        if not name:
-            errors[channel.name_option] = "name_empty"
-        elif name.casefold() in taken:
-            errors[channel.name_option] = "name_duplicate"
+        if error := name_error(name, taken):
+            errors[channel.name_option] = error
         taken.add(name.casefold())
         names[channel.key] = name
     if errors:
         return None, errors
     factors = {c.key: int(user_input.get(c.voltage_factor_option, 1)) for c in enabled}
     return CircuitChoice(circuits_wiring(c.key for c in enabled), names, factors), {}
+
+
+def name_error(name: str, taken: set[str]) -> str | None:
+    """The error of circuit name ``name`` (stripped): ``name_empty``, or ``name_duplicate`` when in ``taken``.
+
+    ``taken``: the other circuits' names, casefolded.  None when the name may be used.
+    """
+    if not name:
+        return "name_empty"
+    if name.casefold() in taken:
+        return "name_duplicate"
+    return None
 
 
 def circuit_gains_input(choice: CircuitChoice, user_input: Mapping[str, Any]) -> dict[str, Any]:
