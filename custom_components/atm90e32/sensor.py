@@ -40,6 +40,7 @@ from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
 from .driver.power_quality import COUNTED
 from .driver.three_phase import voltage_unbalance_percent
 from .entity import Atm90e32Entity
+from .published import PublishedSensor
 from .quality import counter_key
 
 PARALLEL_UPDATES = 0  # coordinator-driven: entities never poll on their own
@@ -530,7 +531,7 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
+class Atm90e32PhaseSensor(PublishedSensor[float | None], SensorEntity):
     """A measurement of one channel (a split-phase leg)."""
 
     entity_description: PhaseSensorDescription
@@ -546,9 +547,16 @@ class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
         """Bind ``description`` to ``channel``'s chip phase (on the circuit's own device if ``circuit``)."""
         super().__init__(coordinator, description, channel if circuit else None)
         self._phase = channel.phase
+        self.start_publishing(description)
+        if description.key == f"{channel.key}_power":  # its mean comes from the channel's energy counts
+            self.energy_key = channel.key
 
     @property
     def native_value(self) -> float | None:
+        """The value last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float | None:
         """The channel's value from the last snapshot, rounded to the description's precision."""
         reading = self.coordinator.data.phases.get(self._phase)
         if reading is None:
@@ -556,18 +564,29 @@ class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
         return rounded(self.entity_description.value_fn(reading), self.entity_description.precision)
 
 
-class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
+class Atm90e32ChipSensor(PublishedSensor[float | None], SensorEntity):
     """A chip-wide measurement (frequency, temperature) or a both-legs total."""
 
     entity_description: ChipSensorDescription
 
+    def __init__(self, coordinator: Atm90e32Coordinator, description: ChipSensorDescription) -> None:
+        """Bind ``description`` to the chip's device; the total power's mean comes from the service's energy counts."""
+        super().__init__(coordinator, description)
+        self.start_publishing(description)
+        if description.key == "total_power":
+            self.energy_key = TOTAL
+
     @property
     def native_value(self) -> float | None:
+        """The value last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float | None:
         """The value from the last snapshot, rounded to the description's precision."""
         return rounded(self.entity_description.value_fn(self.coordinator.data), self.entity_description.precision)
 
 
-class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
+class Atm90e32EnergySensor(PublishedSensor[float], RestoreSensor):
     """Lifetime energy; restores its last value so totals survive restarts (a circuit's on the circuit's device)."""
 
     entity_description: EnergySensorDescription
@@ -577,6 +596,7 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
     ) -> None:
         """Bind ``description`` to the chip's device, or to ``circuit``'s own."""
         super().__init__(coordinator, description, circuit)
+        self.start_publishing(description)
 
     async def async_added_to_hass(self) -> None:
         """Seed the ledger with the last stored lifetime value, then follow the coordinator."""
@@ -588,7 +608,11 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
 
     @property
     def native_value(self) -> float:
-        """Lifetime energy in kWh."""
+        """Lifetime energy in kWh, as last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float:
+        """Lifetime energy in kWh, exact from the ledger."""
         return self.coordinator.ledger.kwh(self.entity_description.ledger_key)
 
 
@@ -601,12 +625,21 @@ class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
         return self.coordinator.watch.counters[self.entity_description.key.removesuffix("_count")]
 
 
-class Atm90e32DemandSensor(Atm90e32Entity, SensorEntity):
+class Atm90e32DemandSensor(PublishedSensor[float | datetime | None], SensorEntity):
     """The service's demand: kept by the coordinator's demand meter and stored with the ledger."""
 
     entity_description: DemandSensorDescription
 
+    def __init__(self, coordinator: Atm90e32Coordinator, description: DemandSensorDescription) -> None:
+        """Bind ``description`` to the chip's device (the projected demand is written at most once a minute)."""
+        super().__init__(coordinator, description)
+        self.start_publishing(description)
+
     @property
     def native_value(self) -> float | datetime | None:
+        """The value last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float | datetime | None:
         """The value now; None (unknown) for an interval that is incomplete or a cycle with no peak yet."""
         return self.entity_description.value_fn(self.coordinator.demand, dt_util.utcnow().timestamp())
