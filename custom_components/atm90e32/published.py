@@ -5,13 +5,27 @@ from __future__ import annotations
 from typing import cast
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
-from homeassistant.core import Event, callback
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.util import dt as dt_util
 
 from .driver.ledger import LedgerKey
 from .entity import Atm90e32Entity
 from .publishing import IMMEDIATE, Publisher, mode_of, policy, quantity_of
+
+
+def _write_held_signal(entry_id: str) -> str:
+    return f"atm90e32_write_held_{entry_id}"
+
+
+@callback
+def async_write_held(hass: HomeAssistant, entry_id: str) -> None:
+    """Make every sensor of entry ``entry_id`` write what it holds back now (before the entry unloads).
+
+    An entity being removed can no longer write its state, so the unload asks first.
+    """
+    async_dispatcher_send(hass, _write_held_signal(entry_id))
 
 
 class PublishedSensor[T](Atm90e32Entity):
@@ -84,18 +98,15 @@ class PublishedSensor[T](Atm90e32Entity):
         )
 
     async def async_added_to_hass(self) -> None:
-        """Follow the coordinator; write what is held back when Home Assistant stops."""
+        """Follow the coordinator; write what is held back when Home Assistant stops or the entry unloads."""
         await super().async_added_to_hass()
         self.async_on_remove(self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, self._async_write_at_stop))
+        entry_id = self.coordinator.config_entry.entry_id
+        self.async_on_remove(async_dispatcher_connect(self.hass, _write_held_signal(entry_id), self.write_held))
 
     @callback
     def _async_write_at_stop(self, _event: Event) -> None:
         self.write_held()
-
-    async def async_will_remove_from_hass(self) -> None:
-        """Write what is held back before the entity goes (an unload: options saved, reload, delete)."""
-        self.write_held()
-        await super().async_will_remove_from_hass()
 
     @callback
     def write_held(self) -> None:
