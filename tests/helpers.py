@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32 import storage
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 from custom_components.atm90e32.storage import LedgerJournal
 
 from .emulation import ManualClock
@@ -86,3 +87,15 @@ def seed_script() -> ModuleType:
     seed = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(seed)
     return seed
+
+
+def every_refresh(entry: MockConfigEntry) -> MockConfigEntry:
+    """``entry`` (not added yet) under "Database writes: every refresh", for a test reading each refresh's state."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        version=entry.version,
+        data=dict(entry.data),
+        options={**entry.options, CONF_DATABASE_WRITES: Mode.EVERY_REFRESH},
+        unique_id=entry.unique_id,
+        title=entry.title,
+    )

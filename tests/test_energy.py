@@ -20,27 +20,15 @@ from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
-from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 
 from .emulation import ManualClock
-from .helpers import journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
+from .helpers import every_refresh, journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
 
 
 @pytest.fixture
 def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulated entry under "Database writes: every refresh".
-
-    These tests read the state after each refresh; what balanced and lean write is
-    tested in tests/test_publishing.py.
-    """
-    return MockConfigEntry(
-        domain=config_entry.domain,
-        version=config_entry.version,
-        data=dict(config_entry.data),
-        options={**config_entry.options, CONF_DATABASE_WRITES: Mode.EVERY_REFRESH},
-        unique_id=config_entry.unique_id,
-        title=config_entry.title,
-    )
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
 
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000

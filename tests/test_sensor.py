@@ -15,27 +15,15 @@ from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
-from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import every_refresh, replay, setup_entry, state
 
 
 @pytest.fixture
 def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulated entry under "Database writes: every refresh".
-
-    These tests read the state after each refresh; what balanced and lean write is
-    tested in tests/test_publishing.py.
-    """
-    return MockConfigEntry(
-        domain=config_entry.domain,
-        version=config_entry.version,
-        data=dict(config_entry.data),
-        options={**config_entry.options, CONF_DATABASE_WRITES: Mode.EVERY_REFRESH},
-        unique_id=config_entry.unique_id,
-        title=config_entry.title,
-    )
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
 
 
 async def test_sensors_show_the_replayed_household(
