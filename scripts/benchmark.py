@@ -56,9 +56,7 @@ from custom_components.atm90e32.const import (
     CONF_LINE_FREQUENCY,
     CONF_UPDATE_INTERVAL,
     CONF_WIRING,
-    DEFAULT_OPTIONS,
     DOMAIN,
-    default_options,
 )
 from custom_components.atm90e32.driver import Atm90e32, ChipConfig
 from custom_components.atm90e32.driver.channels import (
@@ -73,6 +71,7 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLo
 from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
 from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
 from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS, default_options
 from tests.emulation import ManualClock
 
 CIRCUITS_ALL = circuits_wiring(CIRCUIT_KEYS)
@@ -272,7 +271,7 @@ async def start_home_assistant(
     Everything is undone when ``stack`` closes.
     """
     stack.enter_context(timer.patch)
-    stack.enter_context(patch("custom_components.atm90e32.coordinator.open_transport", side_effect=new_transport))
+    stack.enter_context(patch("custom_components.atm90e32.bus.open_transport", side_effect=new_transport))
     config_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-bench-"))
     hass: HomeAssistant = await stack.enter_async_context(async_test_home_assistant(config_dir=config_dir))
     hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)

@@ -225,7 +225,7 @@ def default_options(case: WiringCase) -> dict[str, Any]:
             continue
         if make is not None:
             return {**make(case.wiring()), **case.extra_options}
-    return dict(const.DEFAULT_OPTIONS)
+    raise RuntimeError("no default_options in settings.py or const.py")
 
 
 def energy_keys(wiring: channels.Wiring) -> list[str]:
@@ -295,7 +295,7 @@ async def run(interval: int, chips: int, wiring_name: str = "split_phase", mode:
             entry = MockConfigEntry(
                 domain=const.DOMAIN,
                 version=2,
-                data={"device": const.simulated_device(index) if index else "simulated", **case.data},
+                data={"device": f"simulated_{index}" if index else "simulated", **case.data},
                 options=options,
                 unique_id=f"bench-{index}",
                 title=f"ATM90E32AS (chip {index})",

@@ -39,6 +39,7 @@ from homeassistant.config_entries import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from custom_components.atm90e32.bus import simulated_device
 from custom_components.atm90e32.const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -50,13 +51,10 @@ from custom_components.atm90e32.const import (
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
-    DEFAULT_OPTIONS,
     DOMAIN,
     MODEL,
     SIMULATED,
     VT_DUAL,
-    default_options,
-    simulated_device,
 )
 from custom_components.atm90e32.driver.channels import (
     CIRCUIT_KEYS,
@@ -66,6 +64,7 @@ from custom_components.atm90e32.driver.channels import (
     WIRINGS,
     circuits_wiring,
 )
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS, default_options
 from custom_components.atm90e32.wiring_form import default_circuit_name
 
 

@@ -14,19 +14,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-# Imported before any test patches coordinator.open_transport, so that config_flow's own
-# reference to it is the real function (patches are then restored to the real one).
-from custom_components.atm90e32 import config_flow as _config_flow  # noqa: F401
-from custom_components.atm90e32.const import (
-    CONF_DEVICE,
-    CONF_LINE_FREQUENCY,
-    CONF_WIRING,
-    DEFAULT_OPTIONS,
-    DOMAIN,
-    SIMULATED,
-)
+from custom_components.atm90e32.const import CONF_DEVICE, CONF_LINE_FREQUENCY, CONF_WIRING, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, TraceLoad
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS
 
 from .emulation import FaultyEmulator, ManualClock
 from .snapshot_extension import VersionedSnapshotExtension
@@ -88,10 +79,7 @@ def emulator(clock: ManualClock) -> FaultyEmulator:
 @pytest.fixture
 def mock_transport(emulator: FaultyEmulator) -> Generator[FaultyEmulator]:
     """Make the integration's bus the test's emulator (both where it is opened and probed)."""
-    with (
-        patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
-        patch("custom_components.atm90e32.config_flow.open_transport", return_value=emulator),
-    ):
+    with patch("custom_components.atm90e32.bus.open_transport", return_value=emulator):
         yield emulator
 
 

@@ -22,13 +22,13 @@ from custom_components.atm90e32.const import (
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
     CONF_WIRING,
-    DEFAULT_OPTIONS,
     DOMAIN,
     SIMULATED,
 )
 from custom_components.atm90e32.driver import DevicePermissionError
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
+from custom_components.atm90e32.settings import DEFAULT_OPTIONS
 
 from .conftest import ENTRY_DATA, EmulatedSpiDev
 from .emulation import FaultyEmulator, ManualClock
@@ -84,7 +84,7 @@ async def test_a_spi_device_at_a_slower_clock_end_to_end(
 ) -> None:
     """Through the real SpidevTransport (over an emulator-backed SpiDev) from the flow to live sensors."""
     spidev_module.clock = clock
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0"]):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.0"]):
         result = await start(hass)
         assert result["data_schema"] is not None
         result = await hass.config_entries.flow.async_configure(
@@ -130,7 +130,7 @@ async def test_the_real_simulated_meter_probes_without_patches(hass: HomeAssista
 
 
 async def test_detected_spi_devices_are_offered(hass: HomeAssistant) -> None:
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0"]):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.0"]):
         result = await start(hass)
     assert result["data_schema"] is not None
     schema = result["data_schema"].schema
@@ -160,7 +160,7 @@ async def test_line_frequency_default_comes_from_the_last_entry_of_the_same_wiri
 
 async def test_missing_spi_device_then_recovery(hass: HomeAssistant) -> None:
     # /dev/spidev9.9 exists on no machine: the real SpidevTransport fails to open it.
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev9.9"]):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev9.9"]):
         result = await start(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**USER_INPUT, CONF_DEVICE: "/dev/spidev9.9"}
@@ -174,7 +174,7 @@ async def test_missing_spi_device_then_recovery(hass: HomeAssistant) -> None:
 async def test_permission_denied_then_recovery(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
     result = await start(hass)
     with patch(
-        "custom_components.atm90e32.config_flow.open_transport",
+        "custom_components.atm90e32.bus.open_transport",
         side_effect=DevicePermissionError("permission denied opening /dev/spidev0.0"),
     ):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
@@ -288,7 +288,7 @@ async def test_a_preset_too_large_for_the_pga_is_refused(hass: HomeAssistant, mo
 
 async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_transport: EmulatedAtm90e32) -> None:
     """A configured chip select is not offered; one configured meanwhile (a second flow) aborts."""
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0"]):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.0"]):
         result = await start(hass)
         MockConfigEntry(domain=DOMAIN, data=dict(ENTRY_DATA), unique_id=SIMULATED).add_to_hass(hass)
         result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
@@ -306,7 +306,7 @@ async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_t
 
 async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:
     config_entry.add_to_hass(hass)
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.1"]):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.1"]):
         result = await config_entry.start_reconfigure_flow(hass)
         assert result["step_id"] == "reconfigure"
         result = await hass.config_entries.flow.async_configure(
@@ -330,9 +330,7 @@ async def test_reconfigure_offers_no_chip_set_up_elsewhere(
     MockConfigEntry(
         domain=DOMAIN, data={**ENTRY_DATA, CONF_DEVICE: "/dev/spidev0.1"}, unique_id="spidev0.1"
     ).add_to_hass(hass)
-    with patch(
-        "custom_components.atm90e32.config_flow.list_spi_devices", return_value=["/dev/spidev0.0", "/dev/spidev0.1"]
-    ):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=["/dev/spidev0.0", "/dev/spidev0.1"]):
         result = await config_entry.start_reconfigure_flow(hass)
     assert result["data_schema"] is not None
     schema = result["data_schema"].schema
@@ -410,7 +408,7 @@ async def test_an_unexpected_error_is_unknown_and_logged(
     hass: HomeAssistant, mock_transport: EmulatedAtm90e32, caplog: pytest.LogCaptureFixture
 ) -> None:
     result = await start(hass)
-    with patch("custom_components.atm90e32.config_flow.probe", side_effect=RuntimeError("kaput")):
+    with patch("custom_components.atm90e32.bus.probe", side_effect=RuntimeError("kaput")):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unknown"}

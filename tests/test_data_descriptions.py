@@ -33,9 +33,9 @@ from custom_components.atm90e32.const import (
     DEFAULT_VOLTAGE_SYSTEM,
     PRESET_CUSTOM,
     VT_DUAL,
-    default_options,
 )
 from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, SPLIT_PHASE, THREE_PHASE_WYE, Wiring
+from custom_components.atm90e32.settings import default_options
 from custom_components.atm90e32.wiring_form import circuit_values, circuits_schema, three_phase_schema
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"

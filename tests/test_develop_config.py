@@ -18,8 +18,8 @@ from homeassistant import config as conf_util
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
+from custom_components.atm90e32.bus import simulated_load
 from custom_components.atm90e32.const import CONF_WIRING
-from custom_components.atm90e32.coordinator import simulated_load
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE
 from tests.e2e.conftest import readme_yaml
 

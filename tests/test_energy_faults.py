@@ -247,7 +247,7 @@ async def test_a_day_of_faults_loses_and_doubles_nothing(
     clock = ManualClock()
     emulator = FaultyEmulator(TraceLoad(), clock=clock)
     with (
-        patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator),
+        patch("custom_components.atm90e32.bus.open_transport", return_value=emulator),
         patch("custom_components.atm90e32.coordinator.monotonic", clock),
         patch("custom_components.atm90e32.driver.meter.monotonic", clock),
     ):
@@ -286,7 +286,7 @@ async def test_a_known_day_of_every_fault(
     patched_monotonic: None,
 ) -> None:
     """A fixed schedule with every kind of fault, including a stall long enough to wrap a counter."""
-    with patch("custom_components.atm90e32.coordinator.open_transport", return_value=emulator):
+    with patch("custom_components.atm90e32.bus.open_transport", return_value=emulator):
         result = await run_day(hass, hass_storage, emulator, clock, SEEDED_SCHEDULE)
         await check_invariant(hass, emulator, result)
     wrapped = emulator.energy[ChipPhase.A].wrapped_counts

@@ -21,6 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.atm90e32.bus import simulated_device
 from custom_components.atm90e32.const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -31,7 +32,6 @@ from custom_components.atm90e32.const import (
     DOMAIN,
     SIMULATED,
     SIMULATED_CHIPS,
-    simulated_device,
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
@@ -43,7 +43,7 @@ from .emulation import FaultyEmulator
 from .helpers import setup_entry
 from .test_wirings import defaults
 
-NO_SPI_NODES = patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=[])
+NO_SPI_NODES = patch("custom_components.atm90e32.bus.list_spi_devices", return_value=[])
 
 
 async def device_step(hass: HomeAssistant, wiring: str) -> ConfigFlowResult:

@@ -71,7 +71,7 @@ async def test_reconfigure_to_another_chip_select_keeps_entities_device_and_ener
     assert energy_before["sensor.atm90e32as_spidev0_0_l1_imported_energy"] > 0
 
     devices = ["/dev/spidev0.0", "/dev/spidev0.1"]
-    with patch("custom_components.atm90e32.config_flow.list_spi_devices", return_value=devices):
+    with patch("custom_components.atm90e32.bus.list_spi_devices", return_value=devices):
         result = await entry.start_reconfigure_flow(hass)
         user_input: dict[str, Any] = {
             **{key: str(value) for key, value in ENTRY_DATA.items() if key != CONF_WIRING},  # the wiring stays

@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import sys
-from custom_components.atm90e32 import config_flow, coordinator, diagnostics, sensor  # noqa: F401
+from custom_components.atm90e32 import bus, config_flow, coordinator, diagnostics, sensor  # noqa: F401
 {open_bus}
 loaded = sorted(name for name in sys.modules if name.endswith(".emulator") or name.startswith("tests"))
 print(",".join(loaded))
@@ -35,6 +35,4 @@ def test_setting_up_the_integration_imports_no_emulator() -> None:
 
 
 def test_the_simulated_meter_imports_it_when_chosen() -> None:
-    assert loaded_after("coordinator.open_transport({'device': 'simulated'})") == (
-        "custom_components.atm90e32.driver.emulator"
-    )
+    assert loaded_after("bus.open_transport({'device': 'simulated'})") == ("custom_components.atm90e32.driver.emulator")

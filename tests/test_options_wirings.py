@@ -28,12 +28,12 @@ from custom_components.atm90e32.const import (
     DOMAIN,
     SIMULATED,
     VT_DUAL,
-    default_options,
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import CircuitLoad, ThreePhaseLoad
+from custom_components.atm90e32.settings import default_options
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry, state

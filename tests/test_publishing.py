@@ -12,6 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
@@ -22,10 +23,11 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import RecorderInstanceContextManager
 
+from custom_components.atm90e32.const import CONF_UPDATE_INTERVAL
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
 from custom_components.atm90e32.driver.emulator import ConstantLoad
 from custom_components.atm90e32.driver.ledger import TOTAL, counts_to_kwh
-from custom_components.atm90e32.publishing import HEARTBEAT_S, JOULES_PER_COUNT
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, HEARTBEAT_S, JOULES_PER_COUNT, Mode
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import replay, setup_entry, state
@@ -187,3 +189,30 @@ async def test_held_energy_is_written_at_stop_and_unload(
     assert values[-1] == STATE_UNAVAILABLE
     assert values[-2] == str(coordinator.ledger.kwh((TOTAL, "import")))
     assert float(values[-2]) > float(exact)
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+async def test_every_refresh_is_chosen_with_the_update_interval(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: FaultyEmulator, clock: ManualClock
+) -> None:
+    """Configure → Update interval and database writes: "every refresh" makes the energy move at every refresh."""
+    await setup_entry(hass, config_entry)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "update_interval"})
+    assert result["type"] is FlowResultType.FORM
+    schema = result["data_schema"]
+    assert schema is not None
+    fields = {str(key): key for key in schema.schema}
+    assert fields[CONF_DATABASE_WRITES].default() == Mode.BALANCED
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_UPDATE_INTERVAL: "5", CONF_DATABASE_WRITES: Mode.EVERY_REFRESH}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert config_entry.options[CONF_DATABASE_WRITES] == Mode.EVERY_REFRESH
+    coordinator: Atm90e32Coordinator = config_entry.runtime_data  # reloaded
+    energy = entity_id(hass, config_entry, "total_energy_import")
+    states = written(hass, energy)
+    for _ in range(3):  # Home Assistant's clock stands still: no minute boundary, yet each refresh writes
+        await replay(coordinator, clock, INTERVAL)
+    assert len(states) == 3

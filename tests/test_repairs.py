@@ -51,7 +51,7 @@ async def test_permission_denied_files_a_repair_issue_that_clears(
 ) -> None:
     config_entry.add_to_hass(hass)
     with patch(
-        "custom_components.atm90e32.coordinator.open_transport",
+        "custom_components.atm90e32.bus.open_transport",
         side_effect=DevicePermissionError("permission denied opening /dev/spidev0.0"),
     ):
         await hass.config_entries.async_setup(config_entry.entry_id)

@@ -1,6 +1,6 @@
 """A simulated chip stays powered while its entry reloads, as a real ATM90E32AS does (issue 26 item 11).
 
-The simulated chip is opened by the real ``coordinator.open_transport`` (only its clock is
+The simulated chip is opened by the real ``bus.open_transport`` (only its clock is
 the test's manual clock), so a reload that powered a new chip on would show here.
 """
 

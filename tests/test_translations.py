@@ -179,3 +179,18 @@ async def test_energy_names_differ_early_in_every_language(
     keys = [f"{name}_energy_{direction}" for name in ("l1", "l2", "total") for direction in ("import", "export")]
     legend = [state(hass, config_entry, key).name[:30] for key in keys]
     assert len(set(legend)) == len(legend), legend
+
+
+@pytest.mark.parametrize("language", ("en", *LANGUAGES))
+def test_a_circuit_names_its_energy_as_the_service_does(language: str) -> None:
+    """Issue 26 item 21: one naming rule: a circuit's energy is named as the service's (or a leg's without the leg).
+
+    German names the service's total for the grid (Netzbezug/Netzeinspeisung); a circuit's is the
+    leg's word (Bezug/Einspeisung).
+    """
+    sensors = load(language)["entity"]["sensor"]
+    for direction in ("import", "export"):
+        circuit = sensors[f"circuit_energy_{direction}"]["name"]
+        service = sensors[f"total_energy_{direction}"]["name"]
+        leg = sensors[f"leg_energy_{direction}"]["name"].replace("{leg}", "").strip()
+        assert circuit in (service, leg[:1].upper() + leg[1:]), (circuit, service, leg)

@@ -32,11 +32,11 @@ from custom_components.atm90e32.const import (
     DOMAIN,
     SIMULATED,
     VT_DUAL,
-    default_options,
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, THREE_PHASE_WYE, circuits_wiring
 from custom_components.atm90e32.driver.emulator import CircuitLoad, EmulatedAtm90e32, LoadSource, ThreePhaseLoad
+from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
 from .helpers import replay, setup_entry
@@ -101,7 +101,7 @@ def wiring_case(request: pytest.FixtureRequest, clock: ManualClock) -> Generator
     """Each wiring's entry, its chip the emulator with a steady load."""
     make_entry, load = CASES[request.param]
     chip = EmulatedAtm90e32(load, clock=clock)
-    with patch("custom_components.atm90e32.coordinator.open_transport", return_value=chip):
+    with patch("custom_components.atm90e32.bus.open_transport", return_value=chip):
         yield make_entry(), request.param
 
 

@@ -24,6 +24,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.atm90e32.bus import simulated_load
 from custom_components.atm90e32.const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -39,9 +40,7 @@ from custom_components.atm90e32.const import (
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
 )
-from custom_components.atm90e32.coordinator import simulated_load
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
@@ -54,6 +53,7 @@ from custom_components.atm90e32.driver.emulator import (
     TraceCircuitLoad,
     TraceLoad,
 )
+from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
 from .helpers import replay, seed_script, setup_entry, state
@@ -82,10 +82,7 @@ class Bus:
 def bus(clock: ManualClock) -> Generator[Bus]:
     """Every simulated chip select opens its own emulator (its load set by the test)."""
     emulated = Bus(clock)
-    with (
-        patch("custom_components.atm90e32.coordinator.open_transport", emulated.open),
-        patch("custom_components.atm90e32.config_flow.open_transport", emulated.open),
-    ):
+    with patch("custom_components.atm90e32.bus.open_transport", emulated.open):
         yield emulated
 
 
@@ -177,7 +174,7 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     energy = er.async_get(hass).async_get(entity_id(hass, entry, "ct1_energy_import") or "")
     assert energy is not None
     assert energy.device_id == heat_pump.id  # the Energy dashboard's individual device
-    assert hass.states.get(energy.entity_id).name == "Heat pump Energy imported"  # type: ignore[union-attr]
+    assert hass.states.get(energy.entity_id).name == "Heat pump Imported energy"  # type: ignore[union-attr]
 
 
 async def test_power_calibration_of_a_240_v_circuit_keeps_its_factor(

@@ -29,7 +29,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
     try:
         await coordinator.async_config_entry_first_refresh()
     except BaseException:
-        await hass.async_add_executor_job(coordinator.meter.close)
+        await coordinator.async_release_bus()
         raise
     entry.runtime_data = coordinator
     # The chip's device first: a circuit's device names it as its via_device.
@@ -45,7 +45,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) -> 
         .id
     )
     _remove_unused_circuit_devices(hass, entry, coordinator)
-    issues.async_manage_input_range(hass, entry, coordinator.settings.wiring, entry.options)
+    issues.async_manage_input_range(hass, entry, coordinator.wiring, entry.options)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -60,7 +60,7 @@ def _remove_unused_circuit_devices(
     (``<entry id>_<channel key>_...``).  A circuit device is this entry's alone, so it is
     removed outright.
     """
-    wiring = coordinator.settings.wiring
+    wiring = coordinator.wiring
     if wiring.has_service_total:
         return
     used = {circuit_device_id(entry.entry_id, channel) for channel in wiring.channels}
@@ -86,7 +86,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
     if unloaded:
         await coordinator.async_save_ledger()
         await coordinator.store.async_close()
-        await hass.async_add_executor_job(coordinator.meter.close)
+        await coordinator.async_release_bus()
     return unloaded
 
 

@@ -54,7 +54,7 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     entities = [
         Atm90e32ConditionSensor(coordinator, description, channel)
-        for channel in coordinator.settings.wiring.channels
+        for channel in coordinator.wiring.channels
         for description in CHANNEL_DESCRIPTIONS
     ]
     entities += [Atm90e32ConditionSensor(coordinator, description, None) for description in SERVICE_DESCRIPTIONS]

@@ -1,12 +1,10 @@
-"""Offsets, phase compensation and start thresholds: entry options <-> chip configuration, and the flows' work.
+"""Offsets and phase compensation: their entry options, and the options flow's calibration work.
 
 Options (per channel key, raw 16-bit register values, written by the options flow's
 offset and phase steps): ``current_offset_<key>`` (Ioffset), ``power_offset_<key>``
 (Poffset), ``reactive_offset_<key>`` (Qoffset), ``phase_compensation_<key>`` (PhiA-C).
 ``compensation_undo`` holds the values those keys had before the last step, for "undo".
-The start thresholds follow ``start_threshold`` (driver.calibration.START_THRESHOLD_CHOICES):
-by default the CT presets' rated current and the nominal voltage (driver.calibration.start_threshold),
-or a fixed 2 W or 0.5 W per phase.
+settings.apply_compensation puts these options (and the start thresholds) into the chip configuration.
 """
 
 from __future__ import annotations
@@ -15,23 +13,21 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Final
 
-from .const import CONF_CURRENT_SCALE, CONF_START_THRESHOLD, PRESET_CUSTOM
+from .const import PRESET_CUSTOM
 from .driver import ChipConfig, Phase
 from .driver import registers as reg
 from .driver.calibration import (
     NO_LOAD_CURRENT_LIMIT_A,
     NO_LOAD_POWER_LIMIT_W,
-    START_THRESHOLD_IEC,
     CalibrationError,
     NoLoadReads,
-    chosen_start_threshold,
     no_load_offsets,
     phase_error_from_reference,
     phase_register,
     phase_register_degrees,
 )
 from .driver.channels import Channel, Wiring
-from .driver.front_end import CT_PRESET_PHASE_ERROR_DEG, CT_RATED_CURRENT_A
+from .driver.front_end import CT_PRESET_PHASE_ERROR_DEG
 
 OFFSET_KINDS: Final = ("current_offset", "power_offset", "reactive_offset")
 """Option prefixes of the offset step: Ioffset, Poffset, Qoffset."""
@@ -49,48 +45,6 @@ def option_key(kind: str, channel: Channel) -> str:
 def compensation_options(wiring: Wiring, options: Mapping[str, Any], kinds: tuple[str, ...]) -> dict[str, int]:
     """The present values of ``kinds`` for every channel of ``wiring`` (0 where never calibrated)."""
     return {option_key(k, c): int(options.get(option_key(k, c), 0)) for k in kinds for c in wiring.channels}
-
-
-def rated_current(wiring: Wiring, options: Mapping[str, Any]) -> float:
-    """The smallest rated current of the channels' CTs, A (a custom CT: the chip's full scale x current scaling).
-
-    PPhaseTh is one register for every phase, so the smallest CT sets it.
-    """
-    scale = int(options.get(CONF_CURRENT_SCALE, 1))
-    full_scale = 0xFFFF * reg.CURRENT_LSB_A * scale
-    ratings = [
-        CT_RATED_CURRENT_A.get(str(options.get(c.ct_preset_option, PRESET_CUSTOM)), full_scale) for c in wiring.channels
-    ]
-    return min(ratings)
-
-
-def apply_to_config(config: ChipConfig, options: Mapping[str, Any], nominal_voltage: float) -> ChipConfig:
-    """``config`` with the offsets, phase compensation and start thresholds of the entry ``options``.
-
-    Raises ValueError for a stored value that is not a 16-bit register value.
-    """
-
-    def per_phase(kind: str) -> tuple[int, int, int]:
-        values = [0, 0, 0]
-        for channel in config.wiring.channels:
-            values[channel.phase] = int(options.get(option_key(kind, channel), 0))
-        return values[0], values[1], values[2]
-
-    threshold = chosen_start_threshold(
-        str(options.get(CONF_START_THRESHOLD, START_THRESHOLD_IEC)),
-        rated_current(config.wiring, options),
-        nominal_voltage,
-        int(options.get(CONF_CURRENT_SCALE, 1)),
-    )
-    return replace(
-        config,
-        p_start_threshold=threshold,
-        p_phase_threshold=threshold,
-        current_offsets=per_phase("current_offset"),
-        power_offsets=per_phase("power_offset"),
-        reactive_offsets=per_phase("reactive_offset"),
-        phase_compensation=per_phase(PHASE_KIND),
-    )
 
 
 def zeroed_offsets(config: ChipConfig) -> ChipConfig:

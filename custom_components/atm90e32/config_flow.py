@@ -25,7 +25,6 @@
 
 from __future__ import annotations
 
-import glob
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -52,8 +51,9 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import compensation, demand_form, replay, start_threshold_form, wiring_form
+from . import bus, compensation, demand_form, replay, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
+from .bus import is_simulated, simulated_device, simulated_index
 from .const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
@@ -83,13 +83,9 @@ from .const import (
     UPDATE_INTERVALS,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
-    is_simulated,
-    simulated_device,
-    simulated_index,
 )
-from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator, entry_wiring, meter_settings, open_transport
-from .driver import Atm90e32, Atm90e32Error, ChipConfig, MeterSnapshot, Phase
+from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .driver import Atm90e32Error, ChipConfig, MeterSnapshot, Phase
 from .driver.calibration import (
     CT_PRESETS,
     VT_PRESETS,
@@ -111,6 +107,8 @@ from .driver.channels import (
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
+from .publishing import CONF_DATABASE_WRITES, Mode, mode_of
+from .settings import default_options, entry_wiring, meter_settings
 
 COMPENSATION_STEPS = ["offset_calibration", "phase_calibration", "undo_compensation"]
 """The options flow's offset, phase and undo steps (compensation.py does their work)."""
@@ -120,24 +118,6 @@ _LOGGER = logging.getLogger(__name__)
 CALIBRATION_CONFIRM_TIMEOUT_S = 600
 """A calibration written but neither kept nor dismissed is taken back out of the chip after 10 minutes
 (the person closed the browser instead of the dialog)."""
-
-
-def list_spi_devices() -> list[str]:
-    """Return the /dev/spidevB.C nodes present, sorted (blocking: run in the executor)."""
-    return sorted(glob.glob("/dev/spidev*"))
-
-
-def probe(data: Mapping[str, Any]) -> None:
-    """Open the bus and check an ATM90E32AS answers plausibly; always closes the bus.
-
-    Nothing is written: a chip that is already metering keeps its counts.
-    Raises the driver's errors (DeviceNotFoundError, DevicePermissionError, DeadBusError, ...).
-    """
-    transport = open_transport(data)
-    try:
-        Atm90e32(transport).check_alive()
-    finally:
-        transport.close()
 
 
 def chip_unique_id(device: str) -> str:
@@ -345,7 +325,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         return Atm90e32OptionsFlow()
 
     async def _async_probe(self, data: Mapping[str, Any]) -> dict[str, str]:
-        return await _async_errors(lambda: self.hass.async_add_executor_job(probe, data))
+        return await _async_errors(lambda: self.hass.async_add_executor_job(bus.probe, data))
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """First choice: the wiring, each option saying where the CTs and transformers go."""
@@ -383,7 +363,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_free_devices(self) -> list[str]:
         """The chip selects not configured yet: the spidev nodes found, then the next free simulated one."""
         taken = self._configured_devices()
-        found = await self.hass.async_add_executor_job(list_spi_devices)
+        found = await self.hass.async_add_executor_job(bus.list_spi_devices)
         free = [device for device in found if device not in taken]
         simulated = next(
             (d for d in map(simulated_device, range(SIMULATED_CHIPS)) if d not in taken),
@@ -506,7 +486,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 data = {**self._data, CONF_VOLTAGE_SYSTEM: user_input[CONF_VOLTAGE_SYSTEM]}
                 try:
-                    check = await self.hass.async_add_executor_job(wiring_form.measure_voltages, data, self._options)
+                    check = await self.hass.async_add_executor_job(bus.measure_voltages, data, self._options)
                 except Atm90e32Error as err:
                     errors["base"] = translation_key(err)
                 else:
@@ -583,7 +563,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
         taken = self._configured_devices() - {str(entry.data[CONF_DEVICE])}
-        devices = [d for d in await self.hass.async_add_executor_job(list_spi_devices) if d not in taken]
+        devices = [d for d in await self.hass.async_add_executor_job(bus.list_spi_devices) if d not in taken]
         devices += [d for d in map(simulated_device, range(SIMULATED_CHIPS)) if d not in taken][:1]
         if str(entry.data[CONF_DEVICE]) not in devices:
             devices.insert(0, str(entry.data[CONF_DEVICE]))
@@ -635,7 +615,7 @@ def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: 
     return renamed
 
 
-def _voltage_report(check: wiring_form.VoltageCheck) -> str:
+def _voltage_report(check: bus.VoltageCheck) -> str:
     volts = ", ".join(f"{phase.name} {value:.1f} V" for phase, value in check.voltages.items())
     angles = ", ".join(f"{phase.name} {value:.1f}°" for phase, value in check.angles.items())
     return f"{volts}; {angles}"
@@ -837,7 +817,10 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             interval = int(user_input[CONF_UPDATE_INTERVAL])
             if interval <= longest:
-                return self.async_create_entry(data={**options, CONF_UPDATE_INTERVAL: interval})
+                writes = user_input.get(CONF_DATABASE_WRITES, mode_of(options))
+                return self.async_create_entry(
+                    data={**options, CONF_UPDATE_INTERVAL: interval, CONF_DATABASE_WRITES: writes}
+                )
             errors[CONF_UPDATE_INTERVAL] = "interval_too_long"
             placeholders["interval"] = str(interval)
         current = (user_input or options).get(CONF_UPDATE_INTERVAL, int(DEFAULT_UPDATE_INTERVAL.total_seconds()))
@@ -845,7 +828,11 @@ class Atm90e32OptionsFlow(OptionsFlowWithReload):
             {
                 vol.Required(CONF_UPDATE_INTERVAL, default=str(current)): _select(
                     [str(seconds) for seconds in UPDATE_INTERVALS], CONF_UPDATE_INTERVAL
-                )
+                ),
+                # what the sensors write to the database (publishing.py; README "What is written to the database")
+                vol.Required(CONF_DATABASE_WRITES, default=mode_of(user_input or options).value): _select(
+                    [mode.value for mode in Mode], CONF_DATABASE_WRITES
+                ),
             }
         )
         return self.async_show_form(

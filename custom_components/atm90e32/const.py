@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
-from .driver.channels import SPLIT_PHASE, Wiring
 from .driver.power_quality import (
     FREQUENCY_DEFAULT_PERCENT,
     PHASE_LOSS_DEFAULT_PERCENT,
@@ -71,30 +70,10 @@ VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
 DEFAULT_VOLTAGE_SYSTEM: Final = "230_400"
 
 
-def enabled_field(channel_key: str) -> str:
-    """The circuits form's field saying whether channel ``channel_key`` has a CT."""
-    return f"enabled_{channel_key}"
-
-
 SIMULATED: Final = "simulated"
 """The first chip select of the simulated bus (entries made before many chips existed use it)."""
 SIMULATED_CHIPS: Final = 14
 """Chip selects on the simulated bus: ``simulated``, ``simulated_1`` .. ``simulated_13`` (7 two-chip boards, 42 CTs)."""
-
-
-def simulated_device(index: int) -> str:
-    """The device value of simulated chip select ``index`` (0 is the historical ``simulated``)."""
-    return SIMULATED if index == 0 else f"{SIMULATED}_{index}"
-
-
-def is_simulated(device: str) -> bool:
-    """Whether ``device`` is a chip select of the simulated bus."""
-    return device == SIMULATED or device.startswith(f"{SIMULATED}_")
-
-
-def simulated_index(device: str) -> int:
-    """The chip select number of a simulated ``device`` (0 for ``simulated``)."""
-    return 0 if device == SIMULATED else int(device.removeprefix(f"{SIMULATED}_"))
 
 
 PRESET_CUSTOM: Final = "custom"
@@ -112,25 +91,6 @@ DEFAULT_CURRENT_GAIN: Final = 25498
 DEFAULT_VT_PRESET: Final = "9v_v14_rev3"
 DEFAULT_CT_PRESET: Final = "sct_013_000"
 
-
-def default_options(wiring: Wiring) -> dict[str, Any]:
-    """The meter settings (config entry options) of a new entry of ``wiring`` before the person changes them."""
-    options: dict[str, Any] = {
-        CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
-        CONF_VT_PRESET: DEFAULT_VT_PRESET,
-        CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
-        CONF_CURRENT_SCALE: 1,
-    }
-    for channel in wiring.channels:
-        options[channel.voltage_gain_option] = DEFAULT_VOLTAGE_GAIN
-        options[channel.ct_preset_option] = DEFAULT_CT_PRESET
-        options[channel.current_gain_option] = DEFAULT_CURRENT_GAIN
-        options[channel.invert_option] = False
-    return options
-
-
-DEFAULT_OPTIONS: Final = default_options(SPLIT_PHASE)
-"""The split-phase board's meter settings of a new entry."""
 
 POWER_QUALITY_DEFAULTS: Final[dict[str, Any]] = {
     CONF_SAG_PERCENT: SAG_DEFAULT_PERCENT,

@@ -18,7 +18,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: Atm90e3
     """
     coordinator = entry.runtime_data
     meter = coordinator.meter
-    wiring = coordinator.settings.wiring
+    wiring = coordinator.wiring
     try:
         dump = await hass.async_add_executor_job(meter.register_dump)
         registers: dict[str, int] | str = {f"0x{address:02X}": value for address, value in dump.items()}

@@ -6,7 +6,7 @@ import glob
 from typing import Final
 
 from . import issues, replay
-from .const import is_simulated
+from .bus import is_simulated
 from .driver import (
     Atm90e32Error,
     CommunicationError,

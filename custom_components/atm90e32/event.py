@@ -39,7 +39,7 @@ def event_data(coordinator: Atm90e32Coordinator, transition: Transition) -> dict
     snapshot = coordinator.data
     if transition.phase is None:
         return {"frequency": rounded(snapshot.frequency, HERTZ)}
-    data: dict[str, Any] = {"channel": coordinator.settings.wiring.channel(transition.phase).name}
+    data: dict[str, Any] = {"channel": coordinator.wiring.channel(transition.phase).name}
     reading = snapshot.phases.get(transition.phase)
     if reading is None:
         return data

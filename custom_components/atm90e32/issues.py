@@ -1,17 +1,30 @@
-"""Repair issues for what a person can fix: SPI off, permissions, a silent chip, lost counts."""
+"""Repair issues for what a person can fix: SPI off, permissions, a silent chip, lost counts.
+
+Each ``async_manage_*`` function raises or clears the issues of one concern from the
+state it is given (as Home Assistant core's shelly does in its repairs module); the
+coordinator calls them with what a refresh found.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_DEVICE, CONF_PGA_GAIN, DOMAIN, default_options
+from .const import CONF_DEVICE, CONF_PGA_GAIN, DOMAIN
+from .driver import MeterSnapshot, Phase
 from .driver.channels import Wiring
 from .driver.input_range import clipped_inputs
+from .driver.ledger import WrapRisk
+from .quality import Finding, Report
+from .settings import MeterSettings, default_options
+
+_LOGGER = logging.getLogger(__name__)
 
 SPI_NOT_ENABLED: Final = "spi_not_enabled"
 NO_SPI_DEVICE: Final = "no_spi_device"
@@ -43,6 +56,8 @@ CONNECTION_ISSUES: Final = (
     REPLAY_FILE_INVALID,
 )
 """Issues that clear themselves once the chip answers again."""
+FINDING_ISSUES: Final = tuple(finding.value for finding in Finding)
+"""Repair issues of findings about a channel (cleared at setup, judged again under the settings in force)."""
 
 
 def _issue_id(entry: ConfigEntry, key: str, channel: str | None = None) -> str:
@@ -101,3 +116,84 @@ def async_manage_input_range(
             rated=f"{found.rated:.0f}",
             fits=str(found.fits or ""),
         )
+
+
+def async_manage_connection(hass: HomeAssistant, entry: ConfigEntry, issue: str | None, error: str = "") -> None:
+    """The chip answers (``issue`` None): clear every CONNECTION_ISSUES; else raise ``issue`` with the ``error`` text.
+
+    ``issue`` is errors.repair_issue's choice for the driver error (run in the executor: it looks at /dev).
+    """
+    if issue is None:
+        async_clear(hass, entry, *CONNECTION_ISSUES)
+    else:
+        async_raise(hass, entry, issue, error=error)
+
+
+def async_manage_findings(
+    hass: HomeAssistant, entry: ConfigEntry, settings: MeterSettings, report: Report | None
+) -> None:
+    """Raise (and log) the findings ``report`` (quality.SupplyWatch.check) raised, clear those it cleared.
+
+    ``report`` None: nothing judged yet under ``settings`` (setup): every finding of every channel is cleared.
+    """
+    wiring = settings.wiring
+    if report is None:
+        for channel in wiring.channels:
+            async_clear(hass, entry, *FINDING_ISSUES, channel=channel.key)
+        return
+    for (finding, channel_key), value in report.raised.items():
+        name = next(c.name for c in wiring.channels if c.key == channel_key)
+        _LOGGER.warning("ATM90E32AS on %s, %s: %s (%.1f)", entry.data[CONF_DEVICE], name, finding, value)
+        async_raise(
+            hass,
+            entry,
+            finding.value,
+            channel=channel_key,
+            channel_name=name,
+            value=f"{value:.1f}",
+            nominal=f"{settings.nominal_voltage:.0f}",
+        )
+    for finding, channel_key in report.cleared:
+        async_clear(hass, entry, finding.value, channel=channel_key)
+
+
+def async_manage_overflow(hass: HomeAssistant, entry: ConfigEntry, risks: Iterable[WrapRisk]) -> None:
+    """Log and raise COUNTERS_OVERFLOWED for each gap in which a register may have wrapped (persistent)."""
+    for risk in risks:
+        _LOGGER.warning(
+            "The ATM90E32AS on %s was read %.0f s after the previous read at up to %.0f W: "
+            "an energy register may have overflowed and energy may have been lost",
+            entry.data[CONF_DEVICE],
+            risk.elapsed_s,
+            risk.power_w,
+        )
+        async_raise(hass, entry, COUNTERS_OVERFLOWED, seconds=f"{risk.elapsed_s:.0f}", watts=f"{risk.power_w:.0f}")
+
+
+def async_manage_phase_sequence(
+    hass: HomeAssistant, entry: ConfigEntry, settings: MeterSettings, snapshot: MeterSnapshot, *, was_reversed: bool
+) -> bool:
+    """Raise PHASE_SEQUENCE_REVERSED when L2 and L3 are swapped, clear it when the order is right; returns reversed.
+
+    Judged from the chip's voltage sequence error URevWnST (EMMState0 bit 9, DS p.20)
+    of a three-phase entry with a transformer per phase: with one shared transformer
+    every input reads angle 0 and there is no sequence to judge (``was_reversed`` is
+    returned).  UangleB/C only illustrate it: the DS gives them as 0-360 degrees without
+    a direction (p.71).  Logged once per reversal (``was_reversed``: the previous judgement).
+    """
+    three_phase = snapshot.three_phase
+    if not (settings.voltage_per_channel and settings.wiring.three_phase) or three_phase is None:
+        return was_reversed
+    if not three_phase.voltage_sequence_error:
+        async_clear(hass, entry, PHASE_SEQUENCE_REVERSED)
+        return False
+    angle_l2, angle_l3 = (f"{three_phase.voltage_angles.get(p, math.nan):.1f}" for p in (Phase.B, Phase.C))
+    if not was_reversed:
+        _LOGGER.warning(
+            "ATM90E32AS on %s: the phase sequence is reversed (L2 at %s°, L3 at %s°)",
+            entry.data[CONF_DEVICE],
+            angle_l2,
+            angle_l3,
+        )
+    async_raise(hass, entry, PHASE_SEQUENCE_REVERSED, angle_l2=angle_l2, angle_l3=angle_l3)
+    return True

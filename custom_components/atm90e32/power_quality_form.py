@@ -30,9 +30,9 @@ from .const import (
     NOMINAL_VOLTAGES,
     POWER_QUALITY_DEFAULTS,
 )
-from .coordinator import default_nominal_voltage, entry_voltage_system, meter_settings
 from .driver.channels import THREE_PHASE_WYE
 from .driver.power_quality import CHANNEL_CONDITIONS
+from .settings import default_nominal_voltage, entry_voltage_system, meter_settings
 
 FREQUENCY_PERCENT_MAX = 10.0
 """A tolerance of 10 % or more would put the low limit below 54 Hz: no longer a frequency watch."""

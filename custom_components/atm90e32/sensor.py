@@ -505,7 +505,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of one chip, derived from its wiring's channels."""
     coordinator = entry.runtime_data
-    wiring = coordinator.settings.wiring
+    wiring = coordinator.wiring
     circuits = not wiring.has_service_total
     entities: list[SensorEntity] = [
         Atm90e32PhaseSensor(coordinator, description, channel, circuit=circuits)

@@ -25,7 +25,8 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
-from .const import CONF_DEVICE, CONF_REPLAY_FILE, DOMAIN, is_simulated
+from .bus import is_simulated
+from .const import CONF_DEVICE, CONF_REPLAY_FILE, DOMAIN
 from .driver import Transport
 
 

@@ -8,11 +8,11 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 
-from .compensation import rated_current
 from .const import CONF_CURRENT_SCALE, CONF_START_THRESHOLD
 from .driver import registers as reg
 from .driver.calibration import START_THRESHOLD_CHOICES, START_THRESHOLD_IEC, start_threshold
 from .driver.channels import Wiring
+from .settings import rated_current
 
 
 def schema(options: Mapping[str, Any]) -> vol.Schema:

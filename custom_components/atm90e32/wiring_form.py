@@ -29,7 +29,8 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import coordinator
+from . import bus
+from .bus import VoltageCheck
 from .const import (
     CONF_CHANNELS,
     CONF_CURRENT_SCALE,
@@ -41,15 +42,13 @@ from .const import (
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
-    default_options,
-    enabled_field,
 )
-from .driver import Atm90e32, Atm90e32Error
-from .driver import registers as reg
+from .driver import Atm90e32Error
 from .driver.calibration import CT_PRESETS, VT_PRESETS
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
 from .driver.registers import Phase
 from .errors import translation_key
+from .settings import default_options
 
 VOLTAGE_FACTORS: Final = ("1", "2")
 """The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
@@ -61,6 +60,11 @@ def _select(options: list[str], key: str) -> SelectSelector:
 
 def _form_value(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def enabled_field(channel_key: str) -> str:
+    """The circuits form's field saying whether channel ``channel_key`` has a CT."""
+    return f"enabled_{channel_key}"
 
 
 def default_circuit_name(channel: Channel, position: int) -> str:
@@ -242,26 +246,6 @@ def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | N
     return {"measured": f"{measured:.1f}", "expected": f"{nearest[0]}/{nearest[1]} V"}
 
 
-@dataclass(frozen=True)
-class VoltageCheck:
-    """Phase voltages (V, as the chip reads them) and voltage angles B, C relative to A (degrees, DS p.71)."""
-
-    voltages: Mapping[Phase, float]
-    angles: Mapping[Phase, float]
-
-
-def read_voltages(chip: Any) -> VoltageCheck:
-    """Read UrmsA-C and UangleB/C from a configured chip (no energy register is touched).
-
-    ``chip`` is a driver :class:`Atm90e32`.  UrmsA-C 0xD9-0xDB in 0.01 V, UangleA-C
-    0xFD-0xFF in 0.1 degree (DS p.70, p.71).  Blocking: run in the executor.
-    Raises the driver's errors.
-    """
-    voltages = {phase: chip.read_register(reg.URMS[phase]) / 100.0 for phase in Phase}
-    angles = {phase: chip.read_register(reg.UANGLE[phase]) / 10.0 for phase in (Phase.B, Phase.C)}
-    return VoltageCheck(voltages, angles)
-
-
 def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | None:
     """Why ``check`` says the service is wired as split-phase, or None when it looks three-phase.
 
@@ -284,21 +268,6 @@ def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | N
     return None
 
 
-def measure_voltages(data: Mapping[str, Any], options: Mapping[str, Any]) -> VoltageCheck:
-    """Configure the chip for ``data``/``options`` (no reset of a metering chip) and read its voltages and angles.
-
-    No energy register is read.  Blocking: run in the executor.  Raises the driver's errors.
-    """
-    settings = coordinator.meter_settings(data, options)
-    transport = coordinator.open_transport(data)  # looked up on the module: tests give the emulator there
-    try:
-        chip = Atm90e32(transport)
-        chip.ensure_configured(settings.chip)
-        return read_voltages(chip)
-    finally:
-        transport.close()
-
-
 async def check_new_system(
     hass: HomeAssistant,
     entry: ConfigEntry,
@@ -309,14 +278,14 @@ async def check_new_system(
     """The options form's errors for the nominal system in ``data`` (the entry's new data); ``placeholders`` filled.
 
     A loaded entry is judged on its last readings (the coordinator owns the bus); otherwise
-    the chip is configured and read (:func:`measure_voltages`).  ``system_not_measured`` on
+    the chip is configured and read (:func:`bus.measure_voltages`).  ``system_not_measured`` on
     the system field as :func:`system_refusal` says; a bus error on ``base``.
     """
     if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
         voltages = [reading.voltage for reading in entry.runtime_data.data.phases.values()]
     else:
         try:
-            check = await hass.async_add_executor_job(measure_voltages, data, options)
+            check = await hass.async_add_executor_job(bus.measure_voltages, data, options)
         except Atm90e32Error as err:
             return {"base": translation_key(err)}
         voltages = list(check.voltages.values())
