@@ -18,7 +18,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.atm90e32.config_flow import CALIBRATION_CONFIRM_TIMEOUT_S
+from custom_components.atm90e32.calibration_flow import CALIBRATION_CONFIRM_TIMEOUT_S, calibrate_schema
 from custom_components.atm90e32.const import (
     CONF_CURRENT_SCALE,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -225,13 +225,11 @@ async def test_an_input_that_measures_nothing_says_so(
 
 
 def test_every_reference_is_optional() -> None:
-    from custom_components.atm90e32.config_flow import _calibrate_schema
-
     for dual in (False, True):
-        schema = _calibrate_schema(SPLIT_PHASE, dual)
+        schema = calibrate_schema(SPLIT_PHASE, dual)
         assert not any(isinstance(key, vol.Required) for key in schema.schema)
-    assert "reference_voltage_l2" not in {str(key) for key in _calibrate_schema(SPLIT_PHASE, False).schema}
-    assert "reference_voltage_l2" in {str(key) for key in _calibrate_schema(SPLIT_PHASE, True).schema}
+    assert "reference_voltage_l2" not in {str(key) for key in calibrate_schema(SPLIT_PHASE, False).schema}
+    assert "reference_voltage_l2" in {str(key) for key in calibrate_schema(SPLIT_PHASE, True).schema}
 
 
 async def test_a_silent_chip_during_calibration_writes_nothing(

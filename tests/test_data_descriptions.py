@@ -20,12 +20,8 @@ from typing import Any
 import pytest
 import voluptuous as vol
 
-from custom_components.atm90e32.config_flow import (
-    _calibrate_schema,
-    _custom_gains_schema,
-    _gains_schema,
-    custom_gain_fields,
-)
+from custom_components.atm90e32 import forms
+from custom_components.atm90e32.calibration_flow import calibrate_schema
 from custom_components.atm90e32.const import (
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
@@ -70,17 +66,17 @@ def all_custom(wiring: Wiring) -> list[str]:
     """Every gain field the custom gains step can show for ``wiring``: a transformer per channel, all custom."""
     options = {**default_options(wiring), CONF_VT_PRESET: PRESET_CUSTOM, CONF_VOLTAGE_TRANSFORMERS: VT_DUAL}
     options.update({channel.ct_preset_option: PRESET_CUSTOM for channel in wiring.channels})
-    return custom_gain_fields(wiring, options)
+    return forms.custom_gain_fields(wiring, options)
 
 
 def form_fields() -> dict[str, set[str]]:
     """Step name -> the fields the flows' schema builders put on it, over every wiring."""
-    gains = [_custom_gains_schema(all_custom(wiring), default_options(wiring)) for wiring in WIRINGS]
+    gains = [forms.custom_gains_schema(all_custom(wiring), default_options(wiring)) for wiring in WIRINGS]
     three_phase = {**default_options(THREE_PHASE_WYE), CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM}
-    calibrate = [_calibrate_schema(wiring, dual) for wiring in WIRINGS for dual in (False, True)]
+    calibrate = [calibrate_schema(wiring, dual) for wiring in WIRINGS for dual in (False, True)]
     return {
-        "gains": fields(_gains_schema(SPLIT_PHASE, {})),
-        "settings": fields(_gains_schema(SPLIT_PHASE, {})),
+        "gains": fields(forms.gains_schema(SPLIT_PHASE, {})),
+        "settings": fields(forms.gains_schema(SPLIT_PHASE, {})),
         "custom_gains": set().union(*(fields(schema) for schema in gains)),
         "circuits": fields(circuits_schema(circuit_values({}, CIRCUIT_KEYS, 1))),
         "three_phase": fields(three_phase_schema(THREE_PHASE_WYE, three_phase)),

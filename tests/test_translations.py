@@ -181,7 +181,7 @@ async def test_energy_names_differ_early_in_every_language(
     assert len(set(legend)) == len(legend), legend
 
 
-@pytest.mark.parametrize("language", ("en", *LANGUAGES))
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
 def test_a_circuit_names_its_energy_as_the_service_does(language: str) -> None:
     """Issue 26 item 21: one naming rule: a circuit's energy is named as the service's (or a leg's without the leg).
 

@@ -7,6 +7,7 @@ driver.session's, repair issues issues.py's; this module calls them in order.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -96,6 +97,10 @@ class Atm90e32Coordinator(DataUpdateCoordinator[MeterSnapshot]):
     def device(self) -> str:
         """The entry's SPI device path, or ``simulated``."""
         return str(self.config_entry.data[CONF_DEVICE])
+
+    async def async_meter_job[T](self, job: Callable[[Meter], T]) -> T:
+        """Run ``job`` on the meter in the executor (SPI I/O: a calibration trial or its revert)."""
+        return await self.hass.async_add_executor_job(job, self.meter)
 
     @property
     def wiring(self) -> Wiring:

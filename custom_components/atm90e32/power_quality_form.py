@@ -11,8 +11,6 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
 )
 
 from .const import (
@@ -32,6 +30,7 @@ from .const import (
 )
 from .driver.channels import THREE_PHASE_WYE
 from .driver.power_quality import CHANNEL_CONDITIONS
+from .forms import select
 from .settings import default_nominal_voltage, entry_voltage_system, meter_settings
 
 FREQUENCY_PERCENT_MAX = 10.0
@@ -55,8 +54,8 @@ def schema(values: Mapping[str, Any]) -> vol.Schema:
     """The form, defaulting to ``values`` (see :func:`current_values`)."""
     return vol.Schema(
         {
-            vol.Required(CONF_NOMINAL_VOLTAGE, default=str(int(float(values[CONF_NOMINAL_VOLTAGE])))): SelectSelector(
-                SelectSelectorConfig(options=[str(v) for v in NOMINAL_VOLTAGES], translation_key=CONF_NOMINAL_VOLTAGE)
+            vol.Required(CONF_NOMINAL_VOLTAGE, default=str(int(float(values[CONF_NOMINAL_VOLTAGE])))): select(
+                [str(v) for v in NOMINAL_VOLTAGES], CONF_NOMINAL_VOLTAGE
             ),
             vol.Required(CONF_SAG_PERCENT, default=values[CONF_SAG_PERCENT]): _percent(),
             vol.Required(CONF_SWELL_PERCENT, default=values[CONF_SWELL_PERCENT]): _percent(),

@@ -6,22 +6,20 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 
 from .const import CONF_CURRENT_SCALE, CONF_START_THRESHOLD
 from .driver import registers as reg
 from .driver.calibration import START_THRESHOLD_CHOICES, START_THRESHOLD_IEC, start_threshold
 from .driver.channels import Wiring
+from .forms import select
 from .settings import rated_current
 
 
 def schema(options: Mapping[str, Any]) -> vol.Schema:
     """The form, defaulting to the entry's choice (``iec`` when it has none)."""
     chosen = str(options.get(CONF_START_THRESHOLD, START_THRESHOLD_IEC))
-    selector = SelectSelector(
-        SelectSelectorConfig(options=list(START_THRESHOLD_CHOICES), translation_key=CONF_START_THRESHOLD)
-    )
-    return vol.Schema({vol.Required(CONF_START_THRESHOLD, default=chosen): selector})
+    choices = select(list(START_THRESHOLD_CHOICES), CONF_START_THRESHOLD)
+    return vol.Schema({vol.Required(CONF_START_THRESHOLD, default=chosen): choices})
 
 
 def placeholders(wiring: Wiring, options: Mapping[str, Any], nominal_voltage: float) -> dict[str, str]:

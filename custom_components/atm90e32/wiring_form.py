@@ -24,12 +24,10 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    SelectSelector,
-    SelectSelectorConfig,
     TextSelector,
 )
 
-from . import bus
+from . import bus, forms
 from .bus import VoltageCheck
 from .const import (
     CONF_CHANNELS,
@@ -38,13 +36,11 @@ from .const import (
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
-    PRESET_CUSTOM,
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
 )
 from .driver import Atm90e32Error
-from .driver.calibration import CT_PRESETS, VT_PRESETS
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
 from .driver.registers import Phase
 from .errors import translation_key
@@ -52,14 +48,6 @@ from .settings import default_options
 
 VOLTAGE_FACTORS: Final = ("1", "2")
 """The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
-
-
-def _select(options: list[str], key: str) -> SelectSelector:
-    return SelectSelector(SelectSelectorConfig(options=options, translation_key=key))
-
-
-def _form_value(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def enabled_field(channel_key: str) -> str:
@@ -97,7 +85,6 @@ def shown_again(values: Mapping[str, Any], user_input: Mapping[str, Any] | None)
 
 def circuits_schema(values: Mapping[str, Any]) -> vol.Schema:
     """The circuits form, defaulting to ``values`` (see :func:`circuit_values`); names are suggested values."""
-    ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
     fields: dict[Any, Any] = {}
     for channel in CIRCUIT_CHANNELS:
         fields[vol.Required(enabled_field(channel.key), default=bool(values[enabled_field(channel.key)]))] = (
@@ -107,20 +94,13 @@ def circuits_schema(values: Mapping[str, Any]) -> vol.Schema:
         fields[vol.Optional(channel.name_option, description={"suggested_value": str(values[channel.name_option])})] = (
             TextSelector()
         )
-        fields[vol.Required(channel.ct_preset_option, default=values[channel.ct_preset_option])] = ct_presets
-        fields[vol.Required(channel.invert_option, default=bool(values[channel.invert_option]))] = BooleanSelector()
+        fields.update(forms.ct_fields([channel], values))
         fields[
-            vol.Required(channel.voltage_factor_option, default=_form_value(values[channel.voltage_factor_option]))
-        ] = _select(list(VOLTAGE_FACTORS), "voltage_factor")
-    fields[vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET])] = _select(
-        [*VT_PRESETS, PRESET_CUSTOM], CONF_VT_PRESET
-    )
-    fields[vol.Required(CONF_PGA_GAIN, default=_form_value(values[CONF_PGA_GAIN]))] = _select(
-        ["1", "2", "4"], CONF_PGA_GAIN
-    )
-    fields[vol.Required(CONF_CURRENT_SCALE, default=_form_value(values[CONF_CURRENT_SCALE]))] = _select(
-        ["1", "2", "4"], CONF_CURRENT_SCALE
-    )
+            vol.Required(channel.voltage_factor_option, default=forms.form_value(values[channel.voltage_factor_option]))
+        ] = forms.select(list(VOLTAGE_FACTORS), "voltage_factor")
+    fields[vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET])] = forms.VT_PRESET
+    fields[vol.Required(CONF_PGA_GAIN, default=forms.form_value(values[CONF_PGA_GAIN]))] = forms.PGA_GAIN
+    fields[vol.Required(CONF_CURRENT_SCALE, default=forms.form_value(values[CONF_CURRENT_SCALE]))] = forms.CURRENT_SCALE
     return vol.Schema(fields)
 
 
@@ -178,7 +158,7 @@ def validate_circuits(
 
 
 def circuit_gains_input(choice: CircuitChoice, user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """The circuits form as the presets form's input (:func:`config_flow.resolve_presets`): one shared transformer."""
+    """The circuits form as the presets form's input (:func:`forms.resolve_presets`): one shared transformer."""
     gains_input = {
         CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
         CONF_VT_PRESET: user_input[CONF_VT_PRESET],
@@ -193,29 +173,17 @@ def circuit_gains_input(choice: CircuitChoice, user_input: Mapping[str, Any]) ->
 
 def three_phase_schema(wiring: Wiring, values: Mapping[str, Any]) -> vol.Schema:
     """The three-phase form: nominal system, transformers, presets, CT directions, current scaling."""
-    ct_presets = _select([*CT_PRESETS, PRESET_CUSTOM], "ct_preset")
-    fields: dict[Any, Any] = {
-        vol.Required(CONF_VOLTAGE_SYSTEM, default=values[CONF_VOLTAGE_SYSTEM]): _select(
-            list(VOLTAGE_SYSTEMS), CONF_VOLTAGE_SYSTEM
-        ),
-        vol.Required(CONF_VOLTAGE_TRANSFORMERS, default=values[CONF_VOLTAGE_TRANSFORMERS]): _select(
-            [VT_DUAL, VT_SINGLE], "three_phase_transformers"
-        ),
-        vol.Required(CONF_VT_PRESET, default=values[CONF_VT_PRESET]): _select(
-            [*VT_PRESETS, PRESET_CUSTOM], CONF_VT_PRESET
-        ),
-        vol.Required(CONF_PGA_GAIN, default=_form_value(values[CONF_PGA_GAIN])): _select(
-            ["1", "2", "4"], CONF_PGA_GAIN
-        ),
-    }
-    for channel in wiring.channels:
-        fields[vol.Required(channel.ct_preset_option, default=values[channel.ct_preset_option])] = ct_presets
-    for channel in wiring.channels:
-        fields[vol.Required(channel.invert_option, default=bool(values[channel.invert_option]))] = BooleanSelector()
-    fields[vol.Required(CONF_CURRENT_SCALE, default=_form_value(values[CONF_CURRENT_SCALE]))] = _select(
-        ["1", "2", "4"], CONF_CURRENT_SCALE
+    return vol.Schema(
+        {
+            vol.Required(CONF_VOLTAGE_SYSTEM, default=values[CONF_VOLTAGE_SYSTEM]): forms.select(
+                list(VOLTAGE_SYSTEMS), CONF_VOLTAGE_SYSTEM
+            ),
+            vol.Required(CONF_VOLTAGE_TRANSFORMERS, default=values[CONF_VOLTAGE_TRANSFORMERS]): forms.select(
+                [VT_DUAL, VT_SINGLE], "three_phase_transformers"
+            ),
+            **forms.presets_fields(wiring, values),
+        }
     )
-    return vol.Schema(fields)
 
 
 PHASE_PRESENT_RATIO: Final = 0.5

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from unittest.mock import patch
 
 import pytest
 
 from custom_components.atm90e32.driver import ChipConfig, CommunicationError, Phase, protocol
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.calibration import CalibrationError, References
 from custom_components.atm90e32.driver.chip import Adoption
 from custom_components.atm90e32.driver.emulator import ConstantLoad, EmulatedAtm90e32
 from custom_components.atm90e32.driver.meter import Meter, Outcome
@@ -131,6 +133,55 @@ def test_sampling_averages_every_channel_and_apply_config_keeps_counts() -> None
     meter.apply_config(replace(CONFIG, voltage_gains=(3900, 3900, 3900)))
     assert meter.config.voltage_gains[0] == 3900
     assert booked(meter.read_energy(), Phase.A) == pending
+
+
+def test_a_gain_trial_writes_the_computed_gains_and_reads_again() -> None:
+    """Sample, compute (AN p.22), write, sample: the emulator reads Urms in proportion to Ugain (DS p.59)."""
+    meter, emulator, _clock = make_meter()
+    meter.open()
+    references = References(voltage={Phase.A: 126.0}, current={}, power={})  # the meter reads 120 V: 5 % low
+    trial = meter.calibrate_gains(references, shared_voltage=True)
+    assert trial.previous == CONFIG
+    assert trial.before[Phase.A].voltage == pytest.approx(120.0, rel=1e-3)
+    assert trial.after[Phase.A].voltage == pytest.approx(126.0, rel=1e-3)
+    new = round(3920 * 1.05)
+    assert trial.config.voltage_gains == (new, new, new)  # one transformer: every phase takes L1's
+    assert meter.config == trial.config
+    assert [emulator.registers[reg.UGAIN[phase]] for phase in Phase] == [new, new, new]
+
+
+def test_a_gain_trial_with_a_transformer_per_channel_keeps_the_others() -> None:
+    """A transformer per channel: L2 (phase C) keeps its gain; B, which no channel uses, follows L1 as configured."""
+    meter, _emulator, _clock = make_meter()
+    meter.open()
+    trial = meter.calibrate_gains(References(voltage={Phase.A: 126.0}, current={}, power={}))
+    new = round(3920 * 1.05)
+    assert trial.config.voltage_gains == (new, new, 3920)
+
+
+def test_a_trial_that_fails_after_writing_puts_the_previous_configuration_back() -> None:
+    meter, emulator, _clock = make_meter()
+    meter.open()
+
+    def refuse(_config: ChipConfig, _reads: object) -> ChipConfig:
+        raise CalibrationError("offset", "too much current", reason="offset_too_large")
+
+    with pytest.raises(CalibrationError):
+        meter.trial(meter.read_no_load, refuse, prepare=lambda c: replace(c, current_offsets=(5, 5, 5)))
+    assert meter.config == CONFIG
+    assert emulator.registers[reg.IOFFSET[Phase.A]] == 0
+
+
+def test_a_refused_gain_trial_writes_nothing() -> None:
+    meter, emulator, _clock = make_meter()
+    meter.open()
+    with (
+        patch.object(meter, "apply_config", side_effect=AssertionError("written")),
+        pytest.raises(CalibrationError, match="positive"),
+    ):
+        meter.calibrate_gains(References(voltage={Phase.A: 0.0}, current={}, power={}))
+    assert meter.config == CONFIG
+    assert emulator.registers[reg.UGAIN[Phase.A]] == 3920
 
 
 def test_the_register_dump_never_reads_an_energy_register() -> None:

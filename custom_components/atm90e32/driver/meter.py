@@ -12,13 +12,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from time import monotonic
 
 from . import registers as reg
-from .calibration import OFFSET_SAMPLES, CalibrationSample, NoLoadReads, read_average, read_no_load, read_powers
+from .calibration import (
+    OFFSET_SAMPLES,
+    CalibrationSample,
+    NoLoadReads,
+    References,
+    new_gains,
+    read_average,
+    read_no_load,
+    read_powers,
+)
 from .chip import Adoption, Atm90e32
 from .exceptions import Atm90e32Error, CommunicationError, ConfigurationError
 from .models import ChipConfig, EnergyRead, MeterSnapshot
@@ -65,6 +74,20 @@ class RefreshResult:
     read_at: float
     transitions: tuple[Transition, ...] = ()
     active: frozenset[ConditionKey] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Trial[R]:
+    """A configuration written on trial (:meth:`Meter.trial`): kept in the chip until confirmed or reverted.
+
+    previous: the configuration to go back to (:meth:`Meter.revert`); config: the one written;
+    before, after: the readings taken before and after writing it.
+    """
+
+    previous: ChipConfig
+    config: ChipConfig
+    before: R
+    after: R
 
 
 class Meter:
@@ -226,6 +249,87 @@ class Meter:
             self.config = config
             chip.configure(config, reset=False)
             chip.clear_latched_status()
+
+    def trial[R](
+        self,
+        read: Callable[[], R],
+        compute: Callable[[ChipConfig, R], ChipConfig],
+        *,
+        prepare: Callable[[ChipConfig], ChipConfig] | None = None,
+    ) -> Trial[R]:
+        """Read, compute a configuration from the reading, write it and read again: one calibration on trial.
+
+        ``read`` is this meter's :meth:`sample`, :meth:`read_no_load` or :meth:`read_powers`;
+        ``compute`` gets the configuration in force and the reading.  ``prepare``, when
+        given, is written before the first read (the offset step reads with the offsets
+        at 0, AN p.23).  The written configuration stays in the chip (and is the one
+        re-applied after a reset) until :meth:`revert` or a reload.
+        Raises what ``compute`` raises (CalibrationError) and the driver's errors; once
+        something was written, the previous configuration is put back first.
+        """
+        previous = self.config
+        written = False
+        try:
+            if prepare is not None:
+                written = True
+                self.apply_config(prepare(previous))
+            before = read()
+            config = compute(previous, before)
+            written = True
+            self.apply_config(config)
+            after = read()
+        except Exception:
+            if written:
+                self.revert(previous)
+            raise
+        return Trial(previous, config, before, after)
+
+    def calibrate_gains(
+        self,
+        references: References,
+        *,
+        current_scale: int = 1,
+        shared_voltage: bool = False,
+        factors: Mapping[str, int] | None = None,
+    ) -> Trial[dict[Phase, CalibrationSample]]:
+        """Sample, compute the gains (:func:`.calibration.new_gains`, AN p.22), write them and sample again.
+
+        As the entry configures the chip, a phase without its own transformer (all with
+        ``shared_voltage``, else those no channel uses) takes the reference channel's Ugain.  Raises CalibrationError
+        (nothing written) and the driver's errors (the previous gains put back).
+        """
+
+        def compute(config: ChipConfig, samples: dict[Phase, CalibrationSample]) -> ChipConfig:
+            volts, amps = new_gains(
+                dict(zip(Phase, config.voltage_gains, strict=True)),
+                dict(zip(Phase, config.current_gains, strict=True)),
+                samples,
+                references,
+                wiring=config.wiring,
+                current_scale=current_scale,
+                shared_voltage=shared_voltage,
+                factors=factors,
+            )
+            own = set() if shared_voltage else {channel.phase for channel in config.wiring.channels}
+            volts = {phase: volts[phase if phase in own else config.wiring.reference.phase] for phase in Phase}
+            return replace(
+                config,
+                voltage_gains=(volts[Phase.A], volts[Phase.B], volts[Phase.C]),
+                current_gains=(amps[Phase.A], amps[Phase.B], amps[Phase.C]),
+            )
+
+        return self.trial(self.sample, compute)
+
+    def revert(self, previous: ChipConfig) -> None:
+        """Put ``previous`` back in the chip after a :meth:`trial`.
+
+        On a bus failure it is still the configuration kept: the next refresh's reset
+        check or a reload writes it.  Never raises the driver's errors.
+        """
+        try:
+            self.apply_config(previous)
+        except Atm90e32Error:
+            self.config = previous
 
     def register_dump(self) -> dict[int, int]:
         """Read every configuration and status register (never the read-to-clear energy ones).

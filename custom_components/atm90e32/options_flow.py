@@ -1,0 +1,270 @@
+"""The options flow: the menu, meter settings, power quality, refresh interval, demand, start threshold.
+
+- settings: voltage transformer and CT presets (or "custom", then ``custom_gains``),
+  PGA, CT direction, current scaling (forms.py, shared with the config flow); a circuits
+  entry gets the ``circuits`` form, a three-phase one the ``three_phase`` form.
+- power_quality: nominal voltage, thresholds, declared generation.
+- update_interval: seconds between refreshes, refused where an energy register could
+  fill between two reads.
+- demand: the demand interval and the billing cycle's start day.
+- start_threshold: the start threshold per phase.
+- calibrate, offset_calibration, phase_calibration, undo_compensation: calibration_flow.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+
+from . import demand_form, forms, start_threshold_form, wiring_form
+from . import power_quality_form as pq_form
+from .calibration_flow import COMPENSATION_STEPS, CalibrationSteps
+from .const import (
+    CONF_BOARD_POSITION,
+    CONF_CHANNELS,
+    CONF_NOMINAL_VOLTAGE,
+    CONF_START_THRESHOLD,
+    CONF_UPDATE_INTERVAL,
+    CONF_VOLTAGE_SYSTEM,
+    CONF_WIRING,
+    DEFAULT_UPDATE_INTERVAL,
+    DEFAULT_VOLTAGE_SYSTEM,
+    UPDATE_INTERVALS,
+)
+from .driver.channels import CIRCUIT_KEYS, CIRCUITS_KEY, THREE_PHASE_WYE
+from .driver.ledger import max_read_interval_s, register_fill_s
+from .publishing import CONF_DATABASE_WRITES, Mode, mode_of
+from .settings import default_options, entry_wiring, meter_settings
+
+
+class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
+    """Meter settings and calibration against a reference meter (calibration_flow.py); saving reloads the entry."""
+
+    def __init__(self) -> None:
+        """No calibration pending yet."""
+        super().__init__()
+        self._options: dict[str, Any] = {}
+        self._polled_accepted: dict[str, Any] | None = None
+        """Power-quality options shown once with the conditions the chip cannot latch; the same again saves them."""
+        self._data_changed = False
+        """The nominal system (entry data) was changed: saving reloads even with the options unchanged."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Offer the settings or a calibration."""
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=[
+                "settings",
+                "calibrate",
+                "power_quality",
+                "update_interval",
+                "demand",
+                "start_threshold",
+                # issue 14: offset and phase calibration, and their undo
+                *COMPENSATION_STEPS,
+            ],
+        )
+
+    async def async_step_settings(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Presets (or custom gains on the next step), PGA, CT direction, current scaling.
+
+        A circuits entry gets the circuits form (channels on or off, names, 240 V factor),
+        a three-phase entry the three-phase form; both keep the entry's other options.
+        """
+        data = self._entry_data
+        if data.get(CONF_WIRING) == CIRCUITS_KEY:
+            return await self.async_step_circuits()
+        if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+            return await self.async_step_three_phase()
+        errors: dict[str, str] = {}
+        wiring = entry_wiring(data)
+        if user_input is not None:
+            gains, errors = forms.resolve_presets(wiring, user_input, self._entry_options)
+            # The other options (power quality, …) stay as they are: this step changes only its own.
+            self._options = {**self._entry_options, **gains}
+            if not errors:
+                if forms.custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self.async_create_entry(data=self._options)
+        return self.async_show_form(
+            step_id="settings",
+            data_schema=forms.gains_schema(wiring, user_input or self._entry_options),
+            errors=errors,
+        )
+
+    async def async_step_circuits(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Circuits: channels on or off, names (refused when empty or taken), CTs, 240 V factor, transformer.
+
+        Turning a channel on or off changes the entry's data (its wiring); the entry
+        reloads with the options either way.  Nothing is saved while the form has errors.
+        """
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            choice, errors = wiring_form.validate_circuits(user_input, forms.circuit_names(self.hass, entry.entry_id))
+            if choice is not None:
+                gains, errors = forms.resolve_presets(
+                    choice.wiring, wiring_form.circuit_gains_input(choice, user_input), entry.options
+                )
+                if not errors:
+                    self._options = {**entry.options, **gains, **choice.options}
+                    if choice.data[CONF_CHANNELS] != list(entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS)):
+                        self.hass.config_entries.async_update_entry(entry, data={**entry.data, **choice.data})
+                    if forms.custom_gain_fields(choice.wiring, self._options):
+                        return await self.async_step_custom_gains()
+                    return self.async_create_entry(data=self._options)
+        values = wiring_form.circuit_values(
+            entry.options, entry.data.get(CONF_CHANNELS, CIRCUIT_KEYS), int(entry.data.get(CONF_BOARD_POSITION, 1))
+        )
+        return self.async_show_form(
+            step_id="circuits",
+            data_schema=wiring_form.circuits_schema(wiring_form.shown_again(values, user_input)),
+            errors=errors,
+        )
+
+    async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-phase: transformers, presets, CT directions, current scaling (the nominal system stays)."""
+        entry = self.config_entry
+        wiring = entry_wiring(entry.data)
+        errors: dict[str, str] = {}
+        placeholders = {"measured": "", "expected": ""}
+        if user_input is not None:
+            gains, errors = forms.resolve_presets(wiring, user_input, entry.options)
+            self._options = {**entry.options, **gains}
+            system = user_input[CONF_VOLTAGE_SYSTEM]
+            if not errors and system != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
+                data = {**entry.data, CONF_VOLTAGE_SYSTEM: system}
+                errors = await wiring_form.check_new_system(self.hass, entry, data, self._options, placeholders)
+                if not errors:
+                    self.hass.config_entries.async_update_entry(entry, data=data)
+                    self._options.pop(CONF_NOMINAL_VOLTAGE, None)  # follows the new system
+                    self._data_changed = True
+            if not errors:
+                if forms.custom_gain_fields(wiring, self._options):
+                    return await self.async_step_custom_gains()
+                return self._async_save(self._options)
+        values = {
+            **default_options(wiring),
+            **entry.options,
+            CONF_VOLTAGE_SYSTEM: entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM),
+            **(user_input or {}),
+        }
+        return self.async_show_form(
+            step_id="three_phase",
+            data_schema=wiring_form.three_phase_schema(wiring, values),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _async_save(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """Save ``options``; after a changed nominal system the entry reloads even when they are unchanged."""
+        if self._data_changed and options == dict(self._entry_options):
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+        return self.async_create_entry(data=options)
+
+    async def async_step_power_quality(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Nominal voltage, sag/swell/phase-loss/frequency/over-current thresholds and declared generation.
+
+        A threshold the chip cannot hold at the present gains is shown once as an error
+        that says so (it would be judged at each refresh only); saving the same values
+        again accepts that.  Nothing reaches the chip before the options are saved.
+        """
+        data, options = self._entry_data, self._entry_options
+        errors: dict[str, str] = {}
+        placeholders = {"polled": ""}
+        if user_input is not None:
+            new, errors = pq_form.validate(user_input, data)
+            if not errors:
+                merged = {**options, **new}
+                polled = pq_form.polled(data, merged)
+                if not polled or new == self._polled_accepted:
+                    return self.async_create_entry(data=merged)
+                self._polled_accepted = new
+                errors["base"] = "thresholds_polled"
+                placeholders["polled"] = ", ".join(
+                    f"{condition} (at most {limit})" for condition, limit in polled.items()
+                )
+        values = {**pq_form.current_values(data, options), **(user_input or {})}
+        return self.async_show_form(
+            step_id="power_quality",
+            data_schema=pq_form.schema(values),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Type the gains chosen as "custom" on the settings step, and only those."""
+        wiring = entry_wiring(self._entry_data)
+        return forms.custom_gains_step(self, wiring, self._options, user_input, self._async_save)
+
+    async def async_step_update_interval(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """How often the meter is read, s; an interval in which an energy register could fill is refused.
+
+        The rule (driver.ledger.max_read_interval_s): at most half the time the fastest
+        register (the all-phase total where phases are summed) takes to fill at full scale
+        at the nominal voltage + 20 %, whatever the current scaling (which keeps the chip
+        within its full scale).  The form says the limit.
+        """
+        options = self._entry_options
+        settings = meter_settings(self._entry_data, options)
+        nominal = settings.chip.power_quality.nominal_voltage
+        summed = len(settings.wiring.summed_phases)
+        longest = max_read_interval_s(nominal, summed)
+        placeholders = {
+            "voltage": f"{nominal:.0f}",
+            "fill": f"{register_fill_s(nominal, summed):.0f}",
+            "longest": f"{longest:.0f}",
+            "interval": "",
+        }
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interval = int(user_input[CONF_UPDATE_INTERVAL])
+            if interval <= longest:
+                writes = user_input.get(CONF_DATABASE_WRITES, mode_of(options))
+                return self.async_create_entry(
+                    data={**options, CONF_UPDATE_INTERVAL: interval, CONF_DATABASE_WRITES: writes}
+                )
+            errors[CONF_UPDATE_INTERVAL] = "interval_too_long"
+            placeholders["interval"] = str(interval)
+        current = (user_input or options).get(CONF_UPDATE_INTERVAL, int(DEFAULT_UPDATE_INTERVAL.total_seconds()))
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_UPDATE_INTERVAL, default=str(current)): forms.select(
+                    [str(seconds) for seconds in UPDATE_INTERVALS], CONF_UPDATE_INTERVAL
+                ),
+                # what the sensors write to the database (publishing.py; README "What is written to the database")
+                vol.Required(CONF_DATABASE_WRITES, default=mode_of(user_input or options).value): forms.select(
+                    [mode.value for mode in Mode], CONF_DATABASE_WRITES
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="update_interval", data_schema=schema, errors=errors, description_placeholders=placeholders
+        )
+
+    async def async_step_start_threshold(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The start threshold per phase (start_threshold_form); README "Start threshold" has the trade-off."""
+        options = self._entry_options
+        if user_input is not None:
+            return self.async_create_entry(data={**options, CONF_START_THRESHOLD: user_input[CONF_START_THRESHOLD]})
+        settings = meter_settings(self._entry_data, options)
+        merged = {**default_options(settings.wiring), **options}
+        nominal = settings.chip.power_quality.nominal_voltage
+        return self.async_show_form(
+            step_id="start_threshold",
+            data_schema=start_threshold_form.schema(merged),
+            description_placeholders=start_threshold_form.placeholders(settings.wiring, merged, nominal),
+        )
+
+    async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The demand interval (5/15/30/60 min) and the billing cycle's start day (1-28); wrong input saves nothing."""
+        options = self._entry_options
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            new, errors = demand_form.validate(user_input)
+            if not errors:
+                return self.async_create_entry(data={**options, **new})
+        values = {**demand_form.current_values(options), **(user_input or {})}
+        return self.async_show_form(step_id="demand", data_schema=demand_form.schema(values), errors=errors)
