@@ -30,13 +30,20 @@ from custom_components.atm90e32.const import (
     PRESET_CUSTOM,
     VT_DUAL,
 )
-from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS, SPLIT_PHASE, THREE_PHASE_WYE, Wiring
+from custom_components.atm90e32.driver.channels import (
+    CIRCUIT_KEYS,
+    CIRCUITS,
+    SPLIT_PHASE,
+    THREE_PHASE_DELTA,
+    THREE_PHASE_WYE,
+    Wiring,
+)
 from custom_components.atm90e32.settings import default_options
 from custom_components.atm90e32.wiring_form import circuit_values, circuits_schema, three_phase_schema
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
 LANGUAGES = ("en", "fr", "de", "es")
-WIRINGS = (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE)
+WIRINGS = (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE, THREE_PHASE_DELTA)
 
 Step = tuple[str, ...]
 
@@ -73,6 +80,7 @@ def form_fields() -> dict[str, set[str]]:
     """Step name -> the fields the flows' schema builders put on it, over every wiring."""
     gains = [forms.custom_gains_schema(all_custom(wiring), default_options(wiring)) for wiring in WIRINGS]
     three_phase = {**default_options(THREE_PHASE_WYE), CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM}
+    delta = {CONF_VOLTAGE_SYSTEM: "delta_400"}
     calibrate = [calibrate_schema(wiring, dual) for wiring in WIRINGS for dual in (False, True)]
     return {
         "gains": fields(forms.gains_schema(SPLIT_PHASE, {})),
@@ -80,6 +88,7 @@ def form_fields() -> dict[str, set[str]]:
         "custom_gains": set().union(*(fields(schema) for schema in gains)),
         "circuits": fields(circuits_schema(circuit_values({}, CIRCUIT_KEYS, 1))),
         "three_phase": fields(three_phase_schema(THREE_PHASE_WYE, three_phase)),
+        "delta": fields(three_phase_schema(THREE_PHASE_DELTA, {**default_options(THREE_PHASE_DELTA), **delta})),
         "calibrate": set().union(*(fields(schema) for schema in calibrate)),
     }
 
@@ -87,7 +96,8 @@ def form_fields() -> dict[str, set[str]]:
 def test_the_steps_are_found() -> None:
     """The walk sees the flows' steps, the big forms among them."""
     found = {path[-1] for path in steps(load("en"))}
-    assert {"user", "device", "gains", "custom_gains", "circuits", "three_phase", "calibrate", "settings"} <= found
+    expected = {"user", "device", "gains", "custom_gains", "circuits", "three_phase", "delta", "calibrate", "settings"}
+    assert expected <= found
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

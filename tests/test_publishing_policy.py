@@ -158,3 +158,11 @@ def test_a_projection_writes_once_a_minute() -> None:
     publisher = Publisher(policy(Quantity.PROJECTION, Mode.BALANCED))
     writes = sum(publisher.offer(float(n), T0 + PHASE + 5 * n, 5) for n in range(720))
     assert writes == 61  # the first refresh, then one a minute for an hour
+
+
+def test_energy_missing_its_boundary_writes_once_every_s_has_passed() -> None:
+    """Refreshes every 5 s though the interval said 2 s (late or out of step): still one write a minute."""
+    publisher = Publisher(policy(Quantity.ENERGY, Mode.BALANCED))
+    writes = [n for n in range(1, 121) if publisher.offer(n / 1000, T0 + 5 * n, 2)]
+    assert writes[0] == 1
+    assert all(b - a == 12 for a, b in itertools.pairwise(writes))  # every 60 s

@@ -34,8 +34,14 @@ from custom_components.atm90e32.const import (
     VT_DUAL,
 )
 from custom_components.atm90e32.driver import Phase
-from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, THREE_PHASE_WYE, circuits_wiring
-from custom_components.atm90e32.driver.emulator import CircuitLoad, EmulatedAtm90e32, LoadSource, ThreePhaseLoad
+from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE, circuits_wiring
+from custom_components.atm90e32.driver.emulator import (
+    CircuitLoad,
+    DeltaLoad,
+    EmulatedAtm90e32,
+    LoadSource,
+    ThreePhaseLoad,
+)
 from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
@@ -43,6 +49,7 @@ from .helpers import replay, setup_entry
 
 CIRCUITS_ENTRY_ID = "01JATM90E32CIRCUITSENTRY01"
 THREE_PHASE_ENTRY_ID = "01JATM90E32THREEPHASEENTRY"
+DELTA_ENTRY_ID = "01JATM90E32DELTASERVICEENT"
 
 
 def circuits_entry() -> MockConfigEntry:
@@ -84,6 +91,25 @@ def three_phase_entry() -> MockConfigEntry:
     )
 
 
+def delta_entry() -> MockConfigEntry:
+    """A 480 V delta service at 60 Hz: CTs on L1 and L3, transformers across L1-L2 and L3-L2."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        entry_id=DELTA_ENTRY_ID,
+        data={
+            CONF_DEVICE: SIMULATED,
+            CONF_LINE_FREQUENCY: 60,
+            CONF_WIRING: THREE_PHASE_DELTA.key,
+            CONF_BOARD: "ATM90E32AS",
+            CONF_VOLTAGE_SYSTEM: "delta_480",
+        },
+        options=default_options(THREE_PHASE_DELTA),
+        unique_id=SIMULATED,
+        title="ATM90E32AS (simulated)",
+    )
+
+
 CASES: dict[str, tuple[Any, LoadSource]] = {
     "circuits": (
         circuits_entry,
@@ -92,6 +118,10 @@ CASES: dict[str, tuple[Any, LoadSource]] = {
     "three_phase": (
         three_phase_entry,
         ThreePhaseLoad(watts=(2000.0, 1500.0, 1000.0), volts=230.0, power_factor=(1.0, 0.9, 0.8)),
+    ),
+    "delta": (
+        delta_entry,
+        DeltaLoad(watts=(3000.0, 2500.0, 2000.0), volts=480.0, power_factor=(0.95, 0.9, 0.85), frequency=60.0),
     ),
 }
 

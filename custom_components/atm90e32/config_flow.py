@@ -50,7 +50,6 @@ from .const import (
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
     DEFAULT_LINE_FREQUENCY,
-    DEFAULT_VOLTAGE_SYSTEM,
     DOMAIN,
     MODEL,
     REPLAY_FOLDER,
@@ -61,7 +60,16 @@ from .const import (
 )
 from .coordinator import Atm90e32ConfigEntry
 from .driver import Atm90e32Error
-from .driver.channels import CIRCUIT_CHANNELS, CIRCUIT_KEYS, CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE, WIRINGS
+from .driver.channels import (
+    CIRCUIT_CHANNELS,
+    CIRCUIT_KEYS,
+    CIRCUITS_KEY,
+    SPLIT_PHASE,
+    THREE_PHASE_DELTA,
+    THREE_PHASE_WYE,
+    WIRINGS,
+    Wiring,
+)
 from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
 from .options_flow import Atm90e32OptionsFlow
@@ -253,6 +261,8 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self.async_step_circuits()
                 if wiring == THREE_PHASE_WYE.key:
                     return await self.async_step_three_phase()
+                if wiring == THREE_PHASE_DELTA.key:
+                    return await self.async_step_delta()
                 return await self.async_step_gains()
         taken = sorted(self._configured_devices())
         placeholders["configured"] = ", ".join(taken) if taken else "-"
@@ -313,11 +323,20 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Nominal system, transformers (per phase or one shared, its power error stated), CTs; voltages checked."""
+        return await self._async_three_phase("three_phase", THREE_PHASE_WYE, user_input)
+
+    async def async_step_delta(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-wire (delta): nominal line voltage, the transformers' preset, CTs on L1 and L3; voltages checked."""
+        return await self._async_three_phase("delta", THREE_PHASE_DELTA, user_input)
+
+    async def _async_three_phase(
+        self, step_id: str, wiring: Wiring, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         placeholders = {"reason": "", "measured": "", "expected": ""}
-        wiring = THREE_PHASE_WYE
         if user_input is not None:
-            self._options, errors = forms.resolve_presets(wiring, user_input, default_options(wiring))
+            form = wiring_form.three_phase_input(wiring, user_input)
+            self._options, errors = forms.resolve_presets(wiring, form, default_options(wiring))
             if not errors:
                 data = {**self._data, CONF_VOLTAGE_SYSTEM: user_input[CONF_VOLTAGE_SYSTEM]}
                 try:
@@ -325,26 +344,28 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                 except Atm90e32Error as err:
                     errors["base"] = translation_key(err)
                 else:
-                    reason = wiring_form.split_phase_reason(
-                        check, self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE
-                    )
+                    shared = self._options[CONF_VOLTAGE_TRANSFORMERS] == VT_SINGLE
+                    if wiring.delta:
+                        reason, error = wiring_form.delta_reason(check), "not_three_wire"
+                    else:
+                        reason, error = wiring_form.split_phase_reason(check, shared), "wired_as_split_phase"
                     if reason is not None:
-                        errors["base"] = "wired_as_split_phase"
+                        errors["base"] = error
                         placeholders["reason"] = _voltage_report(check)
                     elif refusal := wiring_form.system_refusal(check.voltages.values(), data[CONF_VOLTAGE_SYSTEM]):
-                        errors[CONF_VOLTAGE_SYSTEM] = "system_not_measured"
+                        errors[CONF_VOLTAGE_SYSTEM] = wiring_form.system_error(data[CONF_VOLTAGE_SYSTEM])
                         placeholders.update(refusal)
                 if not errors:
                     self._data = data
                     return await self._async_gains_done()
         values = {
             **default_options(wiring),
-            CONF_VOLTAGE_SYSTEM: DEFAULT_VOLTAGE_SYSTEM if self._data.get(CONF_LINE_FREQUENCY) != 60 else "120_208",
+            CONF_VOLTAGE_SYSTEM: wiring_form.default_system(wiring, self._data.get(CONF_LINE_FREQUENCY)),
             CONF_VOLTAGE_TRANSFORMERS: VT_DUAL,
             **(user_input or {}),
         }
         return self.async_show_form(
-            step_id="three_phase",
+            step_id=step_id,
             data_schema=wiring_form.three_phase_schema(wiring, values),
             errors=errors,
             description_placeholders=placeholders,

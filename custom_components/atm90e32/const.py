@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
+from .driver.channels import DELTA_NOMINAL_VOLTAGES
 from .driver.power_quality import (
     FREQUENCY_DEFAULT_PERCENT,
     PHASE_LOSS_DEFAULT_PERCENT,
@@ -68,6 +69,13 @@ VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
 }
 """Three-phase four-wire nominal systems, ``key: (line-to-neutral V, line-to-line V)`` (IEC 60038; ANSI C84.1)."""
 DEFAULT_VOLTAGE_SYSTEM: Final = "230_400"
+DELTA_VOLTAGE_SYSTEMS: Final[dict[str, tuple[int, int]]] = {
+    f"delta_{volts}": (volts, volts) for volts in DELTA_NOMINAL_VOLTAGES
+}
+"""Three-phase three-wire nominal systems, ``key: (channel V, line-to-line V)``: each channel measures a line voltage.
+
+The first value is a channel's nominal voltage in both tables (line to neutral for wye, line to line here).
+"""
 
 
 SIMULATED: Final = "simulated"

@@ -176,14 +176,14 @@ def async_manage_phase_sequence(
     """Raise PHASE_SEQUENCE_REVERSED when L2 and L3 are swapped, clear it when the order is right; returns reversed.
 
     Judged from the chip's voltage sequence error URevWnST (EMMState0 bit 9, DS p.20)
-    of a three-phase entry with a transformer per phase: with one shared transformer
+    of a three-phase wye entry with a transformer per phase: with one shared transformer
     every input reads angle 0 and there is no sequence to judge (``was_reversed`` is
     returned).  UangleB/C only illustrate it: the DS gives them as 0-360 degrees without
     a direction (p.71).  Logged once per reversal (``was_reversed``: the previous judgement).
     """
-    three_phase = snapshot.three_phase
-    if not (settings.voltage_per_channel and settings.wiring.three_phase) or three_phase is None:
-        return was_reversed
+    three_phase, wiring = snapshot.three_phase, settings.wiring
+    if not (settings.voltage_per_channel and wiring.three_phase) or wiring.delta or three_phase is None:
+        return was_reversed  # delta: two elements meter right in either sequence (Blondel); its L2 has no angle
     if not three_phase.voltage_sequence_error:
         async_clear(hass, entry, PHASE_SEQUENCE_REVERSED)
         return False

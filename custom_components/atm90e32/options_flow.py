@@ -33,7 +33,7 @@ from .const import (
     DEFAULT_VOLTAGE_SYSTEM,
     UPDATE_INTERVALS,
 )
-from .driver.channels import CIRCUIT_KEYS, CIRCUITS_KEY, THREE_PHASE_WYE
+from .driver.channels import CIRCUIT_KEYS, CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .publishing import CONF_DATABASE_WRITES, Mode, mode_of
 from .settings import default_options, entry_wiring, meter_settings
@@ -78,6 +78,8 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
             return await self.async_step_circuits()
         if data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
             return await self.async_step_three_phase()
+        if data.get(CONF_WIRING) == THREE_PHASE_DELTA.key:
+            return await self.async_step_delta()
         errors: dict[str, str] = {}
         wiring = entry_wiring(data)
         if user_input is not None:
@@ -125,13 +127,21 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         )
 
     async def async_step_three_phase(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Three-phase: transformers, presets, CT directions, current scaling (the nominal system stays)."""
+        """Three-phase: nominal system (checked), transformers, presets, CT directions, current scaling."""
+        return await self._async_three_phase("three_phase", user_input)
+
+    async def async_step_delta(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Three-wire (delta): nominal line voltage (checked), presets, CT directions, current scaling."""
+        return await self._async_three_phase("delta", user_input)
+
+    async def _async_three_phase(self, step_id: str, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         entry = self.config_entry
         wiring = entry_wiring(entry.data)
         errors: dict[str, str] = {}
         placeholders = {"measured": "", "expected": ""}
         if user_input is not None:
-            gains, errors = forms.resolve_presets(wiring, user_input, entry.options)
+            form = wiring_form.three_phase_input(wiring, user_input)
+            gains, errors = forms.resolve_presets(wiring, form, entry.options)
             self._options = {**entry.options, **gains}
             system = user_input[CONF_VOLTAGE_SYSTEM]
             if not errors and system != entry.data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM):
@@ -152,7 +162,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
             **(user_input or {}),
         }
         return self.async_show_form(
-            step_id="three_phase",
+            step_id=step_id,
             data_schema=wiring_form.three_phase_schema(wiring, values),
             errors=errors,
             description_placeholders=placeholders,

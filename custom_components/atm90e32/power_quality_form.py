@@ -28,7 +28,7 @@ from .const import (
     NOMINAL_VOLTAGES,
     POWER_QUALITY_DEFAULTS,
 )
-from .driver.channels import THREE_PHASE_WYE
+from .driver.channels import THREE_PHASE_DELTA, THREE_PHASE_WYE
 from .driver.power_quality import CHANNEL_CONDITIONS
 from .forms import select
 from .settings import default_nominal_voltage, entry_voltage_system, meter_settings
@@ -51,12 +51,15 @@ def current_values(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[
 
 
 def schema(values: Mapping[str, Any]) -> vol.Schema:
-    """The form, defaulting to ``values`` (see :func:`current_values`)."""
+    """The form, defaulting to ``values`` (see :func:`current_values`).
+
+    The nominal voltages offered are NOMINAL_VOLTAGES and the present one (a delta service's line voltage).
+    """
+    nominal = int(float(values[CONF_NOMINAL_VOLTAGE]))
+    voltages = [str(v) for v in sorted({*NOMINAL_VOLTAGES, nominal})]
     return vol.Schema(
         {
-            vol.Required(CONF_NOMINAL_VOLTAGE, default=str(int(float(values[CONF_NOMINAL_VOLTAGE])))): select(
-                [str(v) for v in NOMINAL_VOLTAGES], CONF_NOMINAL_VOLTAGE
-            ),
+            vol.Required(CONF_NOMINAL_VOLTAGE, default=str(nominal)): select(voltages, CONF_NOMINAL_VOLTAGE),
             vol.Required(CONF_SAG_PERCENT, default=values[CONF_SAG_PERCENT]): _percent(),
             vol.Required(CONF_SWELL_PERCENT, default=values[CONF_SWELL_PERCENT]): _percent(),
             vol.Required(CONF_PHASE_LOSS_PERCENT, default=values[CONF_PHASE_LOSS_PERCENT]): _percent(),
@@ -86,7 +89,7 @@ def validate(
         CONF_EXPORT_EXPECTED: bool(user_input[CONF_EXPORT_EXPECTED]),
     }
     errors: dict[str, str] = {}
-    three_phase = data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key
+    three_phase = data is not None and data.get(CONF_WIRING) in (THREE_PHASE_WYE.key, THREE_PHASE_DELTA.key)
     if three_phase and options[CONF_NOMINAL_VOLTAGE] != entry_voltage_system(data or {})[0]:
         errors[CONF_NOMINAL_VOLTAGE] = "nominal_not_wiring"
     if not 0 < options[CONF_SAG_PERCENT] < 100:

@@ -266,8 +266,8 @@ class Publisher:
             return True
         if value is None or last.value is None:
             return value is not last.value
-        if policy.every_s is not None:
-            return last_before_boundary(now, interval_s, policy.every_s)
+        if policy.every_s is not None:  # or a boundary was missed (a refresh late or out of step)
+            return last_before_boundary(now, interval_s, policy.every_s) or now - last.at >= policy.every_s
         if policy.deadband is not None and abs(value - last.value) > policy.deadband:
             return True
         return policy.heartbeat_s is not None and now - last.at >= policy.heartbeat_s

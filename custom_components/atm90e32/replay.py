@@ -248,16 +248,17 @@ def load(config_dir: Path, relative: str, data: Mapping[str, Any], position: Rep
 
     Each column drives its channel's chip phase step-hold (driver.replay); the voltages
     are the simulated service's, set by its line frequency alone (120 V at 60 Hz, 230 V at
-    50 Hz; three phases 120 degrees apart), not by the nominal system the entry names, so
+    50 Hz; three phases 120 degrees apart; delta 240 / 400 V line to line), not by the
+    nominal system the entry names, so
     a wrong system can be refused as on a real service.
     With a ``position``, the replay resumes where it stopped (:class:`ReplayPosition`).
     Raises ReplayPathError, ReplayError.
     """
-    from .driver.emulator import ReplayLoad  # noqa: PLC0415
+    from .driver.emulator import ReplayLoad, simulated_volts  # noqa: PLC0415
 
     trace = columns(read(config_dir, relative), data)
     start = 0.0 if position is None else position.resume(relative, trace.duration)
     wiring = _wiring(data)
     frequency = float(data.get(CONF_LINE_FREQUENCY, 60))
-    volts = 120.0 if frequency == 60 else 230.0  # the simulated service's, whatever system the entry names
+    volts = simulated_volts(wiring, frequency)  # the simulated service's, whatever system the entry names
     return ReplayLoad.for_wiring(trace, wiring, volts=volts, frequency=frequency, start=start)

@@ -38,7 +38,7 @@ from .driver.channels import Channel, Wiring
 from .driver.demand import DemandMeter
 from .driver.ledger import TOTAL, LedgerKey, kwh_to_counts
 from .driver.power_quality import COUNTED
-from .driver.three_phase import voltage_unbalance_percent
+from .driver.three_phase import delta_voltage_unbalance_percent, three_wire_power_factor, voltage_unbalance_percent
 from .entity import Atm90e32Entity
 from .published import PublishedSensor
 from .quality import counter_key
@@ -356,6 +356,13 @@ counts, not sampled power.  The peak's time is the start of the peak interval.
 """
 
 
+def _three_wire_power_factor(snapshot: MeterSnapshot) -> float | None:
+    """A delta service's power factor from its two elements' P and Q sums (three_phase.three_wire_power_factor)."""
+    phases = snapshot.phases.values()
+    active = _total_power(snapshot)
+    return three_wire_power_factor(active, sum(round(r.reactive_power, WATT) for r in phases))
+
+
 SERVICE_SENSORS: Final = ("total_power", "total_power_factor")
 """Chip sensors that add the channels up: a service has them, a set of circuits does not."""
 
@@ -384,11 +391,22 @@ def _voltage_unbalance(snapshot: MeterSnapshot) -> float | None:
     return voltage_unbalance_percent(voltages, three_phase.voltage_angles)
 
 
+def _delta_voltage_unbalance(snapshot: MeterSnapshot) -> float | None:
+    """IEC voltage unbalance of a delta service, %, from Uab, Ucb and UangleC (driver.three_phase); else None."""
+    three_phase, phases = snapshot.three_phase, snapshot.phases
+    if three_phase is None or Phase.C not in three_phase.voltage_angles or not {Phase.A, Phase.C} <= phases.keys():
+        return None
+    return delta_voltage_unbalance_percent(
+        phases[Phase.A].voltage, phases[Phase.C].voltage, three_phase.voltage_angles[Phase.C]
+    )
+
+
 def three_phase_descriptions(wiring: Wiring) -> tuple[ChipSensorDescription, ...]:
     """Neutral current (IrmsN, DS p.70), voltage unbalance (IEC negative sequence, %) and the voltage angles of L2, L3.
 
     The voltage angles are UangleB/C, measured from L1 (0.1 degree, DS p.71): 120 and 240
-    for the expected sequence L1 -> L2 -> L3.
+    for the expected sequence L1 -> L2 -> L3.  A delta service (3P3W) has no neutral, its
+    unbalance comes from the line voltages and its one angle is L3-L2's from L1-L2 (60 or 300).
     """
     descriptions = [
         ChipSensorDescription(
@@ -408,9 +426,11 @@ def three_phase_descriptions(wiring: Wiring) -> tuple[ChipSensorDescription, ...
             state_class=SensorStateClass.MEASUREMENT,
             suggested_display_precision=1,
             precision=UNBALANCE_STEP,
-            value_fn=_voltage_unbalance,
+            value_fn=_delta_voltage_unbalance if wiring.delta else _voltage_unbalance,
         ),
     ]
+    if wiring.delta:
+        descriptions.pop(0)  # no neutral
     for channel in wiring.channels:
         if channel == wiring.reference:
             continue  # the reference's angle is 0 by definition
@@ -513,6 +533,10 @@ async def async_setup_entry(
         for description in channel_descriptions(channel, circuit=circuits)
     ]
     chip_sensors = CHIP_SENSORS if not circuits else tuple(d for d in CHIP_SENSORS if d.key not in SERVICE_SENSORS)
+    if wiring.delta:  # the elements' apparent powers do not add up to the service's
+        chip_sensors = tuple(
+            replace(d, value_fn=_three_wire_power_factor) if d.key == "total_power_factor" else d for d in chip_sensors
+        )
     entities += [Atm90e32ChipSensor(coordinator, description) for description in chip_sensors]
     if wiring.three_phase:
         entities += [Atm90e32ChipSensor(coordinator, description) for description in three_phase_descriptions(wiring)]

@@ -42,6 +42,7 @@ from .const import (
     DEFAULT_VOLTAGE_GAIN,
     DEFAULT_VOLTAGE_SYSTEM,
     DEFAULT_VT_PRESET,
+    DELTA_VOLTAGE_SYSTEMS,
     POWER_QUALITY_DEFAULTS,
     PRESET_CUSTOM,
     UPDATE_INTERVALS,
@@ -52,7 +53,7 @@ from .const import (
 from .driver import ChipConfig, MeterSnapshot, Phase
 from .driver import registers as reg
 from .driver.calibration import START_THRESHOLD_IEC, chosen_start_threshold
-from .driver.channels import SPLIT_PHASE, THREE_PHASE_WYE, Wiring, wiring_for
+from .driver.channels import SPLIT_PHASE, THREE_PHASE_DELTA, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.demand import (
     CYCLE_START_DAYS,
     DEFAULT_CYCLE_START_DAY,
@@ -71,7 +72,7 @@ _LOGGER = logging.getLogger(__name__)
 def default_options(wiring: Wiring) -> dict[str, Any]:
     """The meter settings (config entry options) of a new entry of ``wiring`` before the person changes them."""
     options: dict[str, Any] = {
-        CONF_VOLTAGE_TRANSFORMERS: VT_SINGLE,
+        CONF_VOLTAGE_TRANSFORMERS: VT_DUAL if wiring.delta else VT_SINGLE,  # delta: two line voltages
         CONF_VT_PRESET: DEFAULT_VT_PRESET,
         CONF_PGA_GAIN: DEFAULT_PGA_GAIN,
         CONF_CURRENT_SCALE: 1,
@@ -139,17 +140,22 @@ def entry_wiring(data: Mapping[str, Any], options: Mapping[str, Any] | None = No
 
 
 def entry_voltage_system(data: Mapping[str, Any]) -> tuple[int, int]:
-    """The nominal ``(line-to-neutral, line-to-line)`` volts of a three-phase entry (230/400 unless chosen)."""
-    return VOLTAGE_SYSTEMS[str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))]
+    """The nominal ``(channel, line-to-line)`` volts of a three-phase entry (230/400 unless chosen).
+
+    A channel measures line to neutral on a wye service, line to line on a delta one.
+    """
+    system = str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))
+    return DELTA_VOLTAGE_SYSTEMS[system] if system in DELTA_VOLTAGE_SYSTEMS else VOLTAGE_SYSTEMS[system]
 
 
 def default_nominal_voltage(line_frequency: int, data: Mapping[str, Any] | None = None) -> float:
     """The nominal voltage of each channel, V rms.
 
-    A three-phase entry's (``data``) line-to-neutral voltage; otherwise 120 V for a 60 Hz
-    service (North America's legs), 230 V for 50 Hz (IEC 60038).
+    A three-phase entry's (``data``) channel voltage (line to neutral, line to line for
+    delta); otherwise 120 V for a 60 Hz service (North America's legs), 230 V for 50 Hz
+    (IEC 60038).
     """
-    if data is not None and data.get(CONF_WIRING) == THREE_PHASE_WYE.key:
+    if data is not None and data.get(CONF_WIRING) in (THREE_PHASE_WYE.key, THREE_PHASE_DELTA.key):
         return float(entry_voltage_system(data)[0])
     return 120.0 if line_frequency == 60 else 230.0
 

@@ -10,6 +10,9 @@
   service is split-phase (phase B absent, or a phase 180 degrees from A) is refused, and
   so is a nominal system whose line-to-neutral voltage is far from the one measured
   (:func:`system_refusal`; the options form checks a changed system the same way).
+- three-phase delta (three-wire): the same form without the choice of transformers (two
+  are needed: L1-L2 on VA, L3-L2 on VC) and with line voltages (208, 240, 400, 480 V);
+  refused when UangleC does not stand near 60 degrees from VA (:func:`delta_reason`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from .const import (
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
+    DEFAULT_VOLTAGE_SYSTEM,
+    DELTA_VOLTAGE_SYSTEMS,
     VOLTAGE_SYSTEMS,
     VT_DUAL,
     VT_SINGLE,
@@ -171,19 +176,35 @@ def circuit_gains_input(choice: CircuitChoice, user_input: Mapping[str, Any]) ->
     return gains_input
 
 
+def voltage_systems(wiring: Wiring) -> dict[str, tuple[int, int]]:
+    """The nominal systems offered to a three-phase ``wiring``: line voltages for delta, wye's otherwise."""
+    return DELTA_VOLTAGE_SYSTEMS if wiring.delta else VOLTAGE_SYSTEMS
+
+
+def default_system(wiring: Wiring, line_frequency: object) -> str:
+    """The nominal system first offered: 120/208 V (wye) or 240 V (delta) at 60 Hz, 230/400 V or 400 V at 50 Hz."""
+    if wiring.delta:
+        return "delta_240" if line_frequency == 60 else "delta_400"
+    return "120_208" if line_frequency == 60 else DEFAULT_VOLTAGE_SYSTEM
+
+
+def three_phase_input(wiring: Wiring, user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """The three-phase form's input, with the transformers a delta form does not ask: one per channel."""
+    return {CONF_VOLTAGE_TRANSFORMERS: VT_DUAL, **user_input} if wiring.delta else dict(user_input)
+
+
 def three_phase_schema(wiring: Wiring, values: Mapping[str, Any]) -> vol.Schema:
-    """The three-phase form: nominal system, transformers, presets, CT directions, current scaling."""
-    return vol.Schema(
-        {
-            vol.Required(CONF_VOLTAGE_SYSTEM, default=values[CONF_VOLTAGE_SYSTEM]): forms.select(
-                list(VOLTAGE_SYSTEMS), CONF_VOLTAGE_SYSTEM
-            ),
-            vol.Required(CONF_VOLTAGE_TRANSFORMERS, default=values[CONF_VOLTAGE_TRANSFORMERS]): forms.select(
-                [VT_DUAL, VT_SINGLE], "three_phase_transformers"
-            ),
-            **forms.presets_fields(wiring, values),
-        }
-    )
+    """The three-phase form: nominal system, transformers (not for delta), presets, CT directions, current scaling."""
+    fields: dict[Any, Any] = {
+        vol.Required(CONF_VOLTAGE_SYSTEM, default=values[CONF_VOLTAGE_SYSTEM]): forms.select(
+            list(voltage_systems(wiring)), CONF_VOLTAGE_SYSTEM
+        ),
+    }
+    if not wiring.delta:
+        fields[vol.Required(CONF_VOLTAGE_TRANSFORMERS, default=values[CONF_VOLTAGE_TRANSFORMERS])] = forms.select(
+            [VT_DUAL, VT_SINGLE], "three_phase_transformers"
+        )
+    return vol.Schema({**fields, **forms.presets_fields(wiring, values)})
 
 
 PHASE_PRESENT_RATIO: Final = 0.5
@@ -202,16 +223,19 @@ service is never refused; 120, 230 and 277 V lie over 10 % apart, so a wrong cho
 def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | None:
     """Placeholders ``{"measured", "expected"}`` when nominal ``system`` does not fit the measured voltages; else None.
 
-    ``voltages``: the phases' line-to-neutral V rms as the chip reads them (UrmsA-C, DS p.70);
-    their median is judged, so one lost phase does not decide.  ``expected`` is the system whose
-    line-to-neutral voltage is nearest (const.VOLTAGE_SYSTEMS, ``"230/400 V"``).
+    ``voltages``: the channels' V rms as the chip reads them (UrmsA-C, DS p.70): line to
+    neutral (wye) or line to line (delta, const.DELTA_VOLTAGE_SYSTEMS); their median is
+    judged, so one lost phase does not decide.  ``expected`` is the system of the same kind
+    whose channel voltage is nearest (``"230/400 V"``, ``"400 V"``).  The delta systems 208
+    and 240 V overlap within the tolerance (216-229 V fits both): neither is refused there.
     """
     measured = median(voltages)
-    nominal = VOLTAGE_SYSTEMS[system][0]
+    systems = DELTA_VOLTAGE_SYSTEMS if system in DELTA_VOLTAGE_SYSTEMS else VOLTAGE_SYSTEMS
+    nominal = systems[system][0]
     if abs(measured - nominal) <= nominal * SYSTEM_TOLERANCE_PERCENT / 100:
         return None
-    nearest = min(VOLTAGE_SYSTEMS.values(), key=lambda volts: abs(measured - volts[0]))
-    return {"measured": f"{measured:.1f}", "expected": f"{nearest[0]}/{nearest[1]} V"}
+    channel, line = min(systems.values(), key=lambda volts: abs(measured - volts[0]))
+    return {"measured": f"{measured:.1f}", "expected": f"{line} V" if channel == line else f"{channel}/{line} V"}
 
 
 def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | None:
@@ -233,6 +257,30 @@ def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | N
     for angle in check.angles.values():
         if abs(angle - 180.0) <= OPPOSITE_TOLERANCE_DEG:
             return "legs_opposite"
+    return None
+
+
+DELTA_ANGLE_TOLERANCE_DEG: Final = 30.0
+"""UangleC of a delta service stands 60 degrees from A (300 counted the other way); 30 degrees either side passes."""
+
+
+def delta_reason(check: VoltageCheck) -> str | None:
+    """Why ``check`` says the chip is not wired to a three-wire service in 3P3W, or None when it is.
+
+    The inputs carry L1-L2 on A and L3-L2 on C (DS p.56), Ucb 60 degrees from Uab (either
+    direction: the DS does not give Uangle's, p.71).  ``"phase_a_absent"`` / ``"phase_c_absent"``:
+    an input under half the other's voltage; ``"not_sixty_degrees"``: UangleC outside
+    DELTA_ANGLE_TOLERANCE_DEG of 60 or 300 (0: one transformer on both inputs, the
+    split-phase board's jumper JP3; 180: a split-phase service).
+    """
+    volts_a, volts_c = check.voltages[Phase.A], check.voltages[Phase.C]
+    if volts_a <= 0 or volts_a < PHASE_PRESENT_RATIO * volts_c:
+        return "phase_a_absent"
+    if volts_c < PHASE_PRESENT_RATIO * volts_a:
+        return "phase_c_absent"
+    angle = check.angles[Phase.C] % 360.0
+    if min(abs(angle - 60.0), abs(angle - 300.0)) > DELTA_ANGLE_TOLERANCE_DEG:
+        return "not_sixty_degrees"
     return None
 
 
@@ -261,4 +309,9 @@ async def check_new_system(
     if refusal is None:
         return {}
     placeholders.update(refusal)
-    return {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    return {CONF_VOLTAGE_SYSTEM: system_error(str(data[CONF_VOLTAGE_SYSTEM]))}
+
+
+def system_error(system: str) -> str:
+    """The error key of a refused nominal ``system``: its channels measure line to neutral, or line to line (delta)."""
+    return "line_voltage_not_measured" if system in DELTA_VOLTAGE_SYSTEMS else "system_not_measured"

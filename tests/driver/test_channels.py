@@ -95,7 +95,7 @@ def test_circuits_keep_only_the_enabled_channels_in_ct_order() -> None:
     assert wiring_for("circuits") is CIRCUITS
     assert CIRCUITS.phases == (Phase.A, Phase.B, Phase.C)
     assert WIRINGS["circuits"] is CIRCUITS
-    assert list(WIRINGS) == ["split_phase_2ct", "circuits", "three_phase_wye"]
+    assert list(WIRINGS) == ["split_phase_2ct", "circuits", "three_phase_wye", "three_phase_delta"]
 
 
 def test_circuits_sum_no_phase_into_the_all_phase_registers() -> None:

@@ -14,6 +14,10 @@ The wirings (one chip each; a board with several chips is several config entries
   release: existing entries, ledgers and unique ids depend on it.
 - :data:`THREE_PHASE_WYE` (``"three_phase_wye"``): three-phase four-wire mains, ``l1``/
   ``l2``/``l3`` on phases A/B/C, all netting into the service total, 3P4W.
+- :data:`THREE_PHASE_DELTA` (``"three_phase_delta"``): three-phase three-wire mains
+  (delta, or a wye's three-wire feeder), ``l1``/``l3`` on phases A/C measuring L1-L2 and
+  L3-L2 with the CTs on L1 and L3, both netting into the service total (the two-wattmeter
+  sum), 3P3W.
 - circuits (``"circuits"``): up to three CTs, ``ct1``/``ct2``/``ct3`` on phases A/B/C,
   on individual circuits measured against one shared voltage (the CircuitSetup
   6-channel board jumpers its voltage inputs together).  Circuits never net with each
@@ -95,13 +99,14 @@ class Wiring:
         channels: the metered channels, in display order; the first channel's voltage
             input is the reference when one transformer feeds every voltage input.
         three_wire: MMode0 bit 8, 3P3W (DS p.56, AN p.20): set for the split-phase board
-            (phase B unused); clear (3P4W) for three-phase wye and for circuits, whose
-            phase B carries a CT of its own.
-        three_phase: the voltage inputs carry three phases 120 degrees apart, so the
-            chip's neutral current (IrmsN), voltage angles (UangleA-C), phase-sequence
-            bits (EMMState0 URevWnST/IRevWnST, DS p.20) and the voltage unbalance mean
-            something; the driver reads them only then.  False where one voltage (or a
-            leg and its opposite) feeds the inputs: those registers mean nothing there.
+            and the delta service (phase B unused); clear (3P4W) for three-phase wye and
+            for circuits, whose phase B carries a CT of its own.
+        three_phase: the voltage inputs carry a three-phase service, so the voltage
+            angles (UangleA-C), phase-sequence bits (EMMState0 URevWnST/IRevWnST, DS
+            p.20) and the voltage unbalance mean something; the driver reads them only
+            then.  False where one voltage (or a leg and its opposite) feeds the inputs:
+            those registers mean nothing there.  With ``three_wire`` too (delta, see
+            :attr:`delta`) the inputs carry two line-to-line voltages, not three phases.
         shared_voltage: the board gives every voltage input the same voltage by
             construction (the 6-channel board's jumper), so there is one voltage gain
             (the reference channel's ``voltage_gain_option``, ``"voltage_gain"``) and no
@@ -122,6 +127,15 @@ class Wiring:
             raise ValueError(f"wiring {self.key!r} measures a phase twice")
         if len({c.key for c in self.channels}) != len(self.channels):
             raise ValueError(f"wiring {self.key!r} repeats a channel key")
+
+    @property
+    def delta(self) -> bool:
+        """Whether this is a three-phase three-wire service: A measures L1-L2 and I1, C L3-L2 and I3 (DS p.56).
+
+        Phase B's inputs are grounded (AN p.10), so the neutral current IrmsN and UangleB
+        mean nothing; the service total is the two-wattmeter sum of A and C.
+        """
+        return self.three_phase and self.three_wire
 
     @property
     def phases(self) -> tuple[Phase, ...]:
@@ -167,7 +181,7 @@ class Wiring:
         Bit 12 selects 60 Hz, bit 8 3P3W, bits 2/1/0 (EnPA/EnPB/EnPC) the phases summed
         into the all-phase registers: those of the channels that net into the total.
         Bit 7 (CF2varh: the CF2 pin pulses reactive energy) keeps its power-on 1 (default 0x0087).
-        Split-phase: 0x0185 / 0x1185;
+        Split-phase and three-phase delta: 0x0185 / 0x1185 (the AN's 3P3W value);
         three-phase wye: 0x0087 / 0x1087 (the AN's 3P4W value); circuits: 0x0080 / 0x1080
         (no phase summed).
         Raises ValueError for another frequency.
@@ -222,6 +236,28 @@ THREE_PHASE_WYE: Final = Wiring(
 230/400, 120/208 or 277/480 V (:data:`THREE_PHASE_NOMINAL_VOLTAGES`, line to neutral).
 """
 
+THREE_PHASE_DELTA: Final = Wiring(
+    key="three_phase_delta",
+    channels=(
+        Channel(key="l1", name="L1", phase=Phase.A, voltage_gain_option="voltage_gain"),
+        Channel(key="l3", name="L3", phase=Phase.C, voltage_gain_option="voltage_gain_l3"),
+    ),
+    three_wire=True,
+    three_phase=True,
+)
+"""Three-phase three-wire (delta) mains: two CTs on L1 and L3, voltages L1-L2 and L3-L2 (DS p.56, AN p.10).
+
+3P3W (MMode0 bit 8 set: "Ua is Uab, Uc is Ucb, Ub is not used", DS p.56), phases A and C
+summed into the all-phase registers, B not: MMode0 0x0185 at 50 Hz, the AN's 3P3W value
+(AN p.20), 0x1185 at 60 Hz.  L2 is the reference conductor: its current is not measured
+and needs no CT, since the three line currents add to zero without a neutral.  Each
+channel is one element of a two-wattmeter meter (Blondel): P_A = Uab x Ia, P_C = Ucb x Ic;
+neither is a phase's power (a balanced load at PF cos(phi) reads V x I x cos(30 + phi) on
+one and cos(30 - phi) on the other), their sum is the service's three-phase power, and
+so is the chip's all-phase sum (DS p.16).  The channel voltages are line to line: 208,
+240, 400 or 480 V (:data:`DELTA_NOMINAL_VOLTAGES`).
+"""
+
 CIRCUITS_KEY: Final = "circuits"
 """The config entry's ``wiring`` value of :func:`circuits_wiring`."""
 
@@ -264,13 +300,24 @@ def circuits_wiring(enabled: Iterable[str]) -> Wiring:
 CIRCUITS: Final = circuits_wiring(CIRCUIT_KEYS)
 """The circuits wiring with all three channels (what :func:`wiring_for` gives without a channel list)."""
 
-WIRINGS: Final[dict[str, Wiring]] = {wiring.key: wiring for wiring in (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE)}
+WIRINGS: Final[dict[str, Wiring]] = {
+    wiring.key: wiring for wiring in (SPLIT_PHASE, CIRCUITS, THREE_PHASE_WYE, THREE_PHASE_DELTA)
+}
 """Every wiring by its key (the config entry's ``wiring``), each with all its channels, in menu order."""
 
 THREE_PHASE_NOMINAL_VOLTAGES: Final[tuple[int, ...]] = (120, 230, 277)
 """Line-to-neutral nominal voltages of the three-phase services offered: 120/208, 230/400, 277/480 V.
 
 Line to line is sqrt(3) times line to neutral (IEC 60038, ANSI C84.1).
+"""
+
+DELTA_NOMINAL_VOLTAGES: Final[tuple[int, ...]] = (208, 240, 400, 480)
+"""Line-to-line nominal voltages of the three-wire services offered (ANSI C84.1, IEC 60038).
+
+240 and 480 V delta (North America), 400 V three-wire (IEC), and 208 V: a three-wire
+feeder of a 120/208 V wye service run without its neutral (a rooftop unit, a motor
+panel); two elements meter any three-wire circuit exactly (Blondel), whatever the
+source's own connection.  A 120/208 V service *with* its neutral is a wye service.
 """
 
 

@@ -279,16 +279,19 @@ class Atm90e32:
             harmonic_power=protocol.power(self.read_register32(reg.PMEAN_H[phase], reg.PMEAN_H_LSB[phase])),
         )
 
-    def read_three_phase(self, state0: int) -> ThreePhaseReading:
+    def read_three_phase(self, state0: int, *, delta: bool = False) -> ThreePhaseReading:
         """Read the neutral current IrmsN and the voltage angles UangleB/C; decode ``state0``'s sequence bits.
 
         ``state0`` is EMMState0 as just read (URevWnST b9, IRevWnST b8, DS p.20, p.60).
         UangleA is 0 by definition and not read (DS p.71).  Three verified reads.
+        ``delta`` (3P3W, "Ub is not used", DS p.56): phase B's inputs are grounded (AN
+        p.10), so neither IrmsN nor UangleB is read; UangleC is Ucb's angle from Uab.
+        One verified read.
         Raises CommunicationError / TransportError.
         """
-        neutral = protocol.current(self.read_register(reg.IRMS_N))
+        neutral = None if delta else protocol.current(self.read_register(reg.IRMS_N))
         angles = {Phase.A: 0.0}
-        for phase in (Phase.B, Phase.C):
+        for phase in (Phase.C,) if delta else (Phase.B, Phase.C):
             angle = protocol.voltage_angle(self.read_register(reg.UANGLE[phase]))
             if angle is not None:
                 angles[phase] = angle
@@ -330,7 +333,8 @@ class Atm90e32:
             latched0=latched0,
             latched1=latched1,
         )
-        three_phase = self.read_three_phase(status.state0) if config.wiring.three_phase else None
+        wiring = config.wiring
+        three_phase = self.read_three_phase(status.state0, delta=wiring.delta) if wiring.three_phase else None
         counts: dict[Phase, EnergyCounts] = {}
         total: EnergyCounts | None = None
         try:

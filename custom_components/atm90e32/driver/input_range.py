@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from .channels import SPLIT_PHASE
+from .channels import SPLIT_PHASE, THREE_PHASE_DELTA
 
 ADC_MAX_VRMS_PGA1: Final = 0.720
 """Largest differential input of a channel at PGA 1, Vrms (DS p.72, "Channel Differential Input")."""
@@ -106,8 +106,12 @@ def fitting_pga(preset: str, board: str) -> int | None:
 
 
 def board_of_wiring(wiring_key: str) -> str:
-    """The CircuitSetup board of a wiring: split-phase on the split board, the others on the 6-channel board."""
-    return SPLIT_PHASE_BOARD if wiring_key == SPLIT_PHASE.key else SIX_CHANNEL_BOARD
+    """The CircuitSetup board of a wiring: split-phase and delta on the split board, the others on the 6-channel board.
+
+    A delta service needs exactly the split board's inputs: CT1 on I1 and CT2 on I3, VA and
+    VC (jumper JP3 cut, a second transformer on VC), phase B unused (AN p.10).
+    """
+    return SPLIT_PHASE_BOARD if wiring_key in (SPLIT_PHASE.key, THREE_PHASE_DELTA.key) else SIX_CHANNEL_BOARD
 
 
 @dataclass(frozen=True)

@@ -136,16 +136,18 @@ class ThreePhaseReading:
     Attributes:
         neutral_current: IrmsN, the chip's calculated neutral current, A (0.001 A, DS
             p.70): the vector sum of the phase currents.  A CT inverted in software was
-            summed backwards by the chip, so the value is then not the neutral's.
+            summed backwards by the chip, so the value is then not the neutral's.  None
+            for a three-wire (delta) service: no neutral, and IrmsN not read.
         voltage_angles: UangleA-C, each phase's voltage angle from phase A, degrees
             0..360 (0.1 degree, DS p.71); A is 0 by definition (not read); a phase whose
             register held no angle is missing.
         voltage_sequence_error: EMMState0 bit 9 URevWnST, the chip found the voltage zero
-            crossings not in the order A -> B -> C (DS p.20, p.60).
+            crossings not in the order A -> B -> C (3P4W), or C's not more than 180 degrees
+            after A's (3P3W: L3-L2 after L1-L2) (DS p.20, p.60).
         current_sequence_error: EMMState0 bit 8 IRevWnST, the same for the currents.
     """
 
-    neutral_current: float
+    neutral_current: float | None
     voltage_angles: Mapping[Phase, float]
     voltage_sequence_error: bool
     current_sequence_error: bool
@@ -214,6 +216,6 @@ class MeterSnapshot:
                 harmonic_power=r.harmonic_power * scale * sign,
             )
         three_phase = self.three_phase
-        if three_phase is not None and scale != 1:
+        if three_phase is not None and three_phase.neutral_current is not None and scale != 1:
             three_phase = replace(three_phase, neutral_current=three_phase.neutral_current * scale)
         return replace(self, phases=phases, three_phase=three_phase)

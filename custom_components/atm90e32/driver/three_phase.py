@@ -4,6 +4,12 @@ Pure functions over numbers (no I/O), used by the driver, the emulator and the
 integration.  Angles are degrees; a phase's voltage angle is measured from phase A as
 the chip's UangleA-C registers give it (DS p.71): for the expected sequence A -> B -> C
 (DS p.20) phase B reads about 120 degrees and phase C about 240.
+
+A three-wire (delta) service in 3P3W measures L1-L2 on A and L3-L2 on C (DS p.56): Ucb
+stands 60 degrees from Uab (300 counted as a lag in the sequence L1 -> L2 -> L3), the
+sequence is the chip's own A-to-C judgement (DS p.20), the unbalance comes from the line
+voltages (:func:`delta_voltage_unbalance_percent`), and there is no neutral.  The totals
+are the two-wattmeter sums (:func:`three_wire_power_factor`).
 """
 
 from __future__ import annotations
@@ -50,11 +56,54 @@ def voltage_unbalance_percent(voltages: Mapping[Phase, float], angles: Mapping[P
     on line-to-line voltages, which this chip does not measure in 3P4W.)
     """
     va, vb, vc = (phasor(voltages[p], angles[p] if p != Phase.A else 0.0) for p in (Phase.A, Phase.B, Phase.C))
+    return _unbalance_percent(va, vb, vc)
+
+
+def _unbalance_percent(va: complex, vb: complex, vc: complex) -> float:
+    """100 x |V2| / |V1| of three phasors, the larger sequence taken as positive; 0.0 when both are 0."""
     a = phasor(1.0, 120.0)
     one = abs(va + a * vb + a * a * vc) / 3
     two = abs(va + a * a * vb + a * vc) / 3
     positive, negative = max(one, two), min(one, two)
     return 0.0 if positive == 0.0 else 100.0 * negative / positive
+
+
+def delta_line_voltages(u_ab: float, u_cb: float, angle_c: float) -> tuple[complex, complex, complex]:
+    """The three line-to-line voltage phasors (Uab, Ubc, Uca) of a three-wire service read in 3P3W.
+
+    ``u_ab`` and ``u_cb`` are the rms voltages on A and C (V; "Ua is Uab, Uc is Ucb",
+    DS p.56); ``angle_c`` is UangleC, Ucb's angle from Uab in degrees (DS p.71).  Uab lies
+    at 0; Ubc = -Ucb; Uca = Ucb - Uab (the three add to zero, Kirchhoff).  The DS does not
+    say which way Uangle turns: reading it the other way mirrors every phasor, which
+    changes no magnitude.  Example: 400 V, 400 V at 300 degrees: |Uca| = 400 V.
+    """
+    ab = phasor(u_ab, 0.0)
+    cb = phasor(u_cb, angle_c)
+    return ab, -cb, cb - ab
+
+
+def delta_voltage_unbalance_percent(u_ab: float, u_cb: float, angle_c: float) -> float:
+    """Voltage unbalance in % of a three-wire service from its two measured line voltages and their angle.
+
+    IEC 61000-4-30 negative- over positive-sequence, computed on the line-to-line
+    phasors of :func:`delta_line_voltages` (line voltages hold no zero sequence, so the
+    ratio is that of the phase voltages).  The larger sequence is taken as positive, so
+    the direction of UangleC does not matter.  Example: 400 V and 400 V at 300 degrees:
+    0 %; 380 V and 400 V at 300 degrees: |Uca| = 390.38 V, 2.96 %.
+    """
+    return _unbalance_percent(*delta_line_voltages(u_ab, u_cb, angle_c))
+
+
+def three_wire_power_factor(active_power: float, reactive_power: float) -> float | None:
+    """The power factor of a three-wire service from its two-wattmeter sums: P / sqrt(P^2 + Q^2).
+
+    ``active_power`` (W) and ``reactive_power`` (var) are the sums of the two elements
+    (A + C), which are the service's three-phase P and Q (Blondel); their apparent powers
+    do not add up to the service's (a balanced resistive load reads 2 x V x I on the two
+    elements for sqrt(3) x V x I).  Signed like the active power; None with no load.
+    """
+    apparent = math.hypot(active_power, reactive_power)
+    return active_power / apparent if apparent else None
 
 
 def _near(angle: float, target: float) -> bool:

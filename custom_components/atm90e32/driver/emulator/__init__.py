@@ -1,7 +1,7 @@
 """The ATM90E32AS emulator: emulated chips, their buses, and the loads they measure.
 
 - :mod:`.chip`: :class:`EmulatedAtm90e32`, a register-level chip that is a Transport;
-- :mod:`.loads`: load sources (split-phase, three-phase, circuits, the household trace);
+- :mod:`.loads`: load sources (split-phase, three-phase wye and delta, circuits, the household trace);
 - :mod:`.bus`: :class:`EmulatedBus`, several chips by chip select;
 - :mod:`.replay`: :class:`ReplayLoad`, a person's own CSV (parsed by ``driver.replay``).
 
@@ -13,32 +13,39 @@ from .chip import Board, Disturbance, DisturbanceKind, EmulatedAtm90e32, PhaseEn
 from .loads import (
     BOARD_SHARES,
     CIRCUIT_SHARES,
+    DELTA_ANGLES,
     REVERSED_ANGLES,
     SEQUENCE_ANGLES,
     TRACE_PATH,
     CircuitLoad,
     ConstantLoad,
+    DeltaLoad,
     LoadPoint,
     LoadSource,
     PhaseLoad,
     ThreePhaseLoad,
     TraceCircuitLoad,
+    TraceDeltaLoad,
     TraceLoad,
     TraceThreePhaseLoad,
+    delta_point,
     read_trace,
     simulated_load,
+    simulated_volts,
 )
 from .replay import ReplayLoad
 
 __all__ = [
     "BOARD_SHARES",
     "CIRCUIT_SHARES",
+    "DELTA_ANGLES",
     "REVERSED_ANGLES",
     "SEQUENCE_ANGLES",
     "TRACE_PATH",
     "Board",
     "CircuitLoad",
     "ConstantLoad",
+    "DeltaLoad",
     "Disturbance",
     "DisturbanceKind",
     "EmulatedAtm90e32",
@@ -50,10 +57,13 @@ __all__ = [
     "ReplayLoad",
     "ThreePhaseLoad",
     "TraceCircuitLoad",
+    "TraceDeltaLoad",
     "TraceLoad",
     "TraceThreePhaseLoad",
+    "delta_point",
     "power_on_defaults",
     "read_trace",
     "scaled_clock",
     "simulated_load",
+    "simulated_volts",
 ]

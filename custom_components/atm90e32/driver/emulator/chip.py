@@ -27,8 +27,9 @@ framing, verification and decoding run exactly as against hardware.  It models:
   per phase (DS p.70), from each phase's ``harmonic_share``;
 - three-phase: the voltage angles UangleA-C (DS p.71, from each phase's
   ``voltage_angle``), the neutral current IrmsN as the vector sum of the phase currents
-  (DS p.70), and in 3P4W the sequence error bits URevWnST / IRevWnST of EMMState0 (and
-  their latched copies) when the phases stand A -> C -> B (DS p.20, p.60);
+  (DS p.70), and the sequence error bits URevWnST / IRevWnST of EMMState0 (and their
+  latched copies): in 3P4W when the phases stand A -> C -> B, in 3P3W (MMode0 bit 8) when
+  C's zero crossing is not more than 180 degrees after A's (DS p.20, p.56, p.60);
 - the compensation registers: Uoffset/Ioffset and Poffset/Qoffset add to the rms and
   power values as the application note's offset procedure presumes (AN p.23), PhiA-C
   delays the current or the voltage by 2.048 MHz cycles (DS p.58);
@@ -551,7 +552,9 @@ class EmulatedAtm90e32:
                     state1 |= sag_bit
                 if loss and m.volts < loss * volts_per_count:
                     state1 |= loss_bit
-        if not r[reg.MMODE0] & reg.MMODE0_3P3W:  # 3P4W judges the sequence A -> B -> C (DS p.20)
+        if r[reg.MMODE0] & reg.MMODE0_3P3W:  # 3P3W judges A against C (DS p.20, p.56)
+            state0 |= _three_wire_sequence_bits(measured)
+        else:  # 3P4W judges the sequence A -> B -> C (DS p.20)
             state0 |= _sequence_bits(measured)
         low, high = r.get(reg.FREQ_LO_TH, 0), r.get(reg.FREQ_HI_TH, 0)
         if low and high:
@@ -858,6 +861,26 @@ def _sequence_bits(measured: Sequence[_Measured]) -> int:
         sequence = phase_sequence(b.current_angle - a.current_angle, c.current_angle - a.current_angle)
         if sequence is PhaseSequence.REVERSED:
             bits |= reg.I_REV_WN_BIT
+    return bits
+
+
+def _three_wire_sequence_bits(measured: Sequence[_Measured]) -> int:
+    """EMMState0 URevWnST / IRevWnST in 3P3W, read from the DS alone (DS p.20, p.60).
+
+    "Correct sequence: voltage/current zero-crossing between phase-A and phase-C is
+    greater than 180 degree" (DS p.20): the voltage bit is set when A and C both carry a
+    voltage and C's lags A's by 180 degrees or less; the current bit likewise for the
+    currents.  On a delta service in sequence, Ucb lags Uab by 300 degrees and I3 lags I1
+    by 240.  Phase B plays no part ("Ub is not used", DS p.56).  A split-phase board (C at
+    0 or 180 degrees from A) sets them: the DS rule says so, the driver ignores them
+    there, and only a real chip can tell what it shows at exactly 180 degrees.
+    """
+    a, _, c = measured
+    bits = 0
+    if a.volts > 0 and c.volts > 0 and (c.voltage_angle - a.voltage_angle) % 360.0 <= 180.0:
+        bits |= reg.U_REV_WN_BIT
+    if a.amps > 0 and c.amps > 0 and (c.current_angle - a.current_angle) % 360.0 <= 180.0:
+        bits |= reg.I_REV_WN_BIT
     return bits
 
 

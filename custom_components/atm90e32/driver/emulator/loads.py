@@ -10,20 +10,24 @@ and power factor, and the line frequency.  The shapes offered:
 - :class:`CircuitLoad`: up to three circuits on one shared voltage (the 6-channel board's
   jumper gives every voltage input the same voltage), each with its own watts and power
   factor;
-- :class:`TraceThreePhaseLoad` and :class:`TraceCircuitLoad`: the household trace divided
-  among phases or circuits by the fixed rule each documents;
+- :class:`DeltaLoad`: a three-phase three-wire (delta) service, three loads connected
+  line to line, as a 3P3W meter's inputs see it (L1-L2 and I1 on A, L3-L2 and I3 on C);
+- :class:`TraceThreePhaseLoad`, :class:`TraceDeltaLoad` and :class:`TraceCircuitLoad`: the
+  household trace divided among phases, line-to-line loads or circuits by the fixed rule
+  each documents;
 - ``ReplayLoad`` (emulator/replay.py): a person's own CSV;
 - :func:`simulated_load`: the trace shaped as a given wiring's service.
 """
 
 from __future__ import annotations
 
+import cmath
 import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from ..channels import SPLIT_PHASE, Wiring
 from ..registers import Phase
@@ -210,6 +214,12 @@ SEQUENCE_ANGLES: Final = (0.0, 120.0, 240.0)
 """Voltage angles of A, B, C from A in the sequence A -> B -> C the chip expects in 3P4W (DS p.20)."""
 REVERSED_ANGLES: Final = (0.0, 240.0, 120.0)
 """The same with B and C swapped: the chip sets URevWnST (DS p.20, p.60)."""
+DELTA_ANGLES: Final = (0.0, 300.0)
+"""Voltage angles (lag from A's input) of a 3P3W meter's inputs A (Uab) and C (Ucb) in the sequence L1 -> L2 -> L3.
+
+Ucb lags Uab by 300 degrees (it leads by 60): C's zero crossing comes more than 180 degrees
+after A's, the 3P3W correct sequence (DS p.20); :func:`delta_point` derives it.
+"""
 
 
 @dataclass
@@ -398,6 +408,134 @@ class TraceThreePhaseLoad:
         return LoadPoint(phases=phases, frequency=self.frequency)
 
 
+def delta_point(
+    line_volts: Sequence[float],
+    watts: Sequence[float],
+    power_factors: Sequence[float],
+    frequency: float,
+    *,
+    reversed_sequence: bool = False,
+) -> LoadPoint:
+    """What a 3P3W meter's inputs see on a three-wire service feeding three line-to-line loads.
+
+    ``line_volts`` are the rms line voltages (Uab, Ubc, Uca), V; ``watts`` and
+    ``power_factors`` those of the loads connected L1-L2, L2-L3, L3-L1 (W signed, PF
+    inductive, 0 < PF <= 1).  The line voltages close a triangle (Kirchhoff: they add to
+    zero): with Uab at angle 0, Ucb stands at +60 degrees for the sequence L1 -> L2 -> L3
+    (-60 reversed), from the law of cosines.  Each load draws I = conj(S / U); the line
+    currents are Ia = Iab - Ica and Ic = Ica - Ibc (the three add to zero: no neutral).
+    The meter (AN p.10; DS p.56 "Ua is Uab, Uc is Ucb, Ub is not used"): phase A's voltage
+    input carries Uab and its CT I1, phase C's input Ucb and I3, phase B's inputs are
+    grounded (0 V, no current).  Each input pair is given as the :class:`PhaseLoad` of
+    what it sees: ``volts`` |U|, ``watts`` Re(U x conj(I)), the power factor of that
+    product, its voltage angle as a lag (C's: 300 degrees in sequence), so the chip's
+    current angle is the line current's.  The chip multiplies what is on its pins (DS p.16):
+    each element reads V x I x cos(30 +- phi) on a balanced load, and the two add to the
+    three-phase power (Blondel).  An element reading negative power (a load below PF 0.5)
+    is modelled as exporting: its active power and current angle are exact, its reactive
+    power shows with the sign the emulator gives an exporting phase.
+    Raises ValueError for voltages that close no triangle or a wrong number of values.
+    """
+    if len(line_volts) != 3 or len(watts) != 3 or len(power_factors) != 3:
+        raise ValueError("a delta service needs three line voltages and three loads")
+    _check_power_factors(power_factors)
+    u_ab, u_bc, u_ca = (float(v) for v in line_volts)
+    if min(u_ab, u_bc, u_ca) <= 0 or max(u_ab, u_bc, u_ca) * 2 >= u_ab + u_bc + u_ca:
+        raise ValueError("the line voltages must close a triangle")
+    gamma = math.acos((u_ab * u_ab + u_bc * u_bc - u_ca * u_ca) / (2 * u_ab * u_bc))
+    ab = complex(u_ab, 0.0)
+    cb = cmath.rect(u_bc, -gamma if reversed_sequence else gamma)  # Ucb = C - B
+    ca = cb - ab  # Uca = C - A
+    bc = -cb
+    load_currents = [
+        (complex(w, w * math.tan(math.acos(pf))) / u).conjugate()
+        for u, w, pf in zip((ab, bc, ca), watts, power_factors, strict=True)
+    ]
+    i_ab, i_bc, i_ca = load_currents
+    return LoadPoint(
+        phases={
+            Phase.A: _element(ab, i_ab - i_ca),
+            Phase.B: PhaseLoad(0.0, 0.0),
+            Phase.C: _element(cb, i_ca - i_bc),
+        },
+        frequency=frequency,
+    )
+
+
+def _element(voltage: complex, current: complex) -> PhaseLoad:
+    """The :class:`PhaseLoad` of an input pair seeing ``voltage`` and ``current`` (phasors, V and A)."""
+    power = voltage * current.conjugate()
+    apparent = abs(power)
+    exporting = power.real < 0
+    return PhaseLoad(
+        abs(voltage),
+        power.real,
+        abs(power.real) / apparent if apparent else 1.0,
+        voltage_angle=-math.degrees(cmath.phase(voltage)) % 360.0,
+        capacitive=power.imag > 0 if exporting else power.imag < 0,
+    )
+
+
+@dataclass
+class DeltaLoad:
+    """A three-phase three-wire (delta) service with a constant load between each pair of lines.
+
+    ``watts`` and ``power_factor`` are those of the loads L1-L2, L2-L3, L3-L1; ``volts``
+    the line voltages Uab, Ubc, Uca (one value for all, or three).  What the meter's
+    inputs see: :func:`delta_point`.  ``reversed_sequence``: L2 and L3 swapped.
+    Raises ValueError for a power factor outside (0, 1], voltages that close no triangle
+    or a wrong number of values.
+    """
+
+    watts: float | tuple[float, float, float] = (3000.0, 2500.0, 2000.0)
+    volts: float | tuple[float, float, float] = 400.0
+    power_factor: float | tuple[float, float, float] = 0.95
+    frequency: float = 50.0
+    reversed_sequence: bool = False
+    step: float | None = None
+
+    def __post_init__(self) -> None:
+        """Check the values."""
+        self.load_at(0.0)
+
+    def load_at(self, t: float) -> LoadPoint:
+        """Return the constant conditions (``t`` is ignored)."""
+        return delta_point(
+            _three(self.volts, "volts"),
+            _three(self.watts, "watts"),
+            _three(self.power_factor, "power_factor"),
+            self.frequency,
+            reversed_sequence=self.reversed_sequence,
+        )
+
+
+class TraceDeltaLoad(TraceThreePhaseLoad):
+    """The household trace as a balanced-ish three-wire (delta) service: three line-to-line loads.
+
+    The rule of :class:`TraceThreePhaseLoad`, its phases k = 0, 1, 2 becoming the loads
+    L1-L2, L2-L3, L3-L1: one third of the trace each, taken ``k x 20`` minutes later,
+    looping, at the power factors 0.97, 0.92, 0.88 (inductive), so the thirds differ and a
+    swapped CT shows.  Each line voltage sags with its own load through a source
+    resistance (``nominal_volts - watts x volts_drop_per_kw / 1000``; nominal 400 V line
+    to line by default), so the service is a little unbalanced.  What the meter sees:
+    :func:`delta_point`.  Raises as :class:`TraceThreePhaseLoad`.
+    """
+
+    def __init__(self, path: Path = TRACE_PATH, *, nominal_volts: float = 400.0, **rule: Any) -> None:
+        """Load the trace into memory; ``rule`` takes :class:`TraceThreePhaseLoad`'s other keywords."""
+        super().__init__(path, nominal_volts=nominal_volts, **rule)
+
+    def load_watts(self, k: int, t: float) -> float:
+        """The watts of line-to-line load ``k`` (0: L1-L2, 1: L2-L3, 2: L3-L1) at ``t`` (s) by the rule above."""
+        return self._trace.part_watts(k, t)
+
+    def load_at(self, t: float) -> LoadPoint:
+        """Return what the meter's inputs see at ``t`` (s)."""
+        watts = [self.load_watts(k, t) for k in range(3)]
+        volts = [self.nominal_volts - w * self.volts_drop_per_kw / 1000 for w in watts]
+        return delta_point(volts, watts, self.power_factor, self.frequency, reversed_sequence=self.reversed_sequence)
+
+
 CIRCUIT_SHARES: Final = (0.5, 0.3, 0.2)
 """Shares of the trace the circuits CT1-CT3 (phases A-C) carry in :class:`TraceCircuitLoad`."""
 BOARD_SHARES: Final[dict[int, tuple[float, float, float]]] = {1: (0.25, 0.15, 0.10), 2: (0.20, 0.15, 0.10)}
@@ -457,6 +595,19 @@ class TraceCircuitLoad:
         return _shared_voltage_point(volts, watts, power_factors, 1.0, self.frequency)
 
 
+def simulated_volts(wiring: Wiring, line_frequency: float, *, household: bool = False) -> float:
+    """The channel voltage of a simulated ``wiring`` service at ``line_frequency`` Hz, V rms.
+
+    Line to neutral: 120 V at 60 Hz (``household``: 121.5 V, the trace's house), 230 V at
+    50 Hz; a delta service's channels measure line to line: 240 V at 60 Hz, 400 V at 50 Hz.
+    """
+    if wiring.delta:
+        return 240.0 if line_frequency == 60 else 400.0
+    if line_frequency == 60:
+        return 121.5 if household else 120.0
+    return 230.0
+
+
 def simulated_load(
     wiring: Wiring,
     *,
@@ -470,8 +621,9 @@ def simulated_load(
 
     Split-phase: :class:`TraceLoad`; circuits: :class:`TraceCircuitLoad` (the circuits
     not in the wiring still draw their share, unmetered, as unused CTs would not see);
-    three-phase: :class:`TraceThreePhaseLoad`.  ``nominal_volts`` (line to neutral) defaults
-    to 121.5 V at 60 Hz and 230 V at 50 Hz.  ``start`` shifts the trace: give each chip of
+    three-phase: :class:`TraceThreePhaseLoad`; three-phase delta: :class:`TraceDeltaLoad`.
+    ``nominal_volts`` (line to neutral; line to line for delta) defaults to 121.5 V at
+    60 Hz and 230 V at 50 Hz (delta: 240 V at 60 Hz, 400 V at 50 Hz).  ``start`` shifts the trace: give each chip of
     a many-chip bus its own (e.g. ``index x 1800`` s) so that their loads differ.
     ``board_position`` (1 or 2) makes a circuits chip one half of a 6-channel board under
     the mains replaying the same ``start``: :data:`BOARD_SHARES`, all at the same moment.
@@ -480,8 +632,10 @@ def simulated_load(
     """
     if line_frequency not in (50, 60):
         raise ValueError("line frequency must be 50 or 60 Hz")
-    volts = nominal_volts if nominal_volts is not None else (121.5 if line_frequency == 60 else 230.0)
     frequency = float(line_frequency)
+    volts = nominal_volts if nominal_volts is not None else simulated_volts(wiring, line_frequency, household=True)
+    if wiring.delta:
+        return TraceDeltaLoad(path, nominal_volts=volts, frequency=frequency, start=start)
     if wiring.three_phase:
         return TraceThreePhaseLoad(path, nominal_volts=volts, frequency=frequency, start=start)
     if wiring.shared_voltage and board_position is not None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from ..channels import Wiring
 from ..registers import Phase
 from ..replay import ReplayTrace
-from .loads import SEQUENCE_ANGLES, LoadPoint, PhaseLoad
+from .loads import DELTA_ANGLES, SEQUENCE_ANGLES, LoadPoint, PhaseLoad
 
 
 class ReplayLoad:
@@ -67,12 +67,15 @@ class ReplayLoad:
     ) -> ReplayLoad:
         """Columns onto ``wiring``'s channels in order; the voltages as the wiring's service has them.
 
-        Three-phase: every phase energized, 120 degrees apart.  Shared voltage (circuits):
+        Three-phase: every phase energized, 120 degrees apart; delta: A and C, Ucb 300
+        degrees behind Uab (:data:`.loads.DELTA_ANGLES`), each column an element's watts.  Shared voltage (circuits):
         every voltage input energized with the one voltage, as the board's jumper gives.
         Otherwise the channels' phases only.  Raises ValueError when the trace's column
         count differs from the wiring's channel count.
         """
-        if wiring.three_phase:
+        if wiring.delta:  # Uab on A, Ucb on C (DS p.56); B grounded (AN p.10)
+            angles, energized = dict(zip((Phase.A, Phase.C), DELTA_ANGLES, strict=True)), wiring.phases
+        elif wiring.three_phase:
             angles, energized = dict(zip(Phase, SEQUENCE_ANGLES, strict=True)), tuple(Phase)
         elif wiring.shared_voltage:
             angles, energized = {}, tuple(Phase)
