@@ -1,6 +1,6 @@
 """Benchmark: what one refresh costs, against the bus limit and ESPHome's read plan.
 
-Usage: scripts/benchmark [--refreshes N] [--json PATH]
+Usage: scripts/benchmark [--refreshes N] [--json PATH] [--many-chips N] [--database-writes every_refresh|balanced|lean]
 
 Measures with the chip emulator, in one run:
 - SPI transactions and bytes per refresh of the default split-phase sensor set, and the
@@ -70,6 +70,7 @@ from custom_components.atm90e32.driver.channels import (
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad, simulated_load
 from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
 from custom_components.atm90e32.driver.transport import DEFAULT_SPEED_HZ
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 from custom_components.atm90e32.settings import DEFAULT_OPTIONS, default_options
 from tests.emulation import ManualClock
 
@@ -307,7 +308,7 @@ async def bench_home_assistant(chips: int, refreshes: int) -> dict[str, Any]:
                 domain=DOMAIN,
                 version=2,
                 data={"device": "simulated", "line_frequency": 60, "wiring": "split_phase_2ct"},
-                options=dict(DEFAULT_OPTIONS),
+                options={**DEFAULT_OPTIONS, **EXTRA_OPTIONS},
                 unique_id=f"bench-{index}",
                 title=f"bench {index}",
             )
@@ -401,7 +402,7 @@ async def bench_many_chips(chips: int, seconds: float, interval_s: int) -> dict[
                     CONF_BOARD_POSITION: position,
                     CONF_CHANNELS: list(CIRCUIT_KEYS),
                 },
-                options={**default_options(CIRCUITS_ALL), **names, CONF_UPDATE_INTERVAL: interval_s},
+                options={**default_options(CIRCUITS_ALL), **names, CONF_UPDATE_INTERVAL: interval_s, **EXTRA_OPTIONS},
                 unique_id=f"/dev/spidev{n // 3}.{n % 3}",
                 title=f"chip {n}",
             )
@@ -462,6 +463,10 @@ def machine() -> dict[str, Any]:
     }
 
 
+EXTRA_OPTIONS: dict[str, Any] = {}
+"""Options every entry of the Home Assistant runs gets (``--database-writes``)."""
+
+
 def row(name: str, value: str, target: str = "", ok: bool | None = None) -> str:
     verdict = "" if ok is None else ("met" if ok else "MISSED")
     return f"{name:<52} {value:>22}  {target:<18} {verdict}"
@@ -473,7 +478,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default="benchmark-results.json")
     parser.add_argument("--many-chips", type=int, default=14, help="chips of the real-time many-chip run (0: skip)")
     parser.add_argument("--many-seconds", type=float, default=60.0, help="measured wall seconds of that run")
+    parser.add_argument(
+        "--database-writes",
+        choices=[m.value for m in Mode],
+        help="the entries' Database writes option (default: its default)",
+    )
     args = parser.parse_args(argv)
+    if args.database_writes:
+        EXTRA_OPTIONS[CONF_DATABASE_WRITES] = args.database_writes
 
     driver = bench_driver(args.refreshes)
     per_wiring = wiring_transactions()

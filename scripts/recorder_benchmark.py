@@ -1,11 +1,14 @@
-"""Recorder benchmark: what the meter costs Home Assistant's database, per chip and for 6 chips.
+"""Recorder benchmark: what the meter costs Home Assistant's database, per chip, wiring and "Database writes" option.
 
-Usage: scripts/recorder_benchmark [--intervals 1 5 30] [--chips 1 6] [--json PATH]
+Usage: scripts/recorder_benchmark [--intervals 1 5 30] [--chips 1 6] [--wirings split_phase ...]
+       [--modes every_refresh balanced lean] [--day-check] [--code PATH] [--json PATH]
 
 For each refresh interval and chip count, one run: a real Home Assistant core with its
 real recorder writing a SQLite file in a temporary directory, and the integration's
-simulated meters (the chip emulator replaying the bundled household trace; chip n starts
-n x 10 minutes into it).  Time is simulated: Home Assistant's clock (and so the
+simulated meters (the chip emulator replaying the bundled household trace shaped as the
+wiring's service, ``emulator.simulated_load``; chip n starts n x 10 minutes into it).
+Each wiring is one line of WIRING_CASES; each option value (``--modes``) one run.
+Time is simulated: Home Assistant's clock (and so the
 coordinator's schedule, the recorder's commits and its 5-minute statistics runs) moves
 a quarter second at a time, from 11:58 to 13:00:30 UTC on a fixed day, so the hour 12:00-13:00
 is recorded and its statistics compiled exactly as a running Home Assistant would.
@@ -20,7 +23,19 @@ Reported for that hour, multiplied by 24 to a day:
 - ledger writes: rewrites of ``.storage/atm90e32.ledger.<entry id>`` (atomic, fsync)
   and, where the code has one, writes of its journal (in place, no fsync);
 - the hour's imported energy as the Energy dashboard shows it (long-term statistics,
-  chip 0's total), and the last energy state recorded before 13:00, to compare runs.
+  chip 0's first imported-energy sensor), the ledger's counts of the same hour (booked
+  by the last refresh before 12:00 and before 13:00) and the last energy state recorded
+  before 13:00, to compare runs;
+- the integral of each recorded power sensor with energy counters behind it (a
+  channel's or the service's active power), as InfluxDB's ``integral()`` integrates a
+  series (trapezoids between the recorded points), against the ledger's net counts
+  between its first and last point of the hour.
+
+``--day-check`` adds, without Home Assistant, a day (the 6-hour trace four times) of the
+same driver, ledger and publishing policy per wiring, interval and option: the power
+series the policy writes, integrated as InfluxDB does, against the energy counted.
+``--code PATH`` measures another checkout (``git worktree add --detach /tmp/before main``:
+the code before a change); options it does not know are ignored there.
 
 Prints a table and writes JSON (default recorder-benchmark-results.json).  The same
 script runs on older versions of the integration (an update interval the code cannot
@@ -34,6 +49,8 @@ from pytest_homeassistant_custom_component import patch_time  # isort: skip
 
 import argparse
 import asyncio
+import importlib
+import itertools
 import json
 import random
 import sqlite3
@@ -42,6 +59,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,7 +68,15 @@ from unittest.mock import patch
 import freezegun
 import freezegun.api
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+def _code_root(argv: list[str]) -> Path:
+    """The checkout whose custom_components is measured: ``--code PATH``, else this one."""
+    if "--code" in argv and argv.index("--code") + 1 < len(argv):
+        return Path(argv[argv.index("--code") + 1]).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+sys.path.insert(0, str(_code_root(sys.argv)))
 
 from homeassistant import loader
 from homeassistant.const import __version__ as HA_VERSION
@@ -62,9 +88,13 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
-from custom_components.atm90e32 import const, settings
+from custom_components.atm90e32 import const
 from custom_components.atm90e32 import storage as ledger_storage
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
+from custom_components.atm90e32.driver import ChipConfig, channels
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, simulated_load
+from custom_components.atm90e32.driver.ledger import TOTAL, EnergyLedger
+from custom_components.atm90e32.driver.meter import Meter
+from custom_components.atm90e32.driver.power_quality import PowerQualitySettings
 from custom_components.atm90e32.driver.registers import ENERGY_LSB_WH
 
 START = datetime(2026, 1, 15, 11, 58, 0, tzinfo=UTC)
@@ -142,8 +172,93 @@ def states_bytes(sizes: dict[str, int]) -> int:
     return sum(size for name, size in sizes.items() if name == "states" or name.startswith("ix_states_"))
 
 
-async def run(interval: int, chips: int) -> dict[str, Any]:
-    """One simulated hour at ``interval`` seconds with ``chips`` meters."""
+JOULES_PER_COUNT = ENERGY_LSB_WH * 3600
+DATABASE_WRITES = "database_writes"
+"""The integration's option (publishing.CONF_DATABASE_WRITES); code without it ignores it."""
+
+
+@dataclass(frozen=True)
+class WiringCase:
+    """One wiring measured: its config entry data (without the device) and, for circuits, the CTs in use."""
+
+    data: dict[str, Any]
+    circuits: tuple[str, ...] = ()
+    extra_options: dict[str, Any] = field(default_factory=dict)
+
+    def wiring(self) -> channels.Wiring:
+        """The driver's channel table of this case."""
+        if self.circuits:
+            return channels.circuits_wiring(self.circuits)
+        return channels.WIRINGS[self.data["wiring"]]
+
+    @property
+    def frequency(self) -> int:
+        return int(self.data["line_frequency"])
+
+
+WIRING_CASES: dict[str, WiringCase] = {
+    "split_phase": WiringCase({"wiring": "split_phase_2ct", "line_frequency": 60}),
+    "circuits": WiringCase(
+        {
+            "wiring": "circuits",
+            "line_frequency": 60,
+            "board": "Bench",
+            "board_position": 1,
+            "channels": ["ct1", "ct2", "ct3"],
+        },
+        circuits=("ct1", "ct2", "ct3"),
+    ),
+    "three_phase_wye": WiringCase(
+        {"wiring": "three_phase_wye", "line_frequency": 60, "board": "Bench", "voltage_system": "120_208"},
+        extra_options={"voltage_transformers": "dual"},
+    ),
+}
+"""A wiring is one line here (the delta service: its entry data, like three_phase_wye's)."""
+
+
+def default_options(case: WiringCase) -> dict[str, Any]:
+    """The options of a new entry of ``case``'s wiring (const.default_options, wherever the code keeps it)."""
+    for module in ("custom_components.atm90e32.settings", "custom_components.atm90e32.const"):
+        try:
+            make = getattr(importlib.import_module(module), "default_options", None)
+        except ImportError:
+            continue
+        if make is not None:
+            return {**make(case.wiring()), **case.extra_options}
+    raise RuntimeError("no default_options in settings.py or const.py")
+
+
+def energy_keys(wiring: channels.Wiring) -> list[str]:
+    """The ledger names with an active power sensor: each channel (``<key>_power``), the service (``total_power``)."""
+    return [channel.key for channel in wiring.channels] + ([TOTAL] if wiring.has_service_total else [])
+
+
+def power_key(name: str) -> str:
+    return "total_power" if name == TOTAL else f"{name}_power"
+
+
+def trapezoid(points: list[tuple[float, float]]) -> float:
+    """The integral of ``(t, value)`` points as InfluxDB's integral() takes it: trapezoids between points."""
+    return sum((v0 + v1) / 2 * (t1 - t0) for (t0, v0), (t1, v1) in itertools.pairwise(points))
+
+
+def transport_patches(new_transport: Any) -> list[Any]:
+    """Patch ``open_transport`` wherever the coordinator's code takes it from (coordinator.py, or bus.py)."""
+    found = []
+    for module in ("custom_components.atm90e32.coordinator", "custom_components.atm90e32.bus"):
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError:
+            continue
+        if hasattr(loaded, "open_transport"):
+            found.append(patch(f"{module}.open_transport", side_effect=new_transport))
+    return found
+
+
+async def run(interval: int, chips: int, wiring_name: str = "split_phase", mode: str = "balanced") -> dict[str, Any]:
+    """One simulated hour at ``interval`` seconds with ``chips`` meters of ``wiring_name`` under option ``mode``."""
+    case = WIRING_CASES[wiring_name]
+    wiring = case.wiring()
     random.seed(1000 * interval + chips)  # Home Assistant spreads each coordinator's refreshes at random
     writes = LedgerWrites()
     emulators: list[EmulatedAtm90e32] = []
@@ -152,7 +267,8 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         return (dt_util.utcnow() - START).total_seconds()
 
     def new_transport(_data: Any, _config_dir: Any = None, _position: Any = None) -> EmulatedAtm90e32:
-        emulator = EmulatedAtm90e32(TraceLoad(start=len(emulators) * 600), clock=clock)
+        load = simulated_load(wiring, line_frequency=case.frequency, start=len(emulators) * 600)
+        emulator = EmulatedAtm90e32(load, clock=clock)
         emulators.append(emulator)
         return emulator
 
@@ -162,7 +278,8 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atm90e32-recorder-")))
         database = directory / "home-assistant_v2.db"
         stack.enter_context(writes.counting())
-        stack.enter_context(patch("custom_components.atm90e32.bus.open_transport", side_effect=new_transport))
+        for patcher in transport_patches(new_transport):
+            stack.enter_context(patcher)
         hass = await stack.enter_async_context(async_test_home_assistant(config_dir=str(directory)))
         hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
         recorder_helper.async_initialize_recorder(hass)
@@ -172,13 +289,13 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
 
         entries = []
         for index in range(chips):
-            options = dict(settings.DEFAULT_OPTIONS)
+            options = {**default_options(case), DATABASE_WRITES: mode}
             if configurable:
                 options[const.CONF_UPDATE_INTERVAL] = interval
             entry = MockConfigEntry(
                 domain=const.DOMAIN,
                 version=2,
-                data={"device": "simulated", "line_frequency": 60, "wiring": "split_phase_2ct"},
+                data={"device": f"simulated_{index}" if index else "simulated", **case.data},
                 options=options,
                 unique_id=f"bench-{index}",
                 title=f"ATM90E32AS (chip {index})",
@@ -191,12 +308,28 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
             for entry in entries:
                 entry.runtime_data.update_interval = timedelta(seconds=interval)
                 entry.runtime_data._schedule_refresh()
-        effective = entries[0].runtime_data.update_interval.total_seconds()
+        coordinator = entries[0].runtime_data
+        effective = coordinator.update_interval.total_seconds()
         registry = er.async_get(hass)
         ours = {e.entity_id for entry in entries for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+        names = energy_keys(wiring)
+        dashboard_name = TOTAL if wiring.has_service_total else wiring.channels[0].key
         energy_entity = registry.async_get_entity_id(
-            "sensor", const.DOMAIN, f"{entries[0].entry_id}_total_energy_import"
+            "sensor", const.DOMAIN, f"{entries[0].entry_id}_{dashboard_name}_energy_import"
         )
+        power_entities = {
+            name: registry.async_get_entity_id("sensor", const.DOMAIN, f"{entries[0].entry_id}_{power_key(name)}")
+            for name in names
+        }
+        booked: list[tuple[float, dict[str, int], int]] = []
+        """Chip 0's ledger after each refresh: (time, net counts per ledger name, the dashboard's import counts)."""
+
+        def note_booking() -> None:
+            ledger = coordinator.ledger
+            net = {name: ledger.counts((name, "import")) - ledger.counts((name, "export")) for name in names}
+            booked.append((dt_util.utcnow().timestamp(), net, ledger.counts((dashboard_name, "import"))))
+
+        stack.callback(coordinator.async_add_listener(note_booking))
 
         async def tick_until(until: datetime) -> None:
             while dt_util.utcnow() < until:
@@ -248,6 +381,20 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
             energy_entity,
             end_ts,
         )
+        integrals = {}
+        for name, entity_id in power_entities.items():
+            recorded = query(
+                database,
+                "SELECT s.last_updated_ts, s.state FROM states s JOIN states_meta m ON s.metadata_id = m.metadata_id "
+                "WHERE m.entity_id = ? AND s.last_updated_ts >= ? AND s.last_updated_ts < ? "
+                "ORDER BY s.last_updated_ts",
+                entity_id,
+                start_ts,
+                end_ts,
+            )
+            integrals[name] = power_integral(
+                [(t, float(v)) for t, v in recorded if v not in ("unknown", "unavailable")], booked, name
+            )
         for entry in entries:
             await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_stop(force=True)
@@ -255,7 +402,10 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
     grown = sum(after.values()) - sum(before.values())
     states_grown = states_bytes(after) - states_bytes(before)
     hour_kwh = hourly[-1][2] - hourly[0][2] if len(hourly) == 2 else None
+    ledger_hour = counts_before(booked, end_ts) - counts_before(booked, start_ts)
     return {
+        "wiring": wiring_name,
+        "mode": mode,
         "interval_s": interval,
         "chips": chips,
         "configured_through_options": configurable,
@@ -271,31 +421,131 @@ async def run(interval: int, chips: int) -> dict[str, Any]:
         "ledger_journal_writes_per_day": 24 * writes.journal,
         "hour_energy_kwh": hour_kwh,
         "hour_energy_counts": None if hour_kwh is None else round(hour_kwh / COUNT_KWH),
+        "hour_ledger_counts": ledger_hour,
         "last_energy_state_before_13h": last_state[0][0] if last_state else None,
         "last_energy_state_age_s": (end_ts - last_state[0][1]) if last_state else None,
+        "hour_power_integral": integrals,
         "wall_s": elapsed,
     }
+
+
+def counts_before(booked: list[tuple[float, dict[str, int], int]], boundary: float) -> int:
+    """The dashboard sensor's import counts booked by the last refresh before ``boundary`` (Unix s)."""
+    return max((entry for entry in booked if entry[0] < boundary), key=lambda entry: entry[0])[2]
+
+
+def power_integral(
+    points: list[tuple[float, float]], booked: list[tuple[float, dict[str, int], int]], name: str
+) -> dict[str, float | int | None]:
+    """The recorded power ``points``' trapezoid integral against the ledger's net counts between the first and last."""
+    if len(points) < 2:
+        return {"points": len(points), "integral_j": None, "energy_j": None, "error_percent": None}
+
+    def net_at(t: float) -> int:
+        return min(booked, key=lambda entry: abs(entry[0] - t))[1][name]
+
+    energy = (net_at(points[-1][0]) - net_at(points[0][0])) * JOULES_PER_COUNT
+    integral = trapezoid(points)
+    error = 100 * (integral - energy) / energy if energy else None
+    return {"points": len(points), "integral_j": integral, "energy_j": energy, "error_percent": error}
+
+
+def day_check(wiring_name: str, interval: int, mode: str, seconds: int = 86_400) -> dict[str, Any]:
+    """A day of the trace through the driver, the ledger and the publishing policy, without Home Assistant.
+
+    Per power sensor with energy counters: the points the policy writes (what the
+    recorder and InfluxDB get), their trapezoid integral against the energy counted
+    between the first and the last point, and how many points a day.
+    """
+    # Imported here: code measured with --code from before the policy has no publishing module.
+    from custom_components.atm90e32.publishing import Mode, Publisher, Quantity, policy  # noqa: PLC0415
+
+    case = WIRING_CASES[wiring_name]
+    wiring = case.wiring()
+    nominal = 120.0 if case.frequency == 60 else 230.0
+    config = ChipConfig(
+        wiring=wiring,
+        line_frequency=case.frequency,
+        voltage_gains=(3920, 3920, 3920),
+        current_gains=(25498, 25498, 25498),
+        power_quality=PowerQualitySettings.from_percent(
+            nominal_voltage=nominal, line_frequency=case.frequency, over_current=65.0
+        ),
+    )
+    now = [0.0]
+    emulator = EmulatedAtm90e32(simulated_load(wiring, line_frequency=case.frequency), clock=lambda: now[0])
+    meter = Meter(lambda: emulator, config, sleep=lambda _s: None)
+    meter.open()
+    ledger = EnergyLedger(wiring)
+    names = energy_keys(wiring)
+    publishers = {name: Publisher(policy(Quantity.POWER, Mode(mode))) for name in names}
+    points: dict[str, list[tuple[float, float, int]]] = {name: [] for name in names}
+    base = HOUR_START.timestamp() + 0.3
+    for n in range(1, seconds // interval + 1):
+        now[0] = float(n * interval)
+        result = meter.refresh()
+        for read in result.energy:
+            ledger.add(read)
+        watts = {c.key: round(result.snapshot.phases[c.phase].active_power, 1) for c in wiring.channels}
+        if wiring.has_service_total:
+            watts[TOTAL] = round(sum(watts[c.key] for c in wiring.channels if c.nets_into_total), 1)
+        at = base + now[0]
+        for name in names:
+            net = ledger.counts((name, "import")) - ledger.counts((name, "export"))
+            publisher = publishers[name]
+            if publisher.offer(watts[name], at, interval, energy=(net, at)) and publisher.shown is not None:
+                points[name].append((at, publisher.shown, net))
+    figures = {}
+    for name, written in points.items():
+        energy = (written[-1][2] - written[0][2]) * JOULES_PER_COUNT
+        integral = trapezoid([(t, v) for t, v, _ in written])
+        figures[power_key(name)] = {
+            "points_per_day": round(len(written) * 86_400 / seconds),
+            "integral_kwh": integral / 3.6e6,
+            "energy_kwh": energy / 3.6e6,
+            "error_percent": 100 * (integral - energy) / energy if energy else None,
+        }
+    return {"wiring": wiring_name, "interval_s": interval, "mode": mode, "sensors": figures}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--intervals", type=int, nargs="+", default=[1, 5, 30])
-    parser.add_argument("--chips", type=int, nargs="+", default=[1, 6])
+    parser.add_argument("--chips", type=int, nargs="+", default=[1])
+    parser.add_argument("--wirings", nargs="+", default=list(WIRING_CASES), choices=list(WIRING_CASES))
+    parser.add_argument("--modes", nargs="+", default=["balanced"], choices=["every_refresh", "balanced", "lean"])
+    parser.add_argument("--day-check", action="store_true", help="a day of the trace per run, without Home Assistant")
+    parser.add_argument("--no-hour", action="store_true", help="skip the Home Assistant hour (with --day-check)")
+    parser.add_argument("--code", help="the checkout to measure (default: this one)")
     parser.add_argument("--json", default="recorder-benchmark-results.json")
     args = parser.parse_args(argv)
     prepare_freezegun()
-    results = []
-    for interval in args.intervals:
-        for chips in args.chips:
-            result = asyncio.run(run(interval, chips))
-            results.append(result)
-            print(f"  ran {interval} s x {chips} chip(s) in {result['wall_s']:.0f} s", file=sys.stderr)
-    Path(args.json).write_text(json.dumps({"home_assistant": HA_VERSION, "runs": results}, indent=2), encoding="utf-8")
+    results, days = [], []
+    for wiring_name in args.wirings:
+        for mode in args.modes:
+            for interval in args.intervals:
+                if args.day_check:
+                    days.append(day_check(wiring_name, interval, mode))
+                if args.no_hour:
+                    continue
+                for chips in args.chips:
+                    result = asyncio.run(run(interval, chips, wiring_name, mode))
+                    results.append(result)
+                    print(
+                        f"  ran {wiring_name} {mode} {interval} s x {chips} chip(s) in {result['wall_s']:.0f} s",
+                        file=sys.stderr,
+                    )
+    Path(args.json).write_text(
+        json.dumps(
+            {"home_assistant": HA_VERSION, "code": str(_code_root(sys.argv)), "runs": results, "days": days}, indent=2
+        ),
+        encoding="utf-8",
+    )
     print(f"Home Assistant {HA_VERSION}; one simulated hour per run, figures per day (x 24)\n")
     header = (
-        f"{'interval':>8} {'chips':>5} {'states rows':>12} {'per chip':>9} {'MB':>7} {'per chip':>8} "
-        f"{'states MB':>9} {'5-min stats':>11} {'hourly':>6} {'ledger store':>12} {'journal':>8} "
-        f"{'hour kWh (chip 0)':>17}"
+        f"{'wiring':>15} {'option':>13} {'interval':>8} {'chips':>5} {'rows/day/chip':>13} {'MB/day/chip':>11} "
+        f"{'5-min stats':>11} {'hourly':>6} {'ledger store':>12} {'hour counts: dashboard / ledger':>31} "
+        f"{'power integral error, hour':>26}"
     )
     print(header)
     for r in results:
@@ -304,13 +554,28 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  ({r['interval_s']} s refused by the integration: it read every {r['effective_interval_s']:.0f} s)"
             )
-        kwh = "n/a" if r["hour_energy_kwh"] is None else f"{r['hour_energy_kwh']:.6f}"
+        errors = [i["error_percent"] for i in r["hour_power_integral"].values() if i["error_percent"] is not None]
+        worst = f"{max(errors, key=abs):+.3f} %" if errors else "n/a"
+        counts = f"{r['hour_energy_counts']} / {r['hour_ledger_counts']}"
         print(
-            f"{r['interval_s']:>7}s {n:>5} {r['states_rows_per_day']:>12,} {r['states_rows_per_day'] // n:>9,} "
-            f"{r['mb_per_day']:>7.2f} {r['mb_per_day'] / n:>8.2f} {r['states_mb_per_day']:>9.2f} "
-            f"{r['short_term_statistics_rows_per_day']:>11,} {r['long_term_statistics_rows_per_day']:>6,} "
-            f"{r['ledger_store_writes_per_day']:>12,} {r['ledger_journal_writes_per_day']:>8,} {kwh:>17}"
+            f"{r['wiring']:>15} {r['mode']:>13} {r['interval_s']:>7}s {n:>5} {r['states_rows_per_day'] // n:>13,} "
+            f"{r['mb_per_day'] / n:>11.2f} {r['short_term_statistics_rows_per_day']:>11,} "
+            f"{r['long_term_statistics_rows_per_day']:>6,} {r['ledger_store_writes_per_day']:>12,} "
+            f"{counts:>31} {worst:>26}"
         )
+    if days:
+        print("\nA day of the trace without Home Assistant: the power series written, integrated as InfluxDB does\n")
+        print(
+            f"{'wiring':>15} {'option':>13} {'interval':>8} {'sensor':>14} {'points/day':>10} "
+            f"{'kWh counted':>11} {'error':>9}"
+        )
+        for day in days:
+            for sensor, figures in day["sensors"].items():
+                error = "n/a" if figures["error_percent"] is None else f"{figures['error_percent']:+.4f} %"
+                print(
+                    f"{day['wiring']:>15} {day['mode']:>13} {day['interval_s']:>7}s {sensor:>14} "
+                    f"{figures['points_per_day']:>10,} {figures['energy_kwh']:>11.3f} {error:>9}"
+                )
     print(f"\nJSON written to {args.json}")
     return 0
 

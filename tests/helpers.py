@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32 import storage
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 from custom_components.atm90e32.storage import LedgerJournal
 
 from .emulation import ManualClock
@@ -132,3 +133,17 @@ def circuits_of(entry: ConfigEntry) -> dict[str, tuple[str, dict[str, Any]]]:
         for sub in entry.subentries.values()
         if sub.subentry_type == "circuit"
     }
+
+
+def every_refresh(entry: MockConfigEntry) -> MockConfigEntry:
+    """``entry`` (not added yet) under "Database writes: every refresh", for a test reading each refresh's state."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        version=entry.version,
+        minor_version=entry.minor_version,
+        entry_id=entry.entry_id,
+        data=dict(entry.data),
+        options={**entry.options, CONF_DATABASE_WRITES: Mode.EVERY_REFRESH},
+        unique_id=entry.unique_id,
+        title=entry.title,
+    )

@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from awesomeversion import AwesomeVersion
 from freezegun.api import FrozenDateTimeFactory
@@ -42,7 +43,14 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 
 from .emulation import ManualClock
-from .helpers import replay, setup_entry
+from .helpers import every_refresh, replay, setup_entry
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
+
 
 REPO = Path(__file__).resolve().parent.parent
 COUNT_KWH = Decimal("0.000003125")

@@ -37,7 +37,14 @@ from custom_components.atm90e32.driver.channels import SPLIT_PHASE
 from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import every_refresh, replay, setup_entry, state
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
+
 
 VOLTS, L1_WATTS, L2_WATTS, PF = 120.0, 1200.0, 800.0, 0.95
 L1_AMPS, L2_AMPS = L1_WATTS / (VOLTS * PF), L2_WATTS / (VOLTS * PF)

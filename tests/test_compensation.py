@@ -24,7 +24,14 @@ from custom_components.atm90e32.driver.emulator import ConstantLoad
 from custom_components.atm90e32.driver.front_end import FrontEndErrors
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import every_refresh, replay, setup_entry, state
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
+
 
 VOLTS = 120.0
 

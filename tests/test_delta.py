@@ -29,6 +29,7 @@ from custom_components.atm90e32.const import (
 )
 from custom_components.atm90e32.driver.channels import THREE_PHASE_DELTA
 from custom_components.atm90e32.driver.emulator import Board, DeltaLoad, LoadSource, TraceDeltaLoad, TraceLoad
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 
 from .emulation import ManualClock
 from .helpers import replay, state
@@ -55,6 +56,10 @@ async def delta_entry(
     result = await add_delta(hass, **values)
     assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
     entry = result["result"]
+    await hass.async_block_till_done()
+    # these tests read the state after each refresh (balanced and lean: tests/test_publishing.py)
+    hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_DATABASE_WRITES: Mode.EVERY_REFRESH})
+    assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     clock.advance(5)
     await entry.runtime_data.async_refresh()

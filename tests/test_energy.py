@@ -22,7 +22,14 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLo
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
 
 from .emulation import ManualClock
-from .helpers import journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
+from .helpers import every_refresh, journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
+
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 

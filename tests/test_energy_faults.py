@@ -32,6 +32,7 @@ from custom_components.atm90e32.coordinator import Atm90e32Coordinator
 from custom_components.atm90e32.driver import Phase as ChipPhase
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLoad
 from custom_components.atm90e32.driver.ledger import kwh_to_counts
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 
 from .conftest import ENTRY_DATA, ENTRY_OPTIONS
 from .emulation import FaultyEmulator, ManualClock
@@ -105,7 +106,7 @@ async def run_day(
         domain=DOMAIN,
         version=2,
         data=dict(ENTRY_DATA),
-        options=dict(ENTRY_OPTIONS),
+        options={**ENTRY_OPTIONS, CONF_DATABASE_WRITES: Mode.EVERY_REFRESH},  # states follow each refresh
         unique_id=f"simulated-{run}",
         title=f"ATM90E32AS (run {run})",
     )

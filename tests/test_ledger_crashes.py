@@ -38,7 +38,14 @@ from custom_components.atm90e32.driver.meter import Meter
 from custom_components.atm90e32.storage import LedgerJournal
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
+from .helpers import every_refresh, journal_record, ledger_key, replay, setup_entry, state, unload_as_a_crash
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
+
 
 ENERGY = {"l1_energy_import": "l1", "l2_energy_import": "l2", "total_energy_import": "total"}
 

@@ -48,11 +48,14 @@ def test_benchmark_runs_and_reads_nothing_on_the_event_loop(tmp_path: Path) -> N
 
 def test_recorder_benchmark_runs_and_counts_rows(tmp_path: Path) -> None:
     out = tmp_path / "recorder.json"
-    run("recorder_benchmark.py", "--intervals", "30", "--chips", "1", "--json", str(out))
+    run("recorder_benchmark.py", "--intervals", "30", "--chips", "1", "--wirings", "split_phase", "--json", str(out))
     (result,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
     assert result["interval_s"] == 30
+    assert result["mode"] == "balanced"
     assert result["states_rows_hour"] > 0
     assert result["hour_energy_counts"] > 0  # the Energy dashboard's hour, from the recorder's statistics
+    assert result["hour_energy_counts"] == result["hour_ledger_counts"]  # ... equals the counts booked in it
+    assert result["hour_power_integral"]["total"]["points"] > 1
     assert result["ledger_store_writes_per_day"] > 0
 
 

@@ -20,7 +20,13 @@ from custom_components.atm90e32.sensor import sensors_of
 from custom_components.atm90e32.sensor_descriptions import ChannelSensorDescription
 
 from .emulation import FaultyEmulator, ManualClock
-from .helpers import replay, state
+from .helpers import every_refresh, replay, state
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
 
 
 async def test_sensors_show_the_replayed_household(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

@@ -67,14 +67,16 @@ async def an_hour_replayed(
     freezer: FrozenDateTimeFactory,
     patched_monotonic: None,
 ) -> MockConfigEntry:
-    """The wiring's steady load; the entry set up at a fixed time, then an hour of refreshes every 5 s, Home
-    Assistant's clock moving along."""
+    """The wiring's steady load; the entry set up at a fixed time, then an hour of refreshes at its update
+    interval, Home Assistant's clock moving along."""
     mock_transport.load = WIRING_CASES[wiring].steady_load()
     freezer.move_to("2026-11-26T12:00:00+00:00")
     coordinator = await setup_entry(hass, config_entry)
-    for _ in range(3600 // 5):
-        freezer.tick(5)
-        await replay(coordinator, clock, 5)
+    assert coordinator.update_interval is not None
+    interval = int(coordinator.update_interval.total_seconds())  # 5 s; shorter where a register fills faster
+    for _ in range(3600 // interval):
+        freezer.tick(interval)
+        await replay(coordinator, clock, interval, interval)
     return config_entry
 
 

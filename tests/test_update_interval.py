@@ -43,7 +43,7 @@ from custom_components.atm90e32.driver.ledger import (
 )
 
 from .emulation import ManualClock
-from .helpers import replay, setup_entry, state
+from .helpers import every_refresh, replay, setup_entry, state
 
 EN = json.loads(
     (Path(__file__).resolve().parent.parent / "custom_components/atm90e32/translations/en.json").read_text("utf-8")
@@ -110,6 +110,7 @@ def test_the_all_phase_total_fills_as_many_times_faster_as_phases_summed(
 async def test_one_second_updates_every_second(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
 ) -> None:
+    config_entry = every_refresh(config_entry)  # its energy states follow each refresh
     coordinator = await setup_entry(hass, config_entry)
     assert coordinator.update_interval == timedelta(seconds=5)  # an entry without the option
     result = await choose(hass, config_entry, 1)
@@ -187,7 +188,7 @@ async def test_a_stored_interval_made_unsafe_later_is_shortened_and_logged(
 async def test_the_longest_interval_keeps_every_count_and_raises_no_overflow_issue(
     hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
 ) -> None:
-    entry = entry_with(config_entry, options={CONF_UPDATE_INTERVAL: 10})
+    entry = every_refresh(entry_with(config_entry, options={CONF_UPDATE_INTERVAL: 10}))  # states follow each refresh
     coordinator = await setup_entry(hass, entry)
     assert coordinator.update_interval == timedelta(seconds=10)
     await replay(coordinator, clock, 3600, interval=10)

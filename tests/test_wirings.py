@@ -52,10 +52,18 @@ from custom_components.atm90e32.driver.emulator import (
     TraceCircuitLoad,
     TraceLoad,
 )
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 from custom_components.atm90e32.settings import default_options
 
 from .emulation import ManualClock
-from .helpers import circuits_of, opening_the_bus, replay, seed_script, setup_entry, state
+from .helpers import circuits_of, every_refresh, opening_the_bus, replay, seed_script, setup_entry, state
+
+
+@pytest.fixture
+def config_entry(config_entry: MockConfigEntry) -> MockConfigEntry:
+    """These tests read the state after each refresh (balanced and lean: tests/test_publishing.py)."""
+    return every_refresh(config_entry)
+
 
 COUNT_KWH = reg.ENERGY_LSB_WH / 1000
 
@@ -352,13 +360,13 @@ async def test_an_hour_with_solar_export_on_one_circuit_books_import_and_export(
     exported = -sum(w for w in watts if w < 0) / 3600 / 1000
     assert imported > 0.01
     assert exported > 0.01  # the hour really imports and exports on CT3
-    booked_import = float(state(hass, entry, "ct3_energy_import").state)
-    booked_export = float(state(hass, entry, "ct3_energy_export").state)
+    booked_import = coordinator.ledger.kwh(("ct3", "import"))  # the ledger: its states are written once a minute
+    booked_export = coordinator.ledger.kwh(("ct3", "export"))
     assert booked_import == pytest.approx(imported, abs=COUNT_KWH * reads)
     assert booked_export == pytest.approx(exported, abs=COUNT_KWH * reads)
     assert booked_import - booked_export == pytest.approx(imported - exported, abs=COUNT_KWH)
     ct1 = sum(load.circuit_watts(Phase.A, t) for t in range(seconds)) / 3600 / 1000
-    assert float(state(hass, entry, "ct1_energy_import").state) == pytest.approx(ct1, abs=COUNT_KWH)
+    assert coordinator.ledger.kwh(("ct1", "import")) == pytest.approx(ct1, abs=COUNT_KWH)
     assert float(state(hass, entry, "ct1_energy_export").state) == 0.0
 
 
@@ -537,7 +545,7 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
     assert {"l1_power", "l2_power", "total_power", "total_energy_import", "total_energy_export"} <= keys
     assert not any(key.startswith(("l3_", "ct")) or key in ("neutral_current", "voltage_unbalance") for key in keys)
     assert config_entry.data[CONF_WIRING] == SPLIT_PHASE.key
-    assert default_options(SPLIT_PHASE) == config_entry.options
+    assert {**default_options(SPLIT_PHASE), CONF_DATABASE_WRITES: Mode.EVERY_REFRESH} == config_entry.options
 
 
 # --- scripts/develop: every wiring side by side --------------------------------------------

@@ -14,6 +14,7 @@ from . import circuits, issues
 from .circuits import circuit_inputs
 from .const import DOMAIN, MANUFACTURER, MODEL
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
+from .published import async_write_held
 from .simulated_chips import power_off
 from .storage import LedgerStore
 
@@ -61,6 +62,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: Atm90e32ConfigEntry) ->
     """Book the counts not read yet, unload the sensors, write the ledger store, release the SPI device."""
     coordinator = entry.runtime_data
     await coordinator.async_read_before_unload()
+    async_write_held(hass, entry.entry_id)  # the sensors' last values, exact, before they go
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await coordinator.async_save_ledger()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -85,3 +86,13 @@ class Atm90e32Entity(CoordinatorEntity[Atm90e32Coordinator]):
             else:  # Home Assistant before via_device_id (2025.8 ..): the parent by its identifier
                 info["via_device"] = (DOMAIN, entry.entry_id)  # type: ignore[typeddict-unknown-key,unused-ignore]
             self._attr_device_info = info
+
+    def should_write(self) -> bool:
+        """Whether a refresh writes this entity's state: always, unless a publishing policy holds it (published.py)."""
+        return True
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Write the state after a refresh when :meth:`should_write` says so."""
+        if self.should_write():
+            super()._handle_coordinator_update()

@@ -35,6 +35,7 @@ from .const import (
 )
 from .driver.channels import CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE
 from .driver.ledger import max_read_interval_s, register_fill_s
+from .publishing import CONF_DATABASE_WRITES, Mode, mode_of
 from .settings import default_options, entry_wiring, meter_settings
 
 
@@ -224,7 +225,10 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         if user_input is not None:
             interval = int(user_input[CONF_UPDATE_INTERVAL])
             if interval <= longest:
-                return self.async_create_entry(data={**options, CONF_UPDATE_INTERVAL: interval})
+                writes = user_input.get(CONF_DATABASE_WRITES, mode_of(options))
+                return self.async_create_entry(
+                    data={**options, CONF_UPDATE_INTERVAL: interval, CONF_DATABASE_WRITES: writes}
+                )
             errors[CONF_UPDATE_INTERVAL] = "interval_too_long"
             placeholders["interval"] = str(interval)
         current = (user_input or options).get(CONF_UPDATE_INTERVAL, int(DEFAULT_UPDATE_INTERVAL.total_seconds()))
@@ -232,7 +236,11 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
             {
                 vol.Required(CONF_UPDATE_INTERVAL, default=str(current)): forms.select(
                     [str(seconds) for seconds in UPDATE_INTERVALS], CONF_UPDATE_INTERVAL
-                )
+                ),
+                # what the sensors write to the database (publishing.py; README "What is written to the database")
+                vol.Required(CONF_DATABASE_WRITES, default=mode_of(user_input or options).value): forms.select(
+                    [mode.value for mode in Mode], CONF_DATABASE_WRITES
+                ),
             }
         )
         return self.async_show_form(

@@ -17,9 +17,10 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver.channels import Channel, Wiring
-from .driver.ledger import kwh_to_counts
+from .driver.ledger import TOTAL, kwh_to_counts
 from .entity import Atm90e32Entity, async_add_by_circuit
 from .precision import rounded
+from .published import PublishedSensor
 from .quality import counter_key
 from .sensor_descriptions import (
     CHANNEL_SENSORS,
@@ -100,7 +101,7 @@ def _device_channel(description: ChannelSensorDescription, channel: Channel) -> 
     return channel if description.on_circuit_device else None
 
 
-class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
+class Atm90e32PhaseSensor(PublishedSensor[float | None], SensorEntity):
     """A measurement of one channel (a leg, a phase or a circuit)."""
 
     entity_description: PhaseSensorDescription
@@ -109,26 +110,44 @@ class Atm90e32PhaseSensor(Atm90e32Entity, SensorEntity):
         """Bind ``description`` (made for ``channel``) to the channel's chip phase."""
         super().__init__(coordinator, description, _device_channel(description, channel))
         self._phase = channel.phase
+        self.start_publishing(description)
+        if description.key == f"{channel.key}_power":  # its mean comes from the channel's energy counts
+            self.energy_key = channel.key
 
     @property
     def native_value(self) -> float | None:
+        """The value last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float | None:
         """The channel's value from the last snapshot, rounded to the description's precision."""
         value = self.entity_description.value_fn(self.coordinator.data, self._phase)
         return rounded(value, self.entity_description.precision)
 
 
-class Atm90e32ChipSensor(Atm90e32Entity, SensorEntity):
+class Atm90e32ChipSensor(PublishedSensor[float | None], SensorEntity):
     """A chip-wide measurement (frequency, temperature) or a total of the channels."""
 
     entity_description: ChipSensorDescription
 
+    def __init__(self, coordinator: Atm90e32Coordinator, description: ChipSensorDescription) -> None:
+        """Bind ``description`` to the chip's device; the total power's mean comes from the service's energy counts."""
+        super().__init__(coordinator, description)
+        self.start_publishing(description)
+        if description.key == "total_power":
+            self.energy_key = TOTAL
+
     @property
     def native_value(self) -> float | None:
+        """The value last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float | None:
         """The value from the last snapshot, rounded to the description's precision."""
         return rounded(self.entity_description.value_fn(self.coordinator.data), self.entity_description.precision)
 
 
-class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
+class Atm90e32EnergySensor(PublishedSensor[float], RestoreSensor):
     """Lifetime energy of the service or of a channel; restores its last value so totals survive restarts."""
 
     entity_description: EnergySensorDescription | ChannelEnergySensorDescription
@@ -147,6 +166,7 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
         else:
             super().__init__(coordinator, description)
             self._ledger_key = description.ledger_key
+        self.start_publishing(description)
 
     async def async_added_to_hass(self) -> None:
         """Seed the ledger with the last stored lifetime value, then follow the coordinator."""
@@ -158,7 +178,11 @@ class Atm90e32EnergySensor(Atm90e32Entity, RestoreSensor):
 
     @property
     def native_value(self) -> float:
-        """Lifetime energy in kWh."""
+        """Lifetime energy in kWh, as last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float:
+        """Lifetime energy in kWh, exact from the ledger."""
         return self.coordinator.ledger.kwh(self._ledger_key)
 
 
@@ -178,12 +202,21 @@ class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
         return self.coordinator.watch.counters[self._counter]
 
 
-class Atm90e32DemandSensor(Atm90e32Entity, SensorEntity):
+class Atm90e32DemandSensor(PublishedSensor[float | datetime | None], SensorEntity):
     """The service's demand: kept by the coordinator's demand meter and stored with the ledger."""
 
     entity_description: DemandSensorDescription
 
+    def __init__(self, coordinator: Atm90e32Coordinator, description: DemandSensorDescription) -> None:
+        """Bind ``description`` to the chip's device (the projected demand is written at most once a minute)."""
+        super().__init__(coordinator, description)
+        self.start_publishing(description)
+
     @property
     def native_value(self) -> float | datetime | None:
+        """The value last written (publishing.py)."""
+        return self.published()
+
+    def sample(self) -> float | datetime | None:
         """The value now; None (unknown) for an interval that is incomplete or a cycle with no peak yet."""
         return self.entity_description.value_fn(self.coordinator.demand, dt_util.utcnow().timestamp())
