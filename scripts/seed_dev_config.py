@@ -64,6 +64,7 @@ from custom_components.atm90e32.driver.channels import (
     WIRINGS,
     circuits_wiring,
 )
+from custom_components.atm90e32.publishing import CONF_DATABASE_WRITES, Mode
 from custom_components.atm90e32.settings import DEFAULT_OPTIONS, default_options
 from custom_components.atm90e32.wiring_form import default_circuit_name
 
@@ -126,6 +127,13 @@ def entry(data: dict[str, Any], options: dict[str, Any], title: str, simulation_
     )
 
 
+def replace_options(config_entry: ConfigEntry, options: dict[str, Any]) -> ConfigEntry:
+    """``config_entry`` with ``options`` instead of its own."""
+    data = {key: value for key, value in config_entry.data.items() if key != CONF_SIMULATION_SPEED}
+    speed = float(config_entry.data[CONF_SIMULATION_SPEED])
+    return entry(data, options, config_entry.title, speed)
+
+
 INCLUDED_FILES: dict[str, str] = {"automations.yaml": "[]\n", "scripts.yaml": "", "scenes.yaml": "[]\n"}
 """What configuration.yaml's ``!include`` lines need, as Home Assistant writes them for a new configuration."""
 
@@ -137,8 +145,15 @@ def write_included_files(config_dir: Path) -> None:
             (config_dir / name).write_text(empty, encoding="utf-8")
 
 
-def main(config_dir: Path, simulation_speed: float = 1.0, wirings: frozenset[str] | None = None) -> None:
+def main(
+    config_dir: Path,
+    simulation_speed: float = 1.0,
+    wirings: frozenset[str] | None = None,
+    database_writes: str | None = None,
+) -> None:
     """Write the entries (of ``wirings`` only, when given) unless the configuration has entries already.
+
+    ``database_writes`` (a publishing.Mode value) sets every entry's "Database writes" option.
 
     Also creates the files configuration.yaml includes, where missing.
     """
@@ -147,6 +162,8 @@ def main(config_dir: Path, simulation_speed: float = 1.0, wirings: frozenset[str
     if path.exists():
         return
     chosen = [e for e in entries(simulation_speed) if wirings is None or e.data[CONF_WIRING] in wirings]
+    if database_writes is not None:
+        chosen = [replace_options(e, {**e.options, CONF_DATABASE_WRITES: database_writes}) for e in chosen]
     store = {
         "version": STORAGE_VERSION,
         "minor_version": STORAGE_VERSION_MINOR,
@@ -163,8 +180,9 @@ if __name__ == "__main__":
     parser.add_argument("config_dir", type=Path)
     parser.add_argument("simulation_speed", type=float, nargs="?", default=1.0)
     parser.add_argument("--wirings", type=lambda v: frozenset(v.split(",")), default=None)
+    parser.add_argument("--database-writes", choices=[mode.value for mode in Mode], default=None)
     args = parser.parse_args()
     unknown = (args.wirings or frozenset()) - set(WIRINGS)
     if unknown:
         parser.error(f"unknown wirings: {', '.join(sorted(unknown))}; known: {', '.join(WIRINGS)}")
-    main(args.config_dir, args.simulation_speed, args.wirings)
+    main(args.config_dir, args.simulation_speed, args.wirings, args.database_writes)

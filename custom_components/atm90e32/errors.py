@@ -7,14 +7,8 @@ from typing import Final
 
 from . import issues, replay
 from .bus import is_simulated
-from .driver import (
-    Atm90e32Error,
-    CommunicationError,
-    ConfigurationError,
-    DeadBusError,
-    DeviceNotFoundError,
-    DevicePermissionError,
-)
+from .driver import Atm90e32Error
+from .driver import exceptions as driver_errors
 from .driver.replay import ReplayError
 
 UNKNOWN: Final = "unknown"
@@ -34,11 +28,11 @@ REPLAY_ISSUES: Final = {
 ERRORS: Final[tuple[tuple[type[Atm90e32Error], str, str | None], ...]] = (
     (ReplayError, REPLAY_UNUSABLE, issues.REPLAY_FILE_INVALID),
     (replay.ReplayPathError, REPLAY_UNUSABLE, issues.REPLAY_FILE_INVALID),
-    (DeviceNotFoundError, "no_spi_device", issues.NO_SPI_DEVICE),
-    (DevicePermissionError, "permission_denied", issues.PERMISSION_DENIED),
-    (DeadBusError, "chip_not_answering", issues.CHIP_NOT_ANSWERING),
-    (ConfigurationError, "configuration_rejected", None),
-    (CommunicationError, "communication_error", None),
+    (driver_errors.DeviceNotFoundError, "no_spi_device", issues.NO_SPI_DEVICE),
+    (driver_errors.DevicePermissionError, "permission_denied", issues.PERMISSION_DENIED),
+    (driver_errors.DeadBusError, "chip_not_answering", issues.CHIP_NOT_ANSWERING),
+    (driver_errors.ConfigurationError, "configuration_rejected", None),
+    (driver_errors.CommunicationError, "communication_error", None),
     (Atm90e32Error, "cannot_connect", None),
 )
 """``(driver error, translation key, repair issue or None)``, most specific first.

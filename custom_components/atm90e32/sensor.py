@@ -71,9 +71,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the chip's wiring has (sensor_descriptions.sensors_of), each for its channel or the chip."""
-    coordinator = entry.runtime_data
-    entities = [_entity(coordinator, description, channel) for description, channel in sensors_of(coordinator.wiring)]
-    async_add_by_circuit(coordinator, async_add_entities, entities)
+    entities = [_entity(entry.runtime_data, d, channel) for d, channel in sensors_of(entry.runtime_data.wiring)]
+    async_add_by_circuit(entry.runtime_data, async_add_entities, entities)
 
 
 def _entity(

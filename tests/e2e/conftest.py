@@ -237,6 +237,10 @@ influxdb:
             str(SIMULATION_SPEED),
             "--wirings",
             "split_phase_2ct",  # these tests check one split-phase meter's data in each server
+            # each refresh's state reaches the servers (balanced and lean are proven with the real
+            # recorder in tests/test_publishing.py and scripts/recorder_benchmark)
+            "--database-writes",
+            "every_refresh",
         ],
         check=True,
     )
