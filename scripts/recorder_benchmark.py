@@ -458,7 +458,7 @@ def day_check(wiring_name: str, interval: int, mode: str, seconds: int = 86_400)
     between the first and the last point, and how many points a day.
     """
     # Imported here: code measured with --code from before the policy has no publishing module.
-    from custom_components.atm90e32.publishing import Mode, Publisher, Quantity, policy  # noqa: PLC0415
+    from custom_components.atm90e32.publishing import Mode, Publisher, Quantity, policy  # noqa: PLC0415  (a --code checkout from before issue 25 has no publishing.py)
 
     case = WIRING_CASES[wiring_name]
     wiring = case.wiring()

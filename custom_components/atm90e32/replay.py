@@ -254,7 +254,7 @@ def load(config_dir: Path, relative: str, data: Mapping[str, Any], position: Rep
     With a ``position``, the replay resumes where it stopped (:class:`ReplayPosition`).
     Raises ReplayPathError, ReplayError.
     """
-    from .driver.emulator import ReplayLoad, simulated_volts  # noqa: PLC0415
+    from .driver.emulator import ReplayLoad, simulated_volts  # noqa: PLC0415  (a real meter never loads the emulator)
 
     trace = columns(read(config_dir, relative), data)
     start = 0.0 if position is None else position.resume(relative, trace.duration)
