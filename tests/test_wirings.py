@@ -184,7 +184,9 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     energy = er.async_get(hass).async_get(entity_id(hass, entry, "ct1_energy_import") or "")
     assert energy is not None
     assert energy.device_id == heat_pump.id  # the Energy dashboard's individual device
-    assert hass.states.get(energy.entity_id).name == "Heat pump Imported energy"  # type: ignore[union-attr]
+    energy_state = hass.states.get(energy.entity_id)
+    assert energy_state is not None
+    assert energy_state.name == "Heat pump Imported energy"
     # Issue 23 item 3: the circuit's entities and device belong to its subentry, its power quality too
     subentry = next(sub for sub in entry.subentries.values() if sub.data["channel"] == "ct1")
     assert energy.config_subentry_id == subentry.subentry_id
