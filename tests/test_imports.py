@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import sys
-from custom_components.atm90e32 import bus, config_flow, coordinator, diagnostics, sensor  # imported to see what they load
+from custom_components.atm90e32 import bus, config_flow, coordinator, diagnostics, sensor  # what they load
 {open_bus}
 loaded = sorted(name for name in sys.modules if name.endswith(".emulator") or name.startswith("tests"))
 print(",".join(loaded))
