@@ -99,7 +99,7 @@ async def wait(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: flo
         tick = min(step, seconds - passed)
         freezer.tick(timedelta(seconds=tick))
         async_fire_time_changed(hass)
-        await settle()
+        await settle(hass)
         passed += tick
 
 
@@ -111,17 +111,35 @@ def state_of(hass: HomeAssistant, entity_id: str) -> str:
 
 async def set_value(hass: HomeAssistant, entity_id: str, value: float, device_class: str, unit: str) -> None:
     hass.states.async_set(entity_id, str(value), {"device_class": device_class, "unit_of_measurement": unit})
-    await settle()
+    await settle(hass)
 
 
-async def settle() -> None:
-    """Let the event loop run what is ready (state listeners, the automation's next steps).
+async def settle(hass: HomeAssistant) -> None:
+    """Let Home Assistant run what is ready (state listeners, the automation's next steps) and its executor jobs.
 
     Not ``hass.async_block_till_done()``: it waits for every running automation to end,
-    and these automations wait, by design, for the clock that only the test moves.
+    and these automations wait, by design, for the clock that only the test moves.  A
+    step that awaits an executor job (a file read, an import) resumes only once a thread
+    has run it, however long a loaded machine takes: the clock must not move before.
     """
-    for _ in range(500):
-        await asyncio.sleep(0)
+    for _ in range(1_000_000):
+        for _ in range(500):
+            await asyncio.sleep(0)
+        if not executors_busy(hass):
+            return
+    raise AssertionError("Home Assistant's executor jobs did not finish")
+
+
+def executors_busy(hass: HomeAssistant) -> bool:
+    """Whether a job waits or runs in Home Assistant's executors (the loop's default one and the import one)."""
+    executors = (getattr(hass.loop, "_default_executor", None), hass.import_executor)
+    for executor in executors:
+        if executor is None:
+            continue
+        # ThreadPoolExecutor: queued work, or fewer idle threads than threads (one is running a job)
+        if not executor._work_queue.empty() or executor._idle_semaphore._value < len(executor._threads):
+            return True
+    return False
 
 
 # --- load_limit.yaml -------------------------------------------------------------------
@@ -534,7 +552,7 @@ async def start_with(hass: HomeAssistant, how: str, blueprint: str, inputs: dict
         await hass.async_start()  # start event, startup jobs (the triggers armed), started event
     else:
         hass.bus.async_fire("automation_reloaded")  # what saving it in the UI fires once it is reloaded
-    await settle()
+    await settle(hass)
 
 
 STARTS = pytest.mark.parametrize("how", ["start", "reload"])
