@@ -174,7 +174,7 @@ async def test_a_threshold_the_chip_cannot_hold_is_said_once_then_accepted(
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["errors"] == {"base": "thresholds_polled"}
     assert result["description_placeholders"] is not None
-    assert "swell (at most 110.9 V)" in result["description_placeholders"]["polled"]
+    assert "voltage swell at most 110.9 V" in result["description_placeholders"]["polled"]
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 

@@ -47,8 +47,9 @@ from .const import (
 )
 from .driver.calibration import CT_PRESETS, CalibrationError, preset_current_gain
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS
+from .labels import default_circuit_name
 from .settings import default_options
-from .wiring_form import VOLTAGE_FACTORS, default_circuit_name, name_error
+from .wiring_form import VOLTAGE_FACTORS, name_error
 
 CONF_NAME = "name"
 

@@ -185,10 +185,13 @@ def custom_gains_step(
     options: dict[str, Any],
     user_input: Mapping[str, Any] | None,
     done: Callable[[dict[str, Any]], ConfigFlowResult],
+    *,
+    names: Mapping[str, str],
 ) -> ConfigFlowResult:
     """The ``custom_gains`` step of either flow: type the gains of ``options`` chosen as "custom", and only those.
 
     Accepted gains go to ``done`` with the completed options; otherwise the form is shown (again, with errors).
+    ``names``: each input's name (labels.input_names), the placeholders of the fields' labels.
     """
     errors: dict[str, str] = {}
     fields = custom_gain_fields(wiring, options)
@@ -200,4 +203,5 @@ def custom_gains_step(
         step_id="custom_gains",
         data_schema=flow.add_suggested_values_to_schema(custom_gains_schema(fields, options), user_input or {}),
         errors=errors,
+        description_placeholders=dict(names),
     )

@@ -46,9 +46,10 @@ from .const import (
     VT_SINGLE,
 )
 from .driver import Atm90e32Error
-from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
+from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Wiring, circuits_wiring
 from .driver.registers import Phase
 from .errors import translation_key
+from .labels import default_circuit_name
 from .settings import default_options
 
 VOLTAGE_FACTORS: Final = ("1", "2")
@@ -58,12 +59,6 @@ VOLTAGE_FACTORS: Final = ("1", "2")
 def enabled_field(channel_key: str) -> str:
     """The circuits form's field saying whether channel ``channel_key`` has a CT."""
     return f"enabled_{channel_key}"
-
-
-def default_circuit_name(channel: Channel, position: int) -> str:
-    """The name a circuit starts with: the board's CT label, CT1-CT3 on the first chip, CT4-CT6 on the second."""
-    index = CIRCUIT_CHANNELS.index(channel) + 1
-    return f"CT{index + 3 * (position - 1)}"
 
 
 def circuit_values(options: Mapping[str, Any], channels: Iterable[str], position: int) -> dict[str, Any]:
