@@ -16,9 +16,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.atm90e32.bus import SIMULATED, simulated_device
+from custom_components.atm90e32.bus import simulated_device
 from custom_components.atm90e32.compensation import CONF_COMPENSATION_UNDO
-from custom_components.atm90e32.const import CONF_BOARD, CONF_DEVICE, DOMAIN
+from custom_components.atm90e32.const import CONF_BOARD, CONF_DEVICE, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import CIRCUITS, CIRCUITS_KEY, THREE_PHASE_DELTA
 from custom_components.atm90e32.driver.emulator import CircuitLoad
 from custom_components.atm90e32.labels import input_names, number, voltage_names
@@ -66,6 +66,7 @@ async def test_an_input_has_one_name_in_every_calibration_form(
 
     result = await options_step(hass, entry, "calibrate")
     placeholders = result["description_placeholders"]
+    assert placeholders is not None
     assert await rendered(hass, "options", "step.calibrate.data.reference_current_ct1", placeholders) == current_label
     power = await rendered(hass, "options", "step.calibrate.data.reference_power_ct3", placeholders)
     assert "Kettle (CT6)" in power
@@ -80,6 +81,7 @@ async def test_an_input_has_one_name_in_every_calibration_form(
     hass.config_entries.options.async_abort(result["flow_id"])
 
     result = await options_step(hass, entry, "undo_compensation")
+    assert result["description_placeholders"] is not None
     present = result["description_placeholders"]["present"]
     assert [line.split(":")[0] for line in present.splitlines()] == ["Oven (CT4)", "Fridge (CT5)", "Kettle (CT6)"]
     hass.config_entries.options.async_abort(result["flow_id"])
