@@ -13,23 +13,28 @@ from typing import Any
 import pytest
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.bus import simulated_device
 from custom_components.atm90e32.compensation import CONF_COMPENSATION_UNDO
-from custom_components.atm90e32.const import CONF_BOARD, CONF_DEVICE, DOMAIN, SIMULATED
+from custom_components.atm90e32.const import CONF_BOARD, CONF_DEVICE, CONF_VOLTAGE_SYSTEM, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import CIRCUITS, CIRCUITS_KEY, THREE_PHASE_DELTA
-from custom_components.atm90e32.driver.emulator import CircuitLoad
+from custom_components.atm90e32.driver.emulator import CircuitLoad, ThreePhaseLoad, TraceLoad
 from custom_components.atm90e32.labels import input_names, number, voltage_names
 from custom_components.atm90e32.settings import default_options
 
 from .conftest import ENTRY_DATA
-from .emulation import FaultyEmulator
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import setup_entry
 from .test_flow_failures import NO_SPI_NODES, circuits_entry, device_step
+from .test_options_wirings import open_settings, three_phase_entry
 from .test_power_quality import PQ_INPUT, open_power_quality
-from .test_wirings import defaults
+from .test_wirings import Bus, add_three_phase, bus, defaults
+from .test_wirings import three_phase_entry as wired_three_phase_entry
+
+__all__ = ["bus"]  # the fixture, used by name
 
 SECOND_CHIP_NAMES = {"name_ct1": "Oven", "name_ct2": "Fridge", "name_ct3": "Kettle"}
 
@@ -168,3 +173,46 @@ def test_numbers_take_the_languages_decimal_separator() -> None:
         "122,53",
         "122.53",
     ]
+
+
+async def test_a_split_phase_service_refused_as_three_phase_is_reported_in_french(
+    hass: HomeAssistant, bus: Bus
+) -> None:
+    """Items 13, 20: the voltages the chip read are named as the phases ("L2-N", not chip phase "B"), with commas."""
+    hass.config.language = "fr"
+    bus.loads[SIMULATED] = TraceLoad()  # legs on A and C, B unused: the US split-phase board
+    result = await add_three_phase(hass)
+    assert result["errors"] == {"base": "wired_as_split_phase"}
+    text = await rendered(hass, "config", "error.wired_as_split_phase", result["description_placeholders"])
+    assert "L2-N 0,0 V" in text
+    assert re.search(r"L1-N \d+,\d V", text)
+
+
+async def test_a_refused_nominal_system_is_measured_in_french(
+    hass: HomeAssistant, mock_transport: FaultyEmulator
+) -> None:
+    """Item 20: the measured voltage in the refusal has the language's decimal comma."""
+    hass.config.language = "fr"
+    mock_transport.load = ThreePhaseLoad(watts=(1000.0, 1000.0, 1000.0), volts=230.0)
+    entry = three_phase_entry()
+    await setup_entry(hass, entry)
+    result = await open_settings(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), CONF_VOLTAGE_SYSTEM: "120_208"}
+    )
+    assert result["errors"] == {CONF_VOLTAGE_SYSTEM: "system_not_measured"}
+    text = await rendered(hass, "options", "error.system_not_measured", result["description_placeholders"])
+    assert re.search(r"\b2[23]\d,\d V\b", text), text
+
+
+async def test_a_repair_states_its_angles_with_the_languages_decimal_comma(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    """Item 20: a repair issue's numbers are written for Home Assistant's language (French: 240,0)."""
+    hass.config.language = "fr"
+    await wired_three_phase_entry(hass, bus, clock, ThreePhaseLoad(reversed_sequence=True))
+    issue = next(i for i in ir.async_get(hass).issues.values() if i.translation_key == "phase_sequence_reversed")
+    assert issue.translation_placeholders is not None
+    angle = issue.translation_placeholders["angle_l2"]
+    assert "," in angle
+    assert float(angle.replace(",", ".")) == pytest.approx(240.0, abs=0.2)

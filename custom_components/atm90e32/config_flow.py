@@ -61,7 +61,7 @@ from .const import (
     VT_SINGLE,
 )
 from .coordinator import Atm90e32ConfigEntry
-from .driver import Atm90e32Error
+from .driver import Atm90e32Error, Phase
 from .driver.channels import (
     CIRCUIT_CHANNELS,
     CIRCUIT_KEYS,
@@ -375,8 +375,10 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                         reason, error = wiring_form.split_phase_reason(check, shared), "wired_as_split_phase"
                     if reason is not None:
                         errors["base"] = error
-                        placeholders["reason"] = _voltage_report(check)
-                    elif refusal := wiring_form.system_refusal(check.voltages.values(), data[CONF_VOLTAGE_SYSTEM]):
+                        placeholders["reason"] = _voltage_report(check, wiring, self.hass.config.language)
+                    elif refusal := wiring_form.system_refusal(
+                        check.voltages.values(), data[CONF_VOLTAGE_SYSTEM], self.hass.config.language
+                    ):
                         errors[CONF_VOLTAGE_SYSTEM] = wiring_form.system_error(data[CONF_VOLTAGE_SYSTEM])
                         placeholders.update(refusal)
                 if not errors:
@@ -483,7 +485,20 @@ def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: 
     return renamed
 
 
-def _voltage_report(check: bus.VoltageCheck) -> str:
-    volts = ", ".join(f"{phase.name} {value:.1f} V" for phase, value in check.voltages.items())
-    angles = ", ".join(f"{phase.name} {value:.1f}°" for phase, value in check.angles.items())
+def _voltage_report(check: bus.VoltageCheck, wiring: Wiring, language: str) -> str:
+    """The voltages and angles the chip read, named as the wiring's channels ("L1-N 229.7 V"; delta "L1-L2").
+
+    A chip phase the wiring does not use (a delta service's B) keeps its letter; numbers in ``language``.
+    """
+    channels = {c.phase: c for c in wiring.channels}
+    measured = labels.voltage_names(wiring)
+
+    def n(value: float) -> str:
+        return labels.number(language, value, ".1f")
+
+    def between(phase: Phase) -> str:
+        return measured[f"voltage_{channels[phase].key}"] if phase in channels else phase.name
+
+    volts = ", ".join(f"{between(p)} {n(v)} V" for p, v in check.voltages.items())
+    angles = ", ".join(f"{channels[p].name if p in channels else p.name} {n(v)}°" for p, v in check.angles.items())
     return f"{volts}; {angles}"

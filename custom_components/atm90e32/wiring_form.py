@@ -49,7 +49,7 @@ from .driver import Atm90e32Error
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Wiring, circuits_wiring
 from .driver.registers import Phase
 from .errors import translation_key
-from .labels import default_circuit_name
+from .labels import default_circuit_name, number
 from .settings import default_options
 
 VOLTAGE_FACTORS: Final = ("1", "2")
@@ -233,9 +233,10 @@ service is never refused; 120, 230 and 277 V lie over 10 % apart, so a wrong cho
 (only 249-253 V fits both 230/400 and 277/480)."""
 
 
-def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | None:
+def system_refusal(voltages: Iterable[float], system: str, language: str) -> dict[str, str] | None:
     """Placeholders ``{"measured", "expected"}`` when nominal ``system`` does not fit the measured voltages; else None.
 
+    ``measured`` is written with ``language``'s decimal separator.
     ``voltages``: the channels' V rms as the chip reads them (UrmsA-C, DS p.70): line to
     neutral (wye) or line to line (delta, const.DELTA_VOLTAGE_SYSTEMS); their median is
     judged, so one lost phase does not decide.  ``expected`` is the system of the same kind
@@ -248,7 +249,8 @@ def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | N
     if abs(measured - nominal) <= nominal * SYSTEM_TOLERANCE_PERCENT / 100:
         return None
     channel, line = min(systems.values(), key=lambda volts: abs(measured - volts[0]))
-    return {"measured": f"{measured:.1f}", "expected": f"{line} V" if channel == line else f"{channel}/{line} V"}
+    expected = f"{line} V" if channel == line else f"{channel}/{line} V"
+    return {"measured": number(language, measured, ".1f"), "expected": expected}
 
 
 def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | None:
@@ -318,7 +320,7 @@ async def check_new_system(
         except Atm90e32Error as err:
             return {"base": translation_key(err)}
         voltages = list(check.voltages.values())
-    refusal = system_refusal(voltages, str(data[CONF_VOLTAGE_SYSTEM]))
+    refusal = system_refusal(voltages, str(data[CONF_VOLTAGE_SYSTEM]), hass.config.language)
     if refusal is None:
         return {}
     placeholders.update(refusal)
