@@ -101,7 +101,7 @@ async def test_offset_step_refuses_a_running_load_and_writes_nothing(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["errors"] == {"base": "current_flowing"}
     assert result["description_placeholders"] is not None
-    assert result["description_placeholders"]["channel"] == "L2"
+    assert result["description_placeholders"]["channel"] == "L2 (CT2)"
     assert real_board.registers == registers  # the cleared offsets were put back
     assert "current_offset_l1" not in config_entry.options
 

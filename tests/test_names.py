@@ -21,20 +21,21 @@ from custom_components.atm90e32.bus import simulated_device
 from custom_components.atm90e32.compensation import CONF_COMPENSATION_UNDO
 from custom_components.atm90e32.const import CONF_BOARD, CONF_DEVICE, CONF_VOLTAGE_SYSTEM, DOMAIN, SIMULATED
 from custom_components.atm90e32.driver.channels import CIRCUITS, CIRCUITS_KEY, THREE_PHASE_DELTA
-from custom_components.atm90e32.driver.emulator import CircuitLoad, ThreePhaseLoad, TraceLoad
+from custom_components.atm90e32.driver.emulator import CircuitLoad, ConstantLoad, ThreePhaseLoad, TraceLoad
 from custom_components.atm90e32.labels import input_names, number, voltage_names
 from custom_components.atm90e32.settings import default_options
 
 from .conftest import ENTRY_DATA
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import setup_entry
+from .test_compensation import VOLTS, real_board
 from .test_flow_failures import NO_SPI_NODES, circuits_entry, device_step
 from .test_options_wirings import open_settings, three_phase_entry
 from .test_power_quality import PQ_INPUT, open_power_quality
 from .test_wirings import Bus, add_three_phase, bus, defaults
 from .test_wirings import three_phase_entry as wired_three_phase_entry
 
-__all__ = ["bus"]  # the fixture, used by name
+__all__ = ["bus", "real_board"]  # the fixtures, used by name
 
 SECOND_CHIP_NAMES = {"name_ct1": "Oven", "name_ct2": "Fridge", "name_ct3": "Kettle"}
 
@@ -216,3 +217,29 @@ async def test_a_repair_states_its_angles_with_the_languages_decimal_comma(
     angle = issue.translation_placeholders["angle_l2"]
     assert "," in angle
     assert float(angle.replace(",", ".")) == pytest.approx(240.0, abs=0.2)
+
+
+async def test_the_offset_and_phase_refusals_are_worded_in_the_language(
+    hass: HomeAssistant, config_entry: MockConfigEntry, real_board: FaultyEmulator
+) -> None:
+    """Items 13, 20: the refusal names the input ("L2 (CT2)") and its numbers, in French; no English from the driver."""
+    hass.config.language = "fr"
+    real_board.load = ConstantLoad(watts=(0.0, 12.0), volts=VOLTS, power_factor=1.0)  # a 12 W lamp on L2
+    await setup_entry(hass, config_entry)
+    result = await options_step(hass, config_entry, "offset_calibration")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "current_flowing"}
+    text = await rendered(hass, "options", "error.current_flowing", result["description_placeholders"])
+    assert text.startswith("L2 (CT2) ")
+    assert re.search(r"\(0,\d{3} A, \+1\d,\d\d W ; au plus 0,\d{3} A", text), text
+    assert "flow with no load" not in text
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+    real_board.load = ConstantLoad(watts=(600.0, 600.0), volts=VOLTS, power_factor=0.5)
+    result = await options_step(hass, config_entry, "phase_calibration")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"reference_pf_l1": 0.45})
+    assert result["errors"] == {"reference_pf_l1": "phase_out_of_range"}
+    text = await rendered(hass, "options", "error.phase_out_of_range", result["description_placeholders"])
+    assert re.search(r"\(\+\d,\d\d°, au plus \d,\d\d°\)", text), text
+    assert "degrees" not in text
+    assert "cycles" not in text

@@ -101,15 +101,31 @@ def error_placeholders(names: Mapping[str, str], language: str, err: Calibration
     """Placeholders of the offset and phase forms' errors (every key always present).
 
     ``channel``: the input ``err`` names (its field ends in the channel key), by its name
-    in ``names`` (labels.input_names); the limits in ``language``'s decimal separator.
+    in ``names`` (labels.input_names); the numbers behind ``err`` (CalibrationError.values:
+    ``current``, ``power``, ``offset``, ``degrees``, ``most``, ``measured_pf``,
+    ``reference_pf``; empty when it has none) and the limits in ``language``'s decimal separator.
     """
     key = "" if err is None else err.field.rsplit("_", 1)[-1]
+    values = {} if err is None else err.values
+    shown = {n: number(language, values[n], spec) if n in values else "" for n, spec in ERROR_VALUES.items()}
     return {
         "channel": names.get(key, key.upper()),
-        "detail": "" if err is None else str(err),
+        **shown,
         "current_limit": number(language, NO_LOAD_CURRENT_LIMIT_A, ".3f"),
         "power_limit": number(language, NO_LOAD_POWER_LIMIT_W, "g"),
     }
+
+
+ERROR_VALUES: Final = {
+    "current": ".3f",
+    "power": "+.2f",
+    "offset": "d",
+    "degrees": "+.2f",
+    "most": ".2f",
+    "measured_pf": ".3f",
+    "reference_pf": ".3f",
+}
+"""CalibrationError.values as the offset and phase errors show them: the format of each."""
 
 
 def describe(
