@@ -135,7 +135,8 @@ async def test_an_interval_that_could_lose_counts_is_refused_with_the_reason(
     assert result["errors"] == {CONF_UPDATE_INTERVAL: "interval_too_long"}
     placeholders = result["description_placeholders"]
     # the two legs summed into APenergyT at 65.535 A and 144 V each: 204.797 Wh in 39.1 s
-    assert placeholders == {"voltage": "120", "fill": "39", "longest": "20", "interval": "60"}
+    expected = {"voltage": "120", "fill": "39", "longest": "20", "interval": "60"}
+    assert placeholders == {**expected, "meter": config_entry.title}  # the title names the meter (issue 26 item 16)
     message = EN["options"]["error"]["interval_too_long"].format(**placeholders)
     assert message == (
         "An update every 60 s could lose energy: at full scale the chip's fastest energy register (the all-phase "
