@@ -187,7 +187,8 @@ def custom_gains_schema(fields: list[str], values: Mapping[str, Any]) -> vol.Sch
     return vol.Schema({vol.Required(field, default=values[field]): GAIN for field in fields})
 
 
-def _valid_gain(value: Any) -> int | None:
+def valid_gain(value: Any) -> int | None:
+    """``value`` as a gain register value, a whole number 1..65535 (DS p.60); None when it is not one."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value) and 1 <= value <= 0xFFFF:
         return int(value)
     return None
@@ -204,7 +205,7 @@ def resolve_custom_gains(
     errors: dict[str, str] = {}
     result = dict(options)
     for field in fields:
-        gain = _valid_gain(user_input.get(field))
+        gain = valid_gain(user_input.get(field))
         if gain is None:
             errors[field] = "invalid_gain"
         result[field] = gain
