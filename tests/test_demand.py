@@ -327,14 +327,20 @@ async def test_a_restart_that_reset_the_chip_marks_the_interval_incomplete(
     assert state(hass, config_entry, "projected_demand").state != "unknown"  # 14:15-14:30 is whole
 
 
-async def choose(hass: HomeAssistant, entry: MockConfigEntry, values: dict[str, Any]) -> Any:
-    """Open Configure, pick "Demand and billing cycle", submit ``values``."""
+async def open_demand(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """Open Configure, pick "Demand and billing cycle"; returns its form."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert "demand" in result["menu_options"]
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "demand"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "demand"
+    return result
+
+
+async def choose(hass: HomeAssistant, entry: MockConfigEntry, values: dict[str, Any]) -> Any:
+    """Open Configure, pick "Demand and billing cycle", submit ``values``."""
+    result = await open_demand(hass, entry)
     result = await hass.config_entries.options.async_configure(result["flow_id"], values)
     await hass.async_block_till_done()
     return result
@@ -348,9 +354,7 @@ async def test_the_demand_interval_is_a_choice_of_four_lengths_in_minutes(
 ) -> None:
     """Labelled with their unit in every language, no custom value: a person can only pick what is accepted."""
     await setup_entry(hass, config_entry)
-    result = await hass.config_entries.options.async_init(config_entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "demand"})
-    assert result["data_schema"] is not None
+    result = await open_demand(hass, config_entry)
     fields = {str(key): value for key, value in result["data_schema"].schema.items()}
     interval = fields[CONF_DEMAND_INTERVAL].config
     assert interval["options"] == ["5", "15", "30", "60"]
