@@ -5,8 +5,8 @@
   entry gets the ``circuits`` form, a three-phase one the ``three_phase`` form.
 - power_quality: nominal voltage, thresholds, declared generation.
 - update_interval: seconds between refreshes, refused where an energy register could
-  fill between two reads.
-- demand: the demand interval and the billing cycle's start day.
+  fill between two reads (the refusal names the longest interval offered that fits).
+- demand: the demand interval (a choice of four) and the billing cycle's start day.
 - start_threshold: the start threshold per phase.
 - calibrate, offset_calibration, phase_calibration, undo_compensation: calibration_flow.py.
 """

@@ -13,6 +13,9 @@
 - three-phase delta (three-wire): the same form without the choice of transformers (two
   are needed: L1-L2 on VA, L3-L2 on VC) and with line voltages (208, 240, 400, 480 V);
   refused when UangleC does not stand near 60 degrees from VA (:func:`delta_reason`).
+- a three-phase entry's power-quality nominal voltage other than its system's is refused
+  naming the voltage to choose, or the measured voltage and the system to choose when the
+  chip's voltage does not fit the system (:func:`nominal_refusal`).
 """
 
 from __future__ import annotations
