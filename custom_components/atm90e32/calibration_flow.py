@@ -21,7 +21,6 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 
 from . import compensation, labels
 from .circuits import circuit_inputs
@@ -35,10 +34,11 @@ from .const import (
 )
 from .coordinator import Atm90e32Coordinator
 from .driver import Atm90e32Error, ChipConfig, MeterSnapshot, Phase
-from .driver.calibration import CalibrationError, CalibrationSample, NoLoadReads, References
+from .driver.calibration import REFERENCE_PF_MAX, CalibrationError, CalibrationSample, NoLoadReads, References
 from .driver.channels import Wiring
 from .driver.meter import Meter
 from .errors import UNKNOWN, translation_key
+from .forms import NumberBox
 from .settings import apply_compensation, default_options, entry_wiring
 
 _LOGGER = logging.getLogger(__name__)
@@ -365,10 +365,12 @@ def _pf(active: float, reactive: float) -> float:
     return abs(active) / apparent if apparent else 0.0
 
 
-REFERENCE_PF = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, min=0.01, max=1, step=0.001))
+REFERENCE_PF = NumberBox(minimum=0.01, maximum=REFERENCE_PF_MAX, step=0.001)
+"""A reference power factor, 0.01..0.9 (driver.calibration.reference_phase refuses the rest, on the field)."""
 
 
-REFERENCE = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step="any", min=0))
+REFERENCE = NumberBox(minimum=0)
+"""A reference reading, V, A or W; one not above 0 the driver refuses (``reference_not_positive``, on the field)."""
 
 
 def calibrate_schema(wiring: Wiring, dual: bool) -> vol.Schema:

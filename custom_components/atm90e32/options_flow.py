@@ -5,8 +5,8 @@
   entry gets the ``circuits`` form, a three-phase one the ``three_phase`` form.
 - power_quality: nominal voltage, thresholds, declared generation.
 - update_interval: seconds between refreshes, refused where an energy register could
-  fill between two reads.
-- demand: the demand interval and the billing cycle's start day.
+  fill between two reads (the refusal names the longest interval offered that fits).
+- demand: the demand interval (a choice of four) and the billing cycle's start day.
 - start_threshold: the start threshold per phase.
 - calibrate, offset_calibration, phase_calibration, undo_compensation: calibration_flow.py.
 """
@@ -36,7 +36,7 @@ from .const import (
 from .driver.channels import CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .publishing import CONF_DATABASE_WRITES, Mode, mode_of
-from .settings import default_options, entry_wiring, meter_settings
+from .settings import default_options, entry_wiring, longest_offered_interval, meter_settings
 
 
 class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
@@ -192,9 +192,15 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         """
         data, options = self._entry_data, self._entry_options
         errors: dict[str, str] = {}
-        placeholders = {"polled": ""}
+        placeholders = {"polled": "", **dict.fromkeys(wiring_form.NOMINAL_PLACEHOLDERS, "")}
         if user_input is not None:
             new, errors = pq_form.validate(user_input, data)
+            if errors.get(CONF_NOMINAL_VOLTAGE) == "nominal_not_wiring":  # name the voltage (or system) to choose
+                voltages = wiring_form.measured_voltages(self.config_entry)
+                errors[CONF_NOMINAL_VOLTAGE], named = wiring_form.nominal_refusal(
+                    data, voltages, self.hass.config.language
+                )
+                placeholders.update(named)
             if not errors:
                 merged = {**options, **new}
                 polled = pq_form.polled(data, merged)
@@ -247,7 +253,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         placeholders = {
             "voltage": f"{nominal:.0f}",
             "fill": f"{register_fill_s(nominal, summed):.0f}",
-            "longest": f"{longest:.0f}",
+            "longest": str(longest_offered_interval(longest)),  # a choice the person can pick, not 19.5 s as "20"
             "interval": "",
         }
         errors: dict[str, str] = {}
