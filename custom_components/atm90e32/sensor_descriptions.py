@@ -39,7 +39,7 @@ from .driver import MeterSnapshot, Phase, PhaseReading
 from .driver.channels import Channel, Wiring
 from .driver.demand import DemandMeter
 from .driver.ledger import DIRECTIONS, TOTAL, Direction, LedgerKey
-from .driver.power_quality import COUNTED
+from .driver.power_quality import COUNTED, Condition
 from .precision import (
     AMPERE,
     DEGREE_STEP,
@@ -151,9 +151,18 @@ class ChannelEnergySensorDescription(ChannelSensorDescription):
 
 @dataclass(frozen=True, kw_only=True)
 class CounterSensorDescription(ChannelSensorDescription):
-    """How many times ``condition`` (sag, swell, phase loss) began on the channel since installation."""
+    """How many times ``condition`` (sag, swell, phase loss) began on the channel since installation.
 
-    condition: str
+    Made for a channel whose voltage is its own; a chip whose channels share one voltage
+    (circuits) has one of each, on the chip's device (:data:`SHARED_VOLTAGE_COUNTERS`).
+    """
+
+    condition: Condition
+
+
+def _own_voltage(wiring: Wiring, _channel: Channel) -> bool:
+    """The channel's voltage conditions are its own (not one voltage shared by every channel, Wiring.voltage_phases)."""
+    return not wiring.shared_voltage
 
 
 def _reading(value_fn: Callable[[PhaseReading], float | None]) -> Callable[[MeterSnapshot, Phase], float | None]:
@@ -487,8 +496,22 @@ CHANNEL_SENSORS: tuple[ChannelSensorDescription, ...] = (
             state_class=SensorStateClass.TOTAL_INCREASING,
             entity_category=EntityCategory.DIAGNOSTIC,
             condition=condition,
+            exists_fn=_own_voltage,
         )
         for condition in COUNTED
     ),
 )
 """Every sensor of one channel, made for each channel of the wiring that has it."""
+
+SHARED_VOLTAGE_COUNTERS: Final = tuple(
+    CounterSensorDescription(
+        key=f"{condition}_count",
+        translation_key=f"shared_{condition}_count",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        condition=condition,
+        on_circuit_device=False,
+    )
+    for condition in COUNTED
+)
+"""The sags, swells and phase losses of the one voltage a chip's channels share (circuits), on the chip's device."""
