@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final, TypedDict
+from typing import Any, Final, TypedDict
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntityDescription, SensorStateClass
 from homeassistant.const import (
@@ -163,6 +163,21 @@ class CounterSensorDescription(ChannelSensorDescription):
 def _own_voltage(wiring: Wiring, _channel: Channel) -> bool:
     """The channel's voltage conditions are its own (not one voltage shared by every channel, Wiring.voltage_phases)."""
     return not wiring.shared_voltage
+
+
+def _counters(prefix: str, **fields: Any) -> tuple[CounterSensorDescription, ...]:
+    """A diagnostic, never decreasing counter per counted condition; translation key ``<prefix><condition>_count``."""
+    return tuple(
+        CounterSensorDescription(
+            key=f"{condition}_count",
+            translation_key=f"{prefix}{condition}_count",
+            state_class=SensorStateClass.TOTAL_INCREASING,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            condition=condition,
+            **fields,
+        )
+        for condition in COUNTED
+    )
 
 
 def _reading(value_fn: Callable[[PhaseReading], float | None]) -> Callable[[MeterSnapshot, Phase], float | None]:
@@ -488,30 +503,10 @@ CHANNEL_SENSORS: tuple[ChannelSensorDescription, ...] = (
         )
         for direction in DIRECTIONS
     ),
-    # Sags, swells and phase losses since installation (diagnostic, never decreasing), on the chip's device.
-    *(
-        CounterSensorDescription(
-            key=f"{condition}_count",
-            translation_key=f"{condition}_count",
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            condition=condition,
-            exists_fn=_own_voltage,
-        )
-        for condition in COUNTED
-    ),
+    # Sags, swells and phase losses of a leg's own voltage since installation (diagnostic, never decreasing).
+    *_counters("", exists_fn=_own_voltage),
 )
 """Every sensor of one channel, made for each channel of the wiring that has it."""
 
-SHARED_VOLTAGE_COUNTERS: Final = tuple(
-    CounterSensorDescription(
-        key=f"{condition}_count",
-        translation_key=f"shared_{condition}_count",
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        condition=condition,
-        on_circuit_device=False,
-    )
-    for condition in COUNTED
-)
+SHARED_VOLTAGE_COUNTERS: Final = _counters("shared_", on_circuit_device=False)
 """The sags, swells and phase losses of the one voltage a chip's channels share (circuits), on the chip's device."""
