@@ -106,8 +106,8 @@ async def test_the_logbook_lists_the_events_in_order(
             {**WIRING_CASES[CIRCUITS_KEY].options, "over_current": 30.0},
             "en",
             [
-                "CT3 Dryer: over-current started at 41.5 A (limit 30 A)",
-                "CT3 Dryer: over-current ended at 3.947 A (limit 30 A)",  # 450 W / 120 V / PF 0.95
+                "Dryer (CT3): over-current started at 41.5 A (limit 30 A)",
+                "Dryer (CT3): over-current ended at 3.947 A (limit 30 A)",  # 450 W / 120 V / PF 0.95
                 "Voltage sag started at 80 V (limit 96 V)",
                 "Voltage sag ended at 120 V (limit 96 V)",
             ],
@@ -117,8 +117,8 @@ async def test_the_logbook_lists_the_events_in_order(
             {**WIRING_CASES[CIRCUITS_KEY].options, "over_current": 30.0},
             "fr",
             [
-                "CT3 Dryer: début d\u2019une surintensité à 41,5 A (seuil 30 A)",
-                "CT3 Dryer: fin de la surintensité à 3,947 A (seuil 30 A)",
+                "Dryer (CT3): début d\u2019une surintensité à 41,5 A (seuil 30 A)",
+                "Dryer (CT3): fin de la surintensité à 3,947 A (seuil 30 A)",
                 "Début d\u2019un creux de tension à 80 V (seuil 96 V)",
                 "Fin du creux de tension à 120 V (seuil 96 V)",
             ],

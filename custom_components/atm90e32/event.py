@@ -18,9 +18,9 @@ from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
 from .driver.channels import CIRCUITS, Channel
 from .driver.power_quality import VOLTAGE_CONDITIONS, Condition, Transition
 from .entity import Atm90e32Entity
+from .labels import default_circuit_name
 from .precision import AMPERE, HERTZ, PEAK_AMPERE, PEAK_VOLT, VOLT, rounded
 from .quality import condition_key
-from .wiring_form import default_circuit_name
 
 PARALLEL_UPDATES = 0  # coordinator-driven
 
@@ -40,16 +40,17 @@ async def async_setup_entry(
 
 
 def channel_label(coordinator: Atm90e32Coordinator, channel: Channel) -> str:
-    """How a channel is named in an event: a leg's name ("L1"); a circuit's with its CT input ("CT3 Kitchen").
+    """How a channel is named in an event: a leg's name ("L1"); a circuit's with its CT input ("Kitchen (CT3)").
 
-    A circuit that kept its input's name is that name alone ("CT3"); the board's second chip's
-    inputs are CT4-CT6 (wiring_form.default_circuit_name).
+    As the flows name an input (labels.input_names); a circuit that kept its input's name is
+    that name alone ("CT3"); the board's second chip's inputs are CT4-CT6
+    (labels.default_circuit_name).
     """
     if coordinator.wiring.has_service_total:
         return channel.name
     position = int(coordinator.config_entry.data.get(CONF_BOARD_POSITION, 1))
     ct = default_circuit_name(CIRCUITS.channel_by_key(channel.key), position)  # the input, not its renamed copy
-    return ct if channel.name == ct else f"{ct} {channel.name}"
+    return ct if channel.name.casefold() == ct.casefold() else f"{channel.name} ({ct})"
 
 
 def event_data(coordinator: Atm90e32Coordinator, transition: Transition) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The Logbook's words for a power-quality event: which channel, what was read and the limit crossed.
 
 Home Assistant's logbook platform: each :data:`event.EVENT_POWER_QUALITY` the event
-entity fires becomes one line linked to that entity, e.g. "CT3 Kitchen: over-current
+entity fires becomes one line linked to that entity, e.g. "Kitchen (CT3): over-current
 started at 73.412 A (limit 65 A)", in Home Assistant's language (translations ``common``).
 """
 
@@ -17,6 +17,7 @@ from homeassistant.helpers.translation import async_get_cached_translations
 
 from .const import DOMAIN
 from .event import EVENT_POWER_QUALITY
+from .labels import number
 from .precision import AMPERE, HERTZ, VOLT
 
 READING: Final[dict[str, tuple[str, str, int]]] = {
@@ -75,17 +76,17 @@ def message(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     template = strings.get(f"{prefix}logbook_{event_type}{'' if shows else '_unread'}")
     if template is None:
         return event_type
-    separator = strings.get(f"{prefix}decimal_separator", ".")
+    language = hass.config.language
     text = template.format(
-        value=_number(value, unit, decimals, separator), limit=_number(limit, unit, decimals, separator)
+        value=_number(value, unit, decimals, language), limit=_number(limit, unit, decimals, language)
     )
     channel = data.get("channel")
     return f"{channel}: {text}" if channel else text[:1].upper() + text[1:]
 
 
-def _number(value: Any, unit: str, decimals: int, separator: str) -> str:
-    """``73.4 A``: no trailing zeros, the language's decimal separator; ``?`` for a value not read."""
+def _number(value: Any, unit: str, decimals: int, language: str) -> str:
+    """``73.4 A``: no trailing zeros, ``language``'s decimal separator (labels.number); ``?`` for a value not read."""
     if not isinstance(value, (int, float)):
         return "?"
-    digits = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-    return f"{digits.replace('.', separator)} {unit}"
+    digits = number(language, value, f".{decimals}f")
+    return f"{digits.rstrip('0').rstrip('.,') if decimals else digits} {unit}"
