@@ -103,7 +103,7 @@ async def test_one_calibration_brings_readings_within_half_a_percent(
     assert result["step_id"] == "calibrate_result"
     assert result["description_placeholders"] is not None
     report = result["description_placeholders"]["report"]
-    assert report.startswith("L1: 123.60 V → 120.0")
+    assert report.startswith("L1 (CT1): 123.60 V → 120.0")
     # written and read back before the person confirms
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == round(3920 / 1.03)
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
@@ -358,7 +358,7 @@ async def test_the_form_shows_what_the_meter_reads_now(
     assert result["description_placeholders"] is not None
     readings = result["description_placeholders"]["readings"]
     shown_l1 = state(hass, config_entry, "l1_voltage").state
-    assert readings.startswith(f"L1 {float(shown_l1):.2f} V, ")
+    assert readings.startswith(f"L1 (CT1) {float(shown_l1):.2f} V, ")
     assert "; L2 " in readings
     assert f"{float(state(hass, config_entry, 'l2_power').state):.1f} W" in readings
 

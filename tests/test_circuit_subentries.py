@@ -237,14 +237,15 @@ async def test_a_2_1_circuits_entry_migrates_keeping_entities_devices_and_energy
         for platform, suffix, on in (
             ("sensor", "power", circuit),
             ("sensor", "energy_import", circuit),
-            ("binary_sensor", "sag", chip),  # 2.1 put a circuit's power quality on the chip's device
-            ("sensor", "sag_count", chip),
+            ("binary_sensor", "over_current", chip),  # 2.1 put a circuit's power quality on the chip's device
         ):
             unique_id = f"{entry.entry_id}_{key}_{suffix}"
             made = entities.async_get_or_create(
                 platform, DOMAIN, unique_id, config_entry=entry, device_id=on.id, suggested_object_id=f"{name}_{suffix}"
             )
             old[unique_id] = (made.entity_id, circuit.id)
+        for platform, suffix in (("binary_sensor", "sag"), ("sensor", "sag_count")):  # now the chip's, once
+            entities.async_get_or_create(platform, DOMAIN, f"{entry.entry_id}_{key}_{suffix}", config_entry=entry)
     frequency = entities.async_get_or_create(
         "sensor", DOMAIN, f"{entry.entry_id}_frequency", config_entry=entry, device_id=chip.id
     )
@@ -284,6 +285,9 @@ async def test_a_2_1_circuits_entry_migrates_keeping_entities_devices_and_energy
         kept_device = devices.async_get(circuit_id)
         assert isinstance(kept_device, dr.DeviceEntry)
         assert device_subentry(kept_device, entry) == subentry_id(entry, key)
+    for key in ("ct1", "ct3"):  # issue 26 item 14: no per-circuit voltage entity left behind, unavailable
+        assert entities.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_{key}_sag") is None
+        assert entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_{key}_sag_count") is None
     chip_frequency = entities.async_get(frequency.entity_id)
     assert chip_frequency is not None
     assert chip_frequency.config_subentry_id is None

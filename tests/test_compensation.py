@@ -67,7 +67,7 @@ async def test_offset_step_measures_writes_and_keeps_the_offsets(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["step_id"] == "compensation_result"
     assert result["description_placeholders"] is not None
-    assert result["description_placeholders"]["report"].startswith("L1: 0.04")
+    assert result["description_placeholders"]["report"].startswith("L1 (CT1): 0.04")
     # written and read back before the person confirms: about -0.045 A / -0.8 W at reading scale
     ioffset = signed(real_board.registers[reg.IOFFSET[Phase.A]]) * reg.IOFFSET_LSB_A
     poffset = signed(real_board.registers[reg.POFFSET[Phase.A]]) * reg.POWER_LSB
@@ -101,7 +101,7 @@ async def test_offset_step_refuses_a_running_load_and_writes_nothing(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     assert result["errors"] == {"base": "current_flowing"}
     assert result["description_placeholders"] is not None
-    assert result["description_placeholders"]["channel"] == "L2"
+    assert result["description_placeholders"]["channel"] == "L2 (CT2)"
     assert real_board.registers == registers  # the cleared offsets were put back
     assert "current_offset_l1" not in config_entry.options
 
@@ -243,7 +243,7 @@ async def test_the_start_threshold_is_a_visible_choice(
     await setup_entry(hass, config_entry)
     result = await start(hass, config_entry, "start_threshold")
     assert result["step_id"] == "start_threshold"
-    assert result["description_placeholders"] == {"iec": "6.0", "voltage": "120"}
+    assert result["description_placeholders"] == {"iec": "6.0", "voltage": "120", "meter": config_entry.title}
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"start_threshold": "2_w"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()

@@ -8,17 +8,26 @@ the person at the form has only the label.  Two checks:
   of its ``data``;
 - the forms the flows build (presets, custom gains, circuits, three-phase, calibration, for
   every wiring) show only fields that the matching step labels and describes, so a field
-  added to a schema without its texts fails here too.
+  added to a schema without its texts fails here too;
+- every form a person can open, walked through Home Assistant's flow managers for every
+  wiring (the config flow's user, device and wiring steps, reconfigure, every options menu
+  step, a circuit's subentry), shows only fields labelled and described in every language.
+  No field is exempt.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import voluptuous as vol
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigFlowResult, SubentryFlowContext
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32 import forms
 from custom_components.atm90e32.calibration_flow import calibrate_schema
@@ -26,7 +35,9 @@ from custom_components.atm90e32.const import (
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_VT_PRESET,
+    CONF_WIRING,
     DEFAULT_VOLTAGE_SYSTEM,
+    DOMAIN,
     PRESET_CUSTOM,
     VT_DUAL,
 )
@@ -38,6 +49,7 @@ from custom_components.atm90e32.driver.channels import (
     THREE_PHASE_WYE,
     Wiring,
 )
+from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
 from custom_components.atm90e32.settings import default_options
 from custom_components.atm90e32.wiring_form import (
     circuit_values,
@@ -45,6 +57,11 @@ from custom_components.atm90e32.wiring_form import (
     circuits_schema,
     three_phase_schema,
 )
+
+from .conftest import WIRING_CASES
+from .helpers import setup_entry
+from .test_flow_failures import NO_SPI_NODES
+from .test_wirings import defaults
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "custom_components" / "atm90e32" / "translations"
 LANGUAGES = ("en", "fr", "de", "es")
@@ -131,3 +148,81 @@ def test_every_form_field_is_labelled_and_described(section: str) -> None:
         assert keys - set(step.get("data_description", {})) == set(), f"{section}.step.{name}: undescribed fields"
         checked += 1
     assert checked >= 4, f"{section}: only {checked} steps matched the built forms"
+
+
+# --- every form a person can open, through the flow managers --------------------------------------
+
+
+def shown_fields(result: ConfigFlowResult | Any) -> set[str]:
+    """The fields of a form result (none for a menu, an abort or a form without a schema)."""
+    if result["type"] is not FlowResultType.FORM or result.get("data_schema") is None:
+        return set()
+    return fields(result["data_schema"])
+
+
+def undescribed(path: Step, keys: set[str]) -> dict[str, list[str]]:
+    """Per language, the ``keys`` the step at ``path`` has no label or no description for."""
+    missing: dict[str, list[str]] = {}
+    for language in LANGUAGES:
+        step: Any = load(language)
+        for part in path:
+            step = step.get(part, {})
+        absent = [
+            key
+            for key in sorted(keys)
+            if not str(step.get("data", {}).get(key, "")).strip()
+            or not str(step.get("data_description", {}).get(key, "")).strip()
+        ]
+        if absent:
+            missing[language] = absent
+    return missing
+
+
+@pytest.mark.parametrize("wiring", list(WIRING_CASES))
+async def test_every_form_a_person_opens_is_labelled_and_described(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32, wiring: str
+) -> None:
+    shown: dict[Step, set[str]] = {}
+
+    def seen(path: Step, result: Any) -> Any:
+        shown.setdefault((*path, "step", result.get("step_id", "")), set()).update(shown_fields(result))
+        return result
+
+    flows = hass.config_entries.flow
+    with NO_SPI_NODES:
+        result = seen(("config",), await flows.async_init(DOMAIN, context={"source": config_entries.SOURCE_USER}))
+        result = seen(("config",), await flows.async_configure(result["flow_id"], {CONF_WIRING: wiring}))
+        assert result["step_id"] == "device"
+        result = seen(("config",), await flows.async_configure(result["flow_id"], defaults(result)))
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] != "device", result.get("errors")
+        flows.async_abort(result["flow_id"])
+        await setup_entry(hass, config_entry)
+        seen(("config",), await config_entry.start_reconfigure_flow(hass))
+
+    options = hass.config_entries.options
+    menu = await options.async_init(config_entry.entry_id)
+    for step in cast("list[str]", menu["menu_options"]):  # the menu's steps: a list (Container in the types)
+        result = await options.async_init(config_entry.entry_id)
+        result = seen(("options",), await options.async_configure(result["flow_id"], {"next_step_id": step}))
+        if result["type"] is FlowResultType.FORM:
+            options.async_abort(result["flow_id"])
+    await hass.async_block_till_done()
+
+    for sub in config_entry.subentries.values():
+        context = SubentryFlowContext(source=config_entries.SOURCE_RECONFIGURE, subentry_id=sub.subentry_id)
+        result = await hass.config_entries.subentries.async_init(
+            (config_entry.entry_id, sub.subentry_type), context=context
+        )
+        seen(("config_subentries", sub.subentry_type), result)
+        context = SubentryFlowContext(source=config_entries.SOURCE_USER)
+        result = await hass.config_entries.subentries.async_init(
+            (config_entry.entry_id, sub.subentry_type), context=context
+        )
+        seen(("config_subentries", sub.subentry_type), result)
+        break
+
+    forms_shown = {path: keys for path, keys in shown.items() if keys}
+    assert len(forms_shown) >= 6, sorted(shown)  # the walk reached the forms
+    missing = {".".join(path): absent for path, keys in forms_shown.items() if (absent := undescribed(path, keys))}
+    assert not missing, f"fields shown without a label or a description: {missing}"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -27,6 +27,7 @@ from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, TraceLo
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import setup_entry, state, unload_as_a_crash
+from .test_data_descriptions import load
 
 WH_PER_COUNT = 0.003125  # DS p.12: PL_constant for 3200 imp/kWh
 DEMAND_KEYS = ("demand", "projected_demand", "peak_demand", "peak_demand_time")
@@ -326,32 +327,60 @@ async def test_a_restart_that_reset_the_chip_marks_the_interval_incomplete(
     assert state(hass, config_entry, "projected_demand").state != "unknown"  # 14:15-14:30 is whole
 
 
-async def choose(hass: HomeAssistant, entry: MockConfigEntry, values: dict[str, Any]) -> Any:
-    """Open Configure, pick "Demand and billing cycle", submit ``values``."""
+async def open_demand(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """Open Configure, pick "Demand and billing cycle"; returns its form."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
     assert "demand" in result["menu_options"]
     result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "demand"})
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "demand"
+    return result
+
+
+async def choose(hass: HomeAssistant, entry: MockConfigEntry, values: dict[str, Any]) -> Any:
+    """Open Configure, pick "Demand and billing cycle", submit ``values``."""
+    result = await open_demand(hass, entry)
     result = await hass.config_entries.options.async_configure(result["flow_id"], values)
     await hass.async_block_till_done()
     return result
 
 
-NOT_OFFERED = {CONF_DEMAND_INTERVAL: "demand_interval_not_offered"}
 OUT_OF_RANGE = {CONF_CYCLE_START_DAY: "cycle_start_day_out_of_range"}
+
+
+async def test_the_demand_interval_is_a_choice_of_four_lengths_in_minutes(
+    hass: HomeAssistant, config_entry: MockConfigEntry, mock_transport: EmulatedAtm90e32
+) -> None:
+    """Labelled with their unit in every language, no custom value: a person can only pick what is accepted."""
+    await setup_entry(hass, config_entry)
+    result = await open_demand(hass, config_entry)
+    fields = {str(key): value for key, value in result["data_schema"].schema.items()}
+    interval = fields[CONF_DEMAND_INTERVAL].config
+    assert interval["options"] == ["5", "15", "30", "60"]
+    assert not interval.get("custom_value")
+    assert interval["translation_key"] == CONF_DEMAND_INTERVAL
+    units = {"en": "minutes", "fr": "minutes", "de": "Minuten", "es": "minutos"}
+    for language, unit in units.items():
+        labels = load(language)["selector"][CONF_DEMAND_INTERVAL]["options"]
+        assert set(labels) == set(interval["options"])
+        assert all(label.startswith(f"{minutes} {unit}") for minutes, label in labels.items()), labels
+    day = fields[CONF_CYCLE_START_DAY].config
+    assert (day["min"], day["max"]) == (1, 28)  # shown by the frontend; the step says what is wrong (below)
+    with pytest.raises(InvalidData):  # a value the frontend cannot send is the form library's to refuse
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_DEMAND_INTERVAL: "10", CONF_CYCLE_START_DAY: 1}
+        )
 
 
 @pytest.mark.parametrize(
     ("values", "errors"),
     [
-        ({CONF_DEMAND_INTERVAL: "10", CONF_CYCLE_START_DAY: 1}, NOT_OFFERED),
-        ({CONF_DEMAND_INTERVAL: "15 min", CONF_CYCLE_START_DAY: 1}, NOT_OFFERED),
         ({CONF_DEMAND_INTERVAL: "15", CONF_CYCLE_START_DAY: 29}, OUT_OF_RANGE),
         ({CONF_DEMAND_INTERVAL: "15", CONF_CYCLE_START_DAY: 0}, OUT_OF_RANGE),
+        ({CONF_DEMAND_INTERVAL: "15", CONF_CYCLE_START_DAY: -3}, OUT_OF_RANGE),
         ({CONF_DEMAND_INTERVAL: "15", CONF_CYCLE_START_DAY: 2.5}, OUT_OF_RANGE),
-        ({CONF_DEMAND_INTERVAL: "45", CONF_CYCLE_START_DAY: 31}, {**NOT_OFFERED, **OUT_OF_RANGE}),
+        ({CONF_DEMAND_INTERVAL: "60", CONF_CYCLE_START_DAY: 31}, OUT_OF_RANGE),
     ],
 )
 async def test_wrong_demand_options_are_refused_with_the_reason_and_nothing_saved(

@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -28,6 +30,8 @@ from custom_components.atm90e32.const import (
     CONF_CHANNELS,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
+    CONF_NOMINAL_VOLTAGE,
+    CONF_VOLTAGE_SYSTEM,
     CONF_WIRING,
     DOMAIN,
     SIMULATED,
@@ -39,10 +43,20 @@ from custom_components.atm90e32.driver.channels import CIRCUIT_KEYS, CIRCUITS_KE
 from custom_components.atm90e32.driver.emulator import ConstantLoad, ThreePhaseLoad
 
 from .conftest import ENTRY_DATA
-from .emulation import FaultyEmulator
+from .emulation import FaultyEmulator, ManualClock
 from .helpers import setup_entry
-from .test_wirings import defaults
+from .test_wirings import Bus, bus, defaults, three_phase_entry
 
+__all__ = ["bus"]  # the fixture, used by name
+
+TRANSLATIONS = {
+    language: json.loads(
+        (Path(__file__).resolve().parent.parent / f"custom_components/atm90e32/translations/{language}.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    for language in ("en", "fr", "de", "es")
+}
 NO_SPI_NODES = patch("custom_components.atm90e32.bus.list_spi_devices", return_value=[])
 
 
@@ -240,3 +254,110 @@ async def test_an_unexpected_error_is_unknown_and_logged(
     assert "kaput" in caplog.text
     assert [motor.registers[reg.PHI[phase]] for phase in (Phase.A, Phase.C)] == [0, 0]
     assert motor.registers[reg.UGAIN[Phase.A]] == config_entry.options["voltage_gain"]
+
+
+# --- numbers out of range: our own translated error on the field, never the form library's ------
+
+
+def translated(section: str, key: str) -> list[str]:
+    """The error ``key`` of ``section`` (config, options) in each language; each must exist and say something."""
+    texts = [translation[section]["error"][key] for translation in TRANSLATIONS.values()]
+    assert all(text.strip() for text in texts)
+    return texts
+
+
+async def test_a_negative_reference_after_an_empty_submit_is_our_error_on_the_field(
+    hass: HomeAssistant, config_entry: MockConfigEntry, motor: FaultyEmulator
+) -> None:
+    """The frontend sends -5 as typed, and the flow manager checks the schema before the step: not refused there."""
+    await setup_entry(hass, config_entry)
+    registers = dict(motor.registers)
+    result = await open_step(hass, config_entry, "calibrate")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "no_reference"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"reference_current_l1": -5.0})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"reference_current_l1": "reference_not_positive"}  # the base error is gone
+    translated("options", "reference_not_positive")
+    assert motor.registers == registers
+
+
+@pytest.mark.parametrize("pf", [-0.5, 0.0, 0.95, 1.5])
+async def test_a_reference_power_factor_out_of_range_is_our_error_on_the_field(
+    hass: HomeAssistant, config_entry: MockConfigEntry, motor: FaultyEmulator, pf: float
+) -> None:
+    await setup_entry(hass, config_entry)
+    result = await open_step(hass, config_entry, "phase_calibration")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"reference_pf_l1": pf})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"reference_pf_l1": "reference_not_reactive"}
+    translated("options", "reference_not_reactive")
+    assert [motor.registers[reg.PHI[phase]] for phase in (Phase.A, Phase.C)] == [0, 0]
+
+
+@pytest.mark.parametrize("gain", [0, -3, 70000, 1.5])
+async def test_a_custom_gain_out_of_range_is_our_error_on_the_field(
+    hass: HomeAssistant, mock_transport: FaultyEmulator, gain: float
+) -> None:
+    with NO_SPI_NODES:
+        result = await device_step(hass, SPLIT_PHASE.key)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], defaults(result))
+    assert result["step_id"] == "gains"
+    form = {**defaults(result), "vt_preset": "custom"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["step_id"] == "custom_gains"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"voltage_gain": gain})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"voltage_gain": "invalid_gain"}
+    translated("config", "invalid_gain")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"voltage_gain": 3920})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"]["voltage_gain"] == 3920
+
+
+async def power_quality(hass: HomeAssistant, entry: ConfigEntry, nominal: str) -> ConfigFlowResult:
+    """Open Configure → Power quality and submit the form as shown with nominal voltage ``nominal``."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "power_quality"})
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults(result), CONF_NOMINAL_VOLTAGE: nominal}
+    )
+
+
+def message(section: str, result: ConfigFlowResult, field: str) -> str:
+    """The English text the frontend shows for ``field``'s error, placeholders filled in."""
+    placeholders, errors = result["description_placeholders"] or {}, result["errors"] or {}
+    return str(TRANSLATIONS["en"][section]["error"][errors[field]].format(**placeholders))
+
+
+async def test_a_nominal_voltage_not_of_the_system_names_the_one_to_choose(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    entry = await three_phase_entry(hass, bus, clock, ThreePhaseLoad(volts=230.0))
+    result = await power_quality(hass, entry, "120")
+    assert result["errors"] == {CONF_NOMINAL_VOLTAGE: "nominal_not_wiring"}
+    assert message("options", result, CONF_NOMINAL_VOLTAGE).startswith(
+        "This meter is set up for 230/400 V: its nominal voltage is 230 V, each channel's"
+    )
+    assert "Choose 230 V" in message("options", result, CONF_NOMINAL_VOLTAGE)
+    translated("options", "nominal_not_wiring")
+    assert CONF_NOMINAL_VOLTAGE not in entry.options
+
+
+async def test_a_nominal_voltage_refused_on_a_wrong_system_names_the_system_measured(
+    hass: HomeAssistant, bus: Bus, clock: ManualClock
+) -> None:
+    """Issue 26 item 5's meter: set up as 120/208 V, reading 230 V; choosing 230 V names 230/400 V, with the voltage."""
+    entry = await three_phase_entry(hass, bus, clock, ThreePhaseLoad(volts=230.0))
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_VOLTAGE_SYSTEM: "120_208"})
+    result = await power_quality(hass, entry, "230")
+    assert result["errors"] == {CONF_NOMINAL_VOLTAGE: "nominal_not_measured"}
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert abs(float(placeholders["measured"]) - 230.0) < 2.3
+    assert (placeholders["system"], placeholders["expected"]) == ("120/208 V", "230/400 V")
+    text = message("options", result, CONF_NOMINAL_VOLTAGE)
+    assert text.startswith(f"The chip measures {placeholders['measured']} V, which does not fit this meter's 120/208 V")
+    assert "choose 230/400 V under Transformers, CTs and scaling" in text
+    translated("options", "nominal_not_measured")
+    assert CONF_NOMINAL_VOLTAGE not in entry.options

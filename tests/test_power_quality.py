@@ -11,11 +11,13 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.atm90e32.const import DOMAIN
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.channels import CIRCUITS_KEY
 from custom_components.atm90e32.driver.emulator import ConstantLoad, Disturbance, DisturbanceKind, EmulatedAtm90e32
 
 from .conftest import V14_OPTIONS
@@ -174,7 +176,7 @@ async def test_a_threshold_the_chip_cannot_hold_is_said_once_then_accepted(
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["errors"] == {"base": "thresholds_polled"}
     assert result["description_placeholders"] is not None
-    assert "swell (at most 110.9 V)" in result["description_placeholders"]["polled"]
+    assert "voltage swell at most 110.9 V" in result["description_placeholders"]["polled"]
     result = await hass.config_entries.options.async_configure(result["flow_id"], PQ_INPUT)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -326,3 +328,90 @@ async def test_a_condition_present_when_the_entry_loads_fires_and_counts_once(
     assert state_of(hass, sag) == "on"
     assert list(written.values()) == ["sag L1"]  # the same sag, known from the store: no second start
     assert state_of(hass, counter) == "1"
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+@pytest.mark.parametrize("wiring", [CIRCUITS_KEY])
+async def test_a_circuits_chip_watches_the_voltage_its_circuits_share_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mock_transport: EmulatedAtm90e32, clock: ManualClock
+) -> None:
+    """Issue 26 item 14: one transformer feeds every voltage input; its sags are the chip's, once, not per circuit.
+
+    The chip compares each phase's own Urms with SagTh (EMMState1 SagWarnA-C, DS p.61), so with the
+    board's jumper every phase flags the same sag: only the reference channel's (CT1, phase A) latch
+    is enabled (EMMIntEn0/1, DS pp.64-65), and over-current stays each circuit's.
+    """
+    entry, coordinator = init_integration, init_integration.runtime_data
+    registers = mock_transport.registers
+    a = Phase.A
+    assert (
+        registers[reg.EMM_INT_EN1] & (reg.SAG_BITS[a] | reg.PHASE_LOSS_BITS[a])
+        == reg.SAG_BITS[a] | (reg.PHASE_LOSS_BITS[a])
+    )
+    for phase in (Phase.B, Phase.C):
+        assert registers[reg.EMM_INT_EN1] & (reg.SAG_BITS[phase] | reg.PHASE_LOSS_BITS[phase]) == 0
+        assert registers[reg.EMM_INT_EN0] & reg.OV_BITS[phase] == 0
+    assert registers[reg.EMM_INT_EN0] & reg.OI_BITS[Phase.C] == reg.OI_BITS[Phase.C]  # the dryer's CT3
+    await replay(coordinator, clock, 10)
+    sag = entity_id(hass, entry, "binary_sensor", "sag")
+    event = entity_id(hass, entry, "event", "power_quality")
+    counter = entity_id(hass, entry, "sensor", "sag_count")
+    seen = record(hass, sag, event)
+    now = clock()
+    for phase in Phase:  # the one voltage drops on every input at once
+        mock_transport.schedule(Disturbance(kind="sag", phase=phase, start=now + 2, end=now + 2.3, value=80.0))
+    await replay(coordinator, clock, 2 * INTERVAL)
+    assert [s for e, s, _ in seen if e == sag] == ["on", "off"]
+    fired = [(a["event_type"], a.get("channel"), a["limit"]) for e, _, a in seen if e == event]
+    assert fired == [("sag", None, 96.0), ("sag_end", None, 96.0)]  # the chip's voltage: no circuit named
+    assert state_of(hass, counter) == "1"
+    assert coordinator.watch.counters == {"sag": 1, "swell": 0, "phase_loss": 0}
+    registry = er.async_get(hass)
+    for key in ("ct1_sag", "ct3_swell", "ct1_phase_loss"):
+        assert registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_{key}") is None
+    assert entity_id(hass, entry, "binary_sensor", "ct3_over_current")
+
+
+@pytest.mark.usefixtures("patched_monotonic")
+@pytest.mark.parametrize("wiring", [CIRCUITS_KEY])
+async def test_a_circuits_chip_keeps_its_per_circuit_counts_and_state_as_the_chip_s(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    config_entry: MockConfigEntry,
+    mock_transport: EmulatedAtm90e32,
+    clock: ManualClock,
+) -> None:
+    """Before issue 26 item 14 each circuit counted the shared voltage's sags: the chip's counter takes the most,
+    a sag still there (stored as CT1's) is not a new start, and the per-circuit entities leave the registry."""
+    entry = config_entry
+    entry.add_to_hass(hass)
+    registry = er.async_get(hass)
+    retired = [
+        registry.async_get_or_create(platform, DOMAIN, f"{entry.entry_id}_{key}{suffix}", config_entry=entry).entity_id
+        for key in ("ct1_sag", "ct3_sag", "ct1_phase_loss")
+        for platform, suffix in (("binary_sensor", ""), ("sensor", "_count"))
+    ]
+    kept = registry.async_get_or_create(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_ct3_over_current", config_entry=entry
+    )
+    events = {"ct1_sag": 4, "ct3_sag": 3, "ct1_swell": 1, "ct3_swell": 2, "active": ["ct1_sag"]}
+    hass_storage[f"{DOMAIN}.ledger.{entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.ledger.{entry.entry_id}",
+        "data": {"counts": {}, "events": events, "read_at": dt_util.utcnow().isoformat(), "power_w": 0.0},
+    }
+    now = clock()
+    for phase in Phase:  # the sag stored as active goes on
+        mock_transport.schedule(Disturbance(kind="sag", phase=phase, start=now - 1, end=now + 3600, value=80.0))
+    coordinator = await setup_entry(hass, entry)
+    await replay(coordinator, clock, 2 * INTERVAL)
+
+    assert coordinator.watch.counters == {"sag": 4, "swell": 2, "phase_loss": 0}
+    assert state_of(hass, entity_id(hass, entry, "binary_sensor", "sag")) == "on"
+    assert state_of(hass, entity_id(hass, entry, "sensor", "sag_count")) == "4"  # not started again
+    assert coordinator.watch.as_dict()["active"] == ["sag"]
+    assert [registry.async_get(retired_id) for retired_id in retired] == [None] * len(retired)
+    moved = registry.async_get(kept.entity_id)
+    assert moved is not None
+    assert moved.unique_id == f"{entry.entry_id}_ct3_over_current"

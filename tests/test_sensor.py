@@ -225,8 +225,8 @@ def test_voltage_and_frequency_have_their_own_icons() -> None:
         (SPLIT_PHASE, {"l1_voltage", "total_power", "total_energy_import", "demand"}, {"neutral_current"}),
         (
             CIRCUITS,
-            {"ct1_power", "ct3_energy_export", "ct2_sag_count", "frequency"},
-            {"total_power", "total_power_factor", "total_energy_import", "demand", "peak_demand_time"},
+            {"ct1_power", "ct3_energy_export", "sag_count", "frequency"},
+            {"total_power", "total_power_factor", "total_energy_import", "demand", "peak_demand_time", "ct2_sag_count"},
         ),
         (
             THREE_PHASE_WYE,
@@ -252,11 +252,13 @@ def test_a_circuit_s_measurements_and_counters_sit_on_its_own_device() -> None:
     )
     energy, _ = made["ct1_energy_import"]
     assert energy.translation_key == "circuit_energy_import"
-    counter, _ = made["ct1_sag_count"]
-    assert (counter.translation_key, counter.translation_placeholders) == ("circuit_sag_count", None)
+    counter, on = made["sag_count"]
+    assert (counter.translation_key, counter.translation_placeholders, on) == ("shared_sag_count", None, None)
     assert isinstance(power, ChannelSensorDescription)
     assert isinstance(counter, ChannelSensorDescription)
     assert power.on_circuit_device
-    assert counter.on_circuit_device  # issue 26 item 14: a circuit's counters on its device, not the chip's
+    # Issue 26 item 14: the circuits share one voltage: its counters once, on the chip's device
+    assert not counter.on_circuit_device
+    assert not [key for key in made if key.startswith("ct") and key.endswith("_count")]
     leg_power, _ = {d.key: (d, c) for d, c in sensors_of(SPLIT_PHASE)}["l1_power"]
     assert (leg_power.translation_key, leg_power.translation_placeholders) == ("leg_power", {"leg": "L1"})

@@ -150,7 +150,7 @@ STEP_KEYS = {"title", "description", "data", "data_description", "menu_options",
 def test_translation_structure_follows_hassfest() -> None:
     assert set(EN) <= {
         *("title", "config", "options", "config_subentries", "selector", "entity"),
-        *("exceptions", "issues", "device", "services"),
+        *("exceptions", "issues", "device", "services", "common"),
     }
     assert "title" not in EN["config"]  # moved to the root; the manifest's name is used
     # hassfest's subentry flows (gen_data_entry_schema, subentry_flow=True): an entry type and
@@ -183,6 +183,10 @@ def test_translation_structure_follows_hassfest() -> None:
     for key, issue in EN["issues"].items():
         assert "title" in issue, key
         assert ("description" in issue) != ("fix_flow" in issue), key
+    # hassfest's "common": a flat map of slug -> string (the Logbook's lines, logbook.py)
+    for key, text in EN.get("common", {}).items():
+        assert cv.slug(key) == key
+        assert isinstance(text, str), key
 
 
 def test_icons_follow_hassfest() -> None:

@@ -135,14 +135,18 @@ async def test_an_interval_that_could_lose_counts_is_refused_with_the_reason(
     assert result["errors"] == {CONF_UPDATE_INTERVAL: "interval_too_long"}
     placeholders = result["description_placeholders"]
     # the two legs summed into APenergyT at 65.535 A and 144 V each: 204.797 Wh in 39.1 s
-    assert placeholders == {"voltage": "120", "fill": "39", "longest": "20", "interval": "60"}
+    # the rule allows 19.5 s; the choices jump from 10 to 30 s: the refusal names 10 s, one the person can pick
+    expected = {"voltage": "120", "fill": "39", "longest": "10", "interval": "60"}
+    assert placeholders == {**expected, "meter": config_entry.title}  # the title names the meter (issue 26 item 16)
     message = EN["options"]["error"]["interval_too_long"].format(**placeholders)
     assert message == (
         "An update every 60 s could lose energy: at full scale the chip's fastest energy register (the all-phase "
         "sum, when the service sums phases) fills in 39 s at 120 V, and a register that fills between two reads "
-        "loses what it counted. Choose at most 20 s."
+        "loses what it counted. Choose at most 10 s."
     )
-    EN["options"]["step"]["update_interval"]["description"].format(**placeholders)  # every placeholder given
+    assert int(placeholders["longest"]) in UPDATE_INTERVALS
+    description = EN["options"]["step"]["update_interval"]["description"].format(**placeholders)
+    assert "10 s is the longest interval offered" in description
     assert CONF_UPDATE_INTERVAL not in config_entry.options
     result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_UPDATE_INTERVAL: "30"})
     assert result["errors"] == {CONF_UPDATE_INTERVAL: "interval_too_long"}

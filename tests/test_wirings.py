@@ -191,15 +191,27 @@ async def test_circuits_from_the_flow_to_their_own_devices(hass: HomeAssistant, 
     subentry = next(sub for sub in entry.subentries.values() if sub.data["channel"] == "ct1")
     assert energy.config_subentry_id == subentry.subentry_id
     registry = er.async_get(hass)
-    sag = registry.async_get(registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_ct1_sag") or "")
-    sags = registry.async_get(registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_ct1_sag_count") or "")
+    over = registry.async_get(
+        registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_ct1_over_current") or ""
+    )
+    assert over is not None
+    assert (over.device_id, over.config_subentry_id) == (heat_pump.id, subentry.subentry_id)
+    over_state = hass.states.get(over.entity_id)
+    assert over_state is not None
+    assert over_state.name == "Heat pump Over-current"
+    # Issue 26 item 14: the voltage every circuit shares has its sags once, on the chip's device
+    sag = registry.async_get(registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_sag") or "")
+    sags = registry.async_get(registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_sag_count") or "")
     assert sag is not None
     assert sags is not None
-    assert (sag.device_id, sags.device_id) == (heat_pump.id, heat_pump.id)
-    assert (sag.config_subentry_id, sags.config_subentry_id) == (subentry.subentry_id, subentry.subentry_id)
+    assert (sag.device_id, sags.device_id) == (chip.id, chip.id)
+    assert (sag.config_subentry_id, sags.config_subentry_id) == (None, None)
+    for key in ("ct1_sag", "ct3_sag", "ct1_swell", "ct1_phase_loss"):
+        assert registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_{key}") is None
+        assert registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_{key}_count") is None
     sag_state = hass.states.get(sag.entity_id)
     assert sag_state is not None
-    assert sag_state.name == "Heat pump Voltage sag"
+    assert sag_state.name == "Garage panel CT1-CT3 (simulated) Voltage sag"
     frequency = registry.async_get(
         registry.async_get_entity_id("binary_sensor", DOMAIN, f"{entry.entry_id}_frequency_high") or ""
     )
@@ -483,7 +495,7 @@ async def test_a_split_phase_service_is_refused_as_three_phase(hass: HomeAssista
     result = await add_three_phase(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "wired_as_split_phase"}
-    assert "B 0.0 V" in result["description_placeholders"]["reason"]  # type: ignore[index]
+    assert "L2-N 0.0 V" in result["description_placeholders"]["reason"]  # type: ignore[index]
     assert not hass.config_entries.async_entries(DOMAIN)
 
 

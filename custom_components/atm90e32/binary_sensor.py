@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import BinarySensorEntity, BinarySensorEntityDescription
 
@@ -10,14 +10,16 @@ try:
     from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 except ImportError:  # Home Assistant 2025.8 keeps it in the package itself
     from homeassistant.components.binary_sensor import BinarySensorDeviceClass  # type: ignore[attr-defined]
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import Atm90e32ConfigEntry, Atm90e32Coordinator
-from .driver import power_quality
-from .driver.channels import Channel
-from .driver.power_quality import Condition, ConditionKey
+from .driver.channels import Channel, Wiring
+from .driver.power_quality import Condition, ConditionKey, monitored
+from .driver.registers import Phase
 from .entity import Atm90e32Entity, async_add_by_circuit
+from .quality import condition_key
 
 PARALLEL_UPDATES = 0  # coordinator-driven
 
@@ -29,20 +31,33 @@ class ConditionDescription(BinarySensorEntityDescription):
     condition: Condition
 
 
-def _describe(conditions: tuple[Condition, ...]) -> tuple[ConditionDescription, ...]:
-    return tuple(
-        ConditionDescription(
-            key=condition.value,
-            translation_key=condition.value,
-            device_class=BinarySensorDeviceClass.PROBLEM,
-            condition=condition,
-        )
-        for condition in conditions
+def describe(wiring: Wiring, condition: Condition, phase: Phase | None) -> tuple[ConditionDescription, Channel | None]:
+    """The binary sensor of ``condition`` on ``phase`` (None: the service's) and the circuit whose device carries it.
+
+    Keyed by :func:`quality.condition_key`.  A leg's is named after the leg ("L1 voltage
+    sag"); a circuit's sits on the circuit's device, which carries the circuit's name
+    ("Over-current"); the service's and a shared voltage's (a circuits chip: one voltage
+    for every circuit, "Voltage sag") sit on the chip's device (circuit None).
+    """
+    key = condition_key(wiring, condition, phase)
+    circuit: Channel | None = None
+    placeholders: dict[str, str] | None = None
+    if phase is None:
+        translation_key = condition.value
+    elif key == condition.value:
+        translation_key = f"shared_{condition.value}"
+    elif not wiring.has_service_total:
+        circuit, translation_key = wiring.channel(phase), f"circuit_{condition.value}"
+    else:
+        translation_key, placeholders = condition.value, {"leg": wiring.channel(phase).name}
+    description = ConditionDescription(
+        key=key,
+        translation_key=translation_key,
+        translation_placeholders=placeholders,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        condition=condition,
     )
-
-
-CHANNEL_DESCRIPTIONS = _describe(power_quality.CHANNEL_CONDITIONS)
-SERVICE_DESCRIPTIONS = _describe(power_quality.SERVICE_CONDITIONS)
+    return description, circuit
 
 
 async def async_setup_entry(
@@ -50,15 +65,14 @@ async def async_setup_entry(
     entry: Atm90e32ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a binary sensor per channel condition and per service condition."""
+    """Add a binary sensor per condition watched: each channel's, each voltage's and the service's."""
     coordinator = entry.runtime_data
+    wiring = coordinator.wiring
     entities = [
-        Atm90e32ConditionSensor(coordinator, description, channel)
-        for channel in coordinator.wiring.channels
-        for description in CHANNEL_DESCRIPTIONS
+        Atm90e32ConditionSensor(coordinator, condition, phase)
+        for condition, phase in monitored(wiring.phases, wiring.voltage_phases)
     ]
-    entities += [Atm90e32ConditionSensor(coordinator, description, None) for description in SERVICE_DESCRIPTIONS]
-    async_add_by_circuit(coordinator, async_add_entities, entities)
+    async_add_by_circuit(coordinator, async_add_entities, entities, Platform.BINARY_SENSOR)
 
 
 class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
@@ -66,21 +80,10 @@ class Atm90e32ConditionSensor(Atm90e32Entity, BinarySensorEntity):
 
     entity_description: ConditionDescription
 
-    def __init__(
-        self, coordinator: Atm90e32Coordinator, description: ConditionDescription, channel: Channel | None
-    ) -> None:
-        """Bind ``description`` to ``channel`` (None: the service); a circuit's sits on the circuit's device."""
-        circuit = channel if channel is not None and not coordinator.settings.wiring.has_service_total else None
-        if circuit is not None:  # the device is named after the circuit: no name in the entity's
-            description = replace(
-                description, key=f"{circuit.key}_{description.key}", translation_key=f"circuit_{description.key}"
-            )
-        elif channel is not None:
-            description = replace(
-                description, key=f"{channel.key}_{description.key}", translation_placeholders={"leg": channel.name}
-            )
-        super().__init__(coordinator, description, circuit)
-        self._condition: ConditionKey = (description.condition, None if channel is None else channel.phase)
+    def __init__(self, coordinator: Atm90e32Coordinator, condition: Condition, phase: Phase | None) -> None:
+        """Watch ``condition`` on ``phase`` (None: the service), on the device :func:`describe` says."""
+        super().__init__(coordinator, *describe(coordinator.wiring, condition, phase))
+        self._condition: ConditionKey = (condition, phase)
         self._passing: bool | None = None
         """The state being written for one transition of the last refresh (None: follow ``active``)."""
         self._written: tuple[bool, bool] | None = None

@@ -21,9 +21,8 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult, OptionsFlow
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 
-from . import compensation
+from . import compensation, labels
 from .circuits import circuit_inputs
 from .const import (
     CONF_LINE_FREQUENCY,
@@ -35,10 +34,11 @@ from .const import (
 )
 from .coordinator import Atm90e32Coordinator
 from .driver import Atm90e32Error, ChipConfig, MeterSnapshot, Phase
-from .driver.calibration import CalibrationError, CalibrationSample, NoLoadReads, References
+from .driver.calibration import REFERENCE_PF_MAX, CalibrationError, CalibrationSample, NoLoadReads, References
 from .driver.channels import Wiring
 from .driver.meter import Meter
 from .errors import UNKNOWN, translation_key
+from .forms import NumberBox
 from .settings import apply_compensation, default_options, entry_wiring
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ class CalibrationSteps(OptionsFlow):
     def _entry_options(self) -> Mapping[str, Any]:
         """The entry's options as the settings read them (each circuit's from its subentry, moved back at setup)."""
         return circuit_inputs(self.config_entry)[1]
+
+    def _names(self, wiring: Wiring) -> dict[str, str]:
+        """Each input's one name in forms and results (labels.input_names): "Heat pump (CT4)", "L1 (CT1)"."""
+        return labels.input_names(wiring, self._entry_data, self._entry_options)
 
     def _coordinator(self) -> Atm90e32Coordinator | None:
         """The entry's coordinator while it is loaded (a calibration needs the running chip)."""
@@ -119,7 +123,13 @@ class CalibrationSteps(OptionsFlow):
         wiring = coordinator.settings.wiring
         dual = self._voltage_transformers(wiring) == VT_DUAL
         errors: dict[str, str] = {}
-        placeholders = {"gain": "", "readings": _readings(wiring, coordinator.data)}
+        names = self._names(wiring)
+        placeholders = {
+            "gain": "",
+            "readings": _readings(wiring, coordinator.data, names, self.hass.config.language),
+            **names,
+            **labels.voltage_names(wiring),
+        }
         if user_input is not None and not any(value is not None for value in user_input.values()):
             errors["base"] = "no_reference"
         elif user_input is not None:
@@ -160,7 +170,9 @@ class CalibrationSteps(OptionsFlow):
             options[channel.voltage_gain_option] = trial.config.voltage_gains[channel.phase]
             options[channel.ct_preset_option] = PRESET_CUSTOM
             options[channel.current_gain_option] = trial.config.current_gains[channel.phase]
-        report = _report(settings.wiring, trial.before, trial.after, settings.current_scale, settings.factors)
+        names, language = self._names(settings.wiring), self.hass.config.language
+        scaling = (settings.current_scale, settings.factors)
+        report = _report(settings.wiring, trial.before, trial.after, scaling=scaling, names=names, language=language)
         return trial.previous, options, report
 
     def _voltage_transformers(self, wiring: Wiring) -> str:
@@ -201,14 +213,15 @@ class CalibrationSteps(OptionsFlow):
         if (coordinator := self._coordinator()) is None:
             return self.async_abort(reason="not_loaded")
         errors: dict[str, str] = {}
-        placeholders = compensation.error_placeholders()
+        names, language = self._names(coordinator.settings.wiring), self.hass.config.language
+        placeholders = compensation.error_placeholders(names, language)
         if user_input is not None:
             errors, err = await self._async_try("offset calibration", coordinator, self._async_offsets)
             if not errors:
                 return await self.async_step_compensation_result()
             if err is not None:
                 errors = {"base": err.reason}  # the form has no field per channel: the placeholders name it
-                placeholders = compensation.error_placeholders(err)
+                placeholders = compensation.error_placeholders(names, language, err)
         return self.async_show_form(
             step_id="offset_calibration",
             data_schema=vol.Schema({}),
@@ -229,14 +242,19 @@ class CalibrationSteps(OptionsFlow):
             values.update(compensation.offsets_from_reads(wiring, reads))
             return compensated(config, values)
 
+        names, language = self._names(wiring), self.hass.config.language
         trial = await coordinator.async_meter_job(
             lambda meter: meter.trial(meter.read_no_load, compute, prepare=compensation.zeroed_offsets)
         )
         before, after = trial.before, trial.after
+
+        def n(value: float, spec: str) -> str:
+            return labels.number(language, value, spec)
+
         lines = [
-            f"{c.name}: {before[c.phase].current:.3f} A → {after[c.phase].current:.3f} A, "
-            f"{before[c.phase].active_power:+.2f} W → {after[c.phase].active_power:+.2f} W, "
-            f"{before[c.phase].reactive_power:+.2f} var → {after[c.phase].reactive_power:+.2f} var"
+            f"{names[c.key]}: {n(before[c.phase].current, '.3f')} A → {n(after[c.phase].current, '.3f')} A, "
+            f"{n(before[c.phase].active_power, '+.2f')} W → {n(after[c.phase].active_power, '+.2f')} W, "
+            f"{n(before[c.phase].reactive_power, '+.2f')} var → {n(after[c.phase].reactive_power, '+.2f')} var"
             for c in wiring.channels
         ]
         return trial.previous, self._compensation_options(values), "\n".join(lines)
@@ -247,7 +265,8 @@ class CalibrationSteps(OptionsFlow):
             return self.async_abort(reason="not_loaded")
         wiring = coordinator.settings.wiring
         errors: dict[str, str] = {}
-        placeholders = compensation.error_placeholders()
+        names, language = self._names(wiring), self.hass.config.language
+        placeholders = {**compensation.error_placeholders(names, language), **names}
         if user_input is not None:
             references = {c.key: user_input.get(f"reference_pf_{c.key}") for c in wiring.channels}
             job = partial(self._async_phase, references=references)
@@ -255,7 +274,7 @@ class CalibrationSteps(OptionsFlow):
             if not errors:
                 return await self.async_step_compensation_result()
             if err is not None:
-                placeholders = compensation.error_placeholders(err)
+                placeholders = {**compensation.error_placeholders(names, language, err), **names}
         schema = vol.Schema({vol.Optional(f"reference_pf_{c.key}"): REFERENCE_PF for c in wiring.channels})
         return self.async_show_form(
             step_id="phase_calibration",
@@ -283,10 +302,13 @@ class CalibrationSteps(OptionsFlow):
         trial = await coordinator.async_meter_job(lambda meter: meter.trial(meter.read_powers, compute))
         before, after = trial.before, trial.after
         kept = self._compensation_options(values)
+        names, language = self._names(wiring), self.hass.config.language
+        pf_before = {c.key: labels.number(language, _pf(*before[c.phase]), ".3f") for c in wiring.channels}
+        pf_after = {c.key: labels.number(language, _pf(*after[c.phase]), ".3f") for c in wiring.channels}
         report = (
-            "\n".join(f"{c.name}: PF {_pf(*before[c.phase]):.3f} → {_pf(*after[c.phase]):.3f}" for c in wiring.channels)
+            "\n".join(f"{names[c.key]}: PF {pf_before[c.key]} → {pf_after[c.key]}" for c in wiring.channels)
             + "\n\n"
-            + compensation.describe(wiring, kept, trial.previous.line_frequency)
+            + compensation.describe(wiring, kept, trial.previous.line_frequency, names, language)
         )
         return trial.previous, kept, report
 
@@ -324,11 +346,12 @@ class CalibrationSteps(OptionsFlow):
         wiring = entry_wiring(self._entry_data)
         frequency = int(self._entry_data.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY))
         if user_input is None:
+            names, language = self._names(wiring), self.hass.config.language
             return self.async_show_form(
                 step_id="undo_compensation",
                 description_placeholders={
-                    "present": compensation.describe(wiring, options, frequency),
-                    "previous": compensation.describe(wiring, undo, frequency),
+                    "present": compensation.describe(wiring, options, frequency, names, language),
+                    "previous": compensation.describe(wiring, undo, frequency, names, language),
                 },
             )
         kinds = (*compensation.OFFSET_KINDS, compensation.PHASE_KIND)
@@ -342,10 +365,12 @@ def _pf(active: float, reactive: float) -> float:
     return abs(active) / apparent if apparent else 0.0
 
 
-REFERENCE_PF = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, min=0.01, max=1, step=0.001))
+REFERENCE_PF = NumberBox(minimum=0.01, maximum=REFERENCE_PF_MAX, step=0.001)
+"""A reference power factor, 0.01..0.9 (driver.calibration.reference_phase refuses the rest, on the field)."""
 
 
-REFERENCE = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step="any", min=0))
+REFERENCE = NumberBox(minimum=0)
+"""A reference reading, V, A or W; one not above 0 the driver refuses (``reference_not_positive``, on the field)."""
 
 
 def calibrate_schema(wiring: Wiring, dual: bool) -> vol.Schema:
@@ -373,16 +398,19 @@ def _references(wiring: Wiring, user_input: Mapping[str, Any]) -> References:
     )
 
 
-def _readings(wiring: Wiring, snapshot: MeterSnapshot) -> str:
-    """What the sensors show now, per channel, for the person to compare with the reference meter.
+def _readings(wiring: Wiring, snapshot: MeterSnapshot, names: Mapping[str, str], language: str) -> str:
+    """What the sensors show now, per input (``names``, labels.input_names), to compare with the reference meter.
 
-    ``snapshot`` is the coordinator's last (scaled) one: a loaded entry always has one.
+    ``snapshot`` is the coordinator's last (scaled) one: a loaded entry always has one;
+    numbers in ``language``'s decimal separator.
     """
     parts = []
     for channel in wiring.channels:
         r = snapshot.phases.get(channel.phase)
         if r is not None:
-            parts.append(f"{channel.name} {r.voltage:.2f} V, {r.current:.3f} A, {r.active_power:.1f} W")
+            volts, amps = labels.number(language, r.voltage, ".2f"), labels.number(language, r.current, ".3f")
+            watts = labels.number(language, r.active_power, ".1f")
+            parts.append(f"{names[channel.key]} {volts} V, {amps} A, {watts} W")
     return "; ".join(parts)
 
 
@@ -390,18 +418,29 @@ def _report(
     wiring: Wiring,
     before: Mapping[Phase, CalibrationSample],
     after: Mapping[Phase, CalibrationSample],
-    scale: int,
-    factors: Mapping[str, int],
+    *,
+    scaling: tuple[int, Mapping[str, int]],
+    names: Mapping[str, str],
+    language: str,
 ) -> str:
-    """Before and after per channel, as the sensors show them: current x scale, voltage x factor, power x both."""
+    """Before and after per input (``names``), as the sensors show them, in ``language``'s decimal separator.
+
+    ``scaling``: the current scale and the per-channel voltage factors: current x scale,
+    voltage x factor, power x both.
+    """
+    scale, factors = scaling
+
+    def n(value: float, spec: str) -> str:
+        return labels.number(language, value, spec)
+
     lines = []
     for channel in wiring.channels:
         b, a = before[channel.phase], after[channel.phase]
         volts = factors.get(channel.key, 1)
         watts = scale * volts
         lines.append(
-            f"{channel.name}: {b.voltage * volts:.2f} V → {a.voltage * volts:.2f} V, "
-            f"{b.current * scale:.3f} A → {a.current * scale:.3f} A, "
-            f"{abs(b.active_power) * watts:.1f} W → {abs(a.active_power) * watts:.1f} W"
+            f"{names[channel.key]}: {n(b.voltage * volts, '.2f')} V → {n(a.voltage * volts, '.2f')} V, "
+            f"{n(b.current * scale, '.3f')} A → {n(a.current * scale, '.3f')} A, "
+            f"{n(abs(b.active_power) * watts, '.1f')} W → {n(abs(a.active_power) * watts, '.1f')} W"
         )
     return "\n".join(lines)

@@ -19,15 +19,13 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     TextSelector,
 )
 
+from . import forms
 from .circuits import (
     CONF_CHANNEL,
     CONF_CT_PRESET,
@@ -47,8 +45,9 @@ from .const import (
 )
 from .driver.calibration import CT_PRESETS, CalibrationError, preset_current_gain
 from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS
+from .labels import default_circuit_name
 from .settings import default_options
-from .wiring_form import VOLTAGE_FACTORS, default_circuit_name, name_error
+from .wiring_form import VOLTAGE_FACTORS, name_error
 
 CONF_NAME = "name"
 
@@ -61,8 +60,8 @@ def circuit_gain(preset: str, typed: Any, pga: int, scale: int) -> tuple[int | N
     16-bit register) or ``invalid_gain``.  ``preset_out_of_range`` for a preset past 65535 at ``pga``.
     """
     if preset == PRESET_CUSTOM:
-        valid = isinstance(typed, (int, float)) and not isinstance(typed, bool) and typed == int(typed)
-        return (int(typed), None) if valid and 1 <= typed <= 0xFFFF else (None, "invalid_gain")
+        gain = forms.valid_gain(typed)
+        return (gain, None) if gain is not None else (None, "invalid_gain")
     try:
         return max(1, round(preset_current_gain(preset, pga) / scale)), None
     except CalibrationError:
@@ -90,9 +89,9 @@ class CircuitSubentryFlow(ConfigSubentryFlow):
         fields[vol.Required(CONF_CT_PRESET, default=values.get(CONF_CT_PRESET, DEFAULT_CT_PRESET))] = SelectSelector(
             SelectSelectorConfig(options=[*CT_PRESETS, PRESET_CUSTOM], translation_key="ct_preset")
         )
-        fields[vol.Optional(CONF_CURRENT_GAIN, default=values.get(CONF_CURRENT_GAIN, DEFAULT_CURRENT_GAIN))] = (
-            NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
-        )
+        # the gain's bounds shown, judged by circuit_gain with a translated error (forms.NumberBox)
+        gain = vol.Optional(CONF_CURRENT_GAIN, default=values.get(CONF_CURRENT_GAIN, DEFAULT_CURRENT_GAIN))
+        fields[gain] = forms.GAIN
         fields[vol.Required(CONF_INVERT, default=bool(values.get(CONF_INVERT, False)))] = BooleanSelector()
         fields[vol.Required(CONF_VOLTAGE_FACTOR, default=str(values.get(CONF_VOLTAGE_FACTOR, 1)))] = SelectSelector(
             SelectSelectorConfig(options=list(VOLTAGE_FACTORS), translation_key="voltage_factor")

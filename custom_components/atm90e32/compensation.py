@@ -28,6 +28,7 @@ from .driver.calibration import (
 )
 from .driver.channels import Channel, Wiring
 from .driver.front_end import CT_PRESET_PHASE_ERROR_DEG
+from .labels import number
 
 OFFSET_KINDS: Final = ("current_offset", "power_offset", "reactive_offset")
 """Option prefixes of the offset step: Ioffset, Poffset, Qoffset."""
@@ -96,18 +97,44 @@ def phase_from_references(
     return result
 
 
-def error_placeholders(err: CalibrationError | None = None) -> dict[str, str]:
-    """Placeholders of the offset and phase forms' errors (every key always present)."""
+def error_placeholders(names: Mapping[str, str], language: str, err: CalibrationError | None = None) -> dict[str, str]:
+    """Placeholders of the offset and phase forms' errors (every key always present).
+
+    ``channel``: the input ``err`` names (its field ends in the channel key), by its name
+    in ``names`` (labels.input_names); the numbers behind ``err`` (CalibrationError.values:
+    ``current``, ``power``, ``offset``, ``degrees``, ``most``, ``measured_pf``,
+    ``reference_pf``; empty when it has none) and the limits in ``language``'s decimal separator.
+    """
+    key = "" if err is None else err.field.rsplit("_", 1)[-1]
+    values = {} if err is None else err.values
+    shown = {n: number(language, values[n], spec) if n in values else "" for n, spec in ERROR_VALUES.items()}
     return {
-        "channel": "" if err is None else err.field.rsplit("_", 1)[-1].upper(),
-        "detail": "" if err is None else str(err),
-        "current_limit": f"{NO_LOAD_CURRENT_LIMIT_A:.3f}",
-        "power_limit": f"{NO_LOAD_POWER_LIMIT_W:g}",
+        "channel": names.get(key, key.upper()),
+        **shown,
+        "current_limit": number(language, NO_LOAD_CURRENT_LIMIT_A, ".3f"),
+        "power_limit": number(language, NO_LOAD_POWER_LIMIT_W, "g"),
     }
 
 
-def describe(wiring: Wiring, options: Mapping[str, Any], frequency: int) -> str:
-    """One line per channel: the offsets and phase compensation ``options`` hold, in readable units."""
+ERROR_VALUES: Final = {
+    "current": ".3f",
+    "power": "+.2f",
+    "offset": "d",
+    "degrees": "+.2f",
+    "most": ".2f",
+    "measured_pf": ".3f",
+    "reference_pf": ".3f",
+}
+"""CalibrationError.values as the offset and phase errors show them: the format of each."""
+
+
+def describe(
+    wiring: Wiring, options: Mapping[str, Any], frequency: int, names: Mapping[str, str], language: str
+) -> str:
+    """One line per input (``names``, labels.input_names): the offsets and phase compensation ``options`` hold.
+
+    In readable units, numbers in ``language``'s decimal separator.
+    """
     lines = []
     for channel in wiring.channels:
 
@@ -118,10 +145,11 @@ def describe(wiring: Wiring, options: Mapping[str, Any], frequency: int) -> str:
         poffset = value("power_offset") - (0x10000 if value("power_offset") & 0x8000 else 0)
         qoffset = value("reactive_offset") - (0x10000 if value("reactive_offset") & 0x8000 else 0)
         phase = phase_register_degrees(value(PHASE_KIND), frequency)
+        milliamps = number(language, ioffset * reg.IOFFSET_LSB_A * 1000, "+.1f")
+        watts = number(language, poffset * reg.POWER_LSB, "+.2f")
+        vars_ = number(language, qoffset * reg.POWER_LSB, "+.2f")
         lines.append(
-            f"{channel.name}: Ioffset {ioffset} ({ioffset * reg.IOFFSET_LSB_A * 1000:+.1f} mA), "
-            f"Poffset {poffset} ({poffset * reg.POWER_LSB:+.2f} W), "
-            f"Qoffset {qoffset} ({qoffset * reg.POWER_LSB:+.2f} var), "
-            f"Phi {value(PHASE_KIND)} ({phase:+.3f}°)"
+            f"{names[channel.key]}: Ioffset {ioffset} ({milliamps} mA), Poffset {poffset} ({watts} W), "
+            f"Qoffset {qoffset} ({vars_} var), Phi {value(PHASE_KIND)} ({number(language, phase, '+.3f')}°)"
         )
     return "\n".join(lines)

@@ -36,7 +36,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from . import bus, circuits, forms, replay, wiring_form
+from . import bus, circuits, forms, labels, replay, wiring_form
 from .bus import is_simulated, simulated_device, simulated_index
 from .circuit_flow import CircuitSubentryFlow
 from .circuits import SUBENTRY_CIRCUIT
@@ -61,7 +61,7 @@ from .const import (
     VT_SINGLE,
 )
 from .coordinator import Atm90e32ConfigEntry
-from .driver import Atm90e32Error
+from .driver import Atm90e32Error, Phase
 from .driver.channels import (
     CIRCUIT_CHANNELS,
     CIRCUIT_KEYS,
@@ -102,14 +102,22 @@ async def _async_errors(job: Callable[[], Awaitable[object]]) -> dict[str, str]:
 
 
 def _device_schema(
-    devices: list[str], defaults: Mapping[str, Any], *, wiring: str | None, simulated: bool = True
+    devices: list[str],
+    defaults: Mapping[str, Any],
+    *,
+    wiring: str | None,
+    names: Mapping[str, str],
+    simulated: bool = True,
 ) -> vol.Schema:
     """The chip select, board and bus form; ``devices`` are the chip selects offered (free ones only).
 
     ``wiring`` None is the reconfigure form (no board fields).  With ``simulated`` the
-    replay file field is offered (it applies to the simulated meter only).
+    replay file field is offered (it applies to the simulated meter only).  ``names``: the
+    translated ``selector.default_names`` pieces (:func:`labels.async_pieces`) naming the simulated chip selects.
     """
-    device_options = [SelectOptionDict(value=d, label=_simulated_label(d) if is_simulated(d) else d) for d in devices]
+    device_options = [
+        SelectOptionDict(value=d, label=_simulated_label(d, names) if is_simulated(d) else d) for d in devices
+    ]
     default_device = defaults.get(CONF_DEVICE, device_options[0]["value"])
     fields: dict[Any, Any] = {
         vol.Required(CONF_DEVICE, default=default_device): SelectSelector(
@@ -135,9 +143,12 @@ def _device_schema(
     return vol.Schema(fields)
 
 
-def _simulated_label(device: str) -> str:
+def _simulated_label(device: str, names: Mapping[str, str]) -> str:
+    """A simulated chip select's label in Home Assistant's language (``names``: translated pieces)."""
     index = simulated_index(device)
-    return "Simulated meter (trace replay)" if index == 0 else f"Simulated meter, chip select {index}"
+    if index == 0:
+        return names["simulated_meter"]
+    return labels.fill(names["simulated_chip_select"], number=str(index))
 
 
 def _device_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,8 +234,12 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return free if simulated is None else [*free, simulated]
 
-    def _board_defaults(self) -> dict[str, Any]:
-        """Board name and position for the next chip: the second chip of the last board when it has one only."""
+    def _board_defaults(self, names: Mapping[str, str]) -> dict[str, Any]:
+        """Board name and position for the next chip: the second chip of the last board when it has one only.
+
+        A new board's name is translated (``names["board"]``, "Board {number}"): a default
+        the person sees and may change, in Home Assistant's language, then kept as typed.
+        """
         entries = [e for e in self._async_current_entries(include_ignore=False) if e.data.get(CONF_BOARD)]
         circuits = [e for e in entries if e.data.get(CONF_WIRING) == CIRCUITS_KEY]
         if self._data.get(CONF_WIRING) != CIRCUITS_KEY:
@@ -237,9 +252,9 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                 return {CONF_BOARD: board, CONF_BOARD_POSITION: 2}
         boards = {str(e.data[CONF_BOARD]) for e in circuits}
         number = len(boards) + 1
-        while f"Board {number}" in boards:
+        while labels.fill(names["board"], number=str(number)) in boards:
             number += 1
-        return {CONF_BOARD: f"Board {number}", CONF_BOARD_POSITION: 1}
+        return {CONF_BOARD: labels.fill(names["board"], number=str(number)), CONF_BOARD_POSITION: 1}
 
     async def async_step_device(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The chip select (only those not configured yet), the board it sits on, line frequency and SPI clock."""
@@ -275,14 +290,15 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         taken = sorted(self._configured_devices())
         placeholders["configured"] = ", ".join(taken) if taken else "-"
         placeholders["folder"] = REPLAY_FOLDER
+        names = await labels.async_pieces(self.hass, "default_names")
         defaults = {
-            **self._board_defaults(),
+            **self._board_defaults(names),
             CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY, wiring),
             **(user_input or {}),
         }
         return self.async_show_form(
             step_id="device",
-            data_schema=_device_schema(devices, defaults, wiring=wiring),
+            data_schema=_device_schema(devices, defaults, wiring=wiring, names=names),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -359,8 +375,10 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                         reason, error = wiring_form.split_phase_reason(check, shared), "wired_as_split_phase"
                     if reason is not None:
                         errors["base"] = error
-                        placeholders["reason"] = _voltage_report(check)
-                    elif refusal := wiring_form.system_refusal(check.voltages.values(), data[CONF_VOLTAGE_SYSTEM]):
+                        placeholders["reason"] = _voltage_report(check, wiring, self.hass.config.language)
+                    elif refusal := wiring_form.system_refusal(
+                        check.voltages.values(), data[CONF_VOLTAGE_SYSTEM], self.hass.config.language
+                    ):
                         errors[CONF_VOLTAGE_SYSTEM] = wiring_form.system_error(data[CONF_VOLTAGE_SYSTEM])
                         placeholders.update(refusal)
                 if not errors:
@@ -386,7 +404,9 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Type the gains chosen as "custom" on the previous step, and only those."""
-        return forms.custom_gains_step(self, entry_wiring(self._data), self._options, user_input, self._async_create)
+        wiring = entry_wiring(self._data, self._options)
+        names = labels.input_names(wiring, self._data, self._options)
+        return forms.custom_gains_step(self, wiring, self._options, user_input, self._async_create, names=names)
 
     def _async_create(self, options: dict[str, Any]) -> ConfigFlowResult:
         """Make the chosen chip's entry with ``options``; a circuits chip gets a ``circuit`` subentry per input on."""
@@ -407,7 +427,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the SPI device, line frequency or SPI clock of an existing meter (the wiring stays)."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        placeholders = {"line": "", "folder": REPLAY_FOLDER}
+        placeholders = {"line": "", "folder": REPLAY_FOLDER, "meter": entry.title}
         if user_input is not None:
             data = {k: v for k, v in entry.data.items() if k != CONF_REPLAY_FILE}
             data.update(_device_data(user_input))
@@ -426,9 +446,10 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         devices += [d for d in map(simulated_device, range(SIMULATED_CHIPS)) if d not in taken][:1]
         if str(entry.data[CONF_DEVICE]) not in devices:
             devices.insert(0, str(entry.data[CONF_DEVICE]))
+        names = await labels.async_pieces(self.hass, "default_names")
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_device_schema(devices, user_input or entry.data, wiring=None),
+            data_schema=_device_schema(devices, user_input or entry.data, wiring=None, names=names),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -464,7 +485,20 @@ def _taken_default_names(hass: HomeAssistant, values: Mapping[str, Any], board: 
     return renamed
 
 
-def _voltage_report(check: bus.VoltageCheck) -> str:
-    volts = ", ".join(f"{phase.name} {value:.1f} V" for phase, value in check.voltages.items())
-    angles = ", ".join(f"{phase.name} {value:.1f}°" for phase, value in check.angles.items())
+def _voltage_report(check: bus.VoltageCheck, wiring: Wiring, language: str) -> str:
+    """The voltages and angles the chip read, named as the wiring's channels ("L1-N 229.7 V"; delta "L1-L2").
+
+    A chip phase the wiring does not use (a delta service's B) keeps its letter; numbers in ``language``.
+    """
+    channels = {c.phase: c for c in wiring.channels}
+    measured = labels.voltage_names(wiring)
+
+    def n(value: float) -> str:
+        return labels.number(language, value, ".1f")
+
+    def between(phase: Phase) -> str:
+        return measured[f"voltage_{channels[phase].key}"] if phase in channels else phase.name
+
+    volts = ", ".join(f"{between(p)} {n(v)} V" for p, v in check.voltages.items())
+    angles = ", ".join(f"{channels[p].name if p in channels else p.name} {n(v)}°" for p, v in check.angles.items())
     return f"{volts}; {angles}"

@@ -6,16 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
-)
 
 from .const import CONF_CYCLE_START_DAY, CONF_DEMAND_INTERVAL
 from .driver.demand import CYCLE_START_DAYS, DEFAULT_CYCLE_START_DAY, DEFAULT_DEMAND_INTERVAL_MIN, DEMAND_INTERVALS_MIN
+from .forms import NumberBox, select
 
 
 def current_values(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,44 +23,34 @@ def current_values(options: Mapping[str, Any]) -> dict[str, Any]:
 def schema(values: Mapping[str, Any]) -> vol.Schema:
     """The form, defaulting to ``values``.
 
-    The selectors do not restrict the values themselves (the interval list takes a typed
-    value, the day box has no bounds): :func:`validate` refuses what is wrong with an
-    error that says why, where a selector's own check would show an untranslated one.
+    The interval is a choice of DEMAND_INTERVALS_MIN only, each labelled with its unit
+    (``selector.demand_interval`` in the translations; no custom value: the frontend
+    would show a free box with the bare number).  The day box shows 1..28 but lets any
+    number through (:class:`forms.NumberBox`): :func:`validate` refuses a wrong day with
+    an error that says why, where the selector's own check would show an untranslated one.
     """
     return vol.Schema(
         {
-            vol.Required(CONF_DEMAND_INTERVAL, default=str(values[CONF_DEMAND_INTERVAL])): SelectSelector(
-                SelectSelectorConfig(
-                    options=[str(minutes) for minutes in DEMAND_INTERVALS_MIN],
-                    translation_key=CONF_DEMAND_INTERVAL,
-                    custom_value=True,
-                )
+            vol.Required(CONF_DEMAND_INTERVAL, default=str(values[CONF_DEMAND_INTERVAL])): select(
+                [str(minutes) for minutes in DEMAND_INTERVALS_MIN], CONF_DEMAND_INTERVAL
             ),
-            vol.Required(CONF_CYCLE_START_DAY, default=values[CONF_CYCLE_START_DAY]): NumberSelector(
-                NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1)
+            vol.Required(CONF_CYCLE_START_DAY, default=values[CONF_CYCLE_START_DAY]): NumberBox(
+                minimum=CYCLE_START_DAYS[0], maximum=CYCLE_START_DAYS[-1], step=1
             ),
         }
     )
 
 
 def validate(user_input: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Turn the form into options; returns ``(options, errors)``, an error per wrong field and then no options.
+    """Turn the form into options; returns ``(options, errors)``, an error on the day when it is wrong, then no options.
 
-    The interval must be one of DEMAND_INTERVALS_MIN minutes, the day a whole number 1..28.
+    The interval is one of DEMAND_INTERVALS_MIN (the select offers no other), the day a
+    whole number 1..28 (``cycle_start_day_out_of_range``).
     """
-    errors: dict[str, str] = {}
-    options: dict[str, Any] = {}
-    interval = _whole(user_input.get(CONF_DEMAND_INTERVAL))
-    if interval in DEMAND_INTERVALS_MIN:
-        options[CONF_DEMAND_INTERVAL] = interval
-    else:
-        errors[CONF_DEMAND_INTERVAL] = "demand_interval_not_offered"
     day = _whole(user_input.get(CONF_CYCLE_START_DAY))
-    if day in CYCLE_START_DAYS:
-        options[CONF_CYCLE_START_DAY] = day
-    else:
-        errors[CONF_CYCLE_START_DAY] = "cycle_start_day_out_of_range"
-    return ({} if errors else options), errors
+    if day not in CYCLE_START_DAYS:
+        return {}, {CONF_CYCLE_START_DAY: "cycle_start_day_out_of_range"}
+    return {CONF_DEMAND_INTERVAL: int(user_input[CONF_DEMAND_INTERVAL]), CONF_CYCLE_START_DAY: day}, {}
 
 
 def _whole(value: Any) -> int | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from homeassistant.const import Platform
 from homeassistant.core import callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -31,11 +33,24 @@ def async_add_by_circuit(
     coordinator: Atm90e32Coordinator,
     async_add_entities: AddConfigEntryEntitiesCallback,
     entities: Iterable[Atm90e32Entity],
+    domain: Platform | None = None,
 ) -> None:
-    """Add ``entities``, each circuit's with its subentry's ``config_subentry_id``, the chip's with none."""
+    """Add ``entities``, each circuit's with its subentry's ``config_subentry_id``, the chip's with none.
+
+    With the platform's ``domain``, the chip's registry entries of that domain that are not
+    among ``entities`` are removed first: what a release no longer makes (a circuits chip's
+    per-circuit voltage sensors, now one per chip) leaves no entity "unavailable" behind.
+    Their recorded history stays.
+    """
     by_circuit: dict[str | None, list[Atm90e32Entity]] = {}
     for entity in entities:
         by_circuit.setdefault(entity.circuit_key, []).append(entity)
+    if domain is not None:
+        registry = er.async_get(coordinator.hass)
+        made = {entity.unique_id for group in by_circuit.values() for entity in group}
+        for entry in er.async_entries_for_config_entry(registry, coordinator.config_entry.entry_id):
+            if entry.domain == domain and entry.platform == DOMAIN and entry.unique_id not in made:
+                registry.async_remove(entry.entity_id)
     ids = subentry_ids(coordinator.config_entry)
     for key, group in by_circuit.items():
         async_add_entities(group, config_subentry_id=None if key is None else ids[key])

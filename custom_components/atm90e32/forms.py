@@ -7,12 +7,15 @@
   (:func:`custom_gain_fields`), each a whole number 1..65535 (16-bit gain registers).
 - The selectors every wiring's form uses (CT and transformer presets, PGA, current
   scaling) are built here once; wiring_form.py uses them for the circuits and three-phase forms.
+- :class:`NumberBox`: a number box whose bounds the frontend shows, and whose range the
+  step judges with its own translated error (Home Assistant's number selector would
+  refuse it first with the form library's English "Value -5.0 is too small").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
@@ -39,6 +42,35 @@ from .driver.channels import Channel, Wiring
 from .settings import default_options
 
 
+class NumberBox(NumberSelector):
+    """A number box (NumberSelector, box mode) whose ``min``/``max`` guide the frontend only.
+
+    Home Assistant's flow manager validates the form's schema before the step sees the
+    input, and the number selector refuses a value outside min/max there with an
+    untranslated message that the frontend shows beside the previous submit's errors (the
+    frontend marks the field but sends the value).  This box only makes the value a
+    float (the frontend's number field sends a number or nothing); the step that uses it
+    checks the range and answers with its own translated error on the field.
+    """
+
+    def __init__(
+        self, *, minimum: float | None = None, maximum: float | None = None, step: float | Literal["any"] = "any"
+    ) -> None:
+        """A box from ``minimum`` to ``maximum`` (either may be None: unbounded) in steps of ``step``."""
+        self._unbounded = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=step))
+        """Home Assistant's own selector without the bounds: its coercion to float, no range."""
+        config = NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=step)
+        if minimum is not None:
+            config["min"] = minimum
+        if maximum is not None:
+            config["max"] = maximum
+        super().__init__(config)
+
+    def __call__(self, data: Any) -> float:
+        """``data`` as a float, whatever its range (the step judges it); Invalid when it is not a number."""
+        return self._unbounded(data)
+
+
 def select(options: list[str], key: str) -> SelectSelector:
     """A drop-down of ``options`` whose labels are translated under ``selector.<key>``."""
     return SelectSelector(SelectSelectorConfig(options=options, translation_key=key))
@@ -57,8 +89,8 @@ PGA_GAIN = select(["1", "2", "4"], CONF_PGA_GAIN)
 """The current channels' PGA gain (PGAgain, DS p.59)."""
 CURRENT_SCALE = select(["1", "2", "4"], CONF_CURRENT_SCALE)
 """Current scaling: Igain divided in the chip, current, power and energy multiplied in software."""
-GAIN = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
-"""A typed 16-bit gain register value (Ugain/Igain, DS p.60)."""
+GAIN = NumberBox(minimum=1, maximum=0xFFFF, step=1)
+"""A typed 16-bit gain register value, 1..65535 (Ugain/Igain, DS p.60); :func:`resolve_custom_gains` judges it."""
 
 
 def ct_fields(channels: Iterable[Channel], values: Mapping[str, Any]) -> dict[Any, Any]:
@@ -155,7 +187,8 @@ def custom_gains_schema(fields: list[str], values: Mapping[str, Any]) -> vol.Sch
     return vol.Schema({vol.Required(field, default=values[field]): GAIN for field in fields})
 
 
-def _valid_gain(value: Any) -> int | None:
+def valid_gain(value: Any) -> int | None:
+    """``value`` as a gain register value, a whole number 1..65535 (DS p.60); None when it is not one."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == int(value) and 1 <= value <= 0xFFFF:
         return int(value)
     return None
@@ -172,7 +205,7 @@ def resolve_custom_gains(
     errors: dict[str, str] = {}
     result = dict(options)
     for field in fields:
-        gain = _valid_gain(user_input.get(field))
+        gain = valid_gain(user_input.get(field))
         if gain is None:
             errors[field] = "invalid_gain"
         result[field] = gain
@@ -185,10 +218,13 @@ def custom_gains_step(
     options: dict[str, Any],
     user_input: Mapping[str, Any] | None,
     done: Callable[[dict[str, Any]], ConfigFlowResult],
+    *,
+    names: Mapping[str, str],
 ) -> ConfigFlowResult:
     """The ``custom_gains`` step of either flow: type the gains of ``options`` chosen as "custom", and only those.
 
     Accepted gains go to ``done`` with the completed options; otherwise the form is shown (again, with errors).
+    ``names``: each input's name (labels.input_names), the placeholders of the fields' labels.
     """
     errors: dict[str, str] = {}
     fields = custom_gain_fields(wiring, options)
@@ -200,4 +236,5 @@ def custom_gains_step(
         step_id="custom_gains",
         data_schema=flow.add_suggested_values_to_schema(custom_gains_schema(fields, options), user_input or {}),
         errors=errors,
+        description_placeholders=dict(names),
     )

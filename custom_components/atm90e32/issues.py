@@ -21,6 +21,7 @@ from .driver import MeterSnapshot, Phase
 from .driver.channels import Wiring
 from .driver.input_range import clipped_inputs
 from .driver.ledger import WrapRisk
+from .labels import number
 from .quality import Finding, Report
 from .settings import MeterSettings, default_options
 
@@ -112,7 +113,7 @@ def async_manage_input_range(
             channel_name=str(options.get(channel.name_option) or channel.name),
             ct=found.model,
             pga=str(found.pga),
-            clip=f"{found.clip:.1f}",
+            clip=number(hass.config.language, found.clip, ".1f"),
             rated=f"{found.rated:.0f}",
             fits=str(found.fits or ""),
         )
@@ -150,7 +151,7 @@ def async_manage_findings(
             finding.value,
             channel=channel_key,
             channel_name=name,
-            value=f"{value:.1f}",
+            value=number(hass.config.language, value, ".1f"),
             nominal=f"{settings.nominal_voltage:.0f}",
         )
     for finding, channel_key in report.cleared:
@@ -195,5 +196,8 @@ def async_manage_phase_sequence(
             angle_l2,
             angle_l3,
         )
-    async_raise(hass, entry, PHASE_SEQUENCE_REVERSED, angle_l2=angle_l2, angle_l3=angle_l3)
+    shown_l2, shown_l3 = (
+        number(hass.config.language, three_phase.voltage_angles.get(p, math.nan), ".1f") for p in (Phase.B, Phase.C)
+    )
+    async_raise(hass, entry, PHASE_SEQUENCE_REVERSED, angle_l2=shown_l2, angle_l3=shown_l3)
     return True

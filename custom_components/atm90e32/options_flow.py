@@ -5,8 +5,8 @@
   entry gets the ``circuits`` form, a three-phase one the ``three_phase`` form.
 - power_quality: nominal voltage, thresholds, declared generation.
 - update_interval: seconds between refreshes, refused where an energy register could
-  fill between two reads.
-- demand: the demand interval and the billing cycle's start day.
+  fill between two reads (the refusal names the longest interval offered that fits).
+- demand: the demand interval (a choice of four) and the billing cycle's start day.
 - start_threshold: the start threshold per phase.
 - calibrate, offset_calibration, phase_calibration, undo_compensation: calibration_flow.py.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 
-from . import demand_form, forms, start_threshold_form, wiring_form
+from . import demand_form, forms, labels, start_threshold_form, wiring_form
 from . import power_quality_form as pq_form
 from .calibration_flow import COMPENSATION_STEPS, CalibrationSteps
 from .const import (
@@ -36,7 +36,7 @@ from .const import (
 from .driver.channels import CIRCUITS_KEY, THREE_PHASE_DELTA, THREE_PHASE_WYE
 from .driver.ledger import max_read_interval_s, register_fill_s
 from .publishing import CONF_DATABASE_WRITES, Mode, mode_of
-from .settings import default_options, entry_wiring, meter_settings
+from .settings import default_options, entry_wiring, longest_offered_interval, meter_settings
 
 
 class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
@@ -50,6 +50,22 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         """Power-quality options shown once with the conditions the chip cannot latch; the same again saves them."""
         self._data_changed = False
         """The nominal system (entry data) was changed: saving reloads even with the options unchanged."""
+
+    def async_show_form(self, **kwargs: Any) -> ConfigFlowResult:
+        """Every options form names the meter it configures: placeholder ``meter``, the entry's title.
+
+        Several meters have the same forms; the title (``{meter}: ...``) says which one is open.
+        """
+        kwargs["description_placeholders"] = {**(kwargs.get("description_placeholders") or {}), **self._meter()}
+        return super().async_show_form(**kwargs)
+
+    def async_show_menu(self, **kwargs: Any) -> ConfigFlowResult:
+        """The menu names its meter too: in its description (the frontend fills no placeholder into a menu's title)."""
+        kwargs["description_placeholders"] = {**(kwargs.get("description_placeholders") or {}), **self._meter()}
+        return super().async_show_menu(**kwargs)
+
+    def _meter(self) -> dict[str, str]:
+        return {"meter": self.config_entry.title}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Offer the settings or a calibration."""
@@ -176,9 +192,15 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         """
         data, options = self._entry_data, self._entry_options
         errors: dict[str, str] = {}
-        placeholders = {"polled": ""}
+        placeholders = {"polled": "", **dict.fromkeys(wiring_form.NOMINAL_PLACEHOLDERS, "")}
         if user_input is not None:
             new, errors = pq_form.validate(user_input, data)
+            if errors.get(CONF_NOMINAL_VOLTAGE) == "nominal_not_wiring":  # name the voltage (or system) to choose
+                voltages = wiring_form.measured_voltages(self.config_entry)
+                errors[CONF_NOMINAL_VOLTAGE], named = wiring_form.nominal_refusal(
+                    data, voltages, self.hass.config.language
+                )
+                placeholders.update(named)
             if not errors:
                 merged = {**options, **new}
                 polled = pq_form.polled(data, merged)
@@ -186,9 +208,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
                     return self.async_create_entry(data=merged)
                 self._polled_accepted = new
                 errors["base"] = "thresholds_polled"
-                placeholders["polled"] = ", ".join(
-                    f"{condition} (at most {limit})" for condition, limit in polled.items()
-                )
+                placeholders["polled"] = await self._async_polled(polled)
         values = {**pq_form.current_values(data, options), **(user_input or {})}
         return self.async_show_form(
             step_id="power_quality",
@@ -197,10 +217,25 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
             description_placeholders=placeholders,
         )
 
+    async def _async_polled(self, polled: dict[str, tuple[float, str]]) -> str:
+        """The conditions the chip cannot latch, each with its limit, in Home Assistant's language.
+
+        ``selector.power_quality_limit`` words each ("voltage swell at most {limit}"); the limit
+        is written with the language's decimal separator.
+        """
+        pieces = await labels.async_pieces(self.hass, "power_quality_limit")
+        language = self.hass.config.language
+        return ", ".join(
+            labels.fill(pieces[condition], limit=f"{labels.number(language, limit, '.1f')} {unit}")
+            for condition, (limit, unit) in polled.items()
+        )
+
     async def async_step_custom_gains(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Type the gains chosen as "custom" on the settings step, and only those."""
         wiring = entry_wiring(self._entry_data)
-        return forms.custom_gains_step(self, wiring, self._options, user_input, self._async_save)
+        return forms.custom_gains_step(
+            self, wiring, self._options, user_input, self._async_save, names=self._names(wiring)
+        )
 
     async def async_step_update_interval(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """How often the meter is read, s; an interval in which an energy register could fill is refused.
@@ -218,7 +253,7 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         placeholders = {
             "voltage": f"{nominal:.0f}",
             "fill": f"{register_fill_s(nominal, summed):.0f}",
-            "longest": f"{longest:.0f}",
+            "longest": str(longest_offered_interval(longest)),  # a choice the person can pick, not 19.5 s as "20"
             "interval": "",
         }
         errors: dict[str, str] = {}
@@ -258,7 +293,9 @@ class Atm90e32OptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         return self.async_show_form(
             step_id="start_threshold",
             data_schema=start_threshold_form.schema(merged),
-            description_placeholders=start_threshold_form.placeholders(settings.wiring, merged, nominal),
+            description_placeholders=start_threshold_form.placeholders(
+                settings.wiring, merged, nominal, self.hass.config.language
+            ),
         )
 
     async def async_step_demand(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

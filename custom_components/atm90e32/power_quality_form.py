@@ -105,10 +105,11 @@ def validate(
     return options, errors
 
 
-def polled(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, str]:
+def polled(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, tuple[float, str]]:
     """Conditions the chip cannot latch at the entry's gains, with the largest threshold it could hold.
 
-    Returns ``{condition: "110.9 V"}`` (empty when the chip latches every one).
+    Returns ``{condition: (110.9, "V")}``, amperes as shown (current scaling included); empty
+    when the chip latches every one.  The options flow words it in the person's language.
     """
     settings = meter_settings(data, options)
     chip = settings.chip
@@ -118,6 +119,6 @@ def polled(data: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, str
         if condition not in plan.in_chip:
             limit = plan.limits[condition]
             result[condition.value] = (
-                f"{limit * settings.current_scale:.1f} A" if condition.value == "over_current" else f"{limit:.1f} V"
+                (limit * settings.current_scale, "A") if condition.value == "over_current" else (limit, "V")
             )
     return result

@@ -13,8 +13,16 @@ from typing import Final
 
 from .driver.channels import Wiring
 from .driver.models import MeterSnapshot
-from .driver.power_quality import COUNTED, Condition, ConditionKey, ConditionTracker, Transition
-from .driver.registers import CURRENT_LSB_A
+from .driver.power_quality import (
+    COUNTED,
+    VOLTAGE_CONDITIONS,
+    Condition,
+    ConditionKey,
+    ConditionTracker,
+    Transition,
+    monitored,
+)
+from .driver.registers import CURRENT_LSB_A, Phase
 
 FULL_SCALE_A: Final = 0xFFFF * CURRENT_LSB_A
 """Irms reads at most 65.535 A (DS p.70); a current there is clipped."""
@@ -47,6 +55,18 @@ class Report:
 def counter_key(channel_key: str, condition: str) -> str:
     """Storage and entity key of a channel's event counter, e.g. ``l1_sag``."""
     return f"{channel_key}_{condition}"
+
+
+def condition_key(wiring: Wiring, condition: Condition, phase: Phase | None) -> str:
+    """The key of a condition on ``phase`` (None: the service's): its entity's, its counter's and its stored name.
+
+    ``l1_sag`` for a channel's; the condition alone (``sag``, ``frequency_high``) for the
+    service's and for a voltage condition of a chip whose channels share one voltage
+    (circuits, :attr:`Wiring.voltage_phases`): one per chip, on the chip's device.
+    """
+    if phase is None or (wiring.shared_voltage and condition in VOLTAGE_CONDITIONS):
+        return condition.value
+    return counter_key(wiring.channel(phase).key, condition)
 
 
 class SupplyWatch:
@@ -83,19 +103,28 @@ class SupplyWatch:
         self.export_expected = export_expected
         self.factors = dict(factors or {})
         self.counters: dict[str, int] = {
-            counter_key(channel.key, condition): 0 for channel in wiring.channels for condition in COUNTED
+            condition_key(wiring, condition, phase): 0 for phase in wiring.voltage_phases for condition in COUNTED
         }
         self._since: dict[tuple[Finding, str], float] = {}
         self._raised: set[tuple[Finding, str]] = set()
 
     def _active_names(self) -> dict[str, ConditionKey]:
-        """Each condition's stored name: ``l1_sag`` for a channel's, ``frequency_high`` for the service's."""
-        names: dict[str, ConditionKey] = {
-            counter_key(channel.key, condition): (condition, channel.phase)
-            for channel in self.wiring.channels
-            for condition in Condition
+        """Each watched condition by its stored name (:func:`condition_key`)."""
+        wiring = self.wiring
+        return {
+            condition_key(wiring, condition, phase): (condition, phase)
+            for condition, phase in monitored(wiring.phases, wiring.voltage_phases)
         }
-        return names | {condition.value: (condition, None) for condition in Condition}
+
+    def _legacy(self) -> dict[str, str]:
+        """Names stored before a shared voltage's conditions were the chip's: ``ct2_sag`` -> ``sag``."""
+        if not self.wiring.shared_voltage:
+            return {}
+        return {
+            counter_key(channel.key, condition): condition.value
+            for channel in self.wiring.channels
+            for condition in VOLTAGE_CONDITIONS
+        }
 
     def as_dict(self) -> dict[str, object]:
         """The counters (``{"l1_sag": n, ...}``) and ``active``: the names of the conditions true now."""
@@ -103,9 +132,14 @@ class SupplyWatch:
         return {**self.counters, "active": active}
 
     def restore(self, stored: Mapping[str, object]) -> None:
-        """Raise each counter to its stored value (a damaged value is ignored; counters never decrease)."""
-        for key in self.counters:
-            value = stored.get(key)
+        """Raise each counter to its stored value (a damaged value is ignored; counters never decrease).
+
+        A chip whose channels share one voltage counted its sags per circuit before (``ct1_sag``, ...,
+        each the same voltage's): its one counter takes the largest of them.
+        """
+        names = {key: key for key in self.counters} | self._legacy()
+        for name, key in names.items():
+            value = stored.get(name)
             if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                 self.counters[key] = max(self.counters[key], value)
 
@@ -118,7 +152,9 @@ class SupplyWatch:
         active = stored.get("active")
         if isinstance(active, list):
             names = self._active_names()
-            self.active = frozenset(names[name] for name in active if isinstance(name, str) and name in names)
+            legacy = {old: names[new] for old, new in self._legacy().items()}
+            known = names | legacy
+            self.active = frozenset(known[name] for name in active if isinstance(name, str) and name in known)
             if self.conditions is not None:
                 self.conditions.active = self.active
 
@@ -128,8 +164,7 @@ class SupplyWatch:
         moved = False
         for transition in transitions:
             if transition.started and transition.condition in COUNTED and transition.phase is not None:
-                channel = self.wiring.channel(transition.phase)
-                self.counters[counter_key(channel.key, transition.condition)] += 1
+                self.counters[condition_key(self.wiring, transition.condition, transition.phase)] += 1
                 moved = True
         return moved
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from homeassistant.components.sensor import RestoreSensor, SensorEntity, SensorEntityDescription
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -21,10 +22,11 @@ from .driver.ledger import TOTAL, kwh_to_counts
 from .entity import Atm90e32Entity, async_add_by_circuit
 from .precision import rounded
 from .published import PublishedSensor
-from .quality import counter_key
+from .quality import condition_key
 from .sensor_descriptions import (
     CHANNEL_SENSORS,
     CHIP_SENSORS,
+    SHARED_VOLTAGE_COUNTERS,
     ChannelEnergySensorDescription,
     ChannelSensorDescription,
     ChipSensorDescription,
@@ -62,6 +64,8 @@ def sensors_of(wiring: Wiring) -> list[tuple[SensorEntityDescription, Channel | 
         for description in CHANNEL_SENSORS
         if description.exists_fn(wiring, channel)
     ]
+    if wiring.shared_voltage:
+        found += [(description, None) for description in SHARED_VOLTAGE_COUNTERS]
     return found
 
 
@@ -72,7 +76,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors the chip's wiring has (sensor_descriptions.sensors_of), each for its channel or the chip."""
     entities = [_entity(entry.runtime_data, d, channel) for d, channel in sensors_of(entry.runtime_data.wiring)]
-    async_add_by_circuit(entry.runtime_data, async_add_entities, entities)
+    async_add_by_circuit(entry.runtime_data, async_add_entities, entities, Platform.SENSOR)
 
 
 def _entity(
@@ -90,7 +94,7 @@ def _entity(
             return Atm90e32PhaseSensor(coordinator, description, channel)
         case ChannelEnergySensorDescription() if channel is not None:
             return Atm90e32EnergySensor(coordinator, description, channel)
-        case CounterSensorDescription() if channel is not None:
+        case CounterSensorDescription():
             return Atm90e32CounterSensor(coordinator, description, channel)
     raise TypeError(f"no sensor shows {description.key}")
 
@@ -186,14 +190,15 @@ class Atm90e32EnergySensor(PublishedSensor[float], RestoreSensor):
 
 
 class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
-    """How many sags, swells or phase losses a channel has seen since installation (kept in the ledger store)."""
+    """How many sags, swells or phase losses a voltage has seen since installation (kept in the ledger store)."""
 
     def __init__(
-        self, coordinator: Atm90e32Coordinator, description: CounterSensorDescription, channel: Channel
+        self, coordinator: Atm90e32Coordinator, description: CounterSensorDescription, channel: Channel | None
     ) -> None:
-        """Count ``description.condition`` on ``channel``."""
-        super().__init__(coordinator, description, _device_channel(description, channel))
-        self._counter = counter_key(channel.key, description.condition)
+        """Count ``description.condition`` on ``channel``'s voltage, or (None) on the voltage its channels share."""
+        super().__init__(coordinator, description, None if channel is None else _device_channel(description, channel))
+        phase = coordinator.wiring.reference.phase if channel is None else channel.phase
+        self._counter = condition_key(coordinator.wiring, description.condition, phase)
 
     @property
     def native_value(self) -> int:

@@ -277,7 +277,7 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
     longest = max_read_interval_s(nominal, len(settings.wiring.summed_phases))
     if chosen <= longest:
         return timedelta(seconds=chosen)
-    safe = max(seconds for seconds in UPDATE_INTERVALS if seconds <= longest)
+    safe = longest_offered_interval(longest)
     _LOGGER.warning(
         "An update interval of %d s could let an energy register overflow at %.0f V; reading every %d s instead",
         chosen,
@@ -285,6 +285,14 @@ def update_interval(settings: MeterSettings, options: Mapping[str, Any]) -> time
         safe,
     )
     return timedelta(seconds=safe)
+
+
+def longest_offered_interval(longest_s: float) -> int:
+    """The longest of UPDATE_INTERVALS within ``longest_s`` s (:func:`max_read_interval_s`): the one to choose.
+
+    Never empty: the rule allows at least 4.9 s (480 V delta), and 1 s is offered.
+    """
+    return max(seconds for seconds in UPDATE_INTERVALS if seconds <= longest_s)
 
 
 def demand_meter(options: Mapping[str, Any], interval: timedelta, tz: tzinfo) -> DemandMeter:

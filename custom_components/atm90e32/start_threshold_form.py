@@ -12,6 +12,7 @@ from .driver import registers as reg
 from .driver.calibration import START_THRESHOLD_CHOICES, START_THRESHOLD_IEC, start_threshold
 from .driver.channels import Wiring
 from .forms import select
+from .labels import number
 from .settings import rated_current
 
 
@@ -22,11 +23,11 @@ def schema(options: Mapping[str, Any]) -> vol.Schema:
     return vol.Schema({vol.Required(CONF_START_THRESHOLD, default=chosen): choices})
 
 
-def placeholders(wiring: Wiring, options: Mapping[str, Any], nominal_voltage: float) -> dict[str, str]:
+def placeholders(wiring: Wiring, options: Mapping[str, Any], nominal_voltage: float, language: str) -> dict[str, str]:
     """``iec``: this meter's IEC threshold per phase in W (its smallest CT at ``nominal_voltage`` V); ``voltage``.
 
-    ``options`` are the entry's options merged over the wiring's defaults.
+    ``options`` are the entry's options merged over the wiring's defaults; numbers in ``language``'s decimal separator.
     """
     scale = int(options.get(CONF_CURRENT_SCALE, 1))
     watts = start_threshold(rated_current(wiring, options), nominal_voltage, scale) * reg.POWER_LSB * scale
-    return {"iec": f"{watts:.1f}", "voltage": f"{nominal_voltage:.0f}"}
+    return {"iec": number(language, watts, ".1f"), "voltage": f"{nominal_voltage:.0f}"}

@@ -13,6 +13,9 @@
 - three-phase delta (three-wire): the same form without the choice of transformers (two
   are needed: L1-L2 on VA, L3-L2 on VC) and with line voltages (208, 240, 400, 480 V);
   refused when UangleC does not stand near 60 degrees from VA (:func:`delta_reason`).
+- a three-phase entry's power-quality nominal voltage other than its system's is refused
+  naming the voltage to choose, or the measured voltage and the system to choose when the
+  chip's voltage does not fit the system (:func:`nominal_refusal`).
 """
 
 from __future__ import annotations
@@ -46,10 +49,11 @@ from .const import (
     VT_SINGLE,
 )
 from .driver import Atm90e32Error
-from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Channel, Wiring, circuits_wiring
+from .driver.channels import CIRCUIT_CHANNELS, CIRCUITS, Wiring, circuits_wiring
 from .driver.registers import Phase
 from .errors import translation_key
-from .settings import default_options
+from .labels import default_circuit_name, number
+from .settings import default_options, entry_voltage_system
 
 VOLTAGE_FACTORS: Final = ("1", "2")
 """The circuit's power and energy multiplier: 2 for a 240 V load on one CT against a 120 V reference."""
@@ -58,12 +62,6 @@ VOLTAGE_FACTORS: Final = ("1", "2")
 def enabled_field(channel_key: str) -> str:
     """The circuits form's field saying whether channel ``channel_key`` has a CT."""
     return f"enabled_{channel_key}"
-
-
-def default_circuit_name(channel: Channel, position: int) -> str:
-    """The name a circuit starts with: the board's CT label, CT1-CT3 on the first chip, CT4-CT6 on the second."""
-    index = CIRCUIT_CHANNELS.index(channel) + 1
-    return f"CT{index + 3 * (position - 1)}"
 
 
 def circuit_values(options: Mapping[str, Any], channels: Iterable[str], position: int) -> dict[str, Any]:
@@ -238,9 +236,10 @@ service is never refused; 120, 230 and 277 V lie over 10 % apart, so a wrong cho
 (only 249-253 V fits both 230/400 and 277/480)."""
 
 
-def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | None:
+def system_refusal(voltages: Iterable[float], system: str, language: str) -> dict[str, str] | None:
     """Placeholders ``{"measured", "expected"}`` when nominal ``system`` does not fit the measured voltages; else None.
 
+    ``measured`` is written with ``language``'s decimal separator.
     ``voltages``: the channels' V rms as the chip reads them (UrmsA-C, DS p.70): line to
     neutral (wye) or line to line (delta, const.DELTA_VOLTAGE_SYSTEMS); their median is
     judged, so one lost phase does not decide.  ``expected`` is the system of the same kind
@@ -252,8 +251,45 @@ def system_refusal(voltages: Iterable[float], system: str) -> dict[str, str] | N
     nominal = systems[system][0]
     if abs(measured - nominal) <= nominal * SYSTEM_TOLERANCE_PERCENT / 100:
         return None
-    channel, line = min(systems.values(), key=lambda volts: abs(measured - volts[0]))
-    return {"measured": f"{measured:.1f}", "expected": f"{line} V" if channel == line else f"{channel}/{line} V"}
+    nearest = min(systems.values(), key=lambda volts: abs(measured - volts[0]))
+    return {"measured": number(language, measured, ".1f"), "expected": system_label(nearest)}
+
+
+def system_label(volts: tuple[int, int]) -> str:
+    """A nominal system's ``(channel, line-to-line)`` volts as a person reads them: ``"230/400 V"``, ``"400 V"``."""
+    channel, line = volts
+    return f"{line} V" if channel == line else f"{channel}/{line} V"
+
+
+def measured_voltages(entry: ConfigEntry) -> list[float] | None:
+    """The channels' voltages of a loaded ``entry``'s last reading (V rms, UrmsA-C DS p.70); None before any."""
+    if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
+        return [reading.voltage for reading in entry.runtime_data.data.phases.values()]
+    return None
+
+
+NOMINAL_PLACEHOLDERS: Final = ("system", "nominal", "measured", "expected")
+"""The placeholders of the power-quality step's nominal-voltage refusals (empty when there is none)."""
+
+
+def nominal_refusal(
+    data: Mapping[str, Any], voltages: Iterable[float] | None, language: str
+) -> tuple[str, dict[str, str]]:
+    """The error and placeholders for a three-phase entry's nominal voltage that is not its system's.
+
+    ``data``: the entry's data (its nominal system); ``voltages``: the chip's last channel
+    voltages (:func:`measured_voltages`), None when the meter is not running.  When they do
+    not fit the system (:func:`system_refusal`), the system is what is wrong:
+    ``nominal_not_measured`` names the measured voltage and the system to choose instead.
+    Otherwise ``nominal_not_wiring`` names the system and its channel voltage to choose.
+    """
+    system = str(data.get(CONF_VOLTAGE_SYSTEM, DEFAULT_VOLTAGE_SYSTEM))
+    volts = entry_voltage_system(data)
+    placeholders = {"system": system_label(volts), "nominal": str(volts[0]), "measured": "", "expected": ""}
+    refusal = None if voltages is None else system_refusal(voltages, system, language)
+    if refusal is None:
+        return "nominal_not_wiring", placeholders
+    return "nominal_not_measured", {**placeholders, **refusal}
 
 
 def split_phase_reason(check: VoltageCheck, shared_transformer: bool) -> str | None:
@@ -315,15 +351,14 @@ async def check_new_system(
     the chip is configured and read (:func:`bus.measure_voltages`).  ``system_not_measured`` on
     the system field as :func:`system_refusal` says; a bus error on ``base``.
     """
-    if entry.state is ConfigEntryState.LOADED and entry.runtime_data.data is not None:
-        voltages = [reading.voltage for reading in entry.runtime_data.data.phases.values()]
-    else:
+    voltages = measured_voltages(entry)
+    if voltages is None:
         try:
             check = await hass.async_add_executor_job(bus.measure_voltages, data, options)
         except Atm90e32Error as err:
             return {"base": translation_key(err)}
         voltages = list(check.voltages.values())
-    refusal = system_refusal(voltages, str(data[CONF_VOLTAGE_SYSTEM]))
+    refusal = system_refusal(voltages, str(data[CONF_VOLTAGE_SYSTEM]), hass.config.language)
     if refusal is None:
         return {}
     placeholders.update(refusal)

@@ -62,14 +62,27 @@ class CalibrationError(ValueError):
 
     ``field`` names the input, ``reason`` what is wrong with it (one of the ``REASON_*``
     constants, also the flow's error key) and ``gain`` the unusable result, when one was computed.
+    ``values``: the numbers behind it, for a message in the person's language (the
+    ``message`` is English, for logs): ``current`` (A) and ``power`` (W) read with no load,
+    ``offset`` (register counts), ``degrees`` and ``most`` (a phase error and the largest
+    the chip applies), ``measured_pf`` and ``reference_pf``.
     """
 
-    def __init__(self, field: str, message: str, gain: int | None = None, *, reason: str = "") -> None:
-        """Record which input (``field``) is unusable, why (``reason``) and the ``gain`` it gave."""
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        gain: int | None = None,
+        *,
+        reason: str = "",
+        values: Mapping[str, float] | None = None,
+    ) -> None:
+        """Record which input (``field``) is unusable, why (``reason``), the ``gain`` it gave and its ``values``."""
         super().__init__(message)
         self.field = field
         self.gain = gain
         self.reason = reason or REASON_GAIN_OUT_OF_RANGE
+        self.values: Mapping[str, float] = values or {}
 
 
 def preset_current_gain(preset: str, pga_gain: int) -> int:
@@ -241,7 +254,10 @@ def rms_offset_register(rms32: Sequence[int], field: str = "offset") -> int:
     shifted = (sum(v & 0xFFFF_FFFF for v in rms32) // len(rms32)) >> reg.RMS32_SHIFT
     if shifted > 0x7FFF:
         raise CalibrationError(
-            field, f"the offset {shifted} exceeds the register's 15 bits", reason=REASON_OFFSET_OUT_OF_RANGE
+            field,
+            f"the offset {shifted} exceeds the register's 15 bits",
+            reason=REASON_OFFSET_OUT_OF_RANGE,
+            values={"offset": shifted},
         )
     return -shifted & 0xFFFF
 
@@ -256,7 +272,12 @@ def power_offset_register(power32: Sequence[int], field: str = "offset") -> int:
         raise ValueError("no power reads")
     negated = -round(sum(power32) / len(power32))
     if not -0x8000 <= negated <= 0x7FFF:
-        raise CalibrationError(field, f"the power offset {-negated} exceeds 16 bits", reason=REASON_OFFSET_OUT_OF_RANGE)
+        raise CalibrationError(
+            field,
+            f"the power offset {-negated} exceeds 16 bits",
+            reason=REASON_OFFSET_OUT_OF_RANGE,
+            values={"offset": -negated},
+        )
     return negated & 0xFFFF
 
 
@@ -337,6 +358,7 @@ def no_load_offsets(reads: NoLoadReads, channel_key: str) -> Offsets:
             field,
             f"{reads.current:.3f} A, {reads.active_power:.2f} W flow with no load",
             reason=REASON_CURRENT_FLOWING,
+            values={"current": reads.current, "power": reads.active_power},
         )
     return Offsets(
         current=rms_offset_register(reads.current_rms, field),
@@ -369,6 +391,7 @@ def phase_register(error_deg: float, line_frequency: float, field: str = "phase"
             field,
             f"{error_deg:.2f} degrees needs {cycles} cycles, more than {most:.2f} degrees",
             reason=REASON_PHASE_OUT_OF_RANGE,
+            values={"degrees": error_deg, "most": most},
         )
     return cycles if error_deg >= 0 else reg.PHI_DELAY_V | cycles
 
@@ -405,6 +428,7 @@ def phase_error_from_reference(
             field,
             f"the meter reads PF {measured_pf:.3f}, the reference {reference_pf:.3f}",
             reason=REASON_REFERENCE_FAR_OFF,
+            values={"measured_pf": measured_pf, "reference_pf": reference_pf},
         )
     true_lag = math.copysign(math.degrees(math.acos(reference_pf)), measured_lag)
     return true_lag - measured_lag

@@ -148,6 +148,19 @@ class Wiring:
         return self.channels[0]
 
     @property
+    def voltage_phases(self) -> tuple[Phase, ...]:
+        """The phases whose voltage conditions (sag, swell, phase loss) are watched: one per voltage measured.
+
+        Each phase's sag, over-voltage and phase-loss bits compare that phase's own Urms
+        with one threshold register for all phases (EMMState0/1, DS pp.60-61; OVth, SagTh,
+        PhaseLossTh, DS pp.44-46).  Where the board gives every voltage input the same
+        voltage (``shared_voltage``), every phase reports the same condition at once: it is
+        watched on the reference channel's phase alone, so one sag is one event and one
+        count.  Elsewhere each channel's voltage is its own: every measured phase.
+        """
+        return (self.reference.phase,) if self.shared_voltage else self.phases
+
+    @property
     def has_service_total(self) -> bool:
         """Whether the wiring has a service total (ledger key ``"total"``): some channel nets into it.
 

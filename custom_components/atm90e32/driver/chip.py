@@ -195,7 +195,8 @@ class Atm90e32:
             reg.S_PHASE_TH: config.p_phase_threshold,
             **plan.registers,
         }
-        values[reg.EMM_INT_EN0], values[reg.EMM_INT_EN1] = interrupt_enables(config.wiring.phases)  # DS p.19
+        enables = interrupt_enables(config.wiring.phases, config.wiring.voltage_phases)  # DS p.19
+        values[reg.EMM_INT_EN0], values[reg.EMM_INT_EN1] = enables
         for phase in Phase:
             values[reg.UGAIN[phase]] = config.voltage_gains[phase]
             values[reg.IGAIN[phase]] = config.current_gains[phase]

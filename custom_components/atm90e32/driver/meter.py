@@ -110,7 +110,7 @@ class Meter:
         self._open_transport = open_transport
         self.config = config
         self.sleep = sleep
-        self.conditions = ConditionTracker(monitored(config.wiring.phases))
+        self.conditions = ConditionTracker(monitored(config.wiring.phases, config.wiring.voltage_phases))
         """What each power-quality condition was at the last refresh."""
         self._lock = threading.Lock()
         self._transport: Transport | None = None

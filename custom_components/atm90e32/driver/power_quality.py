@@ -34,8 +34,10 @@ CHANNEL_CONDITIONS: Final = (Condition.SAG, Condition.SWELL, Condition.PHASE_LOS
 """Conditions of one channel's voltage or current."""
 SERVICE_CONDITIONS: Final = (Condition.FREQUENCY_HIGH, Condition.FREQUENCY_LOW)
 """Conditions of the whole service (the line frequency)."""
-COUNTED: Final = (Condition.SAG, Condition.SWELL, Condition.PHASE_LOSS)
-"""Conditions whose starts are counted per channel since installation."""
+VOLTAGE_CONDITIONS: Final = (Condition.SAG, Condition.SWELL, Condition.PHASE_LOSS)
+"""Conditions of a voltage: watched once per voltage measured (:attr:`Wiring.voltage_phases`)."""
+COUNTED: Final = VOLTAGE_CONDITIONS
+"""Conditions whose starts are counted per voltage measured since installation."""
 
 type ConditionKey = tuple[Condition, Phase | None]
 """A condition on a phase, or on the service (phase None)."""
@@ -195,23 +197,33 @@ def _bit(condition: Condition, phase: Phase | None) -> tuple[int, int]:
     return word, bits[phase]
 
 
-def interrupt_enables(phases: Iterable[Phase]) -> tuple[int, int]:
+def interrupt_enables(phases: Iterable[Phase], voltage_phases: Iterable[Phase] | None = None) -> tuple[int, int]:
     """EMMIntEn0 and EMMIntEn1 for the conditions :func:`monitored` watches on ``phases``.
 
     A change of a status bit reaches EMMIntState0/1 only when its enable bit is set (DS
     p.19; EMMIntEn0/1 p.64-65 share the bit layout of EMMState0/1); both are 0 after
-    power-on and reset.
+    power-on and reset.  The voltage bits of a phase not in ``voltage_phases`` stay
+    disabled (see :func:`monitored`).
     """
     words = [0, 0]
-    for condition, phase in monitored(phases):
+    for condition, phase in monitored(phases, voltage_phases):
         word, bit = _bit(condition, phase)
         words[word] |= bit
     return words[0], words[1]
 
 
-def monitored(phases: Iterable[Phase]) -> tuple[ConditionKey, ...]:
-    """Every condition key of a wiring whose channels are measured by ``phases``."""
-    keys: list[ConditionKey] = [(c, phase) for phase in phases for c in CHANNEL_CONDITIONS]
+def monitored(phases: Iterable[Phase], voltage_phases: Iterable[Phase] | None = None) -> tuple[ConditionKey, ...]:
+    """Every condition key of a wiring whose channels are measured by ``phases``.
+
+    Over-current on each of ``phases``; sag, swell and phase loss on each of
+    ``voltage_phases`` (default: ``phases``), the phases whose voltage is measured on
+    its own (:attr:`Wiring.voltage_phases`: one where every input shares one voltage).
+    """
+    phases = tuple(phases)
+    voltages = phases if voltage_phases is None else tuple(voltage_phases)
+    keys: list[ConditionKey] = [
+        (c, phase) for phase in phases for c in CHANNEL_CONDITIONS if c not in VOLTAGE_CONDITIONS or phase in voltages
+    ]
     keys += [(c, None) for c in SERVICE_CONDITIONS]
     return tuple(keys)
 
