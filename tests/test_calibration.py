@@ -535,3 +535,5 @@ async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simu
     assert reading(hass, config_entry, "l1_power") == pytest.approx(true_l1, rel=0.001)
     assert reading(hass, config_entry, "l2_power") == pytest.approx(true_l2, rel=0.001)
     print(f"\nL1 at the motor: {seen_l1:.1f} W before, {reading(hass, config_entry, 'l1_power')} W after")
+    # the README's note: Ioffset comes off the rms linearly, so the 10 A test current now reads 46 mA low
+    assert reading(hass, config_entry, "l1_current") == pytest.approx(l1_amps - idle_l1, abs=0.006)
