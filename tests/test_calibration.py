@@ -45,6 +45,7 @@ from custom_components.atm90e32.simulated_chips import (
     TEST_AMPS,
 )
 
+from .conftest import WIRING_CASES
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import every_refresh, replay, setup_entry, state
 from .test_simulated_chips import choose_load, load_select
@@ -416,11 +417,11 @@ def figures(line: str) -> list[float]:
     return [float(number) for number in re.findall(r"[-+]?\d+\.\d+", line)]
 
 
-def report_lines(result: ConfigFlowResult) -> dict[str, list[float]]:
-    """A result's report, per channel name: its figures."""
+def report_lines(result: ConfigFlowResult) -> list[list[float]]:
+    """A result's report: each channel's figures, in the wiring's channel order (whatever the channel is called)."""
     assert result["description_placeholders"] is not None
     lines = result["description_placeholders"]["report"].split("\n\n")[0].splitlines()
-    return {line.split(":", 1)[0]: figures(line.split(":", 1)[1]) for line in lines}
+    return [figures(line.split(": ", 1)[1]) for line in lines]
 
 
 async def options_step(hass: HomeAssistant, entry: MockConfigEntry, clock: ManualClock, step: str) -> str:
@@ -470,7 +471,7 @@ async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simu
     )
     assert result["step_id"] == "calibrate_result"
     print(f"\n{result['description_placeholders']}")  # the figures for the closing note (pytest -s)
-    l1, l2 = report_lines(result)["L1"], report_lines(result)["L2"]
+    l1, l2 = report_lines(result)
     # voltage within one Ugain count (1/3843: 0.03 V) and its noise; current within 6 mA (noise, 1 Igain count)
     assert l1[:2] == pytest.approx([volts * high, volts], abs=0.04)
     assert l1[2:4] == pytest.approx([l1_amps * low, l1_amps], abs=0.006)
@@ -494,7 +495,7 @@ async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simu
     result = await hass.config_entries.options.async_configure(flow_id, {})
     assert result["step_id"] == "compensation_result"
     print(f"\n{result['description_placeholders']}")
-    l1, l2 = report_lines(result)["L1"], report_lines(result)["L2"]
+    l1, l2 = report_lines(result)
     # current A before → after, power W before → after, reactive var before → after
     assert l1[0] == pytest.approx(idle_l1, abs=0.003)
     assert l2[0] == pytest.approx(bench.IDLE_CURRENT_A[Phase.C], abs=0.003)
@@ -520,7 +521,7 @@ async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simu
     )
     assert result["step_id"] == "compensation_result"
     print(f"\n{result['description_placeholders']}")
-    l1, l2 = report_lines(result)["L1"], report_lines(result)["L2"]
+    l1, l2 = report_lines(result)
     assert l1 == pytest.approx([math.cos(math.radians(lag - lead_l1)), MOTOR_POWER_FACTOR], abs=0.0015)
     assert l2 == pytest.approx([math.cos(math.radians(lag - lead_l2)), MOTOR_POWER_FACTOR], abs=0.0015)
     # PhiA / PhiC delay the current by whole 2.048 MHz cycles, 0.0105 degree each at 60 Hz (DS p.58)
@@ -537,3 +538,33 @@ async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simu
     print(f"\nL1 at the motor: {seen_l1:.1f} W before, {reading(hass, config_entry, 'l1_power')} W after")
     # the README's note: Ioffset comes off the rms linearly, so the 10 A test current now reads 46 mA low
     assert reading(hass, config_entry, "l1_current") == pytest.approx(l1_amps - idle_l1, abs=0.006)
+
+
+@pytest.mark.parametrize("wiring", list(WIRING_CASES))
+@pytest.mark.usefixtures("simulated_bus")
+async def test_offset_and_phase_steps_succeed_on_every_simulated_wiring(
+    hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock
+) -> None:
+    """No load: every channel's idle offset is measured and taken out; the motor: every channel's PF comes to 0.500."""
+    await setup_entry(hass, config_entry)
+    channels = config_entry.runtime_data.wiring.channels
+    await choose_load(hass, config_entry, NO_LOAD)
+    flow_id = await options_step(hass, config_entry, clock, "offset_calibration")
+    result = await hass.config_entries.options.async_configure(flow_id, {})
+    assert result["step_id"] == "compensation_result", result.get("errors")
+    for current in report_lines(result):
+        assert current[0] > 0.02  # the idle offset (0.030-0.045 A at reading scale)
+        assert current[1] < 0.01  # noise left
+    await keep(hass, config_entry, clock, flow_id)
+
+    await choose_load(hass, config_entry, MOTOR_LOAD)
+    await replay(config_entry.runtime_data, clock, 10)
+    flow_id = await options_step(hass, config_entry, clock, "phase_calibration")
+    references = {f"reference_pf_{c.key}": MOTOR_POWER_FACTOR for c in channels}
+    result = await hass.config_entries.options.async_configure(flow_id, references)
+    assert result["step_id"] == "compensation_result", result.get("errors")
+    for channel, (before, after) in zip(channels, report_lines(result), strict=True):
+        lead = bench.CT_LEAD_DEG[channel.phase]
+        assert before == pytest.approx(math.cos(math.radians(60.0 - lead)), abs=0.0015)
+        assert after == pytest.approx(MOTOR_POWER_FACTOR, abs=0.0015)
+    await keep(hass, config_entry, clock, flow_id)
