@@ -543,10 +543,11 @@ async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simu
 @pytest.mark.parametrize("wiring", list(WIRING_CASES))
 @pytest.mark.usefixtures("simulated_bus")
 async def test_offset_and_phase_steps_succeed_on_every_simulated_wiring(
-    hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock
+    hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock, wiring: str
 ) -> None:
     """No load: every channel's idle offset is measured and taken out; the motor: every channel's PF comes to 0.500."""
     await setup_entry(hass, config_entry)
+    assert config_entry.data["wiring"] == wiring
     channels = config_entry.runtime_data.wiring.channels
     await choose_load(hass, config_entry, NO_LOAD)
     flow_id = await options_step(hass, config_entry, clock, "offset_calibration")
