@@ -4,21 +4,23 @@ Usage: python scripts/seed_dev_config.py CONFIG_DIR [SIMULATION_SPEED] [--wiring
 
 SIMULATION_SPEED (default 1) plays that many trace seconds per real second.  ``--wirings``
 keeps only the chips of those wirings (``split_phase_2ct``, ``circuits``,
-``three_phase_wye``): the end-to-end tests and the bill screenshots use the split-phase
-meter alone.
+``three_phase_wye``, ``three_phase_delta``): the end-to-end tests and the bill screenshots
+use the split-phase meter alone.
 
-Four chips on the simulated bus, side by side (each replays the household trace by the
+Five chips on the simulated bus, side by side (each replays the household trace by the
 emulator's documented rule):
 
 - ``simulated``: split-phase mains, two CTs (60 Hz, 120/240 V);
 - ``simulated_1`` and ``simulated_2``: a 6-channel board as two circuits chips
   (CT1-CT3 and CT4-CT6, named as on the board; one shared 120 V transformer), metering
   parts of the mains' house at the same moment: together 95 % of it (emulator.BOARD_SHARES);
-- ``simulated_3``: three-phase four-wire 230/400 V, 50 Hz, a transformer per phase.
+- ``simulated_3``: three-phase four-wire 230/400 V, 50 Hz, a transformer per phase;
+- ``simulated_4``: three-phase three-wire (delta) 240 V, 60 Hz, transformers across L1-L2 and L3-L2.
 
 Writes CONFIG_DIR/.storage/core.config_entries through Home Assistant's own ConfigEntry
-class, so the format is the installed Home Assistant's.  Leaves an existing file alone:
-whatever the developer changed in the UI is kept.
+class, so the format is the installed Home Assistant's, at the entry version the config flow
+writes now (2.2: a circuits chip's circuits are subentries), so nothing migrates at start.
+Leaves an existing file alone: whatever the developer changed in the UI is kept.
 """
 
 from __future__ import annotations
@@ -36,14 +38,16 @@ from homeassistant.config_entries import (
     STORAGE_VERSION,
     STORAGE_VERSION_MINOR,
     ConfigEntry,
+    ConfigSubentryData,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from custom_components.atm90e32.bus import simulated_device
+from custom_components.atm90e32.circuits import CIRCUIT_OPTIONS, circuit_subentry
+from custom_components.atm90e32.config_flow import Atm90e32ConfigFlow
 from custom_components.atm90e32.const import (
     CONF_BOARD,
     CONF_BOARD_POSITION,
-    CONF_CHANNELS,
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_SIMULATION_SPEED,
@@ -60,6 +64,7 @@ from custom_components.atm90e32.driver.channels import (
     CIRCUIT_KEYS,
     CIRCUITS_KEY,
     SPLIT_PHASE,
+    THREE_PHASE_DELTA,
     THREE_PHASE_WYE,
     WIRINGS,
     circuits_wiring,
@@ -70,11 +75,12 @@ from custom_components.atm90e32.wiring_form import default_circuit_name
 
 
 def entries(simulation_speed: float) -> list[ConfigEntry]:
-    """The four simulated chips, as the config flow would create them with its defaults."""
+    """The five simulated chips, as the config flow would create them with its defaults."""
     six_channel = []
     for position, device in ((1, simulated_device(1)), (2, simulated_device(2))):
         wiring = circuits_wiring(CIRCUIT_KEYS)
-        names = {c.name_option: default_circuit_name(c, position) for c in wiring.channels}
+        options = default_options(wiring)
+        circuits = [circuit_subentry(c, default_circuit_name(c, position), options) for c in wiring.channels]
         six_channel.append(
             entry(
                 {
@@ -83,11 +89,11 @@ def entries(simulation_speed: float) -> list[ConfigEntry]:
                     CONF_WIRING: CIRCUITS_KEY,
                     CONF_BOARD: "6-channel board",
                     CONF_BOARD_POSITION: position,
-                    CONF_CHANNELS: list(CIRCUIT_KEYS),
                 },
-                {**default_options(wiring), **names},
+                {key: value for key, value in options.items() if key not in CIRCUIT_OPTIONS},
                 f"6-channel board CT{3 * position - 2}-CT{3 * position} ({device})",
                 simulation_speed,
+                circuits,
             )
         )
     three_phase = entry(
@@ -102,36 +108,58 @@ def entries(simulation_speed: float) -> list[ConfigEntry]:
         f"{MODEL} ({simulated_device(3)})",
         simulation_speed,
     )
+    delta = entry(
+        {
+            CONF_DEVICE: simulated_device(4),
+            CONF_LINE_FREQUENCY: 60,
+            CONF_WIRING: THREE_PHASE_DELTA.key,
+            CONF_BOARD: MODEL,
+            CONF_VOLTAGE_SYSTEM: "delta_240",
+        },
+        default_options(THREE_PHASE_DELTA),
+        f"{MODEL} ({simulated_device(4)})",
+        simulation_speed,
+    )
     split_phase = entry(
         {CONF_DEVICE: SIMULATED, CONF_LINE_FREQUENCY: DEFAULT_LINE_FREQUENCY, CONF_WIRING: SPLIT_PHASE.key},
         dict(DEFAULT_OPTIONS),
         f"{MODEL} ({SIMULATED})",
         simulation_speed,
     )
-    return [split_phase, *six_channel, three_phase]
+    return [split_phase, *six_channel, three_phase, delta]
 
 
-def entry(data: dict[str, Any], options: dict[str, Any], title: str, simulation_speed: float) -> ConfigEntry:
-    """One config entry of a simulated chip (its unique id is its chip select, as the flow makes it)."""
+def entry(
+    data: dict[str, Any],
+    options: dict[str, Any],
+    title: str,
+    simulation_speed: float,
+    subentries: list[ConfigSubentryData] | None = None,
+) -> ConfigEntry:
+    """One config entry of a simulated chip as the flow makes it now: its version, its chip select as unique id."""
     return ConfigEntry(
         data={**data, CONF_SIMULATION_SPEED: simulation_speed},
         discovery_keys=MappingProxyType({}),
         domain=DOMAIN,
-        minor_version=1,
+        minor_version=Atm90e32ConfigFlow.MINOR_VERSION,
         options=options,
         source=SOURCE_USER,
-        subentries_data=None,
+        subentries_data=subentries,
         title=title,
         unique_id=data[CONF_DEVICE],
-        version=2,
+        version=Atm90e32ConfigFlow.VERSION,
     )
 
 
 def replace_options(config_entry: ConfigEntry, options: dict[str, Any]) -> ConfigEntry:
-    """``config_entry`` with ``options`` instead of its own."""
+    """``config_entry`` with ``options`` instead of its own (its subentries kept)."""
     data = {key: value for key, value in config_entry.data.items() if key != CONF_SIMULATION_SPEED}
     speed = float(config_entry.data[CONF_SIMULATION_SPEED])
-    return entry(data, options, config_entry.title, speed)
+    subentries = [
+        ConfigSubentryData(data=sub.data, subentry_type=sub.subentry_type, title=sub.title, unique_id=sub.unique_id)
+        for sub in config_entry.subentries.values()
+    ]
+    return entry(data, options, config_entry.title, speed, subentries)
 
 
 INCLUDED_FILES: dict[str, str] = {"automations.yaml": "[]\n", "scripts.yaml": "", "scenes.yaml": "[]\n"}

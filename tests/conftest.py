@@ -36,6 +36,7 @@ from custom_components.atm90e32.const import (
     VT_DUAL,
 )
 from custom_components.atm90e32.driver import Phase
+from custom_components.atm90e32.driver import emulator as emulator_package
 from custom_components.atm90e32.driver.channels import (
     CIRCUITS_KEY,
     SPLIT_PHASE,
@@ -238,6 +239,13 @@ async def init_integration(
     must come before it in the test's arguments or be among its dependencies."""
     await setup_entry(hass, config_entry)
     return config_entry
+
+
+@pytest.fixture
+def simulated_bus(clock: ManualClock) -> Generator[None]:
+    """The real simulated bus (bus.open_transport, the simulated board), its chips on the test's manual clock."""
+    with patch.object(emulator_package, "scaled_clock", lambda _speed: clock), measuring_time_on(clock):
+        yield
 
 
 @pytest.fixture

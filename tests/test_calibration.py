@@ -6,6 +6,8 @@ calibration must bring voltage, current and power within 0.5 % of the reference.
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
@@ -34,10 +36,19 @@ from custom_components.atm90e32.driver.calibration import (
     preset_current_gain,
 )
 from custom_components.atm90e32.driver.channels import SPLIT_PHASE
-from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, bench, simulated_volts
+from custom_components.atm90e32.simulated_chips import (
+    MOTOR_LOAD,
+    MOTOR_POWER_FACTOR,
+    NO_LOAD,
+    RESISTIVE_LOAD,
+    TEST_AMPS,
+)
 
+from .conftest import WIRING_CASES
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import every_refresh, replay, setup_entry, state
+from .test_simulated_chips import choose_load, load_select
 
 
 @pytest.fixture
@@ -396,3 +407,165 @@ async def test_a_kept_calibration_does_not_expire(
     await hass.async_block_till_done()
     assert miscalibrated.registers[reg.UGAIN[Phase.A]] == round(3920 / 1.03)
     assert config_entry.options["voltage_gain"] == round(3920 / 1.03)
+
+
+# --- the README's walkthrough, rehearsed on the simulated meter (issue 26 item 12) ------------------------
+
+
+def figures(line: str) -> list[float]:
+    """The numbers of one report line, in order ("L1: 122.40 V → 120.00 V, ..." gives 122.4, 120.0, ...)."""
+    return [float(number) for number in re.findall(r"[-+]?\d+\.\d+", line)]
+
+
+def report_lines(result: ConfigFlowResult) -> list[list[float]]:
+    """A result's report: each channel's figures, in the wiring's channel order (whatever the channel is called)."""
+    assert result["description_placeholders"] is not None
+    lines = result["description_placeholders"]["report"].split("\n\n")[0].splitlines()
+    return [figures(line.split(": ", 1)[1]) for line in lines]
+
+
+async def options_step(hass: HomeAssistant, entry: MockConfigEntry, clock: ManualClock, step: str) -> str:
+    """Open *Configure → step*; the meter's pauses between samples move the simulated chip's clock."""
+    entry.runtime_data.meter.sleep = clock.advance
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": step})
+    assert result["step_id"] == step
+    return result["flow_id"]
+
+
+async def keep(hass: HomeAssistant, entry: MockConfigEntry, clock: ManualClock, flow_id: str) -> None:
+    """Submit the result within the 10 minutes (the options are saved, the entry reloads), then read 10 s."""
+    result = await hass.config_entries.options.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await replay(entry.runtime_data, clock, 10)
+
+
+def reading(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> float:
+    return float(state(hass, entry, key).state)
+
+
+@pytest.mark.usefixtures("simulated_bus")
+async def test_every_calibration_step_of_the_readme_can_be_rehearsed_on_the_simulated_meter(
+    hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock
+) -> None:
+    """Gain, offset and phase on the simulated split-phase meter, each correcting the board's stated error.
+
+    The board (emulator.bench): voltage 2 % high and CTs 3 % low at the preset gains, idle inputs
+    reading 0.045 / 0.030 A and +0.8 / -0.6 W, CTs leading by 1.5 / 0.9 degrees (L1 / L2).
+    """
+    coordinator = await setup_entry(hass, config_entry)
+    volts = simulated_volts(SPLIT_PHASE, 60)
+    assert volts == 120.0
+    high, low = 1 + bench.VOLTAGE_READS_HIGH, 1 - bench.CURRENT_READS_LOW
+    l1_amps, l2_amps = TEST_AMPS[0], TEST_AMPS[1]
+
+    # 1. Gain: a resistive test load; the reference meter reads 120.0 V, 10.000 A and 5.000 A.
+    await choose_load(hass, config_entry, RESISTIVE_LOAD)
+    await replay(coordinator, clock, 10)
+    assert reading(hass, config_entry, "l1_voltage") == pytest.approx(volts * high, abs=0.05)  # 122.4 V
+    assert reading(hass, config_entry, "l1_current") == pytest.approx(l1_amps * low, abs=0.01)  # 9.700 A
+    flow_id = await options_step(hass, config_entry, clock, "calibrate")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"reference_voltage_l1": volts, "reference_current_l1": l1_amps, "reference_current_l2": l2_amps}
+    )
+    assert result["step_id"] == "calibrate_result"
+    print(f"\n{result['description_placeholders']}")  # the figures for the closing note (pytest -s)
+    l1, l2 = report_lines(result)
+    # voltage within one Ugain count (1/3843: 0.03 V) and its noise; current within 6 mA (noise, 1 Igain count)
+    assert l1[:2] == pytest.approx([volts * high, volts], abs=0.04)
+    assert l1[2:4] == pytest.approx([l1_amps * low, l1_amps], abs=0.006)
+    assert l2[2:4] == pytest.approx([l2_amps * low, l2_amps], abs=0.006)
+    await keep(hass, config_entry, clock, flow_id)
+    assert reading(hass, config_entry, "l1_voltage") == pytest.approx(volts, abs=0.05)
+    assert reading(hass, config_entry, "l1_current") == pytest.approx(l1_amps, abs=0.01)
+    assert reading(hass, config_entry, "l2_current") == pytest.approx(l2_amps, abs=0.01)
+
+    # 2. Offset: no load (the choice survives the reload of step 1's save); the idle offset shows, then is gone.
+    entity_id = load_select(hass, config_entry)
+    assert entity_id is not None
+    select = hass.states.get(entity_id)
+    assert select is not None
+    assert select.state == RESISTIVE_LOAD
+    await choose_load(hass, config_entry, NO_LOAD)
+    await replay(config_entry.runtime_data, clock, 10)
+    idle_l1 = bench.IDLE_CURRENT_A[Phase.A]
+    assert reading(hass, config_entry, "l1_current") == pytest.approx(idle_l1, abs=0.01)
+    flow_id = await options_step(hass, config_entry, clock, "offset_calibration")
+    result = await hass.config_entries.options.async_configure(flow_id, {})
+    assert result["step_id"] == "compensation_result"
+    print(f"\n{result['description_placeholders']}")
+    l1, l2 = report_lines(result)
+    # current A before → after, power W before → after, reactive var before → after
+    assert l1[0] == pytest.approx(idle_l1, abs=0.003)
+    assert l2[0] == pytest.approx(bench.IDLE_CURRENT_A[Phase.C], abs=0.003)
+    assert l1[2] == pytest.approx(bench.IDLE_POWER_W[Phase.A], abs=0.1)
+    assert l2[2] == pytest.approx(bench.IDLE_POWER_W[Phase.C], abs=0.1)
+    assert max(l1[1], l2[1]) < 0.01  # read noise (3 mA) is left
+    assert max(abs(l1[3]), abs(l2[3]), abs(l1[5]), abs(l2[5])) < 0.1
+    await keep(hass, config_entry, clock, flow_id)
+    assert reading(hass, config_entry, "l1_current") < 0.012
+    assert abs(reading(hass, config_entry, "l1_power")) < 0.5
+
+    # 3. Phase: a motor at power factor 0.5; the CTs' lead makes it read high, the chip's delay takes it out.
+    await choose_load(hass, config_entry, MOTOR_LOAD)
+    await replay(config_entry.runtime_data, clock, 10)
+    true_l1, true_l2 = volts * l1_amps * MOTOR_POWER_FACTOR, volts * l2_amps * MOTOR_POWER_FACTOR  # 600 W, 300 W
+    lag = math.degrees(math.acos(MOTOR_POWER_FACTOR))
+    lead_l1, lead_l2 = bench.CT_LEAD_DEG[Phase.A], bench.CT_LEAD_DEG[Phase.C]
+    seen_l1 = volts * l1_amps * math.cos(math.radians(lag - lead_l1))  # 627.0 W
+    assert reading(hass, config_entry, "l1_power") == pytest.approx(seen_l1, abs=0.5)
+    flow_id = await options_step(hass, config_entry, clock, "phase_calibration")
+    result = await hass.config_entries.options.async_configure(
+        flow_id, {"reference_pf_l1": MOTOR_POWER_FACTOR, "reference_pf_l2": MOTOR_POWER_FACTOR}
+    )
+    assert result["step_id"] == "compensation_result"
+    print(f"\n{result['description_placeholders']}")
+    l1, l2 = report_lines(result)
+    assert l1 == pytest.approx([math.cos(math.radians(lag - lead_l1)), MOTOR_POWER_FACTOR], abs=0.0015)
+    assert l2 == pytest.approx([math.cos(math.radians(lag - lead_l2)), MOTOR_POWER_FACTOR], abs=0.0015)
+    # PhiA / PhiC delay the current by whole 2.048 MHz cycles, 0.0105 degree each at 60 Hz (DS p.58)
+    per_cycle = 360 * 60 / 2_048_000
+    chip = config_entry.runtime_data.meter._open_transport()  # which chip and register is the point
+    assert isinstance(chip, EmulatedAtm90e32)
+    assert chip.registers[reg.PHI[Phase.A]] == pytest.approx(lead_l1 / per_cycle, abs=1.5)  # 142 cycles
+    assert chip.registers[reg.PHI[Phase.C]] == pytest.approx(lead_l2 / per_cycle, abs=1.5)  # 85 cycles
+    await keep(hass, config_entry, clock, flow_id)
+    # 4.5 % (L1) and 2.7 % (L2) high before; left: the angle's last cycle and a half (0.03 % at PF 0.5), the
+    # gains' rounding (0.03 %) and one read's noise (0.2 W): within 0.1 %
+    assert reading(hass, config_entry, "l1_power") == pytest.approx(true_l1, rel=0.001)
+    assert reading(hass, config_entry, "l2_power") == pytest.approx(true_l2, rel=0.001)
+    print(f"\nL1 at the motor: {seen_l1:.1f} W before, {reading(hass, config_entry, 'l1_power')} W after")
+    # the README's note: Ioffset comes off the rms linearly, so the 10 A test current now reads 46 mA low
+    assert reading(hass, config_entry, "l1_current") == pytest.approx(l1_amps - idle_l1, abs=0.006)
+
+
+@pytest.mark.parametrize("wiring", list(WIRING_CASES))
+@pytest.mark.usefixtures("simulated_bus")
+async def test_offset_and_phase_steps_succeed_on_every_simulated_wiring(
+    hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock, wiring: str
+) -> None:
+    """No load: every channel's idle offset is measured and taken out; the motor: every channel's PF comes to 0.500."""
+    await setup_entry(hass, config_entry)
+    assert config_entry.data["wiring"] == wiring
+    channels = config_entry.runtime_data.wiring.channels
+    await choose_load(hass, config_entry, NO_LOAD)
+    flow_id = await options_step(hass, config_entry, clock, "offset_calibration")
+    result = await hass.config_entries.options.async_configure(flow_id, {})
+    assert result["step_id"] == "compensation_result", result.get("errors")
+    for current in report_lines(result):
+        assert current[0] > 0.02  # the idle offset (0.030-0.045 A at reading scale)
+        assert current[1] < 0.01  # noise left
+    await keep(hass, config_entry, clock, flow_id)
+
+    await choose_load(hass, config_entry, MOTOR_LOAD)
+    await replay(config_entry.runtime_data, clock, 10)
+    flow_id = await options_step(hass, config_entry, clock, "phase_calibration")
+    references = {f"reference_pf_{c.key}": MOTOR_POWER_FACTOR for c in channels}
+    result = await hass.config_entries.options.async_configure(flow_id, references)
+    assert result["step_id"] == "compensation_result", result.get("errors")
+    for channel, (before, after) in zip(channels, report_lines(result), strict=True):
+        lead = bench.CT_LEAD_DEG[channel.phase]
+        assert before == pytest.approx(math.cos(math.radians(60.0 - lead)), abs=0.0015)
+        assert after == pytest.approx(MOTOR_POWER_FACTOR, abs=0.0015)
+    await keep(hass, config_entry, clock, flow_id)

@@ -1,4 +1,5 @@
-"""A simulated chip stays powered while its entry reloads, as a real ATM90E32AS does (issue 26 item 11).
+"""A simulated chip stays powered while its entry reloads, as a real ATM90E32AS does (issue 26 item 11),
+and its service draws what the person chooses: the household, no load or a test load (item 12).
 
 The simulated chip is opened by the real ``bus.open_transport`` (only its clock is
 the test's manual clock), so a reload that powered a new chip on would show here.
@@ -6,32 +7,39 @@ the test's manual clock), so a reload that powered a new chip on would show here
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import math
 from datetime import datetime
-from unittest.mock import patch
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.atm90e32.const import CONF_LINE_FREQUENCY
+from custom_components.atm90e32.const import CONF_DEVICE, CONF_LINE_FREQUENCY, CONF_REPLAY_FILE, DOMAIN
 from custom_components.atm90e32.coordinator import Atm90e32Coordinator
-from custom_components.atm90e32.driver import emulator
-from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32
-from custom_components.atm90e32.simulated_chips import POWERED
+from custom_components.atm90e32.driver import Phase, protocol
+from custom_components.atm90e32.driver import registers as reg
+from custom_components.atm90e32.driver.channels import wiring_for
+from custom_components.atm90e32.driver.emulator import Board, ConstantLoad, EmulatedAtm90e32, simulated_volts
+from custom_components.atm90e32.simulated_chips import (
+    HOUSEHOLD,
+    MOTOR_LOAD,
+    MOTOR_POWER_FACTOR,
+    NO_LOAD,
+    POWERED,
+    RESISTIVE_LOAD,
+    TEST_AMPS,
+    bench_load,
+    has_load_modes,
+)
 
-from .emulation import ManualClock
-from .helpers import measuring_time_on, setup_entry, state
+from .conftest import WIRING_CASES
+from .emulation import FaultyEmulator, ManualClock
+from .helpers import replay, setup_entry, state
 from .test_demand import Replay, local
-
-
-@pytest.fixture
-def simulated_on_manual_clock(clock: ManualClock) -> Generator[None]:
-    """The real simulated bus, its chips running on the test's manual clock instead of time.monotonic."""
-    with patch.object(emulator, "scaled_clock", lambda _speed: clock), measuring_time_on(clock):
-        yield
 
 
 def chip_of(coordinator: Atm90e32Coordinator) -> EmulatedAtm90e32:
@@ -40,7 +48,7 @@ def chip_of(coordinator: Atm90e32Coordinator) -> EmulatedAtm90e32:
     return transport
 
 
-@pytest.mark.usefixtures("simulated_on_manual_clock")
+@pytest.mark.usefixtures("simulated_bus")
 async def test_demand_is_known_right_after_an_options_save_on_a_simulated_meter(
     hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -66,7 +74,7 @@ async def test_demand_is_known_right_after_an_options_save_on_a_simulated_meter(
     assert chip.resets == 1  # the chip was adopted, not reset
 
 
-@pytest.mark.usefixtures("simulated_on_manual_clock")
+@pytest.mark.usefixtures("simulated_bus")
 async def test_a_changed_installation_powers_a_new_simulated_chip(
     hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> None:
@@ -78,7 +86,7 @@ async def test_a_changed_installation_powers_a_new_simulated_chip(
     assert chip_of(config_entry.runtime_data) is not chip
 
 
-@pytest.mark.usefixtures("simulated_on_manual_clock")
+@pytest.mark.usefixtures("simulated_bus")
 async def test_deleting_a_simulated_meter_powers_its_chip_off(
     hass: HomeAssistant, config_entry: MockConfigEntry
 ) -> None:
@@ -86,3 +94,110 @@ async def test_deleting_a_simulated_meter_powers_its_chip_off(
     assert config_entry.entry_id in hass.data[POWERED]
     assert await hass.config_entries.async_remove(config_entry.entry_id)
     assert config_entry.entry_id not in hass.data[POWERED]
+
+
+def load_select(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
+    """The entity id of ``entry``'s simulated-load select, None when it has none."""
+    return er.async_get(hass).async_get_entity_id("select", DOMAIN, f"{entry.entry_id}_simulated_load")
+
+
+async def choose_load(hass: HomeAssistant, entry: MockConfigEntry, option: str) -> None:
+    """Choose ``option`` in the select, as a person does on the device page."""
+    entity_id = load_select(hass, entry)
+    assert entity_id is not None
+    await hass.services.async_call("select", "select_option", {"entity_id": entity_id, "option": option}, blocking=True)
+
+
+@pytest.mark.usefixtures("simulated_bus")
+async def test_the_simulated_load_is_chosen_on_the_device_and_kept_across_a_reload(
+    hass: HomeAssistant, config_entry: MockConfigEntry, clock: ManualClock
+) -> None:
+    """No load: the current sensors show the simulated board's idle offset; the choice stays through an options save."""
+    coordinator = await setup_entry(hass, config_entry)
+    entity_id = load_select(hass, config_entry)
+    assert entity_id is not None
+    select = hass.states.get(entity_id)
+    assert select is not None
+    assert select.state == HOUSEHOLD
+    assert select.attributes["options"] == [HOUSEHOLD, NO_LOAD, RESISTIVE_LOAD, MOTOR_LOAD]
+    await replay(coordinator, clock, 10)
+    assert float(state(hass, config_entry, "l1_current").state) > 1.0  # the house draws amperes
+
+    await choose_load(hass, config_entry, NO_LOAD)
+    await replay(coordinator, clock, 10)
+    # idle: 0.045 A read at the preset gain, which reads 3 % low (emulator.bench)
+    assert float(state(hass, config_entry, "l1_current").state) == pytest.approx(0.045 * 0.97, abs=0.01)
+    assert abs(float(state(hass, config_entry, "l1_power").state)) < 1.5
+
+    assert await hass.config_entries.async_reload(config_entry.entry_id)  # what an options save does
+    await hass.async_block_till_done()
+    select = hass.states.get(entity_id)
+    assert select is not None
+    assert select.state == NO_LOAD
+    await replay(config_entry.runtime_data, clock, 10)
+    assert float(state(hass, config_entry, "l1_current").state) < 0.06
+
+    await choose_load(hass, config_entry, HOUSEHOLD)
+    await replay(config_entry.runtime_data, clock, 10)
+    assert float(state(hass, config_entry, "l1_current").state) > 1.0
+
+
+async def test_a_real_meter_has_no_simulated_load(
+    hass: HomeAssistant, config_entry: MockConfigEntry, spidev_module: FaultyEmulator, clock: ManualClock
+) -> None:
+    spidev_module.clock = clock
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=2,
+        data={**config_entry.data, CONF_DEVICE: "/dev/spidev0.0"},
+        options=dict(config_entry.options),
+        unique_id="spidev0.0",
+    )
+    await setup_entry(hass, entry)
+    assert float(state(hass, entry, "l1_current").state) > 1.0  # set up and reading
+    assert load_select(hass, entry) is None
+
+
+def test_only_a_kept_simulated_chip_offers_load_modes() -> None:
+    """A real chip select and a replay file decide their load themselves."""
+    data: dict[str, Any] = dict(WIRING_CASES["split_phase_2ct"].data)
+    assert has_load_modes(MockConfigEntry(domain=DOMAIN, data=data))
+    assert not has_load_modes(MockConfigEntry(domain=DOMAIN, data={**data, CONF_DEVICE: "/dev/spidev0.1"}))
+    assert not has_load_modes(MockConfigEntry(domain=DOMAIN, data={**data, CONF_REPLAY_FILE: "house.csv"}))
+
+
+@pytest.mark.parametrize("wiring", list(WIRING_CASES))
+@pytest.mark.parametrize(("mode", "power_factor"), [(RESISTIVE_LOAD, 1.0), (MOTOR_LOAD, MOTOR_POWER_FACTOR)])
+def test_each_channel_sees_its_stated_test_load(wiring: str, mode: str, power_factor: float) -> None:
+    """Every wiring's channels carry 10 A, 5 A, 3 A at the stated power factor, at the service's voltage.
+
+    A delta service included: with loads only L1-L2 and L2-L3, each of its two elements sees its own load.
+    """
+    data = WIRING_CASES[wiring].data
+    volts = simulated_volts(wiring_for(wiring, None), int(data[CONF_LINE_FREQUENCY]))
+    point = bench_load(data, mode).load_at(0.0)
+    channels = wiring_for(wiring, data.get("channels")).channels
+    for channel, amps in zip(channels, TEST_AMPS, strict=False):
+        seen = point.phases[channel.phase]
+        assert seen.volts == pytest.approx(volts)
+        assert seen.watts == pytest.approx(volts * amps * power_factor)
+        assert seen.power_factor == pytest.approx(power_factor)
+        assert not seen.capacitive
+    no_load = bench_load(data, NO_LOAD).load_at(0.0)
+    assert all(p.watts == 0.0 for p in no_load.phases.values())
+    assert all(no_load.phases[c.phase].volts == pytest.approx(volts) for c in channels)
+
+
+def test_a_load_change_meters_what_flowed_before_it() -> None:
+    """1200 W for 30 s, then no load for 30 s: 10 Wh forward, exactly (0.003125 Wh counts, DS p.12)."""
+    clock = ManualClock()
+    at_power_on_gains = Board(voltage_gains=(0x8000,) * 3, current_gains=(0x8000,) * 3, current_gain_pga=1)
+    chip = EmulatedAtm90e32(ConstantLoad(watts=(1200.0, 0.0), power_factor=1.0), clock=clock, board=at_power_on_gains)
+    chip.transfer(protocol.encode_write(reg.CFG_REG_ACC_EN, reg.CFG_UNLOCK_CODE))
+    chip.transfer(protocol.encode_write(reg.METER_EN, reg.METER_ENABLE))  # metering on (DS p.41)
+    clock.advance(30)
+    chip.change_load(ConstantLoad(watts=(0.0, 0.0)))
+    clock.advance(30)
+    chip.pending_counts(Phase.A)
+    assert chip.energy[Phase.A].forward_wh == pytest.approx(1200 * 30 / 3600)
+    assert chip.energy[Phase.A].forward_counts == math.floor(1200 * 30 / 3600 / 0.003125)

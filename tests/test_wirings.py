@@ -12,10 +12,11 @@ import cmath
 import math
 from collections.abc import Generator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, SubentryFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, ConfigSubentryData, SubentryFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -42,7 +43,7 @@ from custom_components.atm90e32.const import (
 )
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_WYE
+from custom_components.atm90e32.driver.channels import CIRCUITS_KEY, SPLIT_PHASE, THREE_PHASE_DELTA, THREE_PHASE_WYE
 from custom_components.atm90e32.driver.emulator import (
     Board,
     CircuitLoad,
@@ -566,22 +567,42 @@ async def test_a_split_phase_entry_of_before_keeps_its_entities(
 
 
 async def test_the_development_configuration_runs_every_wiring_side_by_side(hass: HomeAssistant) -> None:
-    """scripts/seed_dev_config.py's four simulated chips set up together, no patch, each with its entities."""
+    """scripts/seed_dev_config.py's five simulated chips set up together, no patch, each with its entities.
+
+    They are written at the config flow's version (2.2, circuits as subentries): nothing migrates.
+    """
     seeded = seed_script().entries(1.0)
-    assert [e.data[CONF_WIRING] for e in seeded] == [SPLIT_PHASE.key, CIRCUITS_KEY, CIRCUITS_KEY, THREE_PHASE_WYE.key]
+    assert [e.data[CONF_WIRING] for e in seeded] == [
+        SPLIT_PHASE.key,
+        CIRCUITS_KEY,
+        CIRCUITS_KEY,
+        THREE_PHASE_WYE.key,
+        THREE_PHASE_DELTA.key,
+    ]
     for made in seeded:
+        assert (made.version, made.minor_version) == (2, 2)
         entry = MockConfigEntry(
             domain=DOMAIN,
-            version=2,
+            version=made.version,
+            minor_version=made.minor_version,
             data=dict(made.data),
             options=dict(made.options),
+            subentries_data=[
+                ConfigSubentryData(
+                    data=sub.data, subentry_type=sub.subentry_type, title=sub.title, unique_id=sub.unique_id
+                )
+                for sub in made.subentries.values()
+            ],
             unique_id=made.unique_id,
             title=made.title,
         )
-        await setup_entry(hass, entry)
+        with patch("custom_components.atm90e32.circuits.async_migrate_to_subentries") as migrate:
+            await setup_entry(hass, entry)
+        migrate.assert_not_called()
     entries = hass.config_entries.async_entries(DOMAIN)
-    assert len(entries) == 4
-    split, first, second, three = entries
+    assert len(entries) == 5
+    split, first, second, three, delta = entries
+    assert float(state(hass, delta, "l1_voltage").state) == pytest.approx(240.0 * 1.02, abs=5.0)  # L1-L2, 2 % high
     assert float(state(hass, split, "l1_power").state) > 0
     assert float(state(hass, split, "total_energy_import").state) >= 0
     assert [state(hass, first, f"{key}_power").name for key in ("ct1", "ct2", "ct3")] == [

@@ -56,17 +56,22 @@ def open_transport(
     """Open the bus named by a config entry's data: a spidev node at its SPI clock, or a simulated chip.
 
     A simulated chip (``simulated``, ``simulated_1`` ...) is the emulator in real time (or ``simulation_speed``
-    times faster) measuring :func:`simulated_load`, imported only then; the coordinator keeps it powered across
+    times faster) measuring :func:`simulated_load`, imported only then, on the simulated board whose errors
+    emulator.bench states (a replay file on an ideal board); the coordinator keeps it powered across
     reloads (simulated_chips).  ``config_dir`` is Home Assistant's configuration directory, where a replay file
     lives; ``position`` (a replay.ReplayPosition) resumes it and follows the emulator's clock.  Blocking.
     Raises DeviceNotFoundError, DevicePermissionError, TransportError, ValueError, ReplayPathError, ReplayError.
     """
     if is_simulated(device := data[CONF_DEVICE]):
-        from .driver.emulator import EmulatedAtm90e32, scaled_clock  # noqa: PLC0415  (a real meter never loads it)
+        from .driver import emulator  # noqa: PLC0415  (a real meter never loads it)
 
-        clock = scaled_clock(float(data.get(CONF_SIMULATION_SPEED, 1.0)))
+        clock = emulator.scaled_clock(float(data.get(CONF_SIMULATION_SPEED, 1.0)))
         load = simulated_load(data, config_dir, position)
-        return EmulatedAtm90e32(load, clock=clock if position is None else position.track(clock))
+        if data.get(CONF_REPLAY_FILE):  # a replay plays on an ideal board: its energy is the file's
+            return emulator.EmulatedAtm90e32(load, clock=clock if position is None else position.track(clock))
+        return emulator.EmulatedAtm90e32(
+            load, clock=clock, board=emulator.simulated_board(), errors=emulator.simulated_front_end()
+        )
     bus, chip_select = parse_spidev_path(device)
     return SpidevTransport(bus, chip_select, int(data.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))
 

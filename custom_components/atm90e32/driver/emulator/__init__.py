@@ -3,11 +3,13 @@
 - :mod:`.chip`: :class:`EmulatedAtm90e32`, a register-level chip that is a Transport;
 - :mod:`.loads`: load sources (split-phase, three-phase wye and delta, circuits, the household trace);
 - :mod:`.bus`: :class:`EmulatedBus`, several chips by chip select;
+- :mod:`.bench`: the simulated meter's board, its errors stated (gains, idle offsets, CT phase leads);
 - :mod:`.replay`: :class:`ReplayLoad`, a person's own CSV (parsed by ``driver.replay``).
 
 Everything is re-exported here: ``from custom_components.atm90e32.driver.emulator import ...``.
 """
 
+from .bench import StatedCt, simulated_board, simulated_front_end
 from .bus import EmulatedBus
 from .chip import Board, Disturbance, DisturbanceKind, EmulatedAtm90e32, PhaseEnergy, power_on_defaults, scaled_clock
 from .loads import (
@@ -55,6 +57,7 @@ __all__ = [
     "PhaseEnergy",
     "PhaseLoad",
     "ReplayLoad",
+    "StatedCt",
     "ThreePhaseLoad",
     "TraceCircuitLoad",
     "TraceDeltaLoad",
@@ -64,6 +67,8 @@ __all__ = [
     "power_on_defaults",
     "read_trace",
     "scaled_clock",
+    "simulated_board",
+    "simulated_front_end",
     "simulated_load",
     "simulated_volts",
 ]

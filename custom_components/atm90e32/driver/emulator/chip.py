@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
@@ -322,6 +323,8 @@ class EmulatedAtm90e32:
         self._noise_draws: dict[Phase, tuple[int, tuple[float, float, float, float]]] = {}
         """Per phase: the measurement refresh the noise was drawn for, and its (V, A, W, var) deviations."""
         self.load = load
+        self._world = threading.Lock()
+        """Held by a transaction and by :meth:`change_load`: the world changes between transactions only."""
         self.clock = clock
         self.board = board or Board()
         self.temperature = temperature
@@ -361,14 +364,27 @@ class EmulatedAtm90e32:
         self.transfers += 1
         if len(frame) != protocol.FRAME_LENGTH:
             return bytes(len(frame))
-        self._advance()
-        is_read, address, data = protocol.decode_frame(frame)
-        if is_read:
-            data = self._read(address)
-        else:
-            self._write(address, data)
-        self.last_spi_data = data
+        with self._world:
+            self._advance()
+            is_read, address, data = protocol.decode_frame(frame)
+            if is_read:
+                data = self._read(address)
+            else:
+                self._write(address, data)
+            self.last_spi_data = data
         return b"\x00\x00" + data.to_bytes(2, "big")
+
+    def change_load(self, load: LoadSource) -> None:
+        """The physical world becomes ``load`` now (a breaker switched, a test load plugged in).
+
+        What flowed until now is metered under the old load first, so no energy is lost or
+        invented; the status is judged at once under the new one.  Safe to call from
+        another thread than the one reading the chip (it waits for a transaction in progress).
+        """
+        with self._world:
+            self._advance()
+            self.load = load
+            self._refresh_status()
 
     def close(self) -> None:
         """Mark the bus released (the emulated chip keeps running)."""
