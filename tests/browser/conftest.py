@@ -6,7 +6,8 @@ Home Assistant is started as scripts/develop starts it: under scripts/_lib.sh's
 frontend, the develop configuration's ``automation: !include automations.yaml``, the
 repository's load limit blueprint and a toggle helper to shed, and no config entry: the
 tests create the user and add the meters through the UI, as a person does.  One Home
-Assistant serves the package's modules, in file order (test_frontend, then test_newcomer).  Chromium is Debian's (``scripts/setup`` installs it), driven by Playwright through
+Assistant serves the package's modules, in file order (test_frontend, then test_newcomer).
+Chromium is Debian's (``scripts/setup`` installs it), driven by Playwright through
 ``executable_path``; it may reach nothing but that Home Assistant.  Each test saves a
 screenshot to SCREENSHOTS.
 """
