@@ -272,9 +272,11 @@ def test_10_the_wiring_comes_first_and_each_circuit_is_a_device(
     expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter, chip select 1")
     submit(page)
     expect(dialog.get_by_text("Circuits of this chip", exact=True)).to_be_visible()
+    ct3 = dialog.locator("ha-selector").filter(has_text="CT input 3 has a CT").locator("ha-switch")
+    ct3.click()  # no CT on input 3 yet: test_newcomer adds it as a circuit later
     page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-circuits-form.png")), full_page=True)
     submit(page)
     expect(dialog.get_by_text("Name and assign", exact=True)).to_be_visible()
-    expect(dialog.get_by_text("CT channel")).to_have_count(3)  # each circuit its own device, each with an area
+    expect(dialog.get_by_text("CT channel")).to_have_count(2)  # each circuit its own device, each with an area
     page.screenshot(path=str(screenshot))
     dialog.get_by_role("button", name="Skip and finish").click()
