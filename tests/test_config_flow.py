@@ -301,7 +301,7 @@ async def test_the_same_chip_is_not_configured_twice(hass: HomeAssistant, mock_t
     assert options == ["/dev/spidev0.0", f"{SIMULATED}_1"]  # the next chip select of the simulated bus
     placeholders = result["description_placeholders"]
     assert placeholders is not None
-    assert placeholders["configured"] == SIMULATED
+    assert placeholders["configured"] == "Simulated meter (trace replay)"  # as the chip select list names it
 
 
 async def test_reconfigure_changes_device_and_frequency(hass: HomeAssistant, config_entry: MockConfigEntry) -> None:

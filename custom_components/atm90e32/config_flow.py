@@ -287,10 +287,10 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                 if wiring == THREE_PHASE_DELTA.key:
                     return await self.async_step_delta()
                 return await self.async_step_gains()
-        taken = sorted(self._configured_devices())
-        placeholders["configured"] = ", ".join(taken) if taken else "-"
-        placeholders["folder"] = REPLAY_FOLDER
         names = await labels.async_pieces(self.hass, "default_names")
+        taken = [_simulated_label(d, names) if is_simulated(d) else d for d in sorted(self._configured_devices())]
+        placeholders["configured"] = "; ".join(taken) if taken else "-"  # a label may hold a comma
+        placeholders["folder"] = REPLAY_FOLDER
         defaults = {
             **self._board_defaults(names),
             CONF_LINE_FREQUENCY: self._last_entry_value(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY, wiring),

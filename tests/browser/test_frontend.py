@@ -99,7 +99,7 @@ def test_02_a_config_flow_error_is_shown_and_keeps_the_value(
     submit(page)
     expect(dialog.get_by_text("Custom gains", exact=True)).to_be_visible()
     expect(dialog.get_by_role("spinbutton")).to_have_count(1)  # only the gain that is used
-    gain = number(page, "CT gain L2 (Igain)")
+    gain = number(page, "CT gain, L2 (CT2) (Igain)")
     expect(gain).to_have_value("25498")
     gain.fill("0")
     submit(page)
@@ -148,7 +148,7 @@ def test_04_the_same_chip_cannot_be_added_twice(page: Page, frontend_hass: Front
     """The chip select set up already is no longer offered: the next one of the simulated bus is."""
     dialog = open_add_flow(page, frontend_hass)
     submit(page)
-    expect(dialog.get_by_text("Already set up: simulated.", exact=False)).to_be_visible()
+    expect(dialog.get_by_text("Already set up: Simulated meter (trace replay).", exact=False)).to_be_visible()
     expect(dialog.get_by_label("Chip select")).to_contain_text("Simulated meter, chip select 1")
     page.screenshot(path=str(screenshot))
     dialog.get_by_role("button", name="Close").first.click()
@@ -159,7 +159,8 @@ def open_options(page: Page, hass: FrontendHass, menu_item: str) -> Locator:
     page.goto(f"{hass.url}/config/integrations/integration/atm90e32")
     page.get_by_role("button", name="Configure").first.click()
     dialog = flow_dialog(page)
-    expect(dialog.get_by_text("ATM90E32AS meter", exact=True)).to_be_visible()
+    expect(dialog.get_by_text("Meter options", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(f"Settings and calibration of {DEVICE}.")).to_be_visible()  # names the meter
     dialog.get_by_text(menu_item, exact=True).click()
     return dialog
 
@@ -168,11 +169,11 @@ def test_05_options_ask_for_a_gain_only_where_it_is_used(
     page: Page, frontend_hass: FrontendHass, screenshot: Path
 ) -> None:
     dialog = open_options(page, frontend_hass, "Transformers, CTs and scaling")
-    expect(dialog.get_by_text("Transformers, CTs and scaling", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(f"{DEVICE}: Transformers, CTs and scaling", exact=True)).to_be_visible()
     expect(dialog.get_by_role("spinbutton")).to_have_count(0)  # presets chosen: no gain fields
     choose(page, "Voltage transformer", "Custom gain")
     submit(page)
-    expect(dialog.get_by_text("Custom gains", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(f"{DEVICE}: Custom gains", exact=True)).to_be_visible()
     expect(dialog.get_by_role("spinbutton")).to_have_count(1)  # one transformer: one voltage gain, no CT gain
     gain = number(page, "Voltage gain (Ugain)")
     expect(gain).to_have_value("3920")
@@ -187,11 +188,14 @@ def test_06_calibration_errors_say_what_is_wrong_and_keep_the_values(
     page: Page, frontend_hass: FrontendHass, screenshot: Path
 ) -> None:
     dialog = open_options(page, frontend_hass, "Calibrate against a reference meter")
-    expect(dialog.get_by_text("Calibrate against a reference meter", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(f"{DEVICE}: Calibrate against a reference meter", exact=True)).to_be_visible()
     expect(dialog).to_contain_text("The meter reads now: L1 ")
     submit(page)  # nothing entered
     expect(dialog.get_by_text("Enter at least one reference reading")).to_be_visible()
-    current, power = number(page, "Reference current L1"), number(page, "Reference power L1 (resistive load)")
+    current, power = (
+        number(page, "Reference current, L1 (CT1)"),
+        number(page, "Reference power, resistive load on L1 (CT1)"),
+    )
     current.fill("5")
     power.fill("600")
     submit(page)
@@ -216,15 +220,15 @@ def test_07_calibration_by_current_alone_shows_before_and_after(
     dialog = open_options(page, frontend_hass, "Calibrate against a reference meter")
     expect(dialog).to_contain_text("The meter reads now: L1 ")
     now = dialog.get_by_text(re.compile("The meter reads now: L1")).inner_text()
-    readings = re.search(r"L1 [0-9.]+ V, ([0-9.]+) A", now)
+    readings = re.search(r"L1 \(CT1\) [0-9.]+ V, ([0-9.]+) A", now)  # the input's one name
     assert readings is not None
     shown = float(readings.group(1))
-    number(page, "Reference current L1").fill(f"{shown * 1.02:.3f}")  # the clamp meter reads 2 % more
+    number(page, "Reference current, L1 (CT1)").fill(f"{shown * 1.02:.3f}")  # the clamp meter reads 2 % more
     submit(page)
-    expect(dialog.get_by_text("Calibration written", exact=True)).to_be_visible()
-    report = re.compile(r"L1: [0-9.]+ V → [0-9.]+ V, [0-9.]+ A → [0-9.]+ A, [0-9.]+ W → [0-9.]+ W")
+    expect(dialog.get_by_text(f"{DEVICE}: Calibration written", exact=True)).to_be_visible()
+    report = re.compile(r"L1 \(CT1\): [0-9.]+ V → [0-9.]+ V, [0-9.]+ A → [0-9.]+ A, [0-9.]+ W → [0-9.]+ W")
     expect(dialog.get_by_text(report)).to_be_visible()
-    expect(dialog).to_contain_text("L2: ")
+    expect(dialog).to_contain_text("L2 (CT2): ")
     page.screenshot(path=str(screenshot))
     submit(page)
     expect(dialog.get_by_text("Options successfully saved.")).to_be_visible()
@@ -254,7 +258,8 @@ def test_09_energy_dashboard_takes_our_energy_sensors(
     for name in ("Imported energy", "Exported energy"):
         page.get_by_text("Select a statistic").first.click()
         page.get_by_text(name, exact=True).last.click()  # the list shows our names, the device below
-        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+        # chosen: shown in its field (the closing list's copy may still be there, hidden)
+        expect(page.get_by_text(name, exact=True).filter(visible=True).first).to_be_visible()
     page.screenshot(path=str(screenshot))
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Configure grid connection", exact=True)).to_have_count(0)

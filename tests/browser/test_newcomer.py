@@ -170,6 +170,8 @@ def test_14_each_options_step_saves_reloads_and_shows_the_saved_value(
     polled = dialog.get_by_text("cannot hold these thresholds")
     expect(saved.or_(polled)).to_be_visible()
     if polled.is_visible():  # a threshold the chip cannot latch at these gains: said once, the same again accepts
+        warning = dialog.locator("ha-alert").inner_text()
+        assert not RAW_KEY.search(warning), warning  # "swell at most 110.3 V", not "swell (at most ...)" keys
         page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-power-quality.png")))
         submit(page)
     expect(saved).to_be_visible()
@@ -186,12 +188,13 @@ def test_14_each_options_step_saves_reloads_and_shows_the_saved_value(
     expect(selected(dialog, "Update interval")).to_contain_text("10 s")
     close(dialog)
 
-    # The demand interval's drop-down is being changed (issue 26 item 23: a bare "15", "Add custom
-    # item"): the billing cycle's start day is the value saved here.
     dialog = open_entry_options(page, frontend_hass, SPLIT_PHASE, "Demand and billing cycle")
+    expect(dialog.get_by_role("radio", name="15 minutes (default)")).to_be_checked()  # a unit, not a bare "15"
+    dialog.get_by_role("radio", name="30 minutes").check()
     dialog.locator("ha-selector").filter(has_text="Billing cycle starts on day").get_by_role("spinbutton").fill("5")
     save_options(page, dialog, SPLIT_PHASE)
     dialog = open_entry_options(page, frontend_hass, SPLIT_PHASE, "Demand and billing cycle")
+    expect(dialog.get_by_role("radio", name="30 minutes")).to_be_checked()
     billing_day = dialog.locator("ha-selector").filter(has_text="Billing cycle starts on day")
     expect(billing_day.get_by_role("spinbutton")).to_have_value("5")
     page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-demand.png")))
@@ -212,7 +215,7 @@ def test_15_compensation_steps_refuse_on_a_running_load_and_write_nothing(
 ) -> None:
     """Offset calibration under load, a resistive "reference" for phase, and undo with nothing to undo."""
     dialog = open_entry_options(page, frontend_hass, SPLIT_PHASE, "Offset calibration (no load)")
-    expect(dialog.get_by_text("Offset calibration (no load)", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(f"{SPLIT_PHASE}: Offset calibration (no load)", exact=True)).to_be_visible()
     submit(page)
     refusal = re.compile("a load is on or a CT is on a live wire. Nothing was written.")
     expect(dialog.get_by_text(refusal)).to_be_visible()
@@ -220,7 +223,9 @@ def test_15_compensation_steps_refuse_on_a_running_load_and_write_nothing(
     close(dialog)
 
     dialog = open_entry_options(page, frontend_hass, SPLIT_PHASE, "Phase calibration (CT phase error)")
-    dialog.locator("ha-selector").filter(has_text="Reference power factor L1").get_by_role("spinbutton").fill("1")
+    dialog.locator("ha-selector").filter(has_text="Reference power factor, L1 (CT1)").get_by_role("spinbutton").fill(
+        "1"
+    )
     submit(page)
     expect(dialog.get_by_text(re.compile("The reference power factor must be above 0 and at most 0.9"))).to_be_visible()
     page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-phase.png")))
@@ -280,6 +285,14 @@ def number_state(page: Page, entity: str) -> float:
     return float(state["state"])
 
 
+FRESH_NUMBERS = """ids => {
+  const states = ids.map(id => document.querySelector('home-assistant').hass.states[id]);
+  const fresh = states.every(s => s && !s.attributes.restored && !isNaN(parseFloat(s.state)));
+  return fresh ? states.map(s => parseFloat(s.state)) : null;
+}"""
+"""The entities' states as numbers once each is read by this process (not restored, not unknown); else null."""
+
+
 WATCH_RECONNECT = """() => {
   window.__reconnected = false;
   const connection = document.querySelector('home-assistant').hass.connection;
@@ -306,15 +319,11 @@ def test_17_restart_from_the_ui_comes_back_and_the_energy_carries_on(
     page.get_by_role("button", name="Restart", exact=True).click()
     page.wait_for_function("() => window.__reconnected", timeout=180_000)
     # The new process: its meter read afresh (not the state restored from before the restart).
-    page.wait_for_function(
-        "ids => ids.every(id => { const s = document.querySelector('home-assistant').hass.states[id];"
-        " return s && !s.attributes.restored && !['unknown', 'unavailable'].includes(s.state); })",
-        arg=[energy, power],
-        timeout=120_000,
-    )
+    read = page.wait_for_function(FRESH_NUMBERS, arg=[energy, power], timeout=120_000).json_value()
     log = (frontend_hass.config_dir / "hass.log").read_bytes()
     assert b"develop: Home Assistant asked for a restart; starting it again" in log  # scripts/_lib.sh's loop
-    after, watts_after, t_after = number_state(page, energy), abs(number_state(page, power)), time.monotonic()
+    (after, watts_after), t_after = read, time.monotonic()
+    watts_after = abs(watts_after)
     # Nothing lost: the total never goes back.  Nothing doubled: at most what the house could
     # draw meanwhile, at twice the larger power seen; and that bound is below the total, so a
     # total counted twice would fail here.
@@ -323,3 +332,64 @@ def test_17_restart_from_the_ui_comes_back_and_the_energy_carries_on(
     assert bound < before, (bound, before)
     expect(page.get_by_role("button", name="Restart Home Assistant")).to_be_visible()
     page.screenshot(path=str(screenshot))
+
+
+SELECT_LANGUAGE = """language => document.querySelector('home-assistant').dispatchEvent(
+  new CustomEvent('hass-language-select', {detail: language, bubbles: true, composed: true}))"""
+"""What the profile page's language picker fires (ha-pick-language-row): the frontend switches and saves it."""
+RAW_KEY = re.compile(r"\b[a-z]+_[a-z_]+\b|component\.atm90e32")
+"""A translation key or option key shown as it is ("thresholds_polled", "over_current")."""
+
+
+def test_18_in_french_the_add_flow_and_the_options_speak_french(
+    page: Page, frontend_hass: FrontendHass, screenshot: Path
+) -> None:
+    """Profile -> Language: Français (and the server's language, Settings -> General): every word ours is French."""
+    page.goto(f"{frontend_hass.url}/profile/general")
+    page.wait_for_function("() => document.querySelector('home-assistant')?.hass?.connection")
+    # the server's language, as Settings -> System -> General saves it: the pieces the flows build read it
+    page.evaluate(
+        "() => document.querySelector('home-assistant').hass.callWS({type: 'config/core/update', language: 'fr'})"
+    )
+    page.evaluate(SELECT_LANGUAGE, "fr")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+
+    page.goto(f"{frontend_hass.url}/config/integrations/dashboard/add?domain=atm90e32")  # where "My" links lead
+    expect(page.get_by_role("heading", name="Voulez-vous configurer ATM90E32AS Energy Meter ?")).to_be_visible()
+    page.get_by_role("button", name="OK").click()
+    dialog = flow_dialog(page)
+    expect(dialog.get_by_text("Comment cette puce est-elle câblée ?", exact=False)).to_be_visible()
+    dialog.get_by_role("button", name="Valider").click()
+    expect(dialog.get_by_text("Sélection de puce et carte", exact=True)).to_be_visible()
+    expect(dialog.get_by_label("Sélection de puce")).to_contain_text("Compteur simulé, sélection de puce")
+    expect(dialog).to_contain_text(
+        "Déjà configurées : Compteur simulé (relecture de trace); Compteur simulé, sélection"
+    )
+    assert not RAW_KEY.search(dialog.inner_text()), dialog.inner_text()
+    page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-device.png")))
+    dialog.get_by_role("button", name="Fermer").first.click()
+    expect(dialog).to_have_count(0)
+
+    page.goto(f"{frontend_hass.url}/config/integrations/integration/atm90e32")
+    page.locator("ha-config-entry-row").filter(has_text=SPLIT_PHASE).get_by_role("button", name="Configurer").click()
+    dialog = flow_dialog(page)
+    expect(dialog.get_by_text("Options du compteur", exact=True)).to_be_visible()
+    expect(dialog.get_by_text(f"Réglages et étalonnage de {SPLIT_PHASE}.")).to_be_visible()
+    dialog.get_by_text("Qualité de l'énergie : tension nominale et seuils", exact=True).click()
+    expect(dialog.get_by_text(f"{SPLIT_PHASE} : Qualité de l'énergie", exact=True)).to_be_visible()  # names the meter
+    assert not RAW_KEY.search(dialog.inner_text()), dialog.inner_text()
+    dialog.get_by_role("button", name="Valider").click()
+    saved = dialog.get_by_text("Options enregistrées avec succès.")
+    polled = dialog.locator("ha-alert")
+    expect(saved.or_(polled)).to_be_visible()
+    if polled.is_visible():  # the thresholds the chip cannot latch, in French with decimal commas
+        warning = polled.inner_text()
+        assert not RAW_KEY.search(warning), warning
+        assert "at most" not in warning, warning
+        assert re.search(r"\d+,\d V", warning), warning
+        page.screenshot(path=str(screenshot.with_name(screenshot.stem + "-warning.png")))
+        dialog.get_by_role("button", name="Valider").click()
+    expect(saved).to_be_visible()
+    page.screenshot(path=str(screenshot))
+    dialog.get_by_role("button", name="Terminer").click()
+    expect(dialog).to_have_count(0)
