@@ -19,9 +19,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.atm90e32.compensation import CONF_COMPENSATION_UNDO
 from custom_components.atm90e32.driver import Phase
 from custom_components.atm90e32.driver import registers as reg
-from custom_components.atm90e32.driver.calibration import start_threshold
 from custom_components.atm90e32.driver.emulator import ConstantLoad
 from custom_components.atm90e32.driver.front_end import FrontEndErrors
+from custom_components.atm90e32.driver.start_threshold import start_threshold
 
 from .emulation import FaultyEmulator, ManualClock
 from .helpers import every_refresh, replay, setup_entry, state

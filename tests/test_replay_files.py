@@ -477,7 +477,7 @@ async def test_a_day_replays_across_reloads_and_restarts_counting_the_file_once(
     runs = 1 + len(restarts)
     ledger = coordinator.ledger
     threshold = coordinator.settings.chip.p_phase_threshold * POWER_LSB
-    assert 5 < threshold < 7  # 6 W: the 100 A CT's start threshold at 120 V (calibration.start_threshold)
+    assert 5 < threshold < 7  # 6 W: the 100 A CT's start threshold at 120 V (start_threshold.start_threshold)
     assert sum(abs(row[1]) <= threshold for row in rows) > 10  # rows L2 does not count
     for index, channel in enumerate(("l1", "l2")):
         column = [row[index] for row in rows]

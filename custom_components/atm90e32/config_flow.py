@@ -29,15 +29,13 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, ConfigSubentryFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
-    TextSelector,
 )
 
-from . import bus, circuits, forms, labels, replay, wiring_form
-from .bus import is_simulated, simulated_device, simulated_index
+from . import bus, circuits, device_form, forms, labels, replay, wiring_form
+from .bus import simulated_device
 from .circuit_flow import CircuitSubentryFlow
 from .circuits import SUBENTRY_CIRCUIT
 from .const import (
@@ -47,7 +45,6 @@ from .const import (
     CONF_DEVICE,
     CONF_LINE_FREQUENCY,
     CONF_REPLAY_FILE,
-    CONF_SPI_SPEED,
     CONF_VOLTAGE_SYSTEM,
     CONF_VOLTAGE_TRANSFORMERS,
     CONF_WIRING,
@@ -56,7 +53,6 @@ from .const import (
     MODEL,
     REPLAY_FOLDER,
     SIMULATED_CHIPS,
-    SPI_SPEEDS,
     VT_DUAL,
     VT_SINGLE,
 )
@@ -72,7 +68,6 @@ from .driver.channels import (
     WIRINGS,
     Wiring,
 )
-from .driver.transport import DEFAULT_SPEED_HZ
 from .errors import UNKNOWN, translation_key
 from .options_flow import Atm90e32OptionsFlow
 from .settings import default_options, entry_wiring
@@ -99,69 +94,6 @@ async def _async_errors(job: Callable[[], Awaitable[object]]) -> dict[str, str]:
         _LOGGER.exception("Unexpected error talking to the ATM90E32AS")
         return {"base": UNKNOWN}
     return {}
-
-
-def _device_schema(
-    devices: list[str],
-    defaults: Mapping[str, Any],
-    *,
-    wiring: str | None,
-    names: Mapping[str, str],
-    simulated: bool = True,
-) -> vol.Schema:
-    """The chip select, board and bus form; ``devices`` are the chip selects offered (free ones only).
-
-    ``wiring`` None is the reconfigure form (no board fields).  With ``simulated`` the
-    replay file field is offered (it applies to the simulated meter only).  ``names``: the
-    translated ``selector.default_names`` pieces (:func:`labels.async_pieces`) naming the simulated chip selects.
-    """
-    device_options = [
-        SelectOptionDict(value=d, label=_simulated_label(d, names) if is_simulated(d) else d) for d in devices
-    ]
-    default_device = defaults.get(CONF_DEVICE, device_options[0]["value"])
-    fields: dict[Any, Any] = {
-        vol.Required(CONF_DEVICE, default=default_device): SelectSelector(
-            SelectSelectorConfig(options=device_options, mode=SelectSelectorMode.DROPDOWN)
-        ),
-    }
-    if wiring is not None:
-        fields[vol.Required(CONF_BOARD, default=defaults.get(CONF_BOARD, MODEL))] = TextSelector()
-        if wiring == CIRCUITS_KEY:
-            fields[vol.Required(CONF_BOARD_POSITION, default=str(defaults.get(CONF_BOARD_POSITION, 1)))] = forms.select(
-                ["1", "2"], CONF_BOARD_POSITION
-            )
-    fields[
-        vol.Required(CONF_LINE_FREQUENCY, default=str(defaults.get(CONF_LINE_FREQUENCY, DEFAULT_LINE_FREQUENCY)))
-    ] = forms.select(["60", "50"], CONF_LINE_FREQUENCY)
-    fields[vol.Required(CONF_SPI_SPEED, default=str(defaults.get(CONF_SPI_SPEED, DEFAULT_SPEED_HZ)))] = forms.select(
-        [str(speed) for speed in SPI_SPEEDS], CONF_SPI_SPEED
-    )
-    if simulated:
-        # A suggestion, not a default: an emptied field means no file, never the path refused before.
-        suggested = {"suggested_value": defaults.get(CONF_REPLAY_FILE, "")}
-        fields[vol.Optional(CONF_REPLAY_FILE, description=suggested)] = TextSelector()
-    return vol.Schema(fields)
-
-
-def _simulated_label(device: str, names: Mapping[str, str]) -> str:
-    """A simulated chip select's label in Home Assistant's language (``names``: translated pieces)."""
-    index = simulated_index(device)
-    if index == 0:
-        return names["simulated_meter"]
-    return labels.fill(names["simulated_chip_select"], number=str(index))
-
-
-def _device_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
-    """The bus part of the entry data from the device form (replay file only for the simulated meter)."""
-    data = {
-        CONF_DEVICE: user_input[CONF_DEVICE],
-        CONF_LINE_FREQUENCY: int(user_input[CONF_LINE_FREQUENCY]),
-        CONF_SPI_SPEED: int(user_input[CONF_SPI_SPEED]),
-    }
-    replay = str(user_input.get(CONF_REPLAY_FILE) or "").strip()
-    if replay and is_simulated(data[CONF_DEVICE]):
-        data[CONF_REPLAY_FILE] = replay
-    return data
 
 
 class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -265,7 +197,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         if not devices:
             return self.async_abort(reason="all_chip_selects_configured")
         if user_input is not None:
-            data = {**self._data, **_device_data(user_input)}
+            data = {**self._data, **device_form.device_data(user_input)}
             board = str(user_input.get(CONF_BOARD) or "").strip()
             await self.async_set_unique_id(chip_unique_id(data[CONF_DEVICE]))
             self._abort_if_unique_id_configured()
@@ -288,8 +220,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
                     return await self.async_step_delta()
                 return await self.async_step_gains()
         names = await labels.async_pieces(self.hass, "default_names")
-        taken = [_simulated_label(d, names) if is_simulated(d) else d for d in sorted(self._configured_devices())]
-        placeholders["configured"] = "; ".join(taken) if taken else "-"  # a label may hold a comma
+        placeholders["configured"] = device_form.configured(self._configured_devices(), names)
         placeholders["folder"] = REPLAY_FOLDER
         defaults = {
             **self._board_defaults(names),
@@ -298,7 +229,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         return self.async_show_form(
             step_id="device",
-            data_schema=_device_schema(devices, defaults, wiring=wiring, names=names),
+            data_schema=device_form.schema(devices, defaults, wiring=wiring, names=names),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -430,7 +361,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         placeholders = {"line": "", "folder": REPLAY_FOLDER, "meter": entry.title}
         if user_input is not None:
             data = {k: v for k, v in entry.data.items() if k != CONF_REPLAY_FILE}
-            data.update(_device_data(user_input))
+            data.update(device_form.device_data(user_input))
             data.setdefault(CONF_WIRING, SPLIT_PHASE.key)
             unique_id = chip_unique_id(data[CONF_DEVICE])
             if unique_id != entry.unique_id:
@@ -449,7 +380,7 @@ class Atm90e32ConfigFlow(ConfigFlow, domain=DOMAIN):
         names = await labels.async_pieces(self.hass, "default_names")
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_device_schema(devices, user_input or entry.data, wiring=None, names=names),
+            data_schema=device_form.schema(devices, user_input or entry.data, wiring=None, names=names),
             errors=errors,
             description_placeholders=placeholders,
         )

@@ -22,15 +22,13 @@ from .driver.ledger import TOTAL, kwh_to_counts
 from .entity import Atm90e32Entity, async_add_by_circuit
 from .precision import rounded
 from .published import PublishedSensor
-from .quality import condition_key
+from .quality_sensors import CHANNEL_COUNTERS, SHARED_VOLTAGE_COUNTERS, Atm90e32CounterSensor, CounterSensorDescription
 from .sensor_descriptions import (
     CHANNEL_SENSORS,
     CHIP_SENSORS,
-    SHARED_VOLTAGE_COUNTERS,
     ChannelEnergySensorDescription,
     ChannelSensorDescription,
     ChipSensorDescription,
-    CounterSensorDescription,
     DemandSensorDescription,
     EnergySensorDescription,
     PhaseSensorDescription,
@@ -61,7 +59,7 @@ def sensors_of(wiring: Wiring) -> list[tuple[SensorEntityDescription, Channel | 
     found += [
         (for_channel(description, channel, wiring), channel)
         for channel in wiring.channels
-        for description in CHANNEL_SENSORS
+        for description in (*CHANNEL_SENSORS, *CHANNEL_COUNTERS)
         if description.exists_fn(wiring, channel)
     ]
     if wiring.shared_voltage:
@@ -187,23 +185,6 @@ class Atm90e32EnergySensor(PublishedSensor[float], RestoreSensor):
     def sample(self) -> float:
         """Lifetime energy in kWh, exact from the ledger."""
         return self.coordinator.ledger.kwh(self._ledger_key)
-
-
-class Atm90e32CounterSensor(Atm90e32Entity, SensorEntity):
-    """How many sags, swells or phase losses a voltage has seen since installation (kept in the ledger store)."""
-
-    def __init__(
-        self, coordinator: Atm90e32Coordinator, description: CounterSensorDescription, channel: Channel | None
-    ) -> None:
-        """Count ``description.condition`` on ``channel``'s voltage, or (None) on the voltage its channels share."""
-        super().__init__(coordinator, description, None if channel is None else _device_channel(description, channel))
-        phase = coordinator.wiring.reference.phase if channel is None else channel.phase
-        self._counter = condition_key(coordinator.wiring, description.condition, phase)
-
-    @property
-    def native_value(self) -> int:
-        """The count."""
-        return self.coordinator.watch.counters[self._counter]
 
 
 class Atm90e32DemandSensor(PublishedSensor[float | datetime | None], SensorEntity):

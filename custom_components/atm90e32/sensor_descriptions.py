@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, TypedDict
+from typing import Final, TypedDict
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntityDescription, SensorStateClass
 from homeassistant.const import (
@@ -39,7 +39,6 @@ from .driver import MeterSnapshot, Phase, PhaseReading
 from .driver.channels import Channel, Wiring
 from .driver.demand import DemandMeter
 from .driver.ledger import DIRECTIONS, TOTAL, Direction, LedgerKey
-from .driver.power_quality import COUNTED, Condition
 from .precision import (
     AMPERE,
     DEGREE_STEP,
@@ -147,37 +146,6 @@ class ChannelEnergySensorDescription(ChannelSensorDescription):
     """A channel's lifetime imported or exported active energy from the ledger (``direction`` import/export)."""
 
     direction: Direction
-
-
-@dataclass(frozen=True, kw_only=True)
-class CounterSensorDescription(ChannelSensorDescription):
-    """How many times ``condition`` (sag, swell, phase loss) began on the channel since installation.
-
-    Made for a channel whose voltage is its own; a chip whose channels share one voltage
-    (circuits) has one of each, on the chip's device (:data:`SHARED_VOLTAGE_COUNTERS`).
-    """
-
-    condition: Condition
-
-
-def _own_voltage(wiring: Wiring, _channel: Channel) -> bool:
-    """The channel's voltage conditions are its own (not one voltage shared by every channel, Wiring.voltage_phases)."""
-    return not wiring.shared_voltage
-
-
-def _counters(prefix: str, **fields: Any) -> tuple[CounterSensorDescription, ...]:
-    """A diagnostic, never decreasing counter per counted condition; translation key ``<prefix><condition>_count``."""
-    return tuple(
-        CounterSensorDescription(
-            key=f"{condition}_count",
-            translation_key=f"{prefix}{condition}_count",
-            state_class=SensorStateClass.TOTAL_INCREASING,
-            entity_category=EntityCategory.DIAGNOSTIC,
-            condition=condition,
-            **fields,
-        )
-        for condition in COUNTED
-    )
 
 
 def _reading(value_fn: Callable[[PhaseReading], float | None]) -> Callable[[MeterSnapshot, Phase], float | None]:
@@ -503,10 +471,6 @@ CHANNEL_SENSORS: tuple[ChannelSensorDescription, ...] = (
         )
         for direction in DIRECTIONS
     ),
-    # Sags, swells and phase losses of a leg's own voltage since installation (diagnostic, never decreasing).
-    *_counters("", exists_fn=_own_voltage),
 )
-"""Every sensor of one channel, made for each channel of the wiring that has it."""
-
-SHARED_VOLTAGE_COUNTERS: Final = _counters("shared_", on_circuit_device=False)
-"""The sags, swells and phase losses of the one voltage a chip's channels share (circuits), on the chip's device."""
+"""Every measurement of one channel, made for each channel of the wiring that has it (its power-quality
+counters: quality_sensors.py)."""

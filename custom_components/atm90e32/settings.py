@@ -52,7 +52,6 @@ from .const import (
 )
 from .driver import ChipConfig, MeterSnapshot, Phase
 from .driver import registers as reg
-from .driver.calibration import START_THRESHOLD_IEC, chosen_start_threshold
 from .driver.channels import SPLIT_PHASE, THREE_PHASE_DELTA, THREE_PHASE_WYE, Wiring, wiring_for
 from .driver.demand import (
     CYCLE_START_DAYS,
@@ -65,6 +64,7 @@ from .driver.demand import (
 from .driver.front_end import CT_RATED_CURRENT_A
 from .driver.ledger import max_read_interval_s
 from .driver.power_quality import PowerQualitySettings
+from .driver.start_threshold import START_THRESHOLD_IEC, chosen_start_threshold
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def apply_compensation(config: ChipConfig, options: Mapping[str, Any], nominal_v
 
     Offsets and phase compensation are raw register values per channel (compensation.py's
     option keys: Ioffset, Poffset, Qoffset, PhiA-C); the start thresholds follow
-    ``start_threshold`` (driver.calibration.chosen_start_threshold).
+    ``start_threshold`` (driver.start_threshold.chosen_start_threshold).
     Raises ValueError for a stored value that is not a 16-bit register value.
     """
 

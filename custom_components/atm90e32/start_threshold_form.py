@@ -9,8 +9,8 @@ import voluptuous as vol
 
 from .const import CONF_CURRENT_SCALE, CONF_START_THRESHOLD
 from .driver import registers as reg
-from .driver.calibration import START_THRESHOLD_CHOICES, START_THRESHOLD_IEC, start_threshold
 from .driver.channels import Wiring
+from .driver.start_threshold import START_THRESHOLD_CHOICES, START_THRESHOLD_IEC, start_threshold
 from .forms import select
 from .labels import number
 from .settings import rated_current

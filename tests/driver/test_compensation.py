@@ -31,13 +31,13 @@ from custom_components.atm90e32.driver.calibration import (
     phase_register_degrees,
     power_offset_register,
     rms_offset_register,
-    start_threshold,
 )
 from custom_components.atm90e32.driver.chip import Atm90e32
 from custom_components.atm90e32.driver.emulator import EmulatedAtm90e32, LoadPoint, PhaseLoad
 from custom_components.atm90e32.driver.front_end import CtModel, FrontEndErrors
 from custom_components.atm90e32.driver.models import ChipConfig
 from custom_components.atm90e32.driver.registers import Phase
+from custom_components.atm90e32.driver.start_threshold import start_threshold
 
 from ..emulation import ManualClock
 

@@ -16,14 +16,14 @@ import pytest
 
 from custom_components.atm90e32.driver import registers as reg
 from custom_components.atm90e32.driver.accuracy import Bench
-from custom_components.atm90e32.driver.calibration import (
+from custom_components.atm90e32.driver.emulator import CIRCUIT_SHARES, read_trace
+from custom_components.atm90e32.driver.front_end import FrontEndErrors
+from custom_components.atm90e32.driver.start_threshold import (
     START_THRESHOLD_CHOICES,
     START_THRESHOLD_IEC,
     chosen_start_threshold,
     start_threshold,
 )
-from custom_components.atm90e32.driver.emulator import CIRCUIT_SHARES, read_trace
-from custom_components.atm90e32.driver.front_end import FrontEndErrors
 
 
 def test_the_choices_give_the_register_values() -> None:

@@ -42,7 +42,6 @@ from .calibration import (
     read_average,
     read_no_load,
     read_powers,
-    start_threshold,
 )
 from .channels import SPLIT_PHASE
 from .chip import Atm90e32
@@ -50,6 +49,7 @@ from .emulator import Board, EmulatedAtm90e32, LoadPoint, PhaseLoad
 from .front_end import FrontEndErrors
 from .models import ChipConfig
 from .registers import Phase
+from .start_threshold import start_threshold
 
 PF1: Final = (1.0, False)
 PF05L: Final = (0.5, False)
@@ -142,7 +142,7 @@ class Bench:
     The chip is configured as the integration configures it: the split-phase board's
     preset gains (CT preset ``sct_013_000``, 9 V transformer), PGA 2x, current scaling
     ``current_scale`` (2 keeps 120 A within the chip's 65.535 A), start thresholds from
-    :func:`.calibration.start_threshold`.  ``board`` is the gains at which this board
+    :func:`.start_threshold.start_threshold`.  ``board`` is the gains at which this board
     reads true (off the presets, as real boards are).
     """
 

@@ -28,7 +28,7 @@ class ChipConfig:
         p_start_threshold, p_phase_threshold: PStartTh / PPhaseTh in 0.00032 W units;
             the defaults 0x1D4C (2.4 W) and 0x02EE (0.24 W) keep a no-load meter from
             creeping (DS p.55); the integration sets them from the CT's rated current
-            (calibration.start_threshold).  Written to QStartTh/SStartTh and
+            (start_threshold.start_threshold).  Written to QStartTh/SStartTh and
             QPhaseTh/SPhaseTh too.
         voltage_offsets, current_offsets: Uoffset / Ioffset for phases A, B, C, raw 16-bit
             two's complement (DS p.59, AN p.23).
