@@ -158,8 +158,10 @@ async def test_the_device_step_speaks_french(hass: HomeAssistant) -> None:
     circuits_entry(simulated_device(1), "Carte 1", 2).add_to_hass(hass)
     with NO_SPI_NODES:
         result = await device_step(hass, CIRCUITS_KEY)
-    device = next(key for key in result["data_schema"].schema if str(key) == CONF_DEVICE)  # type: ignore[union-attr]
-    labels = [option["label"] for option in result["data_schema"].schema[device].config["options"]]  # type: ignore[union-attr]
+    schema = result["data_schema"]
+    assert schema is not None
+    device = next(key for key in schema.schema if str(key) == CONF_DEVICE)
+    labels = [option["label"] for option in schema.schema[device].config["options"]]
     assert labels == ["Compteur simulé, sélection de puce 2"]
     assert defaults(result)[CONF_BOARD] == "Carte 2"
 

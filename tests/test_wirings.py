@@ -496,7 +496,9 @@ async def test_a_split_phase_service_is_refused_as_three_phase(hass: HomeAssista
     result = await add_three_phase(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "wired_as_split_phase"}
-    assert "L2-N 0.0 V" in result["description_placeholders"]["reason"]  # type: ignore[index]
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert "L2-N 0.0 V" in placeholders["reason"]
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
