@@ -211,6 +211,13 @@ def test_06_calibration_errors_say_what_is_wrong_and_keep_the_values(
     expect(dialog.get_by_text("A reference must be more than 0.")).to_be_visible()
     expect(power).to_have_value("0")
     expect(dialog).not_to_contain_text("(None)")
+    power.fill("")
+    current.fill("-5")  # below the field's minimum: our message at the field, not the form library's
+    submit(page)
+    expect(dialog.get_by_text("A reference must be more than 0.")).to_be_visible()
+    expect(current).to_have_value("-5")
+    expect(dialog).not_to_contain_text("too small")  # voluptuous' "Value -5.0 is too small"
+    expect(dialog).not_to_contain_text("Enter at least one reference reading")  # no stale error beside it
     dialog.get_by_role("button", name="Close").first.click()
 
 
